@@ -1,0 +1,326 @@
+//! Array handles: an opened array with its codec chain built once, and its I/O.
+//!
+//! All bulk I/O moves bytes between zarrs and memory the caller owns: reads decode straight into
+//! the caller's buffer, writes encode straight from it. Arguments are checked here, before zarrs
+//! sees them, so every mistake gets a precise error.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use unsafe_cell_slice::UnsafeCellSlice;
+use zarrs::array::{
+    Array, ArrayBytes, ArrayBytesDecodeIntoTarget, ArrayBytesFixedDisjointView, ArrayMetadata, ArraySubset,
+    CodecOptions,
+};
+use zarrs::metadata::v2::ArrayMetadataV2;
+use zarrs::metadata::v3::ArrayMetadataV3;
+use zarrs::node::NodePath;
+use zarrs::storage::ReadableWritableListableStorageTraits;
+
+use crate::chunk_locks::lock_chunks;
+use crate::config::{codec_options, run_in_pool};
+use crate::error::{Error, ErrorKind, Result};
+use crate::node::{self, NodeDoc, NodeKind};
+use crate::store::Store;
+
+type ZarrsArray = Array<dyn ReadableWritableListableStorageTraits>;
+
+pub struct ArrayHandle {
+    array: ZarrsArray,
+    store: Arc<Store>,
+    doc: NodeDoc,
+    element_size: usize,
+    data_type_name: String,
+    /// The chunk shape of a regular chunk grid; `None` for other grids.
+    regular_chunk_shape: Option<Vec<u64>>,
+}
+
+/// Build the zarrs array a document describes, checking everything zarrlib needs of it.
+fn build_array(store: &Store, path: &NodePath, doc: &NodeDoc) -> Result<ZarrsArray> {
+    let value = serde_json::Value::Object(doc.doc.clone());
+    let metadata = if doc.zarr_format == 3 {
+        ArrayMetadata::V3(serde_json::from_value::<ArrayMetadataV3>(value)?)
+    } else {
+        ArrayMetadata::V2(serde_json::from_value::<ArrayMetadataV2>(value)?)
+    };
+    Ok(Array::new_with_metadata(store.storage.clone(), path.as_str(), metadata)?)
+}
+
+/// Create an array node from a metadata document (validated by building its codec chain first).
+pub fn create_array(store: &Store, path: &str, metadata_json: &str, overwrite: bool) -> Result<()> {
+    let path = node::node_path(path)?;
+    let doc = NodeDoc::parse(metadata_json, NodeKind::Array)?;
+    build_array(store, &path, &doc)?;
+    node::create_node(&store.storage, &path, &doc, overwrite)
+}
+
+fn product(shape: &[u64]) -> Option<u64> {
+    shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d))
+}
+
+impl ArrayHandle {
+    /// Open the array stored at `path`.
+    pub fn open(store: Arc<Store>, path: &str) -> Result<Self> {
+        let node_path = node::node_path(path)?;
+        let doc = node::require_node(&store.storage, &node_path)?;
+        if doc.kind != NodeKind::Array {
+            return Err(Error::new(ErrorKind::NodeKind, format!("the node at {path:?} is a group, not an array")));
+        }
+        Self::with_doc(store, node_path, doc)
+    }
+
+    /// Open the array at `path` as described by the caller's document, which is authoritative:
+    /// the store's own metadata is not read.
+    pub fn open_with_metadata(store: Arc<Store>, path: &str, metadata_json: &str) -> Result<Self> {
+        let node_path = node::node_path(path)?;
+        let doc = NodeDoc::parse(metadata_json, NodeKind::Array)?;
+        Self::with_doc(store, node_path, doc)
+    }
+
+    fn with_doc(store: Arc<Store>, path: NodePath, doc: NodeDoc) -> Result<Self> {
+        let array = build_array(&store, &path, &doc)?;
+        let data_type = array.data_type();
+        let element_size = match data_type.fixed_size() {
+            Some(size) if !data_type.is_optional() => size,
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    "variable-length and optional data types are not supported",
+                ));
+            }
+        };
+        // Names and grid kind come from the Zarr v3 form of the metadata, which zarrs derives for
+        // v2 arrays too, so v2 "<u2" and v3 "uint16" report alike.
+        let v3 = match array.metadata_opt(
+            &zarrs::array::ArrayMetadataOptions::default()
+                .with_metadata_convert_version(zarrs::config::MetadataConvertVersion::V3),
+        ) {
+            ArrayMetadata::V3(v3) => v3,
+            ArrayMetadata::V2(_) => return Err(Error::new(ErrorKind::Internal, "metadata did not convert to v3")),
+        };
+        let regular_chunk_shape = if v3.chunk_grid.name() == "regular" {
+            let origin = vec![0; array.dimensionality()];
+            Some(array.chunk_shape(&origin)?.iter().map(|d| d.get()).collect())
+        } else {
+            None
+        };
+        Ok(Self {
+            data_type_name: v3.data_type.name().to_owned(),
+            array,
+            store,
+            doc,
+            element_size,
+            regular_chunk_shape,
+        })
+    }
+
+    pub fn shape(&self) -> &[u64] {
+        self.array.shape()
+    }
+
+    pub fn ndim(&self) -> usize {
+        self.array.dimensionality()
+    }
+
+    pub fn element_size(&self) -> usize {
+        self.element_size
+    }
+
+    pub fn data_type_name(&self) -> &str {
+        &self.data_type_name
+    }
+
+    pub fn fill_value(&self) -> &[u8] {
+        self.array.fill_value().as_ne_bytes()
+    }
+
+    pub fn metadata_json(&self) -> String {
+        self.doc.to_json()
+    }
+
+    pub fn chunk_grid_shape(&self) -> &[u64] {
+        self.array.chunk_grid_shape()
+    }
+
+    pub fn regular_chunk_shape(&self) -> Result<&[u64]> {
+        self.regular_chunk_shape
+            .as_deref()
+            .ok_or_else(|| Error::new(ErrorKind::Unsupported, "the array's chunk grid is not regular"))
+    }
+
+    fn check_ndim(&self, what: &str, len: usize) -> Result<()> {
+        if len != self.ndim() {
+            return Err(Error::invalid_argument(format!(
+                "{what} has {len} dimensions, the array has {}",
+                self.ndim()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Check `chunk` names a chunk of the grid and return its shape.
+    fn chunk_shape_at(&self, chunk: &[u64]) -> Result<Vec<u64>> {
+        self.check_ndim("chunk coordinates", chunk.len())?;
+        let grid = self.chunk_grid_shape();
+        if chunk.iter().zip(grid).any(|(c, g)| c >= g) {
+            return Err(Error::new(
+                ErrorKind::OutOfBounds,
+                format!("chunk {chunk:?} is outside the chunk grid {grid:?}"),
+            ));
+        }
+        Ok(self.array.chunk_shape(chunk)?.iter().map(|d| d.get()).collect())
+    }
+
+    fn byte_len(&self, shape: &[u64]) -> Result<usize> {
+        product(shape)
+            .and_then(|n| n.checked_mul(self.element_size as u64))
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| Error::invalid_argument(format!("a region of shape {shape:?} is too large to address")))
+    }
+
+    fn check_buffer(&self, shape: &[u64], len: usize) -> Result<()> {
+        let expected = self.byte_len(shape)?;
+        if len != expected {
+            return Err(Error::new(
+                ErrorKind::BufferSize,
+                format!(
+                    "buffer is {len} bytes, a block of shape {shape:?} of {}-byte elements needs {expected}",
+                    self.element_size
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Check a region lies inside the array and return it as a subset.
+    fn region(&self, start: &[u64], shape: &[u64]) -> Result<ArraySubset> {
+        self.check_ndim("region start", start.len())?;
+        self.check_ndim("region shape", shape.len())?;
+        let array_shape = self.shape();
+        for (axis, ((&s, &n), &extent)) in start.iter().zip(shape).zip(array_shape).enumerate() {
+            if s.checked_add(n).is_none_or(|end| end > extent) {
+                return Err(Error::new(
+                    ErrorKind::OutOfBounds,
+                    format!(
+                        "region start {start:?} shape {shape:?} exceeds the array shape {array_shape:?} on axis {axis}"
+                    ),
+                ));
+            }
+        }
+        Ok(ArraySubset::new_with_start_shape(start.to_vec(), shape.to_vec()).map_err(|e| Error::invalid_argument(e.to_string()))?)
+    }
+
+    /// Decode `subset` of the array into `out`, laid out C-contiguously with shape `subset.shape()`.
+    fn decode_into(&self, subset: &ArraySubset, out: &mut [u8], options: &CodecOptions) -> Result<()> {
+        let shape = subset.shape().to_vec();
+        let bytes = UnsafeCellSlice::new(out);
+        // SAFETY: this view is the only one over `out`, which it covers whole.
+        let mut view = unsafe {
+            ArrayBytesFixedDisjointView::new(bytes, self.element_size, &shape, ArraySubset::new_with_shape(shape.clone()))
+        }
+        .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
+        let target: ArrayBytesDecodeIntoTarget<'_> = (&mut view).into();
+        Ok(self.array.retrieve_array_subset_into_opt(subset, target, options)?)
+    }
+
+    pub fn read_chunk(&self, chunk: &[u64], out: &mut [u8]) -> Result<()> {
+        let shape = self.chunk_shape_at(chunk)?;
+        self.check_buffer(&shape, out.len())?;
+        let subset = self.array.chunk_subset(chunk)?;
+        run_in_pool(|| self.decode_into(&subset, out, &codec_options()))
+    }
+
+    /// Read several chunks into `out`, one after another in the order given, each at its full
+    /// chunk shape. Chunks are decoded in parallel.
+    pub fn read_chunks(&self, chunks: &[&[u64]], out: &mut [u8]) -> Result<()> {
+        let mut lengths = Vec::with_capacity(chunks.len());
+        for chunk in chunks {
+            lengths.push(self.byte_len(&self.chunk_shape_at(chunk)?)?);
+        }
+        let total = lengths.iter().try_fold(0usize, |acc, &n| acc.checked_add(n));
+        if total != Some(out.len()) {
+            return Err(Error::new(
+                ErrorKind::BufferSize,
+                format!("buffer is {} bytes, the {} chunks need {total:?}", out.len(), chunks.len()),
+            ));
+        }
+        let mut pieces = Vec::with_capacity(chunks.len());
+        let mut rest = out;
+        for len in lengths {
+            let (piece, tail) = rest.split_at_mut(len);
+            pieces.push(piece);
+            rest = tail;
+        }
+        run_in_pool(|| {
+            let options = codec_options();
+            // Chunks run in parallel, so each codec chain gets a share of the concurrency target.
+            let per_chunk = (options.concurrent_target() / chunks.len().max(1)).max(1);
+            let options = options.with_concurrent_target(per_chunk);
+            chunks.par_iter().zip(pieces).try_for_each(|(chunk, piece)| {
+                let subset = self.array.chunk_subset(chunk)?;
+                self.decode_into(&subset, piece, &options)
+            })
+        })
+    }
+
+    pub fn read_region(&self, start: &[u64], shape: &[u64], out: &mut [u8]) -> Result<()> {
+        let subset = self.region(start, shape)?;
+        self.check_buffer(shape, out.len())?;
+        if subset.num_elements() == 0 {
+            return Ok(());
+        }
+        run_in_pool(|| self.decode_into(&subset, out, &codec_options()))
+    }
+
+    /// The chunk's stored bytes, or `None` if it is not stored.
+    pub fn read_encoded_chunk(&self, chunk: &[u64]) -> Result<Option<Vec<u8>>> {
+        self.chunk_shape_at(chunk)?;
+        Ok(self.array.retrieve_encoded_chunk(chunk)?)
+    }
+
+    fn lock_scope(&self) -> (u64, &str) {
+        (self.store.id, self.array.path().as_str())
+    }
+
+    /// Write a whole chunk. A chunk that is entirely the fill value is erased rather than stored,
+    /// unless storing empty chunks is configured.
+    pub fn write_chunk(&self, chunk: &[u64], data: &[u8]) -> Result<()> {
+        let shape = self.chunk_shape_at(chunk)?;
+        self.check_buffer(&shape, data.len())?;
+        let (store_id, path) = self.lock_scope();
+        let _locks = lock_chunks(store_id, path, [chunk]);
+        run_in_pool(|| {
+            let bytes = ArrayBytes::new_flen(Cow::Borrowed(data));
+            Ok(self.array.store_chunk_opt(chunk, bytes, &codec_options())?)
+        })
+    }
+
+    pub fn delete_chunk(&self, chunk: &[u64]) -> Result<()> {
+        self.chunk_shape_at(chunk)?;
+        let (store_id, path) = self.lock_scope();
+        let _locks = lock_chunks(store_id, path, [chunk]);
+        Ok(self.array.erase_chunk(chunk)?)
+    }
+
+    /// Write a region. Chunks the region covers only in part are read, updated and written back.
+    pub fn write_region(&self, start: &[u64], shape: &[u64], data: &[u8]) -> Result<()> {
+        let subset = self.region(start, shape)?;
+        self.check_buffer(shape, data.len())?;
+        if subset.num_elements() == 0 {
+            return Ok(());
+        }
+        let chunks = self
+            .array
+            .chunks_in_array_subset(&subset)
+            .map_err(|e| Error::invalid_argument(e.to_string()))?
+            .ok_or_else(|| Error::new(ErrorKind::OutOfBounds, "region lies outside the chunk grid"))?;
+        let chunk_indices: Vec<Vec<u64>> = chunks.indices().into_iter().map(|c| c.to_vec()).collect();
+        let (store_id, path) = self.lock_scope();
+        let _locks = lock_chunks(store_id, path, chunk_indices.iter().map(Vec::as_slice));
+        run_in_pool(|| {
+            let bytes = ArrayBytes::new_flen(Cow::Borrowed(data));
+            Ok(self.array.store_array_subset_opt(&subset, bytes, &codec_options())?)
+        })
+    }
+}

@@ -1,0 +1,166 @@
+//! The core's error type: a kind the C ABI maps one-to-one onto a status code, and a message.
+//!
+//! Every zarrs error is classified here, once, so the FFI layer never inspects zarrs types.
+
+use std::fmt;
+
+use zarrs::array::{ArrayCreateError, ArrayError, CodecError};
+use zarrs::plugin::PluginCreateError;
+use zarrs::storage::StorageError;
+
+/// What went wrong, in the terms a caller may want to handle. Each kind is one C status code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    InvalidArgument,
+    InvalidHandle,
+    BufferSize,
+    OutOfBounds,
+    NotFound,
+    AlreadyExists,
+    NodeKind,
+    InvalidMetadata,
+    Unsupported,
+    Storage,
+    CorruptData,
+    Internal,
+    Panic,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into() }
+    }
+
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidArgument, message)
+    }
+
+    pub fn invalid_metadata(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidMetadata, message)
+    }
+
+    /// Prefix the message with what was being done, keeping the kind.
+    pub fn context(mut self, what: impl fmt::Display) -> Self {
+        self.message = format!("{what}: {}", self.message);
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<StorageError> for Error {
+    fn from(err: StorageError) -> Self {
+        let kind = match &err {
+            StorageError::InvalidMetadata(..) => ErrorKind::InvalidMetadata,
+            StorageError::StorePrefixError(_) | StorageError::InvalidStoreKey(_) => {
+                ErrorKind::InvalidArgument
+            }
+            StorageError::Unsupported(_) => ErrorKind::Unsupported,
+            _ => ErrorKind::Storage,
+        };
+        Self::new(kind, err.to_string())
+    }
+}
+
+fn plugin_kind(err: &PluginCreateError) -> ErrorKind {
+    match err {
+        PluginCreateError::Unsupported(_) => ErrorKind::Unsupported,
+        _ => ErrorKind::InvalidMetadata,
+    }
+}
+
+impl From<ArrayCreateError> for Error {
+    fn from(err: ArrayCreateError) -> Self {
+        let kind = match &err {
+            ArrayCreateError::StorageError(storage) => return storage.clone().into(),
+            ArrayCreateError::DataTypeCreateError(p)
+            | ArrayCreateError::CodecsCreateError(p)
+            | ArrayCreateError::StorageTransformersCreateError(p)
+            | ArrayCreateError::ChunkGridCreateError(p)
+            | ArrayCreateError::ChunkKeyEncodingCreateError(p) => plugin_kind(p),
+            ArrayCreateError::AdditionalFieldUnsupportedError(_)
+            | ArrayCreateError::UnsupportedZarrV2Array(_) => ErrorKind::Unsupported,
+            ArrayCreateError::NodePathError(_) => ErrorKind::InvalidArgument,
+            ArrayCreateError::MissingMetadata => ErrorKind::NotFound,
+            _ => ErrorKind::InvalidMetadata,
+        };
+        Self::new(kind, err.to_string())
+    }
+}
+
+/// Classify a codec failure met while *decoding* stored bytes: the data is corrupt unless the
+/// failure came from the store or from an unsupported combination.
+fn codec_decode_kind(err: &CodecError) -> ErrorKind {
+    match err {
+        CodecError::StorageError(_) => ErrorKind::Storage,
+        CodecError::UnsupportedDataType(..) | CodecError::UnsupportedDataTypeCodec(_) => {
+            ErrorKind::Unsupported
+        }
+        _ => ErrorKind::CorruptData,
+    }
+}
+
+impl From<ArrayError> for Error {
+    /// Array errors come from reads and writes whose arguments the core has already checked, so
+    /// what remains is store trouble, undecodable chunks, or an engine fault.
+    fn from(err: ArrayError) -> Self {
+        let kind = match &err {
+            ArrayError::StorageError(storage) => return storage.clone().into(),
+            ArrayError::CodecError(codec) => codec_decode_kind(codec),
+            ArrayError::InvalidChunkGridIndicesError(_)
+            | ArrayError::InvalidArraySubset(..)
+            | ArrayError::InvalidChunkSubset(..) => ErrorKind::OutOfBounds,
+            ArrayError::UnexpectedChunkDecodedSize(..)
+            | ArrayError::UnexpectedChunkDecodedShape(..) => ErrorKind::CorruptData,
+            ArrayError::UnsupportedMethod(_) => ErrorKind::Unsupported,
+            _ => ErrorKind::Internal,
+        };
+        Self::new(kind, err.to_string())
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(err: serde_json::Error) -> Self {
+        Self::invalid_metadata(err.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_keeps_kind_and_prefixes_message() {
+        let err = Error::new(ErrorKind::NotFound, "no node").context("opening /a");
+        assert_eq!(err.kind, ErrorKind::NotFound);
+        assert_eq!(err.message, "opening /a: no node");
+    }
+
+    #[test]
+    fn storage_errors_are_classified() {
+        let err: Error = StorageError::InvalidMetadata("a/zarr.json".try_into().unwrap(), "x".into()).into();
+        assert_eq!(err.kind, ErrorKind::InvalidMetadata);
+        let err: Error = StorageError::ReadOnly.into();
+        assert_eq!(err.kind, ErrorKind::Storage);
+    }
+
+    #[test]
+    fn codec_failures_on_decode_are_corrupt_data() {
+        let err: Error = ArrayError::CodecError(CodecError::InvalidChecksum).into();
+        assert_eq!(err.kind, ErrorKind::CorruptData);
+    }
+}

@@ -1,0 +1,21 @@
+//! The `extern "C"` surface. Every export here is thin: it checks its pointers, runs the core
+//! inside the panic boundary (`boundary::guard`), and maps the core's errors to status codes.
+//!
+//! Names follow `zarrlib_<noun>_<verb>`; outputs come last and are written only on success.
+
+#![allow(non_camel_case_types)]
+#![allow(clippy::missing_safety_doc)] // Each export documents its contract in the header.
+
+mod args;
+mod array;
+mod boundary;
+mod library;
+mod node;
+mod status;
+mod store;
+
+pub use array::*;
+pub use library::*;
+pub use node::*;
+pub use status::*;
+pub use store::*;

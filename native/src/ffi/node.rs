@@ -1,0 +1,119 @@
+//! Node exports: create, inspect, list and delete groups and arrays by path.
+
+use std::ffi::c_char;
+
+use super::args::{out_arg, str_arg, string_to_c};
+use super::boundary::guard;
+use super::status::{ZARRLIB_NODE_ARRAY, ZARRLIB_NODE_GROUP, ZARRLIB_NODE_NONE};
+use super::store::{store_arg, zarrlib_store};
+use crate::array::create_array;
+use crate::node::{self, NodeDoc, NodeKind};
+
+/// Create a group at `path` ("" is the store root) from a metadata document: Zarr v3
+/// `{"zarr_format":3,"node_type":"group","attributes":{...}}` or Zarr v2
+/// `{"zarr_format":2,"attributes":{...}}`. Without `overwrite`, fails with
+/// ZARRLIB_ERR_ALREADY_EXISTS if a node is at `path`; with it, replaces that node and everything
+/// under it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zarrlib_group_create(
+    store: *const zarrlib_store,
+    path: *const c_char,
+    metadata_json: *const c_char,
+    overwrite: bool,
+) -> i32 {
+    guard(|| {
+        let store = unsafe { store_arg(store) }?;
+        let path = unsafe { str_arg(path, "path") }?;
+        let metadata = unsafe { str_arg(metadata_json, "metadata_json") }?;
+        let doc = NodeDoc::parse(metadata, NodeKind::Group)?;
+        node::create_node(&store.storage, &node::node_path(path)?, &doc, overwrite)
+    })
+}
+
+/// Create an array at `path` from a metadata document: the Zarr v3 `zarr.json` document, or the
+/// Zarr v2 `.zarray` document with optional `"attributes"`. The document is validated (data type,
+/// chunk grid, codecs) before anything is written. `overwrite` as for `zarrlib_group_create`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zarrlib_array_create(
+    store: *const zarrlib_store,
+    path: *const c_char,
+    metadata_json: *const c_char,
+    overwrite: bool,
+) -> i32 {
+    guard(|| {
+        let store = unsafe { store_arg(store) }?;
+        let path = unsafe { str_arg(path, "path") }?;
+        let metadata = unsafe { str_arg(metadata_json, "metadata_json") }?;
+        create_array(store, path, metadata, overwrite)
+    })
+}
+
+/// Read the metadata document of the node at `path` (Zarr v2 attributes merged in under
+/// "attributes"). `*out_json` receives a string to free with `zarrlib_string_free`.
+/// ZARRLIB_ERR_NOT_FOUND if there is no node.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zarrlib_node_metadata(
+    store: *const zarrlib_store,
+    path: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    guard(|| {
+        let store = unsafe { store_arg(store) }?;
+        let path = unsafe { str_arg(path, "path") }?;
+        let out = unsafe { out_arg(out_json, "out_json") }?;
+        let doc = node::require_node(&store.storage, &node::node_path(path)?)?;
+        *out = string_to_c(doc.to_json())?;
+        Ok(())
+    })
+}
+
+/// Write the kind of the node at `path` to `*out_kind`: ZARRLIB_NODE_ARRAY, ZARRLIB_NODE_GROUP,
+/// or ZARRLIB_NODE_NONE when nothing is there (which is not an error).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zarrlib_node_kind(
+    store: *const zarrlib_store,
+    path: *const c_char,
+    out_kind: *mut i32,
+) -> i32 {
+    guard(|| {
+        let store = unsafe { store_arg(store) }?;
+        let path = unsafe { str_arg(path, "path") }?;
+        let out = unsafe { out_arg(out_kind, "out_kind") }?;
+        *out = match node::read_node(&store.storage, &node::node_path(path)?)? {
+            Some(doc) if doc.kind == NodeKind::Array => ZARRLIB_NODE_ARRAY,
+            Some(_) => ZARRLIB_NODE_GROUP,
+            None => ZARRLIB_NODE_NONE,
+        } as i32;
+        Ok(())
+    })
+}
+
+/// Delete the node at `path` and everything under it. ZARRLIB_ERR_NOT_FOUND if there is no node.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zarrlib_node_delete(store: *const zarrlib_store, path: *const c_char) -> i32 {
+    guard(|| {
+        let store = unsafe { store_arg(store) }?;
+        let path = unsafe { str_arg(path, "path") }?;
+        node::delete_node(&store.storage, &node::node_path(path)?)
+    })
+}
+
+/// List the direct children of the node at `path` as a JSON array of `[path, metadata]` pairs
+/// sorted by path; paths are store-relative without a leading "/". An array has no children.
+/// `*out_json` receives a string to free with `zarrlib_string_free`. ZARRLIB_ERR_NOT_FOUND if
+/// there is no node.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zarrlib_node_children(
+    store: *const zarrlib_store,
+    path: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    guard(|| {
+        let store = unsafe { store_arg(store) }?;
+        let path = unsafe { str_arg(path, "path") }?;
+        let out = unsafe { out_arg(out_json, "out_json") }?;
+        let children = node::list_children(&store.storage, &node::node_path(path)?)?;
+        *out = string_to_c(node::children_to_json(&children))?;
+        Ok(())
+    })
+}

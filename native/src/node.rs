@@ -1,0 +1,364 @@
+//! Nodes of a hierarchy: paths, metadata documents, creation, deletion and listing.
+//!
+//! Metadata travels as JSON documents in zarr-python's shape: the Zarr v3 `zarr.json` document
+//! as stored, or for Zarr v2 the `.zarray`/`.zgroup` document with `.zattrs` merged in under
+//! `"attributes"`. Documents are written as the caller gave them (after validation), so reading
+//! a node's metadata returns what created it.
+
+use serde_json::{Map, Value};
+use zarrs::node::{NodePath, meta_key_v2_array, meta_key_v2_attributes, meta_key_v2_group, meta_key_v3};
+use zarrs::storage::{
+    ListableStorageTraits, ReadableStorageTraits, ReadableWritableListableStorage, StoreKey, StorePrefix,
+    WritableStorageTraits,
+};
+
+use crate::error::{Error, ErrorKind, Result};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeKind {
+    Array,
+    Group,
+}
+
+impl NodeKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            NodeKind::Array => "array",
+            NodeKind::Group => "group",
+        }
+    }
+}
+
+/// A node's metadata document (a JSON object) and what it describes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeDoc {
+    pub kind: NodeKind,
+    pub zarr_format: u8,
+    pub doc: Map<String, Value>,
+}
+
+impl NodeDoc {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&self.doc).expect("a JSON map always serialises")
+    }
+
+    /// Parse and check a caller's document for a node of `kind`.
+    pub fn parse(text: &str, kind: NodeKind) -> Result<Self> {
+        let Value::Object(doc) = serde_json::from_str::<Value>(text)? else {
+            return Err(Error::invalid_metadata("metadata must be a JSON object"));
+        };
+        let zarr_format = match doc.get("zarr_format").and_then(Value::as_u64) {
+            Some(2) => 2,
+            Some(3) => 3,
+            Some(other) => {
+                return Err(Error::new(ErrorKind::Unsupported, format!("unsupported zarr_format {other}")));
+            }
+            None => return Err(Error::invalid_metadata("metadata has no integer \"zarr_format\"")),
+        };
+        match (doc.get("node_type"), zarr_format) {
+            (Some(Value::String(t)), _) if t == kind.name() => {}
+            (None, 2) => {}
+            (Some(other), _) => {
+                return Err(Error::invalid_metadata(format!(
+                    "metadata has node_type {other}, expected \"{}\"",
+                    kind.name()
+                )));
+            }
+            (None, _) => return Err(Error::invalid_metadata("Zarr v3 metadata has no \"node_type\"")),
+        }
+        match doc.get("attributes") {
+            None | Some(Value::Object(_)) => {}
+            Some(_) => return Err(Error::invalid_metadata("\"attributes\" must be a JSON object")),
+        }
+        Ok(Self { kind, zarr_format, doc })
+    }
+}
+
+/// Turn a store-relative path ("", "a", "a/b"; a leading or trailing "/" is tolerated) into a
+/// zarrs node path ("/", "/a", "/a/b").
+pub fn node_path(path: &str) -> Result<NodePath> {
+    let trimmed = path.strip_prefix('/').unwrap_or(path);
+    let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
+    if trimmed.is_empty() {
+        return Ok(NodePath::root());
+    }
+    if trimmed.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+        return Err(Error::invalid_argument(format!(
+            "invalid node path {path:?}: empty, \".\" and \"..\" components are not allowed"
+        )));
+    }
+    NodePath::new(&format!("/{trimmed}")).map_err(|err| Error::invalid_argument(err.to_string()))
+}
+
+/// The store-relative form of a node path, as callers see it ("" for the root).
+pub fn relative_path(path: &NodePath) -> &str {
+    path.as_str().trim_start_matches('/')
+}
+
+/// The prefix under which a node's children and chunks live.
+fn node_prefix(path: &NodePath) -> Result<StorePrefix> {
+    let rel = relative_path(path);
+    let prefix = if rel.is_empty() { String::new() } else { format!("{rel}/") };
+    StorePrefix::new(prefix).map_err(|err| Error::invalid_argument(err.to_string()))
+}
+
+fn parse_object(key: &StoreKey, bytes: &[u8]) -> Result<Map<String, Value>> {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(Error::invalid_metadata(format!("{key} is not a JSON object"))),
+        Err(err) => Err(Error::invalid_metadata(format!("{key} is not valid JSON: {err}"))),
+    }
+}
+
+/// Read the node at `path`, or `None` when nothing is there.
+pub fn read_node(storage: &ReadableWritableListableStorage, path: &NodePath) -> Result<Option<NodeDoc>> {
+    let key = meta_key_v3(path);
+    if let Some(bytes) = storage.get(&key)? {
+        let doc = parse_object(&key, &bytes)?;
+        let kind = match doc.get("node_type").and_then(Value::as_str) {
+            Some("array") => NodeKind::Array,
+            Some("group") => NodeKind::Group,
+            _ => return Err(Error::invalid_metadata(format!("{key} has no valid \"node_type\""))),
+        };
+        if doc.get("zarr_format").and_then(Value::as_u64) != Some(3) {
+            return Err(Error::invalid_metadata(format!("{key} does not declare zarr_format 3")));
+        }
+        return Ok(Some(NodeDoc { kind, zarr_format: 3, doc }));
+    }
+    for (key, kind) in [(meta_key_v2_array(path), NodeKind::Array), (meta_key_v2_group(path), NodeKind::Group)] {
+        if let Some(bytes) = storage.get(&key)? {
+            let mut doc = parse_object(&key, &bytes)?;
+            if doc.get("zarr_format").and_then(Value::as_u64) != Some(2) {
+                return Err(Error::invalid_metadata(format!("{key} does not declare zarr_format 2")));
+            }
+            let attrs_key = meta_key_v2_attributes(path);
+            let attributes = match storage.get(&attrs_key)? {
+                Some(bytes) => parse_object(&attrs_key, &bytes)?,
+                None => Map::new(),
+            };
+            doc.insert("attributes".into(), Value::Object(attributes));
+            return Ok(Some(NodeDoc { kind, zarr_format: 2, doc }));
+        }
+    }
+    Ok(None)
+}
+
+pub fn require_node(storage: &ReadableWritableListableStorage, path: &NodePath) -> Result<NodeDoc> {
+    read_node(storage, path)?.ok_or_else(|| {
+        Error::new(ErrorKind::NotFound, format!("no node at {:?}", relative_path(path)))
+    })
+}
+
+fn metadata_keys(path: &NodePath) -> [StoreKey; 4] {
+    [meta_key_v3(path), meta_key_v2_array(path), meta_key_v2_group(path), meta_key_v2_attributes(path)]
+}
+
+fn node_exists(storage: &ReadableWritableListableStorage, path: &NodePath) -> Result<bool> {
+    for key in &metadata_keys(path)[..3] {
+        if storage.size_key(key)?.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// A node cannot live inside an array.
+fn check_ancestors(storage: &ReadableWritableListableStorage, path: &NodePath) -> Result<()> {
+    let mut ancestor = path.parent();
+    while let Some(current) = ancestor {
+        if let Some(node) = read_node(storage, &current)?
+            && node.kind == NodeKind::Array
+        {
+            return Err(Error::new(
+                ErrorKind::NodeKind,
+                format!("cannot create a node inside the array at {:?}", relative_path(&current)),
+            ));
+        }
+        ancestor = current.parent();
+    }
+    Ok(())
+}
+
+/// Erase the node at `path` and everything under it. Erasing nothing is not an error here.
+fn erase_node(storage: &ReadableWritableListableStorage, path: &NodePath) -> Result<()> {
+    storage.erase_prefix(&node_prefix(path)?)?;
+    for key in metadata_keys(path) {
+        storage.erase(&key)?;
+    }
+    Ok(())
+}
+
+fn write_json(storage: &ReadableWritableListableStorage, key: &StoreKey, doc: &Map<String, Value>) -> Result<()> {
+    let bytes = serde_json::to_vec_pretty(doc).expect("a JSON map always serialises");
+    storage.set(key, bytes.into())?;
+    Ok(())
+}
+
+fn write_node(storage: &ReadableWritableListableStorage, path: &NodePath, node: &NodeDoc) -> Result<()> {
+    if node.zarr_format == 3 {
+        return write_json(storage, &meta_key_v3(path), &node.doc);
+    }
+    // Zarr v2 keeps attributes in their own document, written even when empty (as zarr-python does).
+    let mut doc = node.doc.clone();
+    doc.remove("node_type");
+    let attributes = match doc.remove("attributes") {
+        Some(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    let key = match node.kind {
+        NodeKind::Array => meta_key_v2_array(path),
+        NodeKind::Group => meta_key_v2_group(path),
+    };
+    write_json(storage, &key, &doc)?;
+    write_json(storage, &meta_key_v2_attributes(path), &attributes)
+}
+
+/// Create the node described by `node` at `path`. Without `overwrite`, fails if a node is there;
+/// with it, replaces that node and everything under it.
+pub fn create_node(
+    storage: &ReadableWritableListableStorage,
+    path: &NodePath,
+    node: &NodeDoc,
+    overwrite: bool,
+) -> Result<()> {
+    check_ancestors(storage, path)?;
+    if overwrite {
+        erase_node(storage, path)?;
+    } else if node_exists(storage, path)? {
+        return Err(Error::new(
+            ErrorKind::AlreadyExists,
+            format!("a node already exists at {:?}", relative_path(path)),
+        ));
+    }
+    write_node(storage, path, node)
+}
+
+/// Delete the node at `path` and everything under it.
+pub fn delete_node(storage: &ReadableWritableListableStorage, path: &NodePath) -> Result<()> {
+    if !node_exists(storage, path)? {
+        return Err(Error::new(ErrorKind::NotFound, format!("no node at {:?}", relative_path(path))));
+    }
+    erase_node(storage, path)
+}
+
+/// The direct children of the node at `path`, sorted by path: each one's store-relative path and
+/// metadata document. An array has no children; prefixes holding no node are skipped.
+pub fn list_children(storage: &ReadableWritableListableStorage, path: &NodePath) -> Result<Vec<(String, NodeDoc)>> {
+    let node = require_node(storage, path)?;
+    if node.kind == NodeKind::Array {
+        return Ok(Vec::new());
+    }
+    let listing = storage.list_dir(&node_prefix(path)?)?;
+    let mut children = Vec::new();
+    for prefix in listing.prefixes() {
+        let name = prefix.as_str().trim_end_matches('/');
+        let child = node_path(name)?;
+        if let Some(doc) = read_node(storage, &child)? {
+            children.push((relative_path(&child).to_owned(), doc));
+        }
+    }
+    children.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(children)
+}
+
+/// Serialise a children listing as `[[path, metadata], ...]`.
+pub fn children_to_json(children: &[(String, NodeDoc)]) -> String {
+    let list: Vec<Value> = children
+        .iter()
+        .map(|(path, node)| Value::Array(vec![Value::String(path.clone()), Value::Object(node.doc.clone())]))
+        .collect();
+    serde_json::to_string(&list).expect("JSON values always serialise")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use zarrs::storage::store::MemoryStore;
+
+    use super::*;
+
+    fn memory() -> ReadableWritableListableStorage {
+        Arc::new(MemoryStore::new())
+    }
+
+    fn group(format: u8) -> NodeDoc {
+        let text = if format == 3 {
+            r#"{"zarr_format":3,"node_type":"group","attributes":{"k":1}}"#
+        } else {
+            r#"{"zarr_format":2,"attributes":{"k":1}}"#
+        };
+        NodeDoc::parse(text, NodeKind::Group).unwrap()
+    }
+
+    #[test]
+    fn paths_normalise_and_reject_bad_components() {
+        assert_eq!(node_path("").unwrap().as_str(), "/");
+        assert_eq!(node_path("/").unwrap().as_str(), "/");
+        assert_eq!(node_path("a/b").unwrap().as_str(), "/a/b");
+        assert_eq!(node_path("/a/b/").unwrap().as_str(), "/a/b");
+        for bad in ["a//b", "a/../b", "./a"] {
+            assert_eq!(node_path(bad).unwrap_err().kind, ErrorKind::InvalidArgument, "{bad}");
+        }
+    }
+
+    #[test]
+    fn documents_are_checked() {
+        let parse = |t: &str| NodeDoc::parse(t, NodeKind::Group).unwrap_err().kind;
+        assert_eq!(parse("[]"), ErrorKind::InvalidMetadata);
+        assert_eq!(parse("{"), ErrorKind::InvalidMetadata);
+        assert_eq!(parse(r#"{"node_type":"group"}"#), ErrorKind::InvalidMetadata);
+        assert_eq!(parse(r#"{"zarr_format":4,"node_type":"group"}"#), ErrorKind::Unsupported);
+        assert_eq!(parse(r#"{"zarr_format":3,"node_type":"array"}"#), ErrorKind::InvalidMetadata);
+        assert_eq!(parse(r#"{"zarr_format":3}"#), ErrorKind::InvalidMetadata);
+        assert_eq!(parse(r#"{"zarr_format":2,"attributes":3}"#), ErrorKind::InvalidMetadata);
+    }
+
+    #[test]
+    fn create_read_list_delete_round_trip_in_both_formats() {
+        for format in [2, 3] {
+            let storage = memory();
+            let root = node_path("").unwrap();
+            create_node(&storage, &root, &group(format), false).unwrap();
+            create_node(&storage, &node_path("b").unwrap(), &group(format), false).unwrap();
+            create_node(&storage, &node_path("a").unwrap(), &group(format), false).unwrap();
+            create_node(&storage, &node_path("a/x").unwrap(), &group(format), false).unwrap();
+
+            let read = require_node(&storage, &root).unwrap();
+            assert_eq!(read, group(format));
+            let children = list_children(&storage, &root).unwrap();
+            let names: Vec<&str> = children.iter().map(|c| c.0.as_str()).collect();
+            assert_eq!(names, ["a", "b"]);
+            assert_eq!(list_children(&storage, &node_path("a").unwrap()).unwrap()[0].0, "a/x");
+
+            let err = create_node(&storage, &node_path("a").unwrap(), &group(format), false).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::AlreadyExists);
+            create_node(&storage, &node_path("a").unwrap(), &group(format), true).unwrap();
+            assert!(list_children(&storage, &node_path("a").unwrap()).unwrap().is_empty());
+
+            delete_node(&storage, &node_path("a").unwrap()).unwrap();
+            assert_eq!(delete_node(&storage, &node_path("a").unwrap()).unwrap_err().kind, ErrorKind::NotFound);
+            assert_eq!(list_children(&storage, &node_path("a").unwrap()).unwrap_err().kind, ErrorKind::NotFound);
+        }
+    }
+
+    #[test]
+    fn v2_attributes_live_in_zattrs() {
+        let storage = memory();
+        let path = node_path("g").unwrap();
+        create_node(&storage, &path, &group(2), false).unwrap();
+        let zgroup = storage.get(&meta_key_v2_group(&path)).unwrap().unwrap();
+        assert_eq!(serde_json::from_slice::<Value>(&zgroup).unwrap(), serde_json::json!({"zarr_format": 2}));
+        let zattrs = storage.get(&meta_key_v2_attributes(&path)).unwrap().unwrap();
+        assert_eq!(serde_json::from_slice::<Value>(&zattrs).unwrap(), serde_json::json!({"k": 1}));
+    }
+
+    #[test]
+    fn corrupt_stored_metadata_is_reported() {
+        let storage = memory();
+        storage.set(&"x/zarr.json".try_into().unwrap(), b"{not json".to_vec().into()).unwrap();
+        let err = read_node(&storage, &node_path("x").unwrap()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidMetadata);
+        assert!(err.message.contains("x/zarr.json"), "{}", err.message);
+    }
+}

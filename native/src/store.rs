@@ -1,0 +1,166 @@
+//! Stores: where a hierarchy lives. A store is opened from a URL and shared (it is `Send + Sync`)
+//! by every node and array handle made from it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use percent_encoding::percent_decode_str;
+use serde_json::{Map, Value};
+use zarrs::filesystem::{FilesystemStore, FilesystemStoreOptions};
+use zarrs::storage::ReadableWritableListableStorage;
+use zarrs::storage::store::MemoryStore;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// An open store. `id` tells stores apart for the chunk lock table (two handles on one store
+/// object share locks; distinct store objects do not).
+pub struct Store {
+    pub storage: ReadableWritableListableStorage,
+    pub id: u64,
+    pub url: String,
+}
+
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Where a URL points.
+#[derive(Debug, PartialEq, Eq)]
+enum Location {
+    Memory,
+    Directory(PathBuf),
+}
+
+fn parse_url(url: &str) -> Result<Location> {
+    if url.is_empty() {
+        return Err(Error::invalid_argument("store URL is empty"));
+    }
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Ok(Location::Directory(PathBuf::from(url)));
+    };
+    match scheme.to_ascii_lowercase().as_str() {
+        "memory" if rest.is_empty() => Ok(Location::Memory),
+        "memory" => Err(Error::invalid_argument(format!(
+            "memory store URL takes no name or path: {url:?} (use \"memory://\")"
+        ))),
+        "file" => {
+            // file:///abs/path or file://localhost/abs/path (RFC 8089); other hosts are remote.
+            let path = rest.strip_prefix("localhost").unwrap_or(rest);
+            if !path.starts_with('/') {
+                return Err(Error::invalid_argument(format!(
+                    "file URL must name an absolute local path: {url:?}"
+                )));
+            }
+            let decoded = percent_decode_str(path).decode_utf8().map_err(|_| {
+                Error::invalid_argument(format!("file URL is not valid percent-encoded UTF-8: {url:?}"))
+            })?;
+            Ok(Location::Directory(PathBuf::from(decoded.as_ref())))
+        }
+        other => Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("unsupported store scheme {other:?} in {url:?}: supported are a local path, file:// and memory://"),
+        )),
+    }
+}
+
+fn parse_options(options_json: Option<&str>) -> Result<Map<String, Value>> {
+    let Some(text) = options_json else { return Ok(Map::new()) };
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(Error::invalid_argument("store options must be a JSON object")),
+        Err(err) => Err(Error::invalid_argument(format!("store options are not valid JSON: {err}"))),
+    }
+}
+
+fn filesystem_options(options: &Map<String, Value>) -> Result<FilesystemStoreOptions> {
+    let mut fs = FilesystemStoreOptions::default();
+    for (key, value) in options {
+        match (key.as_str(), value) {
+            ("direct_io", Value::Bool(on)) => {
+                fs.direct_io(*on);
+            }
+            ("file_handle_cache_size", Value::Number(n)) if n.as_u64().is_some() => {
+                let size = usize::try_from(n.as_u64().unwrap_or_default())
+                    .map_err(|_| Error::invalid_argument("file_handle_cache_size is too large"))?;
+                fs.file_handle_cache_size(size);
+            }
+            ("direct_io" | "file_handle_cache_size", _) => {
+                return Err(Error::invalid_argument(format!("store option {key:?} has the wrong type: {value}")));
+            }
+            _ => return Err(Error::invalid_argument(format!("unknown filesystem store option {key:?}"))),
+        }
+    }
+    Ok(fs)
+}
+
+impl Store {
+    /// Open the store at `url`: a local directory (plain path or `file://` URL, created on the
+    /// first write if missing) or `memory://` (a new, empty in-process store).
+    pub fn open(url: &str, options_json: Option<&str>) -> Result<Self> {
+        let options = parse_options(options_json)?;
+        let storage: ReadableWritableListableStorage = match parse_url(url)? {
+            Location::Memory => {
+                if let Some(key) = options.keys().next() {
+                    return Err(Error::invalid_argument(format!("unknown memory store option {key:?}")));
+                }
+                Arc::new(MemoryStore::new())
+            }
+            Location::Directory(path) => {
+                if path.exists() && !path.is_dir() {
+                    return Err(Error::invalid_argument(format!(
+                        "store path {} exists and is not a directory",
+                        path.display()
+                    )));
+                }
+                let store = FilesystemStore::new_with_options(&path, filesystem_options(&options)?)
+                    .map_err(|err| Error::invalid_argument(err.to_string()))?;
+                Arc::new(store)
+            }
+        };
+        Ok(Self { storage, id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed), url: url.to_owned() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_map_to_locations() {
+        assert_eq!(parse_url("memory://").unwrap(), Location::Memory);
+        assert_eq!(parse_url("data/x.zarr").unwrap(), Location::Directory("data/x.zarr".into()));
+        assert_eq!(parse_url("file:///tmp/a%20b").unwrap(), Location::Directory("/tmp/a b".into()));
+        assert_eq!(parse_url("file://localhost/tmp/a").unwrap(), Location::Directory("/tmp/a".into()));
+        assert_eq!(parse_url("").unwrap_err().kind, ErrorKind::InvalidArgument);
+        assert_eq!(parse_url("file://host/x").unwrap_err().kind, ErrorKind::InvalidArgument);
+        assert_eq!(parse_url("memory://x").unwrap_err().kind, ErrorKind::InvalidArgument);
+        assert_eq!(parse_url("s3://bucket/x").unwrap_err().kind, ErrorKind::Unsupported);
+    }
+
+    #[test]
+    fn options_are_checked() {
+        assert!(Store::open("memory://", Some("{}")).is_ok());
+        assert_eq!(Store::open("memory://", Some("[1]")).err().unwrap().kind, ErrorKind::InvalidArgument);
+        assert_eq!(Store::open("memory://", Some("{\"x\":1}")).err().unwrap().kind, ErrorKind::InvalidArgument);
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().to_str().unwrap();
+        assert!(Store::open(url, Some("{\"file_handle_cache_size\": 8}")).is_ok());
+        assert_eq!(
+            Store::open(url, Some("{\"direct_io\": 1}")).err().unwrap().kind,
+            ErrorKind::InvalidArgument
+        );
+    }
+
+    #[test]
+    fn a_file_is_not_a_store() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let err = Store::open(file.path().to_str().unwrap(), None).err().unwrap();
+        assert_eq!(err.kind, ErrorKind::InvalidArgument);
+    }
+
+    #[test]
+    fn stores_get_distinct_ids() {
+        let a = Store::open("memory://", None).unwrap();
+        let b = Store::open("memory://", None).unwrap();
+        assert_ne!(a.id, b.id);
+    }
+}
