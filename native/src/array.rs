@@ -324,3 +324,130 @@ impl ArrayHandle {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UINT16_ZSTD: &str = r#"{"zarr_format":3,"node_type":"array","shape":[10,7],"data_type":"uint16",
+        "chunk_grid":{"name":"regular","configuration":{"chunk_shape":[4,3]}},
+        "chunk_key_encoding":{"name":"default"},"fill_value":9,
+        "codecs":[{"name":"bytes","configuration":{"endian":"little"}},{"name":"zstd","configuration":{"level":0,"checksum":false}}]}"#;
+
+    fn memory_array(metadata: &str) -> ArrayHandle {
+        let store = Arc::new(Store::open("memory://", None).unwrap());
+        create_array(&store, "a", metadata, false).unwrap();
+        ArrayHandle::open(store, "a").unwrap()
+    }
+
+    fn to_bytes(values: &[u16]) -> Vec<u8> {
+        values.iter().flat_map(|v| v.to_ne_bytes()).collect()
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Vec<u16> {
+        bytes.chunks(2).map(|b| u16::from_ne_bytes([b[0], b[1]])).collect()
+    }
+
+    #[test]
+    fn regions_round_trip_across_chunks_and_the_rest_reads_as_fill() {
+        let array = memory_array(UINT16_ZSTD);
+        let values: Vec<u16> = (0..5 * 4).map(|i| 100 + i).collect();
+        array.write_region(&[3, 2], &[5, 4], &to_bytes(&values)).unwrap();
+
+        let mut whole = vec![0u8; 10 * 7 * 2];
+        array.read_region(&[0, 0], &[10, 7], &mut whole).unwrap();
+        let whole = from_bytes(&whole);
+        for r in 0..10 {
+            for c in 0..7 {
+                let inside = (3..8).contains(&r) && (2..6).contains(&c);
+                let want = if inside { values[(r - 3) * 4 + (c - 2)] } else { 9 };
+                assert_eq!(whole[r * 7 + c], want, "({r}, {c})");
+            }
+        }
+    }
+
+    #[test]
+    fn edge_chunks_read_at_full_chunk_shape() {
+        let array = memory_array(UINT16_ZSTD);
+        array.write_region(&[8, 6], &[2, 1], &to_bytes(&[1, 2])).unwrap();
+        // Chunk (2, 2) covers rows 8..12 and columns 6..9; only rows 8..10, column 6 are inside.
+        let mut chunk = vec![0u8; 4 * 3 * 2];
+        array.read_chunk(&[2, 2], &mut chunk).unwrap();
+        assert_eq!(from_bytes(&chunk), [1, 9, 9, 2, 9, 9, 9, 9, 9, 9, 9, 9]);
+    }
+
+    #[test]
+    fn a_chunk_of_fill_value_is_not_stored() {
+        let array = memory_array(UINT16_ZSTD);
+        array.write_chunk(&[0, 0], &to_bytes(&[5; 12])).unwrap();
+        assert!(array.read_encoded_chunk(&[0, 0]).unwrap().is_some());
+        array.write_chunk(&[0, 0], &to_bytes(&[9; 12])).unwrap();
+        assert_eq!(array.read_encoded_chunk(&[0, 0]).unwrap(), None);
+    }
+
+    #[test]
+    fn read_chunks_lays_chunks_out_in_the_order_given() {
+        let array = memory_array(UINT16_ZSTD);
+        array.write_chunk(&[0, 0], &to_bytes(&[1; 12])).unwrap();
+        array.write_chunk(&[1, 2], &to_bytes(&[2; 12])).unwrap();
+        let mut out = vec![0u8; 3 * 12 * 2];
+        array.read_chunks(&[&[1, 2], &[2, 0], &[0, 0]], &mut out).unwrap();
+        let out = from_bytes(&out);
+        assert_eq!(&out[..12], &[2; 12]);
+        assert_eq!(&out[12..24], &[9; 12]);
+        assert_eq!(&out[24..], &[1; 12]);
+    }
+
+    #[test]
+    fn bad_arguments_get_precise_errors() {
+        let array = memory_array(UINT16_ZSTD);
+        let mut chunk = vec![0u8; 24];
+        assert_eq!(array.read_chunk(&[3, 0], &mut chunk).unwrap_err().kind, ErrorKind::OutOfBounds);
+        assert_eq!(array.read_chunk(&[0], &mut chunk).unwrap_err().kind, ErrorKind::InvalidArgument);
+        assert_eq!(array.read_chunk(&[0, 0], &mut chunk[..23]).unwrap_err().kind, ErrorKind::BufferSize);
+        let mut region = vec![0u8; 4];
+        assert_eq!(array.read_region(&[9, 6], &[2, 1], &mut region).unwrap_err().kind, ErrorKind::OutOfBounds);
+        assert_eq!(array.read_region(&[u64::MAX, 0], &[2, 1], &mut region).unwrap_err().kind, ErrorKind::OutOfBounds);
+        assert_eq!(array.write_region(&[0, 0], &[1, 1], &region).unwrap_err().kind, ErrorKind::BufferSize);
+        assert_eq!(array.read_chunks(&[&[0, 0]], &mut region).unwrap_err().kind, ErrorKind::BufferSize);
+    }
+
+    #[test]
+    fn invalid_array_documents_write_nothing() {
+        let store = Arc::new(Store::open("memory://", None).unwrap());
+        let unknown_codec = UINT16_ZSTD.replace(r#""name":"zstd""#, r#""name":"nosuch""#);
+        assert_eq!(create_array(&store, "a", &unknown_codec, false).unwrap_err().kind, ErrorKind::Unsupported);
+        let bad_type = UINT16_ZSTD.replace("uint16", "uint17");
+        assert_eq!(create_array(&store, "a", &bad_type, false).unwrap_err().kind, ErrorKind::Unsupported);
+        let no_shape = UINT16_ZSTD.replace(r#""shape":[10,7],"#, "");
+        assert_eq!(create_array(&store, "a", &no_shape, false).unwrap_err().kind, ErrorKind::InvalidMetadata);
+        assert!(node::read_node(&store.storage, &node::node_path("a").unwrap()).unwrap().is_none());
+    }
+
+    #[test]
+    fn concurrent_partial_writes_to_one_chunk_all_land() {
+        let array = Arc::new(memory_array(UINT16_ZSTD));
+        // 12 writers, one element each, all inside chunk (0, 0): each is a read-modify-write.
+        std::thread::scope(|scope| {
+            for i in 0..12u64 {
+                let array = array.clone();
+                scope.spawn(move || array.write_region(&[i / 3, i % 3], &[1, 1], &to_bytes(&[i as u16])).unwrap());
+            }
+        });
+        let mut chunk = vec![0u8; 24];
+        array.read_chunk(&[0, 0], &mut chunk).unwrap();
+        assert_eq!(from_bytes(&chunk), (0..12).collect::<Vec<u16>>());
+    }
+
+    #[test]
+    fn v2_names_and_fill_values_match_v3() {
+        let array = memory_array(
+            r#"{"zarr_format":2,"shape":[4],"chunks":[2],"dtype":"<f4","compressor":null,
+                "fill_value":1.5,"order":"C","filters":null}"#,
+        );
+        assert_eq!(array.data_type_name(), "float32");
+        assert_eq!(array.element_size(), 4);
+        assert_eq!(array.fill_value(), 1.5f32.to_ne_bytes());
+        assert_eq!(array.regular_chunk_shape().unwrap(), [2]);
+    }
+}
