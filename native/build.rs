@@ -3,7 +3,10 @@
 
 fn main() {
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
-    if matches!(os.as_str(), "linux" | "android" | "freebsd" | "netbsd" | "openbsd" | "dragonfly") {
+    if matches!(
+        os.as_str(),
+        "linux" | "android" | "freebsd" | "netbsd" | "openbsd" | "dragonfly"
+    ) {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libzarrlib.so");
     }
     println!("cargo:rerun-if-changed=build.rs");

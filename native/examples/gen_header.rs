@@ -9,7 +9,8 @@ fn main() -> ExitCode {
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let header_path = crate_dir.join("../include/zarrlib.h");
 
-    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml is readable");
+    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
+        .expect("cbindgen.toml is readable");
     let bindings = cbindgen::Builder::new()
         .with_crate(crate_dir)
         .with_config(config)
@@ -24,7 +25,10 @@ fn main() -> ExitCode {
             println!("{} is up to date", header_path.display());
             return ExitCode::SUCCESS;
         }
-        eprintln!("{} is stale: run tools/gen_header and commit the result", header_path.display());
+        eprintln!(
+            "{} is stale: run tools/gen_header and commit the result",
+            header_path.display()
+        );
         return ExitCode::FAILURE;
     }
     if committed != generated {

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use unsafe_cell_slice::UnsafeCellSlice;
 use zarrs::array::{
-    Array, ArrayBytes, ArrayBytesDecodeIntoTarget, ArrayBytesFixedDisjointView, ArrayMetadata, ArraySubset,
-    CodecOptions,
+    Array, ArrayBytes, ArrayBytesDecodeIntoTarget, ArrayBytesFixedDisjointView, ArrayMetadata,
+    ArraySubset, CodecOptions,
 };
 use zarrs::metadata::v2::ArrayMetadataV2;
 use zarrs::metadata::v3::ArrayMetadataV3;
@@ -44,7 +44,11 @@ fn build_array(store: &Store, path: &NodePath, doc: &NodeDoc) -> Result<ZarrsArr
     } else {
         ArrayMetadata::V2(serde_json::from_value::<ArrayMetadataV2>(value)?)
     };
-    Ok(Array::new_with_metadata(store.storage.clone(), path.as_str(), metadata)?)
+    Ok(Array::new_with_metadata(
+        store.storage.clone(),
+        path.as_str(),
+        metadata,
+    )?)
 }
 
 /// Create an array node from a metadata document (validated by building its codec chain first).
@@ -65,7 +69,10 @@ impl ArrayHandle {
         let node_path = node::node_path(path)?;
         let doc = node::require_node(&store.storage, &node_path)?;
         if doc.kind != NodeKind::Array {
-            return Err(Error::new(ErrorKind::NodeKind, format!("the node at {path:?} is a group, not an array")));
+            return Err(Error::new(
+                ErrorKind::NodeKind,
+                format!("the node at {path:?} is a group, not an array"),
+            ));
         }
         Self::with_doc(store, node_path, doc)
     }
@@ -97,11 +104,22 @@ impl ArrayHandle {
                 .with_metadata_convert_version(zarrs::config::MetadataConvertVersion::V3),
         ) {
             ArrayMetadata::V3(v3) => v3,
-            ArrayMetadata::V2(_) => return Err(Error::new(ErrorKind::Internal, "metadata did not convert to v3")),
+            ArrayMetadata::V2(_) => {
+                return Err(Error::new(
+                    ErrorKind::Internal,
+                    "metadata did not convert to v3",
+                ));
+            }
         };
         let regular_chunk_shape = if v3.chunk_grid.name() == "regular" {
             let origin = vec![0; array.dimensionality()];
-            Some(array.chunk_shape(&origin)?.iter().map(|d| d.get()).collect())
+            Some(
+                array
+                    .chunk_shape(&origin)?
+                    .iter()
+                    .map(|d| d.get())
+                    .collect(),
+            )
         } else {
             None
         };
@@ -144,9 +162,12 @@ impl ArrayHandle {
     }
 
     pub fn regular_chunk_shape(&self) -> Result<&[u64]> {
-        self.regular_chunk_shape
-            .as_deref()
-            .ok_or_else(|| Error::new(ErrorKind::Unsupported, "the array's chunk grid is not regular"))
+        self.regular_chunk_shape.as_deref().ok_or_else(|| {
+            Error::new(
+                ErrorKind::Unsupported,
+                "the array's chunk grid is not regular",
+            )
+        })
     }
 
     fn check_ndim(&self, what: &str, len: usize) -> Result<()> {
@@ -169,14 +190,23 @@ impl ArrayHandle {
                 format!("chunk {chunk:?} is outside the chunk grid {grid:?}"),
             ));
         }
-        Ok(self.array.chunk_shape(chunk)?.iter().map(|d| d.get()).collect())
+        Ok(self
+            .array
+            .chunk_shape(chunk)?
+            .iter()
+            .map(|d| d.get())
+            .collect())
     }
 
     fn byte_len(&self, shape: &[u64]) -> Result<usize> {
         product(shape)
             .and_then(|n| n.checked_mul(self.element_size as u64))
             .and_then(|n| usize::try_from(n).ok())
-            .ok_or_else(|| Error::invalid_argument(format!("a region of shape {shape:?} is too large to address")))
+            .ok_or_else(|| {
+                Error::invalid_argument(format!(
+                    "a region of shape {shape:?} is too large to address"
+                ))
+            })
     }
 
     fn check_buffer(&self, shape: &[u64], len: usize) -> Result<()> {
@@ -208,20 +238,33 @@ impl ArrayHandle {
                 ));
             }
         }
-        Ok(ArraySubset::new_with_start_shape(start.to_vec(), shape.to_vec()).map_err(|e| Error::invalid_argument(e.to_string()))?)
+        ArraySubset::new_with_start_shape(start.to_vec(), shape.to_vec())
+            .map_err(|e| Error::invalid_argument(e.to_string()))
     }
 
     /// Decode `subset` of the array into `out`, laid out C-contiguously with shape `subset.shape()`.
-    fn decode_into(&self, subset: &ArraySubset, out: &mut [u8], options: &CodecOptions) -> Result<()> {
+    fn decode_into(
+        &self,
+        subset: &ArraySubset,
+        out: &mut [u8],
+        options: &CodecOptions,
+    ) -> Result<()> {
         let shape = subset.shape().to_vec();
         let bytes = UnsafeCellSlice::new(out);
         // SAFETY: this view is the only one over `out`, which it covers whole.
         let mut view = unsafe {
-            ArrayBytesFixedDisjointView::new(bytes, self.element_size, &shape, ArraySubset::new_with_shape(shape.clone()))
+            ArrayBytesFixedDisjointView::new(
+                bytes,
+                self.element_size,
+                &shape,
+                ArraySubset::new_with_shape(shape.clone()),
+            )
         }
         .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
         let target: ArrayBytesDecodeIntoTarget<'_> = (&mut view).into();
-        Ok(self.array.retrieve_array_subset_into_opt(subset, target, options)?)
+        Ok(self
+            .array
+            .retrieve_array_subset_into_opt(subset, target, options)?)
     }
 
     pub fn read_chunk(&self, chunk: &[u64], out: &mut [u8]) -> Result<()> {
@@ -238,11 +281,17 @@ impl ArrayHandle {
         for chunk in chunks {
             lengths.push(self.byte_len(&self.chunk_shape_at(chunk)?)?);
         }
-        let total = lengths.iter().try_fold(0usize, |acc, &n| acc.checked_add(n));
+        let total = lengths
+            .iter()
+            .try_fold(0usize, |acc, &n| acc.checked_add(n));
         if total != Some(out.len()) {
             return Err(Error::new(
                 ErrorKind::BufferSize,
-                format!("buffer is {} bytes, the {} chunks need {total:?}", out.len(), chunks.len()),
+                format!(
+                    "buffer is {} bytes, the {} chunks need {total:?}",
+                    out.len(),
+                    chunks.len()
+                ),
             ));
         }
         let mut pieces = Vec::with_capacity(chunks.len());
@@ -257,10 +306,13 @@ impl ArrayHandle {
             // Chunks run in parallel, so each codec chain gets a share of the concurrency target.
             let per_chunk = (options.concurrent_target() / chunks.len().max(1)).max(1);
             let options = options.with_concurrent_target(per_chunk);
-            chunks.par_iter().zip(pieces).try_for_each(|(chunk, piece)| {
-                let subset = self.array.chunk_subset(chunk)?;
-                self.decode_into(&subset, piece, &options)
-            })
+            chunks
+                .par_iter()
+                .zip(pieces)
+                .try_for_each(|(chunk, piece)| {
+                    let subset = self.array.chunk_subset(chunk)?;
+                    self.decode_into(&subset, piece, &options)
+                })
         })
     }
 
@@ -314,13 +366,18 @@ impl ArrayHandle {
             .array
             .chunks_in_array_subset(&subset)
             .map_err(|e| Error::invalid_argument(e.to_string()))?
-            .ok_or_else(|| Error::new(ErrorKind::OutOfBounds, "region lies outside the chunk grid"))?;
-        let chunk_indices: Vec<Vec<u64>> = chunks.indices().into_iter().map(|c| c.to_vec()).collect();
+            .ok_or_else(|| {
+                Error::new(ErrorKind::OutOfBounds, "region lies outside the chunk grid")
+            })?;
+        let chunk_indices: Vec<Vec<u64>> =
+            chunks.indices().into_iter().map(|c| c.to_vec()).collect();
         let (store_id, path) = self.lock_scope();
         let _locks = lock_chunks(store_id, path, chunk_indices.iter().map(Vec::as_slice));
         run_in_pool(|| {
             let bytes = ArrayBytes::new_flen(Cow::Borrowed(data));
-            Ok(self.array.store_array_subset_opt(&subset, bytes, &codec_options())?)
+            Ok(self
+                .array
+                .store_array_subset_opt(&subset, bytes, &codec_options())?)
         })
     }
 }
@@ -345,14 +402,19 @@ mod tests {
     }
 
     fn from_bytes(bytes: &[u8]) -> Vec<u16> {
-        bytes.chunks(2).map(|b| u16::from_ne_bytes([b[0], b[1]])).collect()
+        bytes
+            .chunks(2)
+            .map(|b| u16::from_ne_bytes([b[0], b[1]]))
+            .collect()
     }
 
     #[test]
     fn regions_round_trip_across_chunks_and_the_rest_reads_as_fill() {
         let array = memory_array(UINT16_ZSTD);
         let values: Vec<u16> = (0..5 * 4).map(|i| 100 + i).collect();
-        array.write_region(&[3, 2], &[5, 4], &to_bytes(&values)).unwrap();
+        array
+            .write_region(&[3, 2], &[5, 4], &to_bytes(&values))
+            .unwrap();
 
         let mut whole = vec![0u8; 10 * 7 * 2];
         array.read_region(&[0, 0], &[10, 7], &mut whole).unwrap();
@@ -360,7 +422,11 @@ mod tests {
         for r in 0..10 {
             for c in 0..7 {
                 let inside = (3..8).contains(&r) && (2..6).contains(&c);
-                let want = if inside { values[(r - 3) * 4 + (c - 2)] } else { 9 };
+                let want = if inside {
+                    values[(r - 3) * 4 + (c - 2)]
+                } else {
+                    9
+                };
                 assert_eq!(whole[r * 7 + c], want, "({r}, {c})");
             }
         }
@@ -369,7 +435,9 @@ mod tests {
     #[test]
     fn edge_chunks_read_at_full_chunk_shape() {
         let array = memory_array(UINT16_ZSTD);
-        array.write_region(&[8, 6], &[2, 1], &to_bytes(&[1, 2])).unwrap();
+        array
+            .write_region(&[8, 6], &[2, 1], &to_bytes(&[1, 2]))
+            .unwrap();
         // Chunk (2, 2) covers rows 8..12 and columns 6..9; only rows 8..10, column 6 are inside.
         let mut chunk = vec![0u8; 4 * 3 * 2];
         array.read_chunk(&[2, 2], &mut chunk).unwrap();
@@ -391,7 +459,9 @@ mod tests {
         array.write_chunk(&[0, 0], &to_bytes(&[1; 12])).unwrap();
         array.write_chunk(&[1, 2], &to_bytes(&[2; 12])).unwrap();
         let mut out = vec![0u8; 3 * 12 * 2];
-        array.read_chunks(&[&[1, 2], &[2, 0], &[0, 0]], &mut out).unwrap();
+        array
+            .read_chunks(&[&[1, 2], &[2, 0], &[0, 0]], &mut out)
+            .unwrap();
         let out = from_bytes(&out);
         assert_eq!(&out[..12], &[2; 12]);
         assert_eq!(&out[12..24], &[9; 12]);
@@ -402,26 +472,78 @@ mod tests {
     fn bad_arguments_get_precise_errors() {
         let array = memory_array(UINT16_ZSTD);
         let mut chunk = vec![0u8; 24];
-        assert_eq!(array.read_chunk(&[3, 0], &mut chunk).unwrap_err().kind, ErrorKind::OutOfBounds);
-        assert_eq!(array.read_chunk(&[0], &mut chunk).unwrap_err().kind, ErrorKind::InvalidArgument);
-        assert_eq!(array.read_chunk(&[0, 0], &mut chunk[..23]).unwrap_err().kind, ErrorKind::BufferSize);
+        assert_eq!(
+            array.read_chunk(&[3, 0], &mut chunk).unwrap_err().kind,
+            ErrorKind::OutOfBounds
+        );
+        assert_eq!(
+            array.read_chunk(&[0], &mut chunk).unwrap_err().kind,
+            ErrorKind::InvalidArgument
+        );
+        assert_eq!(
+            array
+                .read_chunk(&[0, 0], &mut chunk[..23])
+                .unwrap_err()
+                .kind,
+            ErrorKind::BufferSize
+        );
         let mut region = vec![0u8; 4];
-        assert_eq!(array.read_region(&[9, 6], &[2, 1], &mut region).unwrap_err().kind, ErrorKind::OutOfBounds);
-        assert_eq!(array.read_region(&[u64::MAX, 0], &[2, 1], &mut region).unwrap_err().kind, ErrorKind::OutOfBounds);
-        assert_eq!(array.write_region(&[0, 0], &[1, 1], &region).unwrap_err().kind, ErrorKind::BufferSize);
-        assert_eq!(array.read_chunks(&[&[0, 0]], &mut region).unwrap_err().kind, ErrorKind::BufferSize);
+        assert_eq!(
+            array
+                .read_region(&[9, 6], &[2, 1], &mut region)
+                .unwrap_err()
+                .kind,
+            ErrorKind::OutOfBounds
+        );
+        assert_eq!(
+            array
+                .read_region(&[u64::MAX, 0], &[2, 1], &mut region)
+                .unwrap_err()
+                .kind,
+            ErrorKind::OutOfBounds
+        );
+        assert_eq!(
+            array
+                .write_region(&[0, 0], &[1, 1], &region)
+                .unwrap_err()
+                .kind,
+            ErrorKind::BufferSize
+        );
+        assert_eq!(
+            array.read_chunks(&[&[0, 0]], &mut region).unwrap_err().kind,
+            ErrorKind::BufferSize
+        );
     }
 
     #[test]
     fn invalid_array_documents_write_nothing() {
         let store = Arc::new(Store::open("memory://", None).unwrap());
         let unknown_codec = UINT16_ZSTD.replace(r#""name":"zstd""#, r#""name":"nosuch""#);
-        assert_eq!(create_array(&store, "a", &unknown_codec, false).unwrap_err().kind, ErrorKind::Unsupported);
+        assert_eq!(
+            create_array(&store, "a", &unknown_codec, false)
+                .unwrap_err()
+                .kind,
+            ErrorKind::Unsupported
+        );
         let bad_type = UINT16_ZSTD.replace("uint16", "uint17");
-        assert_eq!(create_array(&store, "a", &bad_type, false).unwrap_err().kind, ErrorKind::Unsupported);
+        assert_eq!(
+            create_array(&store, "a", &bad_type, false)
+                .unwrap_err()
+                .kind,
+            ErrorKind::Unsupported
+        );
         let no_shape = UINT16_ZSTD.replace(r#""shape":[10,7],"#, "");
-        assert_eq!(create_array(&store, "a", &no_shape, false).unwrap_err().kind, ErrorKind::InvalidMetadata);
-        assert!(node::read_node(&store.storage, &node::node_path("a").unwrap()).unwrap().is_none());
+        assert_eq!(
+            create_array(&store, "a", &no_shape, false)
+                .unwrap_err()
+                .kind,
+            ErrorKind::InvalidMetadata
+        );
+        assert!(
+            node::read_node(&store.storage, &node::node_path("a").unwrap())
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
@@ -431,7 +553,11 @@ mod tests {
         std::thread::scope(|scope| {
             for i in 0..12u64 {
                 let array = array.clone();
-                scope.spawn(move || array.write_region(&[i / 3, i % 3], &[1, 1], &to_bytes(&[i as u16])).unwrap());
+                scope.spawn(move || {
+                    array
+                        .write_region(&[i / 3, i % 3], &[1, 1], &to_bytes(&[i as u16]))
+                        .unwrap()
+                });
             }
         });
         let mut chunk = vec![0u8; 24];

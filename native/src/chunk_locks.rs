@@ -26,7 +26,11 @@ pub struct ChunkLocks {
 }
 
 /// Lock the stripes of every chunk in `chunks`.
-pub fn lock_chunks<'a>(store_id: u64, array_path: &str, chunks: impl IntoIterator<Item = &'a [u64]>) -> ChunkLocks {
+pub fn lock_chunks<'a>(
+    store_id: u64,
+    array_path: &str,
+    chunks: impl IntoIterator<Item = &'a [u64]>,
+) -> ChunkLocks {
     let mut wanted = [false; STRIPES];
     for chunk in chunks {
         wanted[stripe(store_id, array_path, chunk)] = true;
@@ -36,7 +40,11 @@ pub fn lock_chunks<'a>(store_id: u64, array_path: &str, chunks: impl IntoIterato
         .enumerate()
         .filter(|(_, wanted)| **wanted)
         // A poisoned lock only means another writer panicked; the unit value it guards is fine.
-        .map(|(i, _)| LOCKS[i].lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+        .map(|(i, _)| {
+            LOCKS[i]
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        })
         .collect();
     ChunkLocks { _guards: guards }
 }

@@ -23,7 +23,12 @@ fn build_pool(threads: usize) -> Result<ThreadPool> {
         .num_threads(threads)
         .thread_name(|i| format!("zarrlib-{i}"))
         .build()
-        .map_err(|err| Error::new(ErrorKind::Internal, format!("cannot start thread pool: {err}")))
+        .map_err(|err| {
+            Error::new(
+                ErrorKind::Internal,
+                format!("cannot start thread pool: {err}"),
+            )
+        })
 }
 
 fn pool() -> Result<Arc<ThreadPool>> {
@@ -110,6 +115,9 @@ mod tests {
         set_concurrent_target(7);
         assert_eq!(codec_options().concurrent_target(), 7);
         set_concurrent_target(0);
-        assert_eq!(codec_options().concurrent_target(), rayon::current_num_threads());
+        assert_eq!(
+            codec_options().concurrent_target(),
+            rayon::current_num_threads()
+        );
     }
 }

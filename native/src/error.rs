@@ -36,7 +36,10 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into() }
+        Self {
+            kind,
+            message: message.into(),
+        }
     }
 
     pub fn invalid_argument(message: impl Into<String>) -> Self {
@@ -152,7 +155,8 @@ mod tests {
 
     #[test]
     fn storage_errors_are_classified() {
-        let err: Error = StorageError::InvalidMetadata("a/zarr.json".try_into().unwrap(), "x".into()).into();
+        let err: Error =
+            StorageError::InvalidMetadata("a/zarr.json".try_into().unwrap(), "x".into()).into();
         assert_eq!(err.kind, ErrorKind::InvalidMetadata);
         let err: Error = StorageError::ReadOnly.into();
         assert_eq!(err.kind, ErrorKind::Storage);

@@ -6,10 +6,12 @@
 //! a node's metadata returns what created it.
 
 use serde_json::{Map, Value};
-use zarrs::node::{NodePath, meta_key_v2_array, meta_key_v2_attributes, meta_key_v2_group, meta_key_v3};
+use zarrs::node::{
+    NodePath, meta_key_v2_array, meta_key_v2_attributes, meta_key_v2_group, meta_key_v3,
+};
 use zarrs::storage::{
-    ListableStorageTraits, ReadableStorageTraits, ReadableWritableListableStorage, StoreKey, StorePrefix,
-    WritableStorageTraits,
+    ListableStorageTraits, ReadableStorageTraits, ReadableWritableListableStorage, StoreKey,
+    StorePrefix, WritableStorageTraits,
 };
 
 use crate::error::{Error, ErrorKind, Result};
@@ -51,9 +53,16 @@ impl NodeDoc {
             Some(2) => 2,
             Some(3) => 3,
             Some(other) => {
-                return Err(Error::new(ErrorKind::Unsupported, format!("unsupported zarr_format {other}")));
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    format!("unsupported zarr_format {other}"),
+                ));
             }
-            None => return Err(Error::invalid_metadata("metadata has no integer \"zarr_format\"")),
+            None => {
+                return Err(Error::invalid_metadata(
+                    "metadata has no integer \"zarr_format\"",
+                ));
+            }
         };
         match (doc.get("node_type"), zarr_format) {
             (Some(Value::String(t)), _) if t == kind.name() => {}
@@ -64,13 +73,25 @@ impl NodeDoc {
                     kind.name()
                 )));
             }
-            (None, _) => return Err(Error::invalid_metadata("Zarr v3 metadata has no \"node_type\"")),
+            (None, _) => {
+                return Err(Error::invalid_metadata(
+                    "Zarr v3 metadata has no \"node_type\"",
+                ));
+            }
         }
         match doc.get("attributes") {
             None | Some(Value::Object(_)) => {}
-            Some(_) => return Err(Error::invalid_metadata("\"attributes\" must be a JSON object")),
+            Some(_) => {
+                return Err(Error::invalid_metadata(
+                    "\"attributes\" must be a JSON object",
+                ));
+            }
         }
-        Ok(Self { kind, zarr_format, doc })
+        Ok(Self {
+            kind,
+            zarr_format,
+            doc,
+        })
     }
 }
 
@@ -82,7 +103,10 @@ pub fn node_path(path: &str) -> Result<NodePath> {
     if trimmed.is_empty() {
         return Ok(NodePath::root());
     }
-    if trimmed.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+    if trimmed
+        .split('/')
+        .any(|part| part.is_empty() || part == "." || part == "..")
+    {
         return Err(Error::invalid_argument(format!(
             "invalid node path {path:?}: empty, \".\" and \"..\" components are not allowed"
         )));
@@ -98,38 +122,64 @@ pub fn relative_path(path: &NodePath) -> &str {
 /// The prefix under which a node's children and chunks live.
 fn node_prefix(path: &NodePath) -> Result<StorePrefix> {
     let rel = relative_path(path);
-    let prefix = if rel.is_empty() { String::new() } else { format!("{rel}/") };
+    let prefix = if rel.is_empty() {
+        String::new()
+    } else {
+        format!("{rel}/")
+    };
     StorePrefix::new(prefix).map_err(|err| Error::invalid_argument(err.to_string()))
 }
 
 fn parse_object(key: &StoreKey, bytes: &[u8]) -> Result<Map<String, Value>> {
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(Error::invalid_metadata(format!("{key} is not a JSON object"))),
-        Err(err) => Err(Error::invalid_metadata(format!("{key} is not valid JSON: {err}"))),
+        Ok(_) => Err(Error::invalid_metadata(format!(
+            "{key} is not a JSON object"
+        ))),
+        Err(err) => Err(Error::invalid_metadata(format!(
+            "{key} is not valid JSON: {err}"
+        ))),
     }
 }
 
 /// Read the node at `path`, or `None` when nothing is there.
-pub fn read_node(storage: &ReadableWritableListableStorage, path: &NodePath) -> Result<Option<NodeDoc>> {
+pub fn read_node(
+    storage: &ReadableWritableListableStorage,
+    path: &NodePath,
+) -> Result<Option<NodeDoc>> {
     let key = meta_key_v3(path);
     if let Some(bytes) = storage.get(&key)? {
         let doc = parse_object(&key, &bytes)?;
         let kind = match doc.get("node_type").and_then(Value::as_str) {
             Some("array") => NodeKind::Array,
             Some("group") => NodeKind::Group,
-            _ => return Err(Error::invalid_metadata(format!("{key} has no valid \"node_type\""))),
+            _ => {
+                return Err(Error::invalid_metadata(format!(
+                    "{key} has no valid \"node_type\""
+                )));
+            }
         };
         if doc.get("zarr_format").and_then(Value::as_u64) != Some(3) {
-            return Err(Error::invalid_metadata(format!("{key} does not declare zarr_format 3")));
+            return Err(Error::invalid_metadata(format!(
+                "{key} does not declare zarr_format 3"
+            )));
         }
-        return Ok(Some(NodeDoc { kind, zarr_format: 3, doc }));
+        return Ok(Some(NodeDoc {
+            kind,
+            zarr_format: 3,
+            doc,
+        }));
     }
-    for (key, kind) in [(meta_key_v2_array(path), NodeKind::Array), (meta_key_v2_group(path), NodeKind::Group)] {
+    for (key, kind) in [
+        (meta_key_v2_array(path), NodeKind::Array),
+        (meta_key_v2_group(path), NodeKind::Group),
+    ] {
         if let Some(bytes) = storage.get(&key)? {
             let mut doc = parse_object(&key, &bytes)?;
             if doc.get("zarr_format").and_then(Value::as_u64) != Some(2) {
-                return Err(Error::invalid_metadata(format!("{key} does not declare zarr_format 2")));
+                return Err(Error::invalid_metadata(format!(
+                    "{key} does not declare zarr_format 2"
+                )));
             }
             let attrs_key = meta_key_v2_attributes(path);
             let attributes = match storage.get(&attrs_key)? {
@@ -137,7 +187,11 @@ pub fn read_node(storage: &ReadableWritableListableStorage, path: &NodePath) -> 
                 None => Map::new(),
             };
             doc.insert("attributes".into(), Value::Object(attributes));
-            return Ok(Some(NodeDoc { kind, zarr_format: 2, doc }));
+            return Ok(Some(NodeDoc {
+                kind,
+                zarr_format: 2,
+                doc,
+            }));
         }
     }
     Ok(None)
@@ -145,12 +199,20 @@ pub fn read_node(storage: &ReadableWritableListableStorage, path: &NodePath) -> 
 
 pub fn require_node(storage: &ReadableWritableListableStorage, path: &NodePath) -> Result<NodeDoc> {
     read_node(storage, path)?.ok_or_else(|| {
-        Error::new(ErrorKind::NotFound, format!("no node at {:?}", relative_path(path)))
+        Error::new(
+            ErrorKind::NotFound,
+            format!("no node at {:?}", relative_path(path)),
+        )
     })
 }
 
 fn metadata_keys(path: &NodePath) -> [StoreKey; 4] {
-    [meta_key_v3(path), meta_key_v2_array(path), meta_key_v2_group(path), meta_key_v2_attributes(path)]
+    [
+        meta_key_v3(path),
+        meta_key_v2_array(path),
+        meta_key_v2_group(path),
+        meta_key_v2_attributes(path),
+    ]
 }
 
 fn node_exists(storage: &ReadableWritableListableStorage, path: &NodePath) -> Result<bool> {
@@ -171,7 +233,10 @@ fn check_ancestors(storage: &ReadableWritableListableStorage, path: &NodePath) -
         {
             return Err(Error::new(
                 ErrorKind::NodeKind,
-                format!("cannot create a node inside the array at {:?}", relative_path(&current)),
+                format!(
+                    "cannot create a node inside the array at {:?}",
+                    relative_path(&current)
+                ),
             ));
         }
         ancestor = current.parent();
@@ -188,13 +253,21 @@ fn erase_node(storage: &ReadableWritableListableStorage, path: &NodePath) -> Res
     Ok(())
 }
 
-fn write_json(storage: &ReadableWritableListableStorage, key: &StoreKey, doc: &Map<String, Value>) -> Result<()> {
+fn write_json(
+    storage: &ReadableWritableListableStorage,
+    key: &StoreKey,
+    doc: &Map<String, Value>,
+) -> Result<()> {
     let bytes = serde_json::to_vec_pretty(doc).expect("a JSON map always serialises");
     storage.set(key, bytes.into())?;
     Ok(())
 }
 
-fn write_node(storage: &ReadableWritableListableStorage, path: &NodePath, node: &NodeDoc) -> Result<()> {
+fn write_node(
+    storage: &ReadableWritableListableStorage,
+    path: &NodePath,
+    node: &NodeDoc,
+) -> Result<()> {
     if node.zarr_format == 3 {
         return write_json(storage, &meta_key_v3(path), &node.doc);
     }
@@ -236,14 +309,20 @@ pub fn create_node(
 /// Delete the node at `path` and everything under it.
 pub fn delete_node(storage: &ReadableWritableListableStorage, path: &NodePath) -> Result<()> {
     if !node_exists(storage, path)? {
-        return Err(Error::new(ErrorKind::NotFound, format!("no node at {:?}", relative_path(path))));
+        return Err(Error::new(
+            ErrorKind::NotFound,
+            format!("no node at {:?}", relative_path(path)),
+        ));
     }
     erase_node(storage, path)
 }
 
 /// The direct children of the node at `path`, sorted by path: each one's store-relative path and
 /// metadata document. An array has no children; prefixes holding no node are skipped.
-pub fn list_children(storage: &ReadableWritableListableStorage, path: &NodePath) -> Result<Vec<(String, NodeDoc)>> {
+pub fn list_children(
+    storage: &ReadableWritableListableStorage,
+    path: &NodePath,
+) -> Result<Vec<(String, NodeDoc)>> {
     let node = require_node(storage, path)?;
     if node.kind == NodeKind::Array {
         return Ok(Vec::new());
@@ -265,7 +344,12 @@ pub fn list_children(storage: &ReadableWritableListableStorage, path: &NodePath)
 pub fn children_to_json(children: &[(String, NodeDoc)]) -> String {
     let list: Vec<Value> = children
         .iter()
-        .map(|(path, node)| Value::Array(vec![Value::String(path.clone()), Value::Object(node.doc.clone())]))
+        .map(|(path, node)| {
+            Value::Array(vec![
+                Value::String(path.clone()),
+                Value::Object(node.doc.clone()),
+            ])
+        })
         .collect();
     serde_json::to_string(&list).expect("JSON values always serialise")
 }
@@ -298,7 +382,11 @@ mod tests {
         assert_eq!(node_path("a/b").unwrap().as_str(), "/a/b");
         assert_eq!(node_path("/a/b/").unwrap().as_str(), "/a/b");
         for bad in ["a//b", "a/../b", "./a"] {
-            assert_eq!(node_path(bad).unwrap_err().kind, ErrorKind::InvalidArgument, "{bad}");
+            assert_eq!(
+                node_path(bad).unwrap_err().kind,
+                ErrorKind::InvalidArgument,
+                "{bad}"
+            );
         }
     }
 
@@ -307,11 +395,23 @@ mod tests {
         let parse = |t: &str| NodeDoc::parse(t, NodeKind::Group).unwrap_err().kind;
         assert_eq!(parse("[]"), ErrorKind::InvalidMetadata);
         assert_eq!(parse("{"), ErrorKind::InvalidMetadata);
-        assert_eq!(parse(r#"{"node_type":"group"}"#), ErrorKind::InvalidMetadata);
-        assert_eq!(parse(r#"{"zarr_format":4,"node_type":"group"}"#), ErrorKind::Unsupported);
-        assert_eq!(parse(r#"{"zarr_format":3,"node_type":"array"}"#), ErrorKind::InvalidMetadata);
+        assert_eq!(
+            parse(r#"{"node_type":"group"}"#),
+            ErrorKind::InvalidMetadata
+        );
+        assert_eq!(
+            parse(r#"{"zarr_format":4,"node_type":"group"}"#),
+            ErrorKind::Unsupported
+        );
+        assert_eq!(
+            parse(r#"{"zarr_format":3,"node_type":"array"}"#),
+            ErrorKind::InvalidMetadata
+        );
         assert_eq!(parse(r#"{"zarr_format":3}"#), ErrorKind::InvalidMetadata);
-        assert_eq!(parse(r#"{"zarr_format":2,"attributes":3}"#), ErrorKind::InvalidMetadata);
+        assert_eq!(
+            parse(r#"{"zarr_format":2,"attributes":3}"#),
+            ErrorKind::InvalidMetadata
+        );
     }
 
     #[test]
@@ -329,16 +429,34 @@ mod tests {
             let children = list_children(&storage, &root).unwrap();
             let names: Vec<&str> = children.iter().map(|c| c.0.as_str()).collect();
             assert_eq!(names, ["a", "b"]);
-            assert_eq!(list_children(&storage, &node_path("a").unwrap()).unwrap()[0].0, "a/x");
+            assert_eq!(
+                list_children(&storage, &node_path("a").unwrap()).unwrap()[0].0,
+                "a/x"
+            );
 
-            let err = create_node(&storage, &node_path("a").unwrap(), &group(format), false).unwrap_err();
+            let err =
+                create_node(&storage, &node_path("a").unwrap(), &group(format), false).unwrap_err();
             assert_eq!(err.kind, ErrorKind::AlreadyExists);
             create_node(&storage, &node_path("a").unwrap(), &group(format), true).unwrap();
-            assert!(list_children(&storage, &node_path("a").unwrap()).unwrap().is_empty());
+            assert!(
+                list_children(&storage, &node_path("a").unwrap())
+                    .unwrap()
+                    .is_empty()
+            );
 
             delete_node(&storage, &node_path("a").unwrap()).unwrap();
-            assert_eq!(delete_node(&storage, &node_path("a").unwrap()).unwrap_err().kind, ErrorKind::NotFound);
-            assert_eq!(list_children(&storage, &node_path("a").unwrap()).unwrap_err().kind, ErrorKind::NotFound);
+            assert_eq!(
+                delete_node(&storage, &node_path("a").unwrap())
+                    .unwrap_err()
+                    .kind,
+                ErrorKind::NotFound
+            );
+            assert_eq!(
+                list_children(&storage, &node_path("a").unwrap())
+                    .unwrap_err()
+                    .kind,
+                ErrorKind::NotFound
+            );
         }
     }
 
@@ -348,15 +466,29 @@ mod tests {
         let path = node_path("g").unwrap();
         create_node(&storage, &path, &group(2), false).unwrap();
         let zgroup = storage.get(&meta_key_v2_group(&path)).unwrap().unwrap();
-        assert_eq!(serde_json::from_slice::<Value>(&zgroup).unwrap(), serde_json::json!({"zarr_format": 2}));
-        let zattrs = storage.get(&meta_key_v2_attributes(&path)).unwrap().unwrap();
-        assert_eq!(serde_json::from_slice::<Value>(&zattrs).unwrap(), serde_json::json!({"k": 1}));
+        assert_eq!(
+            serde_json::from_slice::<Value>(&zgroup).unwrap(),
+            serde_json::json!({"zarr_format": 2})
+        );
+        let zattrs = storage
+            .get(&meta_key_v2_attributes(&path))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            serde_json::from_slice::<Value>(&zattrs).unwrap(),
+            serde_json::json!({"k": 1})
+        );
     }
 
     #[test]
     fn corrupt_stored_metadata_is_reported() {
         let storage = memory();
-        storage.set(&"x/zarr.json".try_into().unwrap(), b"{not json".to_vec().into()).unwrap();
+        storage
+            .set(
+                &"x/zarr.json".try_into().unwrap(),
+                b"{not json".to_vec().into(),
+            )
+            .unwrap();
         let err = read_node(&storage, &node_path("x").unwrap()).unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidMetadata);
         assert!(err.message.contains("x/zarr.json"), "{}", err.message);

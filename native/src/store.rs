@@ -51,23 +51,33 @@ fn parse_url(url: &str) -> Result<Location> {
                 )));
             }
             let decoded = percent_decode_str(path).decode_utf8().map_err(|_| {
-                Error::invalid_argument(format!("file URL is not valid percent-encoded UTF-8: {url:?}"))
+                Error::invalid_argument(format!(
+                    "file URL is not valid percent-encoded UTF-8: {url:?}"
+                ))
             })?;
             Ok(Location::Directory(PathBuf::from(decoded.as_ref())))
         }
         other => Err(Error::new(
             ErrorKind::Unsupported,
-            format!("unsupported store scheme {other:?} in {url:?}: supported are a local path, file:// and memory://"),
+            format!(
+                "unsupported store scheme {other:?} in {url:?}: supported are a local path, file:// and memory://"
+            ),
         )),
     }
 }
 
 fn parse_options(options_json: Option<&str>) -> Result<Map<String, Value>> {
-    let Some(text) = options_json else { return Ok(Map::new()) };
+    let Some(text) = options_json else {
+        return Ok(Map::new());
+    };
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(Error::invalid_argument("store options must be a JSON object")),
-        Err(err) => Err(Error::invalid_argument(format!("store options are not valid JSON: {err}"))),
+        Ok(_) => Err(Error::invalid_argument(
+            "store options must be a JSON object",
+        )),
+        Err(err) => Err(Error::invalid_argument(format!(
+            "store options are not valid JSON: {err}"
+        ))),
     }
 }
 
@@ -84,9 +94,15 @@ fn filesystem_options(options: &Map<String, Value>) -> Result<FilesystemStoreOpt
                 fs.file_handle_cache_size(size);
             }
             ("direct_io" | "file_handle_cache_size", _) => {
-                return Err(Error::invalid_argument(format!("store option {key:?} has the wrong type: {value}")));
+                return Err(Error::invalid_argument(format!(
+                    "store option {key:?} has the wrong type: {value}"
+                )));
             }
-            _ => return Err(Error::invalid_argument(format!("unknown filesystem store option {key:?}"))),
+            _ => {
+                return Err(Error::invalid_argument(format!(
+                    "unknown filesystem store option {key:?}"
+                )));
+            }
         }
     }
     Ok(fs)
@@ -100,7 +116,9 @@ impl Store {
         let storage: ReadableWritableListableStorage = match parse_url(url)? {
             Location::Memory => {
                 if let Some(key) = options.keys().next() {
-                    return Err(Error::invalid_argument(format!("unknown memory store option {key:?}")));
+                    return Err(Error::invalid_argument(format!(
+                        "unknown memory store option {key:?}"
+                    )));
                 }
                 Arc::new(MemoryStore::new())
             }
@@ -116,7 +134,11 @@ impl Store {
                 Arc::new(store)
             }
         };
-        Ok(Self { storage, id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed), url: url.to_owned() })
+        Ok(Self {
+            storage,
+            id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+            url: url.to_owned(),
+        })
     }
 }
 
@@ -127,25 +149,55 @@ mod tests {
     #[test]
     fn urls_map_to_locations() {
         assert_eq!(parse_url("memory://").unwrap(), Location::Memory);
-        assert_eq!(parse_url("data/x.zarr").unwrap(), Location::Directory("data/x.zarr".into()));
-        assert_eq!(parse_url("file:///tmp/a%20b").unwrap(), Location::Directory("/tmp/a b".into()));
-        assert_eq!(parse_url("file://localhost/tmp/a").unwrap(), Location::Directory("/tmp/a".into()));
+        assert_eq!(
+            parse_url("data/x.zarr").unwrap(),
+            Location::Directory("data/x.zarr".into())
+        );
+        assert_eq!(
+            parse_url("file:///tmp/a%20b").unwrap(),
+            Location::Directory("/tmp/a b".into())
+        );
+        assert_eq!(
+            parse_url("file://localhost/tmp/a").unwrap(),
+            Location::Directory("/tmp/a".into())
+        );
         assert_eq!(parse_url("").unwrap_err().kind, ErrorKind::InvalidArgument);
-        assert_eq!(parse_url("file://host/x").unwrap_err().kind, ErrorKind::InvalidArgument);
-        assert_eq!(parse_url("memory://x").unwrap_err().kind, ErrorKind::InvalidArgument);
-        assert_eq!(parse_url("s3://bucket/x").unwrap_err().kind, ErrorKind::Unsupported);
+        assert_eq!(
+            parse_url("file://host/x").unwrap_err().kind,
+            ErrorKind::InvalidArgument
+        );
+        assert_eq!(
+            parse_url("memory://x").unwrap_err().kind,
+            ErrorKind::InvalidArgument
+        );
+        assert_eq!(
+            parse_url("s3://bucket/x").unwrap_err().kind,
+            ErrorKind::Unsupported
+        );
     }
 
     #[test]
     fn options_are_checked() {
         assert!(Store::open("memory://", Some("{}")).is_ok());
-        assert_eq!(Store::open("memory://", Some("[1]")).err().unwrap().kind, ErrorKind::InvalidArgument);
-        assert_eq!(Store::open("memory://", Some("{\"x\":1}")).err().unwrap().kind, ErrorKind::InvalidArgument);
+        assert_eq!(
+            Store::open("memory://", Some("[1]")).err().unwrap().kind,
+            ErrorKind::InvalidArgument
+        );
+        assert_eq!(
+            Store::open("memory://", Some("{\"x\":1}"))
+                .err()
+                .unwrap()
+                .kind,
+            ErrorKind::InvalidArgument
+        );
         let dir = tempfile::tempdir().unwrap();
         let url = dir.path().to_str().unwrap();
         assert!(Store::open(url, Some("{\"file_handle_cache_size\": 8}")).is_ok());
         assert_eq!(
-            Store::open(url, Some("{\"direct_io\": 1}")).err().unwrap().kind,
+            Store::open(url, Some("{\"direct_io\": 1}"))
+                .err()
+                .unwrap()
+                .kind,
             ErrorKind::InvalidArgument
         );
     }
@@ -153,7 +205,9 @@ mod tests {
     #[test]
     fn a_file_is_not_a_store() {
         let file = tempfile::NamedTempFile::new().unwrap();
-        let err = Store::open(file.path().to_str().unwrap(), None).err().unwrap();
+        let err = Store::open(file.path().to_str().unwrap(), None)
+            .err()
+            .unwrap();
         assert_eq!(err.kind, ErrorKind::InvalidArgument);
     }
 

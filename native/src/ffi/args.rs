@@ -15,12 +15,17 @@ pub(crate) unsafe fn str_arg<'a>(ptr: *const c_char, name: &str) -> Result<&'a s
     }
     // SAFETY: the caller passes a NUL-terminated string that outlives the call.
     let text = unsafe { CStr::from_ptr(ptr) };
-    text.to_str().map_err(|_| Error::invalid_argument(format!("{name} is not valid UTF-8")))
+    text.to_str()
+        .map_err(|_| Error::invalid_argument(format!("{name} is not valid UTF-8")))
 }
 
 /// An optional string: NULL means absent.
 pub(crate) unsafe fn opt_str_arg<'a>(ptr: *const c_char, name: &str) -> Result<Option<&'a str>> {
-    if ptr.is_null() { Ok(None) } else { unsafe { str_arg(ptr, name) }.map(Some) }
+    if ptr.is_null() {
+        Ok(None)
+    } else {
+        unsafe { str_arg(ptr, name) }.map(Some)
+    }
 }
 
 /// `len` values at `ptr`; NULL is allowed only when `len` is 0.
@@ -32,7 +37,9 @@ pub(crate) unsafe fn slice_arg<'a, T>(ptr: *const T, len: usize, name: &str) -> 
         return Err(null(name));
     }
     if !ptr.is_aligned() {
-        return Err(Error::invalid_argument(format!("{name} is not aligned for its element type")));
+        return Err(Error::invalid_argument(format!(
+            "{name} is not aligned for its element type"
+        )));
     }
     // SAFETY: the caller passes `len` readable values at `ptr`.
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
@@ -47,7 +54,9 @@ pub(crate) unsafe fn slice_out<'a, T>(ptr: *mut T, len: usize, name: &str) -> Re
         return Err(null(name));
     }
     if !ptr.is_aligned() {
-        return Err(Error::invalid_argument(format!("{name} is not aligned for its element type")));
+        return Err(Error::invalid_argument(format!(
+            "{name} is not aligned for its element type"
+        )));
     }
     // SAFETY: the caller passes `len` writable values at `ptr`, not aliased during the call.
     Ok(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
@@ -57,7 +66,11 @@ pub(crate) unsafe fn bytes_arg<'a>(ptr: *const c_void, len: usize, name: &str) -
     unsafe { slice_arg(ptr.cast::<u8>(), len, name) }
 }
 
-pub(crate) unsafe fn bytes_out<'a>(ptr: *mut c_void, len: usize, name: &str) -> Result<&'a mut [u8]> {
+pub(crate) unsafe fn bytes_out<'a>(
+    ptr: *mut c_void,
+    len: usize,
+    name: &str,
+) -> Result<&'a mut [u8]> {
     unsafe { slice_out(ptr.cast::<u8>(), len, name) }
 }
 
@@ -72,7 +85,11 @@ pub(crate) fn copy_to_out<T: Copy>(values: &[T], out: &mut [T], name: &str) -> R
     if out.len() != values.len() {
         return Err(Error::new(
             ErrorKind::BufferSize,
-            format!("{name} holds {} values, {} are needed", out.len(), values.len()),
+            format!(
+                "{name} holds {} values, {} are needed",
+                out.len(),
+                values.len()
+            ),
         ));
     }
     out.copy_from_slice(values);
@@ -98,12 +115,18 @@ pub(crate) unsafe fn handle_ref<'a, H: Handle>(ptr: *const H) -> Result<&'a H> {
         return Err(null(H::NAME));
     }
     if !ptr.is_aligned() {
-        return Err(Error::new(ErrorKind::InvalidHandle, format!("{} is not a valid handle", H::NAME)));
+        return Err(Error::new(
+            ErrorKind::InvalidHandle,
+            format!("{} is not a valid handle", H::NAME),
+        ));
     }
     // SAFETY: a non-NULL handle pointer came from this library and has not been freed.
     let handle = unsafe { &*ptr };
     if handle.magic() != H::MAGIC {
-        return Err(Error::new(ErrorKind::InvalidHandle, format!("{} is not a live {} handle", H::NAME, H::NAME)));
+        return Err(Error::new(
+            ErrorKind::InvalidHandle,
+            format!("{} is not a live {} handle", H::NAME, H::NAME),
+        ));
     }
     Ok(handle)
 }

@@ -6,8 +6,8 @@
 use std::ffi::{c_char, c_void};
 
 use super::args::{
-    Handle, bytes_arg, bytes_out, copy_to_out, free_handle, handle_ref, into_handle, out_arg, slice_arg, slice_out,
-    str_arg, string_to_c,
+    Handle, bytes_arg, bytes_out, copy_to_out, free_handle, handle_ref, into_handle, out_arg,
+    slice_arg, slice_out, str_arg, string_to_c,
 };
 use super::boundary::{guard, guard_value};
 use super::store::{store_arg, zarrlib_store};
@@ -35,7 +35,10 @@ unsafe fn array_arg<'a>(array: *const zarrlib_array) -> Result<&'a ArrayHandle> 
 }
 
 fn new_handle(array: ArrayHandle) -> *mut zarrlib_array {
-    into_handle(zarrlib_array { magic: zarrlib_array::MAGIC, array })
+    into_handle(zarrlib_array {
+        magic: zarrlib_array::MAGIC,
+        array,
+    })
 }
 
 /// Open the array stored at `path`. ZARRLIB_ERR_NOT_FOUND if there is no node,
@@ -70,7 +73,11 @@ pub unsafe extern "C" fn zarrlib_array_open_with_metadata(
         let path = unsafe { str_arg(path, "path") }?;
         let metadata = unsafe { str_arg(metadata_json, "metadata_json") }?;
         let out = unsafe { out_arg(out, "out") }?;
-        *out = new_handle(ArrayHandle::open_with_metadata(store.clone(), path, metadata)?);
+        *out = new_handle(ArrayHandle::open_with_metadata(
+            store.clone(),
+            path,
+            metadata,
+        )?);
         Ok(())
     })
 }
@@ -93,17 +100,29 @@ pub unsafe extern "C" fn zarrlib_array_ndim(array: *const zarrlib_array, out: *m
 
 /// Write the array's shape to `out`, which holds `out_len` == ndim values.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zarrlib_array_shape(array: *const zarrlib_array, out: *mut u64, out_len: usize) -> i32 {
+pub unsafe extern "C" fn zarrlib_array_shape(
+    array: *const zarrlib_array,
+    out: *mut u64,
+    out_len: usize,
+) -> i32 {
     guard(|| {
         let array = unsafe { array_arg(array) }?;
-        copy_to_out(array.shape(), unsafe { slice_out(out, out_len, "out") }?, "out")
+        copy_to_out(
+            array.shape(),
+            unsafe { slice_out(out, out_len, "out") }?,
+            "out",
+        )
     })
 }
 
 /// Write the chunk shape of a regular chunk grid to `out` (`out_len` == ndim values).
 /// ZARRLIB_ERR_UNSUPPORTED for other grids. Edge chunks have this full shape too.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zarrlib_array_chunk_shape(array: *const zarrlib_array, out: *mut u64, out_len: usize) -> i32 {
+pub unsafe extern "C" fn zarrlib_array_chunk_shape(
+    array: *const zarrlib_array,
+    out: *mut u64,
+    out_len: usize,
+) -> i32 {
     guard(|| {
         let array = unsafe { array_arg(array) }?;
         let out = unsafe { slice_out(out, out_len, "out") }?;
@@ -120,14 +139,21 @@ pub unsafe extern "C" fn zarrlib_array_chunk_grid_shape(
 ) -> i32 {
     guard(|| {
         let array = unsafe { array_arg(array) }?;
-        copy_to_out(array.chunk_grid_shape(), unsafe { slice_out(out, out_len, "out") }?, "out")
+        copy_to_out(
+            array.chunk_grid_shape(),
+            unsafe { slice_out(out, out_len, "out") }?,
+            "out",
+        )
     })
 }
 
 /// The data type's Zarr v3 name ("uint16", "float32", "complex64", ...; v2 arrays report the
 /// same names). `*out` receives a string to free with `zarrlib_string_free`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zarrlib_array_data_type(array: *const zarrlib_array, out: *mut *mut c_char) -> i32 {
+pub unsafe extern "C" fn zarrlib_array_data_type(
+    array: *const zarrlib_array,
+    out: *mut *mut c_char,
+) -> i32 {
     guard(|| {
         let array = unsafe { array_arg(array) }?;
         let out = unsafe { out_arg(out, "out") }?;
@@ -138,7 +164,10 @@ pub unsafe extern "C" fn zarrlib_array_data_type(array: *const zarrlib_array, ou
 
 /// Write the size in bytes of one element to `*out`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zarrlib_array_element_size(array: *const zarrlib_array, out: *mut usize) -> i32 {
+pub unsafe extern "C" fn zarrlib_array_element_size(
+    array: *const zarrlib_array,
+    out: *mut usize,
+) -> i32 {
     guard(|| {
         let array = unsafe { array_arg(array) }?;
         *unsafe { out_arg(out, "out") }? = array.element_size();
@@ -148,17 +177,28 @@ pub unsafe extern "C" fn zarrlib_array_element_size(array: *const zarrlib_array,
 
 /// Copy the fill value, one element in native byte order, into `out` (`out_len` == element size).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zarrlib_array_fill_value(array: *const zarrlib_array, out: *mut c_void, out_len: usize) -> i32 {
+pub unsafe extern "C" fn zarrlib_array_fill_value(
+    array: *const zarrlib_array,
+    out: *mut c_void,
+    out_len: usize,
+) -> i32 {
     guard(|| {
         let array = unsafe { array_arg(array) }?;
-        copy_to_out(array.fill_value(), unsafe { bytes_out(out, out_len, "out") }?, "out")
+        copy_to_out(
+            array.fill_value(),
+            unsafe { bytes_out(out, out_len, "out") }?,
+            "out",
+        )
     })
 }
 
 /// The array's metadata document as JSON. `*out_json` receives a string to free with
 /// `zarrlib_string_free`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zarrlib_array_metadata(array: *const zarrlib_array, out_json: *mut *mut c_char) -> i32 {
+pub unsafe extern "C" fn zarrlib_array_metadata(
+    array: *const zarrlib_array,
+    out_json: *mut *mut c_char,
+) -> i32 {
     guard(|| {
         let array = unsafe { array_arg(array) }?;
         let out = unsafe { out_arg(out_json, "out_json") }?;
@@ -203,9 +243,16 @@ pub unsafe extern "C" fn zarrlib_array_read_chunks(
             .ok_or_else(|| Error::invalid_argument("num_chunks * ndim overflows"))?;
         let coords = unsafe { slice_arg(chunk_coords, count, "chunk_coords") }?;
         if ndim != array.ndim() {
-            return Err(Error::invalid_argument(format!("ndim is {ndim}, the array has {}", array.ndim())));
+            return Err(Error::invalid_argument(format!(
+                "ndim is {ndim}, the array has {}",
+                array.ndim()
+            )));
         }
-        let chunks: Vec<&[u64]> = if ndim == 0 { vec![&[]; num_chunks] } else { coords.chunks(ndim).collect() };
+        let chunks: Vec<&[u64]> = if ndim == 0 {
+            vec![&[]; num_chunks]
+        } else {
+            coords.chunks(ndim).collect()
+        };
         array.read_chunks(&chunks, unsafe { bytes_out(out, out_len, "out") }?)
     })
 }
@@ -272,8 +319,14 @@ pub unsafe extern "C" fn zarrlib_array_delete_chunk(
     })
 }
 
-unsafe fn region_args<'a>(start: *const u64, shape: *const u64, ndim: usize) -> Result<(&'a [u64], &'a [u64])> {
-    Ok((unsafe { slice_arg(start, ndim, "start") }?, unsafe { slice_arg(shape, ndim, "shape") }?))
+unsafe fn region_args<'a>(
+    start: *const u64,
+    shape: *const u64,
+    ndim: usize,
+) -> Result<(&'a [u64], &'a [u64])> {
+    Ok((unsafe { slice_arg(start, ndim, "start") }?, unsafe {
+        slice_arg(shape, ndim, "shape")
+    }?))
 }
 
 /// Decode the region starting at `start` with extent `shape` (`ndim` values each) into `out`,

@@ -74,23 +74,33 @@ mod tests {
 
     #[test]
     fn errors_become_codes_and_messages() {
-        assert_eq!(guard(|| Err(Error::new(ErrorKind::NotFound, "gone"))), ZARRLIB_ERR_NOT_FOUND as i32);
-        assert_eq!(with_last_error(|m| m.map(<[u8]>::to_vec)), Some(b"gone".to_vec()));
+        assert_eq!(
+            guard(|| Err(Error::new(ErrorKind::NotFound, "gone"))),
+            ZARRLIB_ERR_NOT_FOUND as i32
+        );
+        assert_eq!(
+            with_last_error(|m| m.map(<[u8]>::to_vec)),
+            Some(b"gone".to_vec())
+        );
         assert_eq!(guard(|| Ok(())), ZARRLIB_OK as i32);
-        assert_eq!(with_last_error(|m| m.is_none()), true);
+        assert!(with_last_error(|m| m.is_none()));
     }
 
     #[test]
     fn panics_are_caught() {
         assert_eq!(guard(|| panic!("boom")), ZARRLIB_ERR_PANIC as i32);
-        assert!(with_last_error(|m| String::from_utf8_lossy(m.unwrap()).contains("boom")));
+        assert!(with_last_error(
+            |m| String::from_utf8_lossy(m.unwrap()).contains("boom")
+        ));
         assert_eq!(guard_value(7, || panic!("boom")), 7);
     }
 
     #[test]
     fn errors_are_per_thread() {
         guard(|| Err(Error::invalid_argument("here")));
-        std::thread::spawn(|| assert!(with_last_error(|m| m.is_none()))).join().unwrap();
+        std::thread::spawn(|| assert!(with_last_error(|m| m.is_none())))
+            .join()
+            .unwrap();
         assert!(with_last_error(|m| m.is_some()));
     }
 }

@@ -38,7 +38,10 @@ pub extern "C" fn zarrlib_last_error_length() -> usize {
 /// character boundary if it does not fit, and always NUL-terminated when `buffer_len > 0`.
 /// Returns the number of bytes written, not counting the NUL. Does not change the last error.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zarrlib_last_error_message(buffer: *mut c_char, buffer_len: usize) -> usize {
+pub unsafe extern "C" fn zarrlib_last_error_message(
+    buffer: *mut c_char,
+    buffer_len: usize,
+) -> usize {
     guard_value(0, || {
         if buffer.is_null() || buffer_len == 0 {
             return 0;
@@ -150,10 +153,10 @@ mod tests {
 
     #[test]
     fn version_constants_match_the_crate() {
-        let version = format!("{ZARRLIB_VERSION_MAJOR}.{ZARRLIB_VERSION_MINOR}.{ZARRLIB_VERSION_PATCH}");
+        let version =
+            format!("{ZARRLIB_VERSION_MAJOR}.{ZARRLIB_VERSION_MINOR}.{ZARRLIB_VERSION_PATCH}");
         assert_eq!(version, env!("CARGO_PKG_VERSION"));
         let c = unsafe { std::ffi::CStr::from_ptr(zarrlib_version()) };
         assert_eq!(c.to_str().unwrap(), version);
     }
-
 }

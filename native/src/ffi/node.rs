@@ -90,7 +90,10 @@ pub unsafe extern "C" fn zarrlib_node_kind(
 
 /// Delete the node at `path` and everything under it. ZARRLIB_ERR_NOT_FOUND if there is no node.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zarrlib_node_delete(store: *const zarrlib_store, path: *const c_char) -> i32 {
+pub unsafe extern "C" fn zarrlib_node_delete(
+    store: *const zarrlib_store,
+    path: *const c_char,
+) -> i32 {
     guard(|| {
         let store = unsafe { store_arg(store) }?;
         let path = unsafe { str_arg(path, "path") }?;

@@ -22,7 +22,9 @@ impl Handle for zarrlib_store {
     }
 }
 
-pub(crate) unsafe fn store_arg<'a>(store: *const zarrlib_store) -> crate::error::Result<&'a Arc<Store>> {
+pub(crate) unsafe fn store_arg<'a>(
+    store: *const zarrlib_store,
+) -> crate::error::Result<&'a Arc<Store>> {
     unsafe { handle_ref(store) }.map(|handle| &handle.store)
 }
 
@@ -42,7 +44,10 @@ pub unsafe extern "C" fn zarrlib_store_open(
         let options = unsafe { opt_str_arg(options_json, "options_json") }?;
         let out = unsafe { out_arg(out, "out") }?;
         let store = Store::open(url, options)?;
-        *out = into_handle(zarrlib_store { magic: zarrlib_store::MAGIC, store: Arc::new(store) });
+        *out = into_handle(zarrlib_store {
+            magic: zarrlib_store::MAGIC,
+            store: Arc::new(store),
+        });
         Ok(())
     })
 }
