@@ -96,11 +96,17 @@ pub(crate) fn copy_to_out<T: Copy>(values: &[T], out: &mut [T], name: &str) -> R
     Ok(())
 }
 
-/// Hand a string to the caller, who frees it with `zarrlib_string_free`.
-pub(crate) fn string_to_c(text: String) -> Result<*mut c_char> {
-    std::ffi::CString::new(text)
-        .map(std::ffi::CString::into_raw)
-        .map_err(|_| Error::new(ErrorKind::Internal, "string holds a NUL byte"))
+/// Hand a string to the caller through `out`, who frees it with `zarrlib_string_free`.
+pub(crate) unsafe fn string_out(
+    out: *mut *mut c_char,
+    name: &str,
+    text: impl FnOnce() -> Result<String>,
+) -> Result<()> {
+    let out = unsafe { out_arg(out, name) }?;
+    let text = std::ffi::CString::new(text()?)
+        .map_err(|_| Error::new(ErrorKind::Internal, "string holds a NUL byte"))?;
+    *out = text.into_raw();
+    Ok(())
 }
 
 /// A handle type: a magic tag at the start lets a wrong or freed pointer be caught (often).

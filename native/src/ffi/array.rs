@@ -7,7 +7,7 @@ use std::ffi::{c_char, c_void};
 
 use super::args::{
     Handle, bytes_arg, bytes_out, copy_to_out, free_handle, handle_ref, into_handle, out_arg,
-    slice_arg, slice_out, str_arg, string_to_c,
+    slice_arg, slice_out, str_arg, string_out,
 };
 use super::boundary::{guard, guard_value};
 use super::store::{store_arg, zarrlib_store};
@@ -22,6 +22,13 @@ pub struct zarrlib_array {
     array: ArrayHandle,
 }
 
+// The header promises thread-safe handles; raw pointers hide that from the compiler, so check it.
+const _: () = {
+    const fn thread_safe<T: Send + Sync>() {}
+    thread_safe::<zarrlib_array>();
+    thread_safe::<super::store::zarrlib_store>();
+};
+
 impl Handle for zarrlib_array {
     const MAGIC: u64 = 0x7a61_7272_4152_5259; // "zarrARRY"
     const NAME: &'static str = "array";
@@ -32,6 +39,14 @@ impl Handle for zarrlib_array {
 
 unsafe fn array_arg<'a>(array: *const zarrlib_array) -> Result<&'a ArrayHandle> {
     unsafe { handle_ref(array) }.map(|handle| &handle.array)
+}
+
+/// Run `body` on the array argument inside the panic boundary.
+unsafe fn with_array(
+    array: *const zarrlib_array,
+    body: impl FnOnce(&ArrayHandle) -> Result<()>,
+) -> i32 {
+    guard(|| body(unsafe { array_arg(array) }?))
 }
 
 fn new_handle(array: ArrayHandle) -> *mut zarrlib_array {
@@ -91,11 +106,12 @@ pub unsafe extern "C" fn zarrlib_array_free(array: *mut zarrlib_array) {
 /// Write the number of dimensions to `*out`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zarrlib_array_ndim(array: *const zarrlib_array, out: *mut usize) -> i32 {
-    guard(|| {
-        let array = unsafe { array_arg(array) }?;
-        *unsafe { out_arg(out, "out") }? = array.ndim();
-        Ok(())
-    })
+    unsafe {
+        with_array(array, |array| {
+            *out_arg(out, "out")? = array.ndim();
+            Ok(())
+        })
+    }
 }
 
 /// Write the array's shape to `out`, which holds `out_len` == ndim values.
@@ -105,14 +121,11 @@ pub unsafe extern "C" fn zarrlib_array_shape(
     out: *mut u64,
     out_len: usize,
 ) -> i32 {
-    guard(|| {
-        let array = unsafe { array_arg(array) }?;
-        copy_to_out(
-            array.shape(),
-            unsafe { slice_out(out, out_len, "out") }?,
-            "out",
-        )
-    })
+    unsafe {
+        with_array(array, |array| {
+            copy_to_out(array.shape(), slice_out(out, out_len, "out")?, "out")
+        })
+    }
 }
 
 /// Write the chunk shape of a regular chunk grid to `out` (`out_len` == ndim values).
@@ -123,11 +136,12 @@ pub unsafe extern "C" fn zarrlib_array_chunk_shape(
     out: *mut u64,
     out_len: usize,
 ) -> i32 {
-    guard(|| {
-        let array = unsafe { array_arg(array) }?;
-        let out = unsafe { slice_out(out, out_len, "out") }?;
-        copy_to_out(array.regular_chunk_shape()?, out, "out")
-    })
+    unsafe {
+        with_array(array, |array| {
+            let out = slice_out(out, out_len, "out")?;
+            copy_to_out(array.regular_chunk_shape()?, out, "out")
+        })
+    }
 }
 
 /// Write the number of chunks along each dimension to `out` (`out_len` == ndim values).
@@ -137,14 +151,15 @@ pub unsafe extern "C" fn zarrlib_array_chunk_grid_shape(
     out: *mut u64,
     out_len: usize,
 ) -> i32 {
-    guard(|| {
-        let array = unsafe { array_arg(array) }?;
-        copy_to_out(
-            array.chunk_grid_shape(),
-            unsafe { slice_out(out, out_len, "out") }?,
-            "out",
-        )
-    })
+    unsafe {
+        with_array(array, |array| {
+            copy_to_out(
+                array.chunk_grid_shape(),
+                slice_out(out, out_len, "out")?,
+                "out",
+            )
+        })
+    }
 }
 
 /// The data type's Zarr v3 name ("uint16", "float32", "complex64", ...; v2 arrays report the
@@ -154,12 +169,11 @@ pub unsafe extern "C" fn zarrlib_array_data_type(
     array: *const zarrlib_array,
     out: *mut *mut c_char,
 ) -> i32 {
-    guard(|| {
-        let array = unsafe { array_arg(array) }?;
-        let out = unsafe { out_arg(out, "out") }?;
-        *out = string_to_c(array.data_type_name().to_owned())?;
-        Ok(())
-    })
+    unsafe {
+        with_array(array, |array| {
+            string_out(out, "out", || Ok(array.data_type_name().to_owned()))
+        })
+    }
 }
 
 /// Write the size in bytes of one element to `*out`.
@@ -168,11 +182,12 @@ pub unsafe extern "C" fn zarrlib_array_element_size(
     array: *const zarrlib_array,
     out: *mut usize,
 ) -> i32 {
-    guard(|| {
-        let array = unsafe { array_arg(array) }?;
-        *unsafe { out_arg(out, "out") }? = array.element_size();
-        Ok(())
-    })
+    unsafe {
+        with_array(array, |array| {
+            *out_arg(out, "out")? = array.element_size();
+            Ok(())
+        })
+    }
 }
 
 /// Copy the fill value, one element in native byte order, into `out` (`out_len` == element size).
@@ -182,14 +197,11 @@ pub unsafe extern "C" fn zarrlib_array_fill_value(
     out: *mut c_void,
     out_len: usize,
 ) -> i32 {
-    guard(|| {
-        let array = unsafe { array_arg(array) }?;
-        copy_to_out(
-            array.fill_value(),
-            unsafe { bytes_out(out, out_len, "out") }?,
-            "out",
-        )
-    })
+    unsafe {
+        with_array(array, |array| {
+            copy_to_out(array.fill_value(), bytes_out(out, out_len, "out")?, "out")
+        })
+    }
 }
 
 /// The array's metadata document as JSON. `*out_json` receives a string to free with
@@ -199,12 +211,11 @@ pub unsafe extern "C" fn zarrlib_array_metadata(
     array: *const zarrlib_array,
     out_json: *mut *mut c_char,
 ) -> i32 {
-    guard(|| {
-        let array = unsafe { array_arg(array) }?;
-        let out = unsafe { out_arg(out_json, "out_json") }?;
-        *out = string_to_c(array.metadata_json())?;
-        Ok(())
-    })
+    unsafe {
+        with_array(array, |array| {
+            string_out(out_json, "out_json", || Ok(array.metadata_json()))
+        })
+    }
 }
 
 /// Decode the chunk at `chunk_coords` (`ndim` values) into `out`, at its full chunk shape (edge
@@ -217,11 +228,12 @@ pub unsafe extern "C" fn zarrlib_array_read_chunk(
     out: *mut c_void,
     out_len: usize,
 ) -> i32 {
-    guard(|| {
-        let array = unsafe { array_arg(array) }?;
-        let coords = unsafe { slice_arg(chunk_coords, ndim, "chunk_coords") }?;
-        array.read_chunk(coords, unsafe { bytes_out(out, out_len, "out") }?)
-    })
+    unsafe {
+        with_array(array, |array| {
+            let coords = slice_arg(chunk_coords, ndim, "chunk_coords")?;
+            array.read_chunk(coords, bytes_out(out, out_len, "out")?)
+        })
+    }
 }
 
 /// Decode `num_chunks` chunks in one call, in parallel. `chunk_coords` holds `num_chunks * ndim`
@@ -236,25 +248,26 @@ pub unsafe extern "C" fn zarrlib_array_read_chunks(
     out: *mut c_void,
     out_len: usize,
 ) -> i32 {
-    guard(|| {
-        let array = unsafe { array_arg(array) }?;
-        let count = num_chunks
-            .checked_mul(ndim)
-            .ok_or_else(|| Error::invalid_argument("num_chunks * ndim overflows"))?;
-        let coords = unsafe { slice_arg(chunk_coords, count, "chunk_coords") }?;
-        if ndim != array.ndim() {
-            return Err(Error::invalid_argument(format!(
-                "ndim is {ndim}, the array has {}",
-                array.ndim()
-            )));
-        }
-        let chunks: Vec<&[u64]> = if ndim == 0 {
-            vec![&[]; num_chunks]
-        } else {
-            coords.chunks(ndim).collect()
-        };
-        array.read_chunks(&chunks, unsafe { bytes_out(out, out_len, "out") }?)
-    })
+    unsafe {
+        with_array(array, |array| {
+            let count = num_chunks
+                .checked_mul(ndim)
+                .ok_or_else(|| Error::invalid_argument("num_chunks * ndim overflows"))?;
+            let coords = slice_arg(chunk_coords, count, "chunk_coords")?;
+            if ndim != array.ndim() {
+                return Err(Error::invalid_argument(format!(
+                    "ndim is {ndim}, the array has {}",
+                    array.ndim()
+                )));
+            }
+            let chunks: Vec<&[u64]> = if ndim == 0 {
+                vec![&[]; num_chunks]
+            } else {
+                coords.chunks(ndim).collect()
+            };
+            array.read_chunks(&chunks, bytes_out(out, out_len, "out")?)
+        })
+    }
 }
 
 /// The stored (encoded) bytes of the chunk at `chunk_coords`. On success `*out_data` and
@@ -268,24 +281,25 @@ pub unsafe extern "C" fn zarrlib_array_read_encoded_chunk(
     out_data: *mut *mut u8,
     out_len: *mut usize,
 ) -> i32 {
-    guard(|| {
-        let array = unsafe { array_arg(array) }?;
-        let coords = unsafe { slice_arg(chunk_coords, ndim, "chunk_coords") }?;
-        let out_data = unsafe { out_arg(out_data, "out_data") }?;
-        let out_len = unsafe { out_arg(out_len, "out_len") }?;
-        match array.read_encoded_chunk(coords)? {
-            Some(bytes) => {
-                let boxed = bytes.into_boxed_slice();
-                *out_len = boxed.len();
-                *out_data = Box::into_raw(boxed).cast::<u8>();
+    unsafe {
+        with_array(array, |array| {
+            let coords = slice_arg(chunk_coords, ndim, "chunk_coords")?;
+            let out_data = out_arg(out_data, "out_data")?;
+            let out_len = out_arg(out_len, "out_len")?;
+            match array.read_encoded_chunk(coords)? {
+                Some(bytes) => {
+                    let boxed = bytes.into_boxed_slice();
+                    *out_len = boxed.len();
+                    *out_data = Box::into_raw(boxed).cast::<u8>();
+                }
+                None => {
+                    *out_data = std::ptr::null_mut();
+                    *out_len = 0;
+                }
             }
-            None => {
-                *out_data = std::ptr::null_mut();
-                *out_len = 0;
-            }
-        }
-        Ok(())
-    })
+            Ok(())
+        })
+    }
 }
 
 /// Encode and store a whole chunk from `data` (`data_len` bytes: the full chunk shape). A chunk
@@ -298,11 +312,12 @@ pub unsafe extern "C" fn zarrlib_array_write_chunk(
     data: *const c_void,
     data_len: usize,
 ) -> i32 {
-    guard(|| {
-        let array = unsafe { array_arg(array) }?;
-        let coords = unsafe { slice_arg(chunk_coords, ndim, "chunk_coords") }?;
-        array.write_chunk(coords, unsafe { bytes_arg(data, data_len, "data") }?)
-    })
+    unsafe {
+        with_array(array, |array| {
+            let coords = slice_arg(chunk_coords, ndim, "chunk_coords")?;
+            array.write_chunk(coords, bytes_arg(data, data_len, "data")?)
+        })
+    }
 }
 
 /// Erase the chunk at `chunk_coords`; it then reads as the fill value. Erasing a chunk that is
@@ -313,10 +328,11 @@ pub unsafe extern "C" fn zarrlib_array_delete_chunk(
     chunk_coords: *const u64,
     ndim: usize,
 ) -> i32 {
-    guard(|| {
-        let array = unsafe { array_arg(array) }?;
-        array.delete_chunk(unsafe { slice_arg(chunk_coords, ndim, "chunk_coords") }?)
-    })
+    unsafe {
+        with_array(array, |array| {
+            array.delete_chunk(slice_arg(chunk_coords, ndim, "chunk_coords")?)
+        })
+    }
 }
 
 unsafe fn region_args<'a>(
@@ -340,11 +356,12 @@ pub unsafe extern "C" fn zarrlib_array_read_region(
     out: *mut c_void,
     out_len: usize,
 ) -> i32 {
-    guard(|| {
-        let array = unsafe { array_arg(array) }?;
-        let (start, shape) = unsafe { region_args(start, shape, ndim) }?;
-        array.read_region(start, shape, unsafe { bytes_out(out, out_len, "out") }?)
-    })
+    unsafe {
+        with_array(array, |array| {
+            let (start, shape) = region_args(start, shape, ndim)?;
+            array.read_region(start, shape, bytes_out(out, out_len, "out")?)
+        })
+    }
 }
 
 /// Write the region starting at `start` with extent `shape` from `data`, C-contiguous. Chunks the
@@ -358,9 +375,10 @@ pub unsafe extern "C" fn zarrlib_array_write_region(
     data: *const c_void,
     data_len: usize,
 ) -> i32 {
-    guard(|| {
-        let array = unsafe { array_arg(array) }?;
-        let (start, shape) = unsafe { region_args(start, shape, ndim) }?;
-        array.write_region(start, shape, unsafe { bytes_arg(data, data_len, "data") }?)
-    })
+    unsafe {
+        with_array(array, |array| {
+            let (start, shape) = region_args(start, shape, ndim)?;
+            array.write_region(start, shape, bytes_arg(data, data_len, "data")?)
+        })
+    }
 }

@@ -1,13 +1,29 @@
 //! Node exports: create, inspect, list and delete groups and arrays by path.
 
 use std::ffi::c_char;
+use std::sync::Arc;
 
-use super::args::{out_arg, str_arg, string_to_c};
+use super::args::{out_arg, str_arg, string_out};
 use super::boundary::guard;
 use super::status::{ZARRLIB_NODE_ARRAY, ZARRLIB_NODE_GROUP, ZARRLIB_NODE_NONE};
 use super::store::{store_arg, zarrlib_store};
 use crate::array::create_array;
+use crate::error::Result;
 use crate::node::{self, NodeDoc, NodeKind};
+use crate::store::Store;
+
+/// Run `body` on the store and path arguments inside the panic boundary.
+unsafe fn with_node(
+    store: *const zarrlib_store,
+    path: *const c_char,
+    body: impl FnOnce(&Arc<Store>, &str) -> Result<()>,
+) -> i32 {
+    guard(|| {
+        body(unsafe { store_arg(store) }?, unsafe {
+            str_arg(path, "path")
+        }?)
+    })
+}
 
 /// Create a group at `path` ("" is the store root) from a metadata document: Zarr v3
 /// `{"zarr_format":3,"node_type":"group","attributes":{...}}` or Zarr v2
@@ -21,13 +37,12 @@ pub unsafe extern "C" fn zarrlib_group_create(
     metadata_json: *const c_char,
     overwrite: bool,
 ) -> i32 {
-    guard(|| {
-        let store = unsafe { store_arg(store) }?;
-        let path = unsafe { str_arg(path, "path") }?;
-        let metadata = unsafe { str_arg(metadata_json, "metadata_json") }?;
-        let doc = NodeDoc::parse(metadata, NodeKind::Group)?;
-        node::create_node(&store.storage, &node::node_path(path)?, &doc, overwrite)
-    })
+    unsafe {
+        with_node(store, path, |store, path| {
+            let doc = NodeDoc::parse(str_arg(metadata_json, "metadata_json")?, NodeKind::Group)?;
+            node::create_node(&store.storage, &node::node_path(path)?, &doc, overwrite)
+        })
+    }
 }
 
 /// Create an array at `path` from a metadata document: the Zarr v3 `zarr.json` document, or the
@@ -40,12 +55,16 @@ pub unsafe extern "C" fn zarrlib_array_create(
     metadata_json: *const c_char,
     overwrite: bool,
 ) -> i32 {
-    guard(|| {
-        let store = unsafe { store_arg(store) }?;
-        let path = unsafe { str_arg(path, "path") }?;
-        let metadata = unsafe { str_arg(metadata_json, "metadata_json") }?;
-        create_array(store, path, metadata, overwrite)
-    })
+    unsafe {
+        with_node(store, path, |store, path| {
+            create_array(
+                store,
+                path,
+                str_arg(metadata_json, "metadata_json")?,
+                overwrite,
+            )
+        })
+    }
 }
 
 /// Read the metadata document of the node at `path` (Zarr v2 attributes merged in under
@@ -57,14 +76,13 @@ pub unsafe extern "C" fn zarrlib_node_metadata(
     path: *const c_char,
     out_json: *mut *mut c_char,
 ) -> i32 {
-    guard(|| {
-        let store = unsafe { store_arg(store) }?;
-        let path = unsafe { str_arg(path, "path") }?;
-        let out = unsafe { out_arg(out_json, "out_json") }?;
-        let doc = node::require_node(&store.storage, &node::node_path(path)?)?;
-        *out = string_to_c(doc.to_json())?;
-        Ok(())
-    })
+    unsafe {
+        with_node(store, path, |store, path| {
+            string_out(out_json, "out_json", || {
+                Ok(node::require_node(&store.storage, &node::node_path(path)?)?.to_json())
+            })
+        })
+    }
 }
 
 /// Write the kind of the node at `path` to `*out_kind`: ZARRLIB_NODE_ARRAY, ZARRLIB_NODE_GROUP,
@@ -75,17 +93,17 @@ pub unsafe extern "C" fn zarrlib_node_kind(
     path: *const c_char,
     out_kind: *mut i32,
 ) -> i32 {
-    guard(|| {
-        let store = unsafe { store_arg(store) }?;
-        let path = unsafe { str_arg(path, "path") }?;
-        let out = unsafe { out_arg(out_kind, "out_kind") }?;
-        *out = match node::read_node(&store.storage, &node::node_path(path)?)? {
-            Some(doc) if doc.kind == NodeKind::Array => ZARRLIB_NODE_ARRAY,
-            Some(_) => ZARRLIB_NODE_GROUP,
-            None => ZARRLIB_NODE_NONE,
-        } as i32;
-        Ok(())
-    })
+    unsafe {
+        with_node(store, path, |store, path| {
+            let out = out_arg(out_kind, "out_kind")?;
+            *out = match node::read_node(&store.storage, &node::node_path(path)?)? {
+                Some(doc) if doc.kind == NodeKind::Array => ZARRLIB_NODE_ARRAY,
+                Some(_) => ZARRLIB_NODE_GROUP,
+                None => ZARRLIB_NODE_NONE,
+            } as i32;
+            Ok(())
+        })
+    }
 }
 
 /// Delete the node at `path` and everything under it. ZARRLIB_ERR_NOT_FOUND if there is no node.
@@ -94,11 +112,11 @@ pub unsafe extern "C" fn zarrlib_node_delete(
     store: *const zarrlib_store,
     path: *const c_char,
 ) -> i32 {
-    guard(|| {
-        let store = unsafe { store_arg(store) }?;
-        let path = unsafe { str_arg(path, "path") }?;
-        node::delete_node(&store.storage, &node::node_path(path)?)
-    })
+    unsafe {
+        with_node(store, path, |store, path| {
+            node::delete_node(&store.storage, &node::node_path(path)?)
+        })
+    }
 }
 
 /// List the direct children of the node at `path` as a JSON array of `[path, metadata]` pairs
@@ -111,12 +129,12 @@ pub unsafe extern "C" fn zarrlib_node_children(
     path: *const c_char,
     out_json: *mut *mut c_char,
 ) -> i32 {
-    guard(|| {
-        let store = unsafe { store_arg(store) }?;
-        let path = unsafe { str_arg(path, "path") }?;
-        let out = unsafe { out_arg(out_json, "out_json") }?;
-        let children = node::list_children(&store.storage, &node::node_path(path)?)?;
-        *out = string_to_c(node::children_to_json(&children))?;
-        Ok(())
-    })
+    unsafe {
+        with_node(store, path, |store, path| {
+            string_out(out_json, "out_json", || {
+                let children = node::list_children(&store.storage, &node::node_path(path)?)?;
+                Ok(node::children_to_json(&children))
+            })
+        })
+    }
 }

@@ -110,7 +110,10 @@ mod tests {
     fn every_status_has_its_own_name() {
         for (status, name) in STATUS_NAMES {
             assert_eq!(status_name(status as i32), name);
-            assert_eq!(name.strip_suffix('\0'), Some(format!("{status:?}").as_str()));
+            assert_eq!(
+                name.strip_suffix('\0'),
+                Some(format!("{status:?}").as_str())
+            );
         }
         assert_eq!(status_name(12345), "ZARRLIB_UNKNOWN_STATUS\0");
     }
