@@ -11,14 +11,14 @@ use rayon::prelude::*;
 use unsafe_cell_slice::UnsafeCellSlice;
 use zarrs::array::{
     Array, ArrayBytes, ArrayBytesDecodeIntoTarget, ArrayBytesFixedDisjointView, ArrayMetadata,
-    ArraySubset, CodecOptions,
+    ArraySubset, CodecOptions, CodecTraits,
 };
 use zarrs::metadata::v2::ArrayMetadataV2;
 use zarrs::metadata::v3::ArrayMetadataV3;
 use zarrs::node::NodePath;
 use zarrs::storage::ReadableWritableListableStorageTraits;
 
-use crate::chunk_locks::lock_chunks;
+use crate::chunk_locks::{Access, ChunkLocks, Chunks, STRIPES, lock_chunks};
 use crate::config::{codec_options, run_in_pool};
 use crate::error::{Error, ErrorKind, Result};
 use crate::node::{self, NodeDoc, NodeKind};
@@ -34,6 +34,10 @@ pub struct ArrayHandle {
     data_type_name: String,
     /// The chunk shape of a regular chunk grid; `None` for other grids.
     regular_chunk_shape: Option<Vec<u64>>,
+    /// Whether reading part of a chunk may take several store requests (sharding, uncompressed
+    /// chunks), so such reads must not interleave with writes of that chunk. Reading a whole
+    /// chunk is always one request, which the store makes atomic.
+    partial_reads_need_locks: bool,
 }
 
 /// Build the zarrs array a document describes, checking everything zarrlib needs of it.
@@ -123,7 +127,9 @@ impl ArrayHandle {
         } else {
             None
         };
+        let partial_reads_need_locks = array.codecs().partial_decoder_capability().partial_read;
         Ok(Self {
+            partial_reads_need_locks,
             data_type_name: v3.data_type.name().to_owned(),
             array,
             store,
@@ -322,6 +328,11 @@ impl ArrayHandle {
         if subset.num_elements() == 0 {
             return Ok(());
         }
+        let _locks = if self.partial_reads_need_locks {
+            Some(self.lock_region(&subset, Access::Read)?)
+        } else {
+            None
+        };
         run_in_pool(|| self.decode_into(&subset, out, &codec_options()))
     }
 
@@ -331,8 +342,40 @@ impl ArrayHandle {
         Ok(self.array.retrieve_encoded_chunk(chunk)?)
     }
 
-    fn lock_scope(&self) -> (u64, &str) {
-        (self.store.id, self.array.path().as_str())
+    fn lock_chunk(&self, chunk: &[u64]) -> ChunkLocks {
+        lock_chunks(
+            self.store.id,
+            self.array.path().as_str(),
+            Access::Write,
+            Chunks::These([chunk].into_iter()),
+        )
+    }
+
+    /// Lock every chunk `subset` touches.
+    fn lock_region(&self, subset: &ArraySubset, access: Access) -> Result<ChunkLocks> {
+        let chunks = self
+            .array
+            .chunks_in_array_subset(subset)
+            .map_err(|e| Error::invalid_argument(e.to_string()))?
+            .ok_or_else(|| {
+                Error::new(ErrorKind::OutOfBounds, "region lies outside the chunk grid")
+            })?;
+        let path = self.array.path().as_str();
+        if chunks.num_elements() > STRIPES as u64 {
+            return Ok(lock_chunks::<std::iter::Empty<&[u64]>>(
+                self.store.id,
+                path,
+                access,
+                Chunks::All,
+            ));
+        }
+        let indices: Vec<Vec<u64>> = chunks.indices().into_iter().map(|c| c.to_vec()).collect();
+        Ok(lock_chunks(
+            self.store.id,
+            path,
+            access,
+            Chunks::These(indices.iter().map(Vec::as_slice)),
+        ))
     }
 
     /// Write a whole chunk. A chunk that is entirely the fill value is erased rather than stored,
@@ -340,8 +383,7 @@ impl ArrayHandle {
     pub fn write_chunk(&self, chunk: &[u64], data: &[u8]) -> Result<()> {
         let shape = self.chunk_shape_at(chunk)?;
         self.check_buffer(&shape, data.len())?;
-        let (store_id, path) = self.lock_scope();
-        let _locks = lock_chunks(store_id, path, [chunk]);
+        let _locks = self.lock_chunk(chunk);
         run_in_pool(|| {
             let bytes = ArrayBytes::new_flen(Cow::Borrowed(data));
             Ok(self.array.store_chunk_opt(chunk, bytes, &codec_options())?)
@@ -350,8 +392,7 @@ impl ArrayHandle {
 
     pub fn delete_chunk(&self, chunk: &[u64]) -> Result<()> {
         self.chunk_shape_at(chunk)?;
-        let (store_id, path) = self.lock_scope();
-        let _locks = lock_chunks(store_id, path, [chunk]);
+        let _locks = self.lock_chunk(chunk);
         Ok(self.array.erase_chunk(chunk)?)
     }
 
@@ -362,17 +403,7 @@ impl ArrayHandle {
         if subset.num_elements() == 0 {
             return Ok(());
         }
-        let chunks = self
-            .array
-            .chunks_in_array_subset(&subset)
-            .map_err(|e| Error::invalid_argument(e.to_string()))?
-            .ok_or_else(|| {
-                Error::new(ErrorKind::OutOfBounds, "region lies outside the chunk grid")
-            })?;
-        let chunk_indices: Vec<Vec<u64>> =
-            chunks.indices().into_iter().map(|c| c.to_vec()).collect();
-        let (store_id, path) = self.lock_scope();
-        let _locks = lock_chunks(store_id, path, chunk_indices.iter().map(Vec::as_slice));
+        let _locks = self.lock_region(&subset, Access::Write)?;
         run_in_pool(|| {
             let bytes = ArrayBytes::new_flen(Cow::Borrowed(data));
             Ok(self

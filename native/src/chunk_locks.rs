@@ -1,18 +1,37 @@
-//! Per-chunk write serialisation. zarrs writes a partly covered chunk by reading, modifying and
-//! writing it back, with no locking of its own, so two concurrent writers to one chunk could lose
-//! an update. Every write takes the locks of the chunks it touches, from a fixed table of striped
-//! mutexes keyed by (store, array path, chunk). Locks are always taken in ascending stripe order,
-//! so writers touching many chunks cannot deadlock.
+//! Per-chunk serialisation of writes against writes, and of writes against reads that need it.
 //!
-//! Callers take these locks on their own thread *before* entering the engine's thread pool: a pool
-//! worker that blocked on a lock could otherwise be stolen into work that needs that same lock.
+//! zarrs writes a partly covered chunk by reading, modifying and writing it back, with no locking
+//! of its own, so two concurrent writers to one chunk could lose an update. And a decoder that
+//! reads part of a chunk in several store requests (a shard's index, then its inner chunks) could
+//! see a concurrent writer replace the chunk between them. So writers take the locks of the chunks
+//! they touch exclusively, and such readers take them shared.
+//!
+//! The locks are a fixed table of striped read-write locks keyed by (store, array path, chunk).
+//! Locks are always taken in ascending stripe order, so callers touching many chunks cannot
+//! deadlock. Callers take them on their own thread *before* entering the engine's thread pool: a
+//! pool worker that blocked on a lock could otherwise be stolen into work that needs that lock.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-const STRIPES: usize = 1024;
+pub(crate) const STRIPES: usize = 1024;
 
-static LOCKS: [Mutex<()>; STRIPES] = [const { Mutex::new(()) }; STRIPES];
+static LOCKS: [RwLock<()>; STRIPES] = [const { RwLock::new(()) }; STRIPES];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Shared: any number of readers at once.
+    Read,
+    /// Exclusive.
+    Write,
+}
+
+/// Which chunks to lock.
+pub enum Chunks<'a, I: Iterator<Item = &'a [u64]>> {
+    These(I),
+    /// Every stripe: cheaper than hashing chunks when there are more chunks than stripes.
+    All,
+}
 
 fn stripe(store_id: u64, array_path: &str, chunk: &[u64]) -> usize {
     let mut hasher = DefaultHasher::new();
@@ -20,56 +39,98 @@ fn stripe(store_id: u64, array_path: &str, chunk: &[u64]) -> usize {
     (hasher.finish() % STRIPES as u64) as usize
 }
 
-/// Held locks; they are released when this is dropped.
-pub struct ChunkLocks {
-    _guards: Vec<MutexGuard<'static, ()>>,
+enum Guard {
+    Read(#[allow(dead_code)] RwLockReadGuard<'static, ()>),
+    Write(#[allow(dead_code)] RwLockWriteGuard<'static, ()>),
 }
 
-/// Lock the stripes of every chunk in `chunks`.
-pub fn lock_chunks<'a>(
+/// Held locks; they are released when this is dropped.
+pub struct ChunkLocks {
+    #[allow(dead_code)] // Held only to be dropped.
+    guards: Vec<Guard>,
+}
+
+impl ChunkLocks {
+    #[cfg(test)]
+    pub fn count(&self) -> usize {
+        self.guards.len()
+    }
+}
+
+pub fn lock_chunks<'a, I: Iterator<Item = &'a [u64]>>(
     store_id: u64,
     array_path: &str,
-    chunks: impl IntoIterator<Item = &'a [u64]>,
+    access: Access,
+    chunks: Chunks<'a, I>,
 ) -> ChunkLocks {
     let mut wanted = [false; STRIPES];
-    for chunk in chunks {
-        wanted[stripe(store_id, array_path, chunk)] = true;
+    match chunks {
+        Chunks::These(chunks) => {
+            chunks.for_each(|chunk| wanted[stripe(store_id, array_path, chunk)] = true)
+        }
+        Chunks::All => wanted = [true; STRIPES],
     }
-    let guards = wanted
-        .iter()
-        .enumerate()
-        .filter(|(_, wanted)| **wanted)
-        // A poisoned lock only means another writer panicked; the unit value it guards is fine.
-        .map(|(i, _)| {
-            LOCKS[i]
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
+    // A poisoned lock only means another caller panicked; the unit value it guards is fine.
+    let guards = (0..STRIPES)
+        .filter(|&i| wanted[i])
+        .map(|i| match access {
+            Access::Read => Guard::Read(LOCKS[i].read().unwrap_or_else(|p| p.into_inner())),
+            Access::Write => Guard::Write(LOCKS[i].write().unwrap_or_else(|p| p.into_inner())),
         })
         .collect();
-    ChunkLocks { _guards: guards }
+    ChunkLocks { guards }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, Instant};
+
     use super::*;
 
-    #[test]
-    fn overlapping_lock_sets_exclude_each_other() {
-        let held = lock_chunks(1, "/a", [[0u64, 0].as_slice(), [0, 1].as_slice()]);
-        let blocked = std::thread::spawn(|| {
-            let start = std::time::Instant::now();
-            let _l = lock_chunks(1, "/a", [[0u64, 1].as_slice()]);
+    fn lock<'a>(access: Access, chunks: &'a [&'a [u64]]) -> ChunkLocks {
+        lock_chunks(1, "/a", access, Chunks::These(chunks.iter().copied()))
+    }
+
+    /// How long taking `access` on `chunk` waits while `held` is held for 100 ms.
+    fn wait_while_held(held: ChunkLocks, access: Access, chunk: &'static [u64]) -> Duration {
+        let waiter = std::thread::spawn(move || {
+            let start = Instant::now();
+            let _l = lock(access, &[chunk]);
             start.elapsed()
         });
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(100));
         drop(held);
-        assert!(blocked.join().unwrap() >= std::time::Duration::from_millis(50));
+        waiter.join().unwrap()
+    }
+
+    #[test]
+    fn writers_exclude_readers_and_writers() {
+        let held = lock(Access::Write, &[&[0, 0], &[0, 1]]);
+        assert!(wait_while_held(held, Access::Write, &[0, 1]) >= Duration::from_millis(50));
+        let held = lock(Access::Write, &[&[0, 0]]);
+        assert!(wait_while_held(held, Access::Read, &[0, 0]) >= Duration::from_millis(50));
+        let held = lock(Access::Read, &[&[0, 0]]);
+        assert!(wait_while_held(held, Access::Write, &[0, 0]) >= Duration::from_millis(50));
+    }
+
+    #[test]
+    fn readers_share() {
+        let held = lock(Access::Read, &[&[5, 5]]);
+        assert!(wait_while_held(held, Access::Read, &[5, 5]) < Duration::from_millis(50));
     }
 
     #[test]
     fn many_chunks_lock_each_stripe_once() {
         let chunks: Vec<Vec<u64>> = (0..5000).map(|i| vec![i]).collect();
-        let locks = lock_chunks(2, "/big", chunks.iter().map(Vec::as_slice));
-        assert!(locks._guards.len() <= STRIPES);
+        let locks = lock_chunks(
+            2,
+            "/big",
+            Access::Read,
+            Chunks::These(chunks.iter().map(Vec::as_slice)),
+        );
+        assert!(locks.count() <= STRIPES);
+        drop(locks);
+        let all = lock_chunks::<std::iter::Empty<&[u64]>>(2, "/big", Access::Read, Chunks::All);
+        assert_eq!(all.count(), STRIPES);
     }
 }
