@@ -16,7 +16,7 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub(crate) const STRIPES: usize = 1024;
 
-static LOCKS: [RwLock<()>; STRIPES] = [const { RwLock::new(()) }; STRIPES];
+static LOCKS: Table = [const { RwLock::new(()) }; STRIPES];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
@@ -38,6 +38,8 @@ fn stripe(store_id: u64, array_path: &str, chunk: &[u64]) -> usize {
     (store_id, array_path, chunk).hash(&mut hasher);
     (hasher.finish() % STRIPES as u64) as usize
 }
+
+type Table = [RwLock<()>; STRIPES];
 
 enum Guard {
     Read(#[allow(dead_code)] RwLockReadGuard<'static, ()>),
@@ -63,6 +65,16 @@ pub fn lock_chunks<'a, I: Iterator<Item = &'a [u64]>>(
     access: Access,
     chunks: Chunks<'a, I>,
 ) -> ChunkLocks {
+    lock_in(&LOCKS, store_id, array_path, access, chunks)
+}
+
+fn lock_in<'a, I: Iterator<Item = &'a [u64]>>(
+    table: &'static Table,
+    store_id: u64,
+    array_path: &str,
+    access: Access,
+    chunks: Chunks<'a, I>,
+) -> ChunkLocks {
     let mut wanted = [false; STRIPES];
     match chunks {
         Chunks::These(chunks) => {
@@ -74,8 +86,8 @@ pub fn lock_chunks<'a, I: Iterator<Item = &'a [u64]>>(
     let guards = (0..STRIPES)
         .filter(|&i| wanted[i])
         .map(|i| match access {
-            Access::Read => Guard::Read(LOCKS[i].read().unwrap_or_else(|p| p.into_inner())),
-            Access::Write => Guard::Write(LOCKS[i].write().unwrap_or_else(|p| p.into_inner())),
+            Access::Read => Guard::Read(table[i].read().unwrap_or_else(|p| p.into_inner())),
+            Access::Write => Guard::Write(table[i].write().unwrap_or_else(|p| p.into_inner())),
         })
         .collect();
     ChunkLocks { guards }
@@ -83,40 +95,54 @@ pub fn lock_chunks<'a, I: Iterator<Item = &'a [u64]>>(
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, Instant};
-
     use super::*;
 
-    fn lock<'a>(access: Access, chunks: &'a [&'a [u64]]) -> ChunkLocks {
-        lock_chunks(1, "/a", access, Chunks::These(chunks.iter().copied()))
+    // Each test has a table of its own: tests run in parallel, and the global table is shared.
+    fn new_table() -> &'static Table {
+        Box::leak(Box::new([const { RwLock::new(()) }; STRIPES]))
     }
 
-    /// How long taking `access` on `chunk` waits while `held` is held for 100 ms.
-    fn wait_while_held(held: ChunkLocks, access: Access, chunk: &'static [u64]) -> Duration {
-        let waiter = std::thread::spawn(move || {
-            let start = Instant::now();
-            let _l = lock(access, &[chunk]);
-            start.elapsed()
-        });
-        std::thread::sleep(Duration::from_millis(100));
-        drop(held);
-        waiter.join().unwrap()
+    fn lock<'a>(table: &'static Table, access: Access, chunks: &'a [&'a [u64]]) -> ChunkLocks {
+        lock_in(
+            table,
+            1,
+            "/a",
+            access,
+            Chunks::These(chunks.iter().copied()),
+        )
+    }
+
+    /// Whether another thread could take `access` on `chunk` right now (without waiting).
+    fn available(table: &'static Table, access: Access, chunk: &'static [u64]) -> bool {
+        std::thread::spawn(move || {
+            let lock = &table[stripe(1, "/a", chunk)];
+            match access {
+                Access::Read => lock.try_read().is_ok(),
+                Access::Write => lock.try_write().is_ok(),
+            }
+        })
+        .join()
+        .unwrap()
     }
 
     #[test]
     fn writers_exclude_readers_and_writers() {
-        let held = lock(Access::Write, &[&[0, 0], &[0, 1]]);
-        assert!(wait_while_held(held, Access::Write, &[0, 1]) >= Duration::from_millis(50));
-        let held = lock(Access::Write, &[&[0, 0]]);
-        assert!(wait_while_held(held, Access::Read, &[0, 0]) >= Duration::from_millis(50));
-        let held = lock(Access::Read, &[&[0, 0]]);
-        assert!(wait_while_held(held, Access::Write, &[0, 0]) >= Duration::from_millis(50));
+        let table = new_table();
+        let held = lock(table, Access::Write, &[&[0, 0], &[0, 1]]);
+        assert!(!available(table, Access::Write, &[0, 1]));
+        assert!(!available(table, Access::Read, &[0, 0]));
+        drop(held);
+        assert!(available(table, Access::Write, &[0, 1]));
     }
 
     #[test]
-    fn readers_share() {
-        let held = lock(Access::Read, &[&[5, 5]]);
-        assert!(wait_while_held(held, Access::Read, &[5, 5]) < Duration::from_millis(50));
+    fn readers_share_and_exclude_writers() {
+        let table = new_table();
+        let held = lock(table, Access::Read, &[&[5, 5]]);
+        assert!(available(table, Access::Read, &[5, 5]));
+        assert!(!available(table, Access::Write, &[5, 5]));
+        drop(held);
+        assert!(available(table, Access::Write, &[5, 5]));
     }
 
     #[test]
