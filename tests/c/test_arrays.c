@@ -50,11 +50,7 @@ static const spec_t SPECS[] = {
      "{\"zarr_format\":3,\"node_type\":\"array\",\"shape\":[20,12],\"data_type\":\"int32\","
      "\"chunk_grid\":{\"name\":\"regular\",\"configuration\":{\"chunk_shape\":[8,8]}},"
      "\"chunk_key_encoding\":{\"name\":\"default\"},\"fill_value\":-1,"
-     "\"codecs\":[{\"name\":\"sharding_indexed\",\"configuration\":{\"chunk_shape\":[4,4],"
-     "\"codecs\":[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},"
-     "{\"name\":\"zstd\",\"configuration\":{\"level\":0,\"checksum\":false}}],"
-     "\"index_codecs\":[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},"
-     "{\"name\":\"crc32c\"}],\"index_location\":\"end\"}}]}",
+     TU_SHARD_4X4_CODECS,
      VT_I32, "int32", 4, {20, 12}, {8, 8}, 0, {.i32 = -1}},
     {"f32_v2_zlib_F",
      "{\"zarr_format\":2,\"shape\":[9,5],\"chunks\":[4,3],\"dtype\":\"<f4\","

@@ -610,11 +610,7 @@ static void test_checksum_validation(void) {
       "{\"zarr_format\":3,\"node_type\":\"array\",\"shape\":[8,8],\"data_type\":\"int32\","
       "\"chunk_grid\":{\"name\":\"regular\",\"configuration\":{\"chunk_shape\":[8,8]}},"
       "\"chunk_key_encoding\":{\"name\":\"default\"},\"fill_value\":0,"
-      "\"codecs\":[{\"name\":\"sharding_indexed\",\"configuration\":{\"chunk_shape\":[4,4],"
-      "\"codecs\":[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},"
-      "{\"name\":\"zstd\",\"configuration\":{\"level\":0,\"checksum\":false}}],"
-      "\"index_codecs\":[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},"
-      "{\"name\":\"crc32c\"}],\"index_location\":\"end\"}}]}";
+      TU_SHARD_4X4_CODECS;
   zarrlib_array *array = tu_create_and_open(store, "s", meta);
   int32_t data[64], back[64];
   for (int i = 0; i < 64; i++) data[i] = i * 1000 - 7;

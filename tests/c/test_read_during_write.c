@@ -18,22 +18,9 @@
 
 enum { ROWS = 16, COLS = 16, NWRITERS = 4, NREADERS = 4, WRITES = 400 };
 
-static const char *PLAIN =
-    "{\"zarr_format\":3,\"node_type\":\"array\",\"shape\":[16,16],\"data_type\":\"uint32\","
-    "\"chunk_grid\":{\"name\":\"regular\",\"configuration\":{\"chunk_shape\":[16,16]}},"
-    "\"chunk_key_encoding\":{\"name\":\"default\"},\"fill_value\":0,"
-    "\"codecs\":[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},"
-    "{\"name\":\"zstd\",\"configuration\":{\"level\":0,\"checksum\":false}}]}";
+static const char *PLAIN = TU_ONE_CHUNK_16X16_U32(TU_ZSTD_CODECS);
 
-static const char *SHARDED =
-    "{\"zarr_format\":3,\"node_type\":\"array\",\"shape\":[16,16],\"data_type\":\"uint32\","
-    "\"chunk_grid\":{\"name\":\"regular\",\"configuration\":{\"chunk_shape\":[16,16]}},"
-    "\"chunk_key_encoding\":{\"name\":\"default\"},\"fill_value\":0,"
-    "\"codecs\":[{\"name\":\"sharding_indexed\",\"configuration\":{\"chunk_shape\":[4,4],"
-    "\"codecs\":[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},"
-    "{\"name\":\"zstd\",\"configuration\":{\"level\":0,\"checksum\":false}}],"
-    "\"index_codecs\":[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},"
-    "{\"name\":\"crc32c\"}],\"index_location\":\"end\"}}]}";
+static const char *SHARDED = TU_ONE_CHUNK_16X16_U32(TU_SHARD_4X4_CODECS);
 
 /* Element (row, col) written in iteration `it`: it encodes its position. */
 static uint32_t value_at(unsigned it, uint64_t row, uint64_t col) {

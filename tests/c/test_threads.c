@@ -175,22 +175,9 @@ static void test_disjoint_chunks(const char *url) {
 
 enum { ROWS2 = 16, COLS2 = 16 };
 
-static const char *ONE_CHUNK_U32 =
-    "{\"zarr_format\":3,\"node_type\":\"array\",\"shape\":[16,16],\"data_type\":\"uint32\","
-    "\"chunk_grid\":{\"name\":\"regular\",\"configuration\":{\"chunk_shape\":[16,16]}},"
-    "\"chunk_key_encoding\":{\"name\":\"default\"},\"fill_value\":0,"
-    "\"codecs\":[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},"
-    "{\"name\":\"zstd\",\"configuration\":{\"level\":0,\"checksum\":false}}]}";
+static const char *ONE_CHUNK_U32 = TU_ONE_CHUNK_16X16_U32(TU_ZSTD_CODECS);
 
-static const char *ONE_SHARD_U32 =
-    "{\"zarr_format\":3,\"node_type\":\"array\",\"shape\":[16,16],\"data_type\":\"uint32\","
-    "\"chunk_grid\":{\"name\":\"regular\",\"configuration\":{\"chunk_shape\":[16,16]}},"
-    "\"chunk_key_encoding\":{\"name\":\"default\"},\"fill_value\":0,"
-    "\"codecs\":[{\"name\":\"sharding_indexed\",\"configuration\":{\"chunk_shape\":[4,4],"
-    "\"codecs\":[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},"
-    "{\"name\":\"zstd\",\"configuration\":{\"level\":0,\"checksum\":false}}],"
-    "\"index_codecs\":[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},"
-    "{\"name\":\"crc32c\"}],\"index_location\":\"end\"}}]}";
+static const char *ONE_SHARD_U32 = TU_ONE_CHUNK_16X16_U32(TU_SHARD_4X4_CODECS);
 
 /* Thread t owns rows 2t and 2t+1 of the single chunk. Each round it writes row 2t as one 1x16
  * region, and row 2t+1 element by element, all racing the other threads' writes; then, after

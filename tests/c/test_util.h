@@ -21,6 +21,27 @@
 
 #include "zarrlib.h"
 
+/* Array metadata shared by the tests (C string-literal fragments). */
+
+/* "codecs": a shard of 4x4 inner chunks, zstd inside, crc32c on the index; ends the document. */
+#define TU_SHARD_4X4_CODECS                                                                      \
+  "\"codecs\":[{\"name\":\"sharding_indexed\",\"configuration\":{\"chunk_shape\":[4,4],"              \
+  "\"codecs\":[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},"                   \
+  "{\"name\":\"zstd\",\"configuration\":{\"level\":0,\"checksum\":false}}],"                        \
+  "\"index_codecs\":[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},"             \
+  "{\"name\":\"crc32c\"}],\"index_location\":\"end\"}}]}"
+
+/* "codecs": bytes then zstd; ends the document. */
+#define TU_ZSTD_CODECS                                                                           \
+  "\"codecs\":[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},"                   \
+  "{\"name\":\"zstd\",\"configuration\":{\"level\":0,\"checksum\":false}}]}"
+
+/* A 16x16 uint32 array (fill value 0) stored as ONE chunk, encoded with `codecs`. */
+#define TU_ONE_CHUNK_16X16_U32(codecs)                                                           \
+  "{\"zarr_format\":3,\"node_type\":\"array\",\"shape\":[16,16],\"data_type\":\"uint32\","         \
+  "\"chunk_grid\":{\"name\":\"regular\",\"configuration\":{\"chunk_shape\":[16,16]}},"           \
+  "\"chunk_key_encoding\":{\"name\":\"default\"},\"fill_value\":0," codecs
+
 /* ---- failure reporting ---------------------------------------------------------------- */
 
 /* The last error of this thread, copied into `buf` (empty when there is none). */
