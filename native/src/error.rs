@@ -23,7 +23,6 @@ pub enum ErrorKind {
     Storage,
     CorruptData,
     Internal,
-    Panic,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,12 +47,6 @@ impl Error {
 
     pub fn invalid_metadata(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidMetadata, message)
-    }
-
-    /// Prefix the message with what was being done, keeping the kind.
-    pub fn context(mut self, what: impl fmt::Display) -> Self {
-        self.message = format!("{what}: {}", self.message);
-        self
     }
 }
 
@@ -145,13 +138,6 @@ impl From<serde_json::Error> for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn context_keeps_kind_and_prefixes_message() {
-        let err = Error::new(ErrorKind::NotFound, "no node").context("opening /a");
-        assert_eq!(err.kind, ErrorKind::NotFound);
-        assert_eq!(err.message, "opening /a: no node");
-    }
 
     #[test]
     fn storage_errors_are_classified() {

@@ -18,7 +18,6 @@ use crate::error::{Error, ErrorKind, Result};
 pub struct Store {
     pub storage: ReadableWritableListableStorage,
     pub id: u64,
-    pub url: String,
 }
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
@@ -137,7 +136,6 @@ impl Store {
         Ok(Self {
             storage,
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
-            url: url.to_owned(),
         })
     }
 }

@@ -12,6 +12,15 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/zarr-python")
 }
 
+/// A JSON list of integers from the manifest.
+fn u64s(list: &Value) -> Vec<u64> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect()
+}
+
 fn check(status: i32, what: &str) {
     if status != ZARRLIB_OK as i32 {
         let mut buf = vec![0u8; zarrlib_last_error_length().max(1)];
@@ -109,18 +118,8 @@ fn every_fixture_array_reads_back_exactly() {
             "{name}"
         );
 
-        let shape: Vec<u64> = entry["shape"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap())
-            .collect();
-        let chunks: Vec<u64> = entry["chunks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap())
-            .collect();
+        let shape = u64s(&entry["shape"]);
+        let chunks = u64s(&entry["chunks"]);
         let mut got_shape = vec![0u64; shape.len()];
         check(
             unsafe { zarrlib_array_shape(array, got_shape.as_mut_ptr(), got_shape.len()) },

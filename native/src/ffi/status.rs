@@ -66,7 +66,6 @@ pub(crate) fn status_of(kind: ErrorKind) -> i32 {
         ErrorKind::Storage => ZARRLIB_ERR_STORAGE,
         ErrorKind::CorruptData => ZARRLIB_ERR_CORRUPT_DATA,
         ErrorKind::Internal => ZARRLIB_ERR_INTERNAL,
-        ErrorKind::Panic => ZARRLIB_ERR_PANIC,
     };
     status as i32
 }
