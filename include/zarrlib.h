@@ -268,6 +268,34 @@ int32_t zarrlib_array_write_region(const zarrlib_array *array,
                                    size_t data_len);
 
 /**
+ * Decode a strided selection into `out`: on axis `i`, the `count[i]` indices `start[i]`,
+ * `start[i] + step[i]`, ... (`step[i]` non-zero, negative to run backwards), which is what
+ * numpy's basic slicing selects. `out` is C-contiguous with shape `count`, elements in selection
+ * order. Only chunks holding selected elements are read. ZARRLIB_ERR_OUT_OF_BOUNDS if a selected
+ * index leaves the array, ZARRLIB_ERR_INVALID_ARGUMENT for a zero step.
+ */
+int32_t zarrlib_array_read_selection(const zarrlib_array *array,
+                                     const uint64_t *start,
+                                     const int64_t *step,
+                                     const uint64_t *count,
+                                     size_t ndim,
+                                     void *out,
+                                     size_t out_len);
+
+/**
+ * Write a strided selection (as in `zarrlib_array_read_selection`) from `data`. Each chunk
+ * holding selected elements is read, updated and written back under that chunk's lock, so
+ * concurrent writers to one chunk never lose an update; other chunks are not touched.
+ */
+int32_t zarrlib_array_write_selection(const zarrlib_array *array,
+                                      const uint64_t *start,
+                                      const int64_t *step,
+                                      const uint64_t *count,
+                                      size_t ndim,
+                                      const void *data,
+                                      size_t data_len);
+
+/**
  * The library's version, "MAJOR.MINOR.PATCH"; a static string, never freed.
  */
 const char *zarrlib_version(void);
@@ -387,16 +415,28 @@ int32_t zarrlib_node_children(const zarrlib_store *store, const char *path, char
 /**
  * Open a store. `url` is a local directory (a plain path or a `file://` URL; created on the
  * first write if missing) or `memory://` (a new, empty in-process store). `options_json` may be
- * NULL, or a JSON object of store options: for directories `{"direct_io": bool,
- * "file_handle_cache_size": integer}`. On success `*out` receives a handle to free with
+ * NULL, or a JSON object of store options: `{"metrics": bool}` for every store (count requests
+ * for `zarrlib_store_metrics`), and for directories also `{"direct_io": bool,
+ * "file_handle_cache_size": integer}`. An unknown option is ZARRLIB_ERR_INVALID_ARGUMENT. On success `*out` receives a handle to free with
  * `zarrlib_store_free`.
  */
-int32_t zarrlib_store_open(const char *url, const char *options_json, zarrlib_store **out);
+int32_t zarrlib_store_open(const char *url,
+                           const char *options_json,
+                           zarrlib_store **out);
 
 /**
  * Free a store handle. NULL is ignored.
  */
 void zarrlib_store_free(zarrlib_store *store);
+
+/**
+ * The request counters of a store opened with `{"metrics": true}`, as a JSON object
+ * `{"reads", "bytes_read", "writes", "bytes_written", "keys_erased"}` counted since it was
+ * opened (a read of a missing key counts as a read). For tests and diagnostics: to see how many
+ * store requests an operation made. ZARRLIB_ERR_INVALID_ARGUMENT for a store opened without
+ * the option. Free `*out_json` with `zarrlib_string_free`.
+ */
+int32_t zarrlib_store_metrics(const zarrlib_store *store, char **out_json);
 
 #ifdef __cplusplus
 }  // extern "C"

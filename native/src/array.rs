@@ -22,6 +22,7 @@ use crate::chunk_locks::{Access, ChunkLocks, Chunks, STRIPES, lock_chunks};
 use crate::config::{codec_options, run_in_pool};
 use crate::error::{Error, ErrorKind, Result};
 use crate::node::{self, NodeDoc, NodeKind};
+use crate::selection::{AxisSelection, Blocks, Selection};
 use crate::store::Store;
 
 type ZarrsArray = Array<dyn ReadableWritableListableStorageTraits>;
@@ -308,10 +309,7 @@ impl ArrayHandle {
             rest = tail;
         }
         run_in_pool(|| {
-            let options = codec_options();
-            // Chunks run in parallel, so each codec chain gets a share of the concurrency target.
-            let per_chunk = (options.concurrent_target() / chunks.len().max(1)).max(1);
-            let options = options.with_concurrent_target(per_chunk);
+            let options = Self::shared_options(chunks.len());
             chunks
                 .par_iter()
                 .zip(pieces)
@@ -349,6 +347,132 @@ impl ArrayHandle {
             Access::Write,
             Chunks::These([chunk].into_iter()),
         )
+    }
+
+    /// Check a selection and split it into blocks, one per chunk holding selected elements.
+    fn selection_blocks(&self, axes: &[AxisSelection]) -> Result<(Selection, Blocks)> {
+        self.check_ndim("selection", axes.len())?;
+        let selection = Selection::new(axes, self.shape())?;
+        let ndim = self.ndim();
+        let pieces = selection.pieces(|axis, index| {
+            let mut point = vec![0; ndim];
+            point[axis] = index;
+            let chunk = self
+                .array
+                .chunk_grid()
+                .chunk_indices(&point)
+                .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?
+                .ok_or_else(|| {
+                    Error::new(ErrorKind::OutOfBounds, format!("no chunk holds {point:?}"))
+                })?;
+            let subset = self.array.chunk_subset(&chunk)?;
+            Ok((chunk[axis], subset.start()[axis] + subset.shape()[axis]))
+        })?;
+        Ok((selection, Blocks::new(pieces)))
+    }
+
+    /// Lock the chunk of every block.
+    fn lock_blocks(&self, blocks: &Blocks, access: Access) -> ChunkLocks {
+        let path = self.array.path().as_str();
+        if blocks.len() > STRIPES {
+            return lock_chunks::<std::iter::Empty<&[u64]>>(
+                self.store.id,
+                path,
+                access,
+                Chunks::All,
+            );
+        }
+        let chunks: Vec<Vec<u64>> = (0..blocks.len())
+            .map(|b| Blocks::chunk(&blocks.get(b)))
+            .collect();
+        lock_chunks(
+            self.store.id,
+            path,
+            access,
+            Chunks::These(chunks.iter().map(Vec::as_slice)),
+        )
+    }
+
+    /// Codec options for work spread over `parallel` blocks at once: each codec chain gets a
+    /// share of the concurrency target.
+    fn shared_options(parallel: usize) -> CodecOptions {
+        let options = codec_options();
+        let share = (options.concurrent_target() / parallel.max(1)).max(1);
+        options.with_concurrent_target(share)
+    }
+
+    /// Read a strided selection into `out`, C-contiguous with shape `counts` (numpy's
+    /// `a[start:stop:step, ...]` order, negative steps included). Only chunks holding selected
+    /// elements are read.
+    pub fn read_selection(&self, axes: &[AxisSelection], out: &mut [u8]) -> Result<()> {
+        let (selection, blocks) = self.selection_blocks(axes)?;
+        self.check_buffer(&selection.counts(), out.len())?;
+        if selection.is_empty() {
+            return Ok(());
+        }
+        if let Some((start, shape)) = selection.as_region() {
+            return self.read_region(&start, &shape, out);
+        }
+        let _locks = self
+            .partial_reads_need_locks
+            .then(|| self.lock_blocks(&blocks, Access::Read));
+        let element_size = self.element_size;
+        let out = UnsafeCellSlice::new(out);
+        run_in_pool(|| {
+            let options = Self::shared_options(blocks.len());
+            (0..blocks.len()).into_par_iter().try_for_each(|b| {
+                let block = blocks.get(b);
+                let (start, shape) = selection.bounding_box(&block);
+                let subset = ArraySubset::new_with_start_shape(start.clone(), shape.clone())
+                    .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
+                let mut dense = vec![0u8; self.byte_len(&shape)?];
+                self.decode_into(&subset, &mut dense, &options)?;
+                selection.for_each_element(&block, &start, &shape, element_size, |d, o| {
+                    // SAFETY: every selected element belongs to exactly one block, so blocks
+                    // running in parallel write disjoint bytes of `out`.
+                    let target = unsafe { out.index_mut(o..o + element_size) };
+                    target.copy_from_slice(&dense[d..d + element_size]);
+                });
+                Ok(())
+            })
+        })
+    }
+
+    /// Write a strided selection from `data` (laid out as `read_selection` reads). Every chunk
+    /// holding selected elements is read, updated and written back under its write lock, so
+    /// concurrent writers never lose an update; chunks the selection skips are not touched.
+    pub fn write_selection(&self, axes: &[AxisSelection], data: &[u8]) -> Result<()> {
+        let (selection, blocks) = self.selection_blocks(axes)?;
+        self.check_buffer(&selection.counts(), data.len())?;
+        if selection.is_empty() {
+            return Ok(());
+        }
+        if let Some((start, shape)) = selection.as_region() {
+            return self.write_region(&start, &shape, data);
+        }
+        let _locks = self.lock_blocks(&blocks, Access::Write);
+        let element_size = self.element_size;
+        run_in_pool(|| {
+            let options = Self::shared_options(blocks.len());
+            (0..blocks.len()).into_par_iter().try_for_each(|b| {
+                let block = blocks.get(b);
+                let chunk = Blocks::chunk(&block);
+                let subset = self.array.chunk_subset(&chunk)?;
+                let mut dense = vec![0u8; self.byte_len(subset.shape())?];
+                self.decode_into(&subset, &mut dense, &options)?;
+                selection.for_each_element(
+                    &block,
+                    subset.start(),
+                    subset.shape(),
+                    element_size,
+                    |d, o| {
+                        dense[d..d + element_size].copy_from_slice(&data[o..o + element_size]);
+                    },
+                );
+                let bytes = ArrayBytes::new_flen(Cow::Owned(dense));
+                Ok(self.array.store_chunk_opt(&chunk, bytes, &options)?)
+            })
+        })
     }
 
     /// Lock every chunk `subset` touches.
@@ -437,6 +561,59 @@ mod tests {
             .chunks(2)
             .map(|b| u16::from_ne_bytes([b[0], b[1]]))
             .collect()
+    }
+
+    /// The array's elements at rows `rows` and columns `cols`, in that order.
+    fn pick(whole: &[u16], rows: &[usize], cols: &[usize]) -> Vec<u16> {
+        rows.iter()
+            .flat_map(|r| cols.iter().map(move |c| whole[r * 7 + c]))
+            .collect()
+    }
+
+    #[test]
+    fn strided_selections_read_and_write_numpys_elements() {
+        let array = memory_array(UINT16_ZSTD);
+        let values: Vec<u16> = (0..70).collect();
+        array
+            .write_region(&[0, 0], &[10, 7], &to_bytes(&values))
+            .unwrap();
+
+        // [9:0:-4, 1::3] selects rows 9, 5, 1 and columns 1, 4.
+        let axes = [
+            AxisSelection {
+                start: 9,
+                step: -4,
+                count: 3,
+            },
+            AxisSelection {
+                start: 1,
+                step: 3,
+                count: 2,
+            },
+        ];
+        let mut out = vec![0u8; 6 * 2];
+        array.read_selection(&axes, &mut out).unwrap();
+        assert_eq!(from_bytes(&out), pick(&values, &[9, 5, 1], &[1, 4]));
+
+        let new_values: Vec<u16> = (1000..1006).collect();
+        array
+            .write_selection(&axes, &to_bytes(&new_values))
+            .unwrap();
+        let mut whole = vec![0u8; 70 * 2];
+        array.read_region(&[0, 0], &[10, 7], &mut whole).unwrap();
+        let mut want = values.clone();
+        for (i, r) in [9usize, 5, 1].iter().enumerate() {
+            for (k, c) in [1usize, 4].iter().enumerate() {
+                want[r * 7 + c] = new_values[i * 2 + k];
+            }
+        }
+        assert_eq!(from_bytes(&whole), want);
+
+        let mut wrong = vec![0u8; 5];
+        let err = array.read_selection(&axes, &mut wrong).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::BufferSize);
+        let err = array.read_selection(&axes[..1], &mut out).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidArgument);
     }
 
     #[test]

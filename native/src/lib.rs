@@ -9,4 +9,5 @@ pub mod config;
 pub mod error;
 pub mod ffi;
 pub mod node;
+pub mod selection;
 pub mod store;

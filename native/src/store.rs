@@ -8,16 +8,44 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
 use zarrs::filesystem::{FilesystemStore, FilesystemStoreOptions};
-use zarrs::storage::ReadableWritableListableStorage;
+use zarrs::storage::storage_adapter::performance_metrics::PerformanceMetricsStorageAdapter;
 use zarrs::storage::store::MemoryStore;
+use zarrs::storage::{ReadableWritableListableStorage, ReadableWritableListableStorageTraits};
 
 use crate::error::{Error, ErrorKind, Result};
+
+type Metered = PerformanceMetricsStorageAdapter<dyn ReadableWritableListableStorageTraits>;
 
 /// An open store. `id` tells stores apart for the chunk lock table (two handles on one store
 /// object share locks; distinct store objects do not).
 pub struct Store {
     pub storage: ReadableWritableListableStorage,
     pub id: u64,
+    /// Request counters, when the store was opened with the `metrics` option.
+    metrics: Option<Arc<Metered>>,
+}
+
+/// What a metered store has done since it was opened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Metrics {
+    pub reads: u64,
+    pub bytes_read: u64,
+    pub writes: u64,
+    pub bytes_written: u64,
+    pub keys_erased: u64,
+}
+
+impl Metrics {
+    pub fn to_json(self) -> String {
+        serde_json::json!({
+            "reads": self.reads,
+            "bytes_read": self.bytes_read,
+            "writes": self.writes,
+            "bytes_written": self.bytes_written,
+            "keys_erased": self.keys_erased,
+        })
+        .to_string()
+    }
 }
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
@@ -110,8 +138,20 @@ fn filesystem_options(options: &Map<String, Value>) -> Result<FilesystemStoreOpt
 impl Store {
     /// Open the store at `url`: a local directory (plain path or `file://` URL, created on the
     /// first write if missing) or `memory://` (a new, empty in-process store).
+    ///
+    /// Options: `metrics` (bool, every kind of store) counts requests and bytes for
+    /// [`Store::metrics`]; the filesystem options are listed in `filesystem_options`.
     pub fn open(url: &str, options_json: Option<&str>) -> Result<Self> {
-        let options = parse_options(options_json)?;
+        let mut options = parse_options(options_json)?;
+        let metered = match options.remove("metrics") {
+            None => false,
+            Some(Value::Bool(on)) => on,
+            Some(other) => {
+                return Err(Error::invalid_argument(format!(
+                    "store option \"metrics\" has the wrong type: {other}"
+                )));
+            }
+        };
         let storage: ReadableWritableListableStorage = match parse_url(url)? {
             Location::Memory => {
                 if let Some(key) = options.keys().next() {
@@ -133,9 +173,34 @@ impl Store {
                 Arc::new(store)
             }
         };
+        let (storage, metrics) = if metered {
+            let metered = Arc::new(PerformanceMetricsStorageAdapter::new(storage));
+            (
+                metered.clone() as ReadableWritableListableStorage,
+                Some(metered),
+            )
+        } else {
+            (storage, None)
+        };
         Ok(Self {
             storage,
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+            metrics,
+        })
+    }
+
+    /// The request counters, or an error when the store was opened without `metrics`.
+    pub fn metrics(&self) -> Result<Metrics> {
+        let metered = self.metrics.as_ref().ok_or_else(|| {
+            Error::invalid_argument("the store was opened without the \"metrics\" option")
+        })?;
+        let count = |n: usize| n as u64;
+        Ok(Metrics {
+            reads: count(metered.reads()),
+            bytes_read: count(metered.bytes_read()),
+            writes: count(metered.writes()),
+            bytes_written: count(metered.bytes_written()),
+            keys_erased: count(metered.keys_erased()),
         })
     }
 }
@@ -207,6 +272,43 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(err.kind, ErrorKind::InvalidArgument);
+    }
+
+    #[test]
+    fn metered_stores_count_requests() {
+        use zarrs::storage::{ReadableStorageTraits, StoreKey, WritableStorageTraits};
+        let plain = Store::open("memory://", None).unwrap();
+        assert_eq!(
+            plain.metrics().unwrap_err().kind,
+            ErrorKind::InvalidArgument
+        );
+        assert_eq!(
+            Store::open("memory://", Some("{\"metrics\": 1}"))
+                .err()
+                .unwrap()
+                .kind,
+            ErrorKind::InvalidArgument
+        );
+        let store = Store::open("memory://", Some("{\"metrics\": true}")).unwrap();
+        let key = StoreKey::new("a/c/0").unwrap();
+        store.storage.set(&key, vec![1u8, 2, 3].into()).unwrap();
+        store.storage.get(&key).unwrap();
+        store
+            .storage
+            .get(&StoreKey::new("missing").unwrap())
+            .unwrap();
+        store.storage.erase(&key).unwrap();
+        let metrics = store.metrics().unwrap();
+        assert_eq!(
+            metrics,
+            Metrics {
+                reads: 2,
+                bytes_read: 3,
+                writes: 1,
+                bytes_written: 3,
+                keys_erased: 1
+            }
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use super::boundary::{guard, guard_value};
 use super::store::{store_arg, zarrlib_store};
 use crate::array::ArrayHandle;
 use crate::error::{Error, Result};
+use crate::selection::AxisSelection;
 
 /// An open array: its metadata parsed and codec chain built once. Thread-safe: any number of
 /// threads may read and write through one handle at once; writes to the same chunk are
@@ -379,6 +380,68 @@ pub unsafe extern "C" fn zarrlib_array_write_region(
         with_array(array, |array| {
             let (start, shape) = region_args(start, shape, ndim)?;
             array.write_region(start, shape, bytes_arg(data, data_len, "data")?)
+        })
+    }
+}
+
+unsafe fn selection_args(
+    start: *const u64,
+    step: *const i64,
+    count: *const u64,
+    ndim: usize,
+) -> Result<Vec<AxisSelection>> {
+    let start = unsafe { slice_arg(start, ndim, "start") }?;
+    let step = unsafe { slice_arg(step, ndim, "step") }?;
+    let count = unsafe { slice_arg(count, ndim, "count") }?;
+    Ok((0..ndim)
+        .map(|axis| AxisSelection {
+            start: start[axis],
+            step: step[axis],
+            count: count[axis],
+        })
+        .collect())
+}
+
+/// Decode a strided selection into `out`: on axis `i`, the `count[i]` indices `start[i]`,
+/// `start[i] + step[i]`, ... (`step[i]` non-zero, negative to run backwards), which is what
+/// numpy's basic slicing selects. `out` is C-contiguous with shape `count`, elements in selection
+/// order. Only chunks holding selected elements are read. ZARRLIB_ERR_OUT_OF_BOUNDS if a selected
+/// index leaves the array, ZARRLIB_ERR_INVALID_ARGUMENT for a zero step.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zarrlib_array_read_selection(
+    array: *const zarrlib_array,
+    start: *const u64,
+    step: *const i64,
+    count: *const u64,
+    ndim: usize,
+    out: *mut c_void,
+    out_len: usize,
+) -> i32 {
+    unsafe {
+        with_array(array, |array| {
+            let axes = selection_args(start, step, count, ndim)?;
+            array.read_selection(&axes, bytes_out(out, out_len, "out")?)
+        })
+    }
+}
+
+/// Write a strided selection (as in `zarrlib_array_read_selection`) from `data`. Each chunk
+/// holding selected elements is read, updated and written back under that chunk's lock, so
+/// concurrent writers to one chunk never lose an update; other chunks are not touched.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zarrlib_array_write_selection(
+    array: *const zarrlib_array,
+    start: *const u64,
+    step: *const i64,
+    count: *const u64,
+    ndim: usize,
+    data: *const c_void,
+    data_len: usize,
+) -> i32 {
+    unsafe {
+        with_array(array, |array| {
+            let axes = selection_args(start, step, count, ndim)?;
+            array.write_selection(&axes, bytes_arg(data, data_len, "data")?)
         })
     }
 }

@@ -3,7 +3,9 @@
 use std::ffi::c_char;
 use std::sync::Arc;
 
-use super::args::{Handle, free_handle, handle_ref, into_handle, opt_str_arg, out_arg, str_arg};
+use super::args::{
+    Handle, free_handle, handle_ref, into_handle, opt_str_arg, out_arg, str_arg, string_out,
+};
 use super::boundary::{guard, guard_value};
 use crate::store::Store;
 
@@ -30,8 +32,9 @@ pub(crate) unsafe fn store_arg<'a>(
 
 /// Open a store. `url` is a local directory (a plain path or a `file://` URL; created on the
 /// first write if missing) or `memory://` (a new, empty in-process store). `options_json` may be
-/// NULL, or a JSON object of store options: for directories `{"direct_io": bool,
-/// "file_handle_cache_size": integer}`. On success `*out` receives a handle to free with
+/// NULL, or a JSON object of store options: `{"metrics": bool}` for every store (count requests
+/// for `zarrlib_store_metrics`), and for directories also `{"direct_io": bool,
+/// "file_handle_cache_size": integer}`. An unknown option is ZARRLIB_ERR_INVALID_ARGUMENT. On success `*out` receives a handle to free with
 /// `zarrlib_store_free`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zarrlib_store_open(
@@ -56,4 +59,20 @@ pub unsafe extern "C" fn zarrlib_store_open(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zarrlib_store_free(store: *mut zarrlib_store) {
     guard_value((), || unsafe { free_handle(store, |h| h.magic = 0) })
+}
+
+/// The request counters of a store opened with `{"metrics": true}`, as a JSON object
+/// `{"reads", "bytes_read", "writes", "bytes_written", "keys_erased"}` counted since it was
+/// opened (a read of a missing key counts as a read). For tests and diagnostics: to see how many
+/// store requests an operation made. ZARRLIB_ERR_INVALID_ARGUMENT for a store opened without
+/// the option. Free `*out_json` with `zarrlib_string_free`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zarrlib_store_metrics(
+    store: *const zarrlib_store,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    guard(|| {
+        let store = unsafe { store_arg(store) }?;
+        unsafe { string_out(out_json, "out_json", || Ok(store.metrics()?.to_json())) }
+    })
 }

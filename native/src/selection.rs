@@ -1,0 +1,348 @@
+//! Strided selections: on every axis a start, a step (negative steps run backwards) and a count,
+//! which is what numpy's basic slicing (`a[3:40:5, ::-1, 7]`) selects.
+//!
+//! A selection is split into blocks, one per chunk that holds at least one selected element, so
+//! a read or write never touches a chunk the selection skips. Each selected element belongs to
+//! exactly one block, which is what lets blocks be processed in parallel into one buffer.
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// One axis of a selection as a caller gives it: the `count` indices `start`, `start + step`, ...
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AxisSelection {
+    pub start: u64,
+    pub step: i64,
+    pub count: u64,
+}
+
+/// An axis in ascending form: elements `lo + j * step` for `j` in `0..count`, stored at position
+/// `j` of the caller's buffer, or `count - 1 - j` when the caller's step was negative.
+#[derive(Clone, Copy, Debug)]
+struct Axis {
+    lo: u64,
+    step: u64,
+    count: u64,
+    reversed: bool,
+}
+
+impl Axis {
+    fn index(&self, j: u64) -> u64 {
+        self.lo + j * self.step
+    }
+
+    fn position(&self, j: u64) -> u64 {
+        if self.reversed { self.count - 1 - j } else { j }
+    }
+}
+
+/// The selected elements `first..=last` (ascending numbering) of one axis that lie in chunk
+/// `chunk` of that axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Piece {
+    pub chunk: u64,
+    first: u64,
+    last: u64,
+}
+
+/// A checked selection of an array.
+#[derive(Debug)]
+pub struct Selection {
+    axes: Vec<Axis>,
+}
+
+impl Selection {
+    /// Check `axes` against the array shape: steps are non-zero and every selected index lies
+    /// inside the array.
+    pub fn new(axes: &[AxisSelection], shape: &[u64]) -> Result<Self> {
+        let mut checked = Vec::with_capacity(axes.len());
+        for (axis, (sel, &extent)) in axes.iter().zip(shape).enumerate() {
+            if sel.step == 0 {
+                return Err(Error::invalid_argument(format!(
+                    "selection step is 0 on axis {axis}"
+                )));
+            }
+            let step = sel.step.unsigned_abs();
+            let out_of_bounds = || {
+                Error::new(
+                    ErrorKind::OutOfBounds,
+                    format!(
+                        "selection of {} elements from {} by step {} leaves axis {axis} of extent {extent}",
+                        sel.count, sel.start, sel.step
+                    ),
+                )
+            };
+            let lo = if sel.count == 0 {
+                0
+            } else {
+                let span = (sel.count - 1)
+                    .checked_mul(step)
+                    .ok_or_else(out_of_bounds)?;
+                let (lo, hi) = if sel.step > 0 {
+                    (
+                        sel.start,
+                        sel.start.checked_add(span).ok_or_else(out_of_bounds)?,
+                    )
+                } else {
+                    (
+                        sel.start.checked_sub(span).ok_or_else(out_of_bounds)?,
+                        sel.start,
+                    )
+                };
+                if hi >= extent {
+                    return Err(out_of_bounds());
+                }
+                lo
+            };
+            checked.push(Axis {
+                lo,
+                step,
+                count: sel.count,
+                reversed: sel.step < 0,
+            });
+        }
+        Ok(Self { axes: checked })
+    }
+
+    /// The shape of the selected block, as the caller's buffer holds it.
+    pub fn counts(&self) -> Vec<u64> {
+        self.axes.iter().map(|a| a.count).collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.axes.iter().any(|a| a.count == 0)
+    }
+
+    /// The selection as a plain region `(start, shape)` when it is one: every axis ascending by
+    /// one (or selecting at most one element).
+    pub fn as_region(&self) -> Option<(Vec<u64>, Vec<u64>)> {
+        self.axes
+            .iter()
+            .all(|a| a.count <= 1 || (a.step == 1 && !a.reversed))
+            .then(|| (self.axes.iter().map(|a| a.lo).collect(), self.counts()))
+    }
+
+    /// Per axis, the pieces of the selection chunk by chunk. `chunk_along(axis, index)` gives the
+    /// chunk holding `index` on `axis` and the end (exclusive) of that chunk on that axis.
+    pub fn pieces(
+        &self,
+        chunk_along: impl Fn(usize, u64) -> Result<(u64, u64)>,
+    ) -> Result<Vec<Vec<Piece>>> {
+        self.axes
+            .iter()
+            .enumerate()
+            .map(|(number, axis)| {
+                let mut pieces = Vec::new();
+                let mut j = 0;
+                while j < axis.count {
+                    let (chunk, end) = chunk_along(number, axis.index(j))?;
+                    // The last selected element before the chunk ends.
+                    let last = ((end - 1 - axis.lo) / axis.step).min(axis.count - 1);
+                    pieces.push(Piece {
+                        chunk,
+                        first: j,
+                        last,
+                    });
+                    j = last + 1;
+                }
+                Ok(pieces)
+            })
+            .collect()
+    }
+
+    /// The smallest region holding every selected element of a block: `(start, shape)`.
+    pub fn bounding_box(&self, block: &[Piece]) -> (Vec<u64>, Vec<u64>) {
+        self.axes
+            .iter()
+            .zip(block)
+            .map(|(axis, piece)| {
+                let start = axis.index(piece.first);
+                (start, axis.index(piece.last) - start + 1)
+            })
+            .unzip()
+    }
+
+    /// Call `visit(dense_offset, buffer_offset)` with the byte offsets of every element of a
+    /// block: in a dense C-contiguous array of `element_size`-byte elements with origin
+    /// `dense_start` and shape `dense_shape` (which must hold the block), and in the caller's
+    /// buffer of shape `counts()`.
+    pub fn for_each_element(
+        &self,
+        block: &[Piece],
+        dense_start: &[u64],
+        dense_shape: &[u64],
+        element_size: usize,
+        mut visit: impl FnMut(usize, usize),
+    ) {
+        let ndim = self.axes.len();
+        let strides = |shape: &mut dyn Iterator<Item = u64>| {
+            let shape: Vec<u64> = shape.collect();
+            let mut strides = vec![element_size as u64; ndim];
+            for axis in (0..ndim.saturating_sub(1)).rev() {
+                strides[axis] = strides[axis + 1] * shape[axis + 1];
+            }
+            strides
+        };
+        let dense_strides = strides(&mut dense_shape.iter().copied());
+        let buffer_strides = strides(&mut self.axes.iter().map(|a| a.count));
+        let offsets = |j: &[u64]| {
+            let mut dense = 0;
+            let mut buffer = 0;
+            for (axis_number, axis) in self.axes.iter().enumerate() {
+                dense += (axis.index(j[axis_number]) - dense_start[axis_number])
+                    * dense_strides[axis_number];
+                buffer += axis.position(j[axis_number]) * buffer_strides[axis_number];
+            }
+            (dense as usize, buffer as usize)
+        };
+        if ndim == 0 {
+            visit(0, 0);
+            return;
+        }
+        // An odometer over every axis but the last; the last axis is a simple loop.
+        let inner = ndim - 1;
+        let inner_axis = self.axes[inner];
+        let dense_step = (inner_axis.step * dense_strides[inner]) as usize;
+        let mut j: Vec<u64> = block.iter().map(|p| p.first).collect();
+        loop {
+            let (mut dense, mut buffer) = offsets(&j);
+            let piece = block[inner];
+            for _ in piece.first..=piece.last {
+                visit(dense, buffer);
+                dense += dense_step;
+                if inner_axis.reversed {
+                    buffer = buffer.wrapping_sub(element_size);
+                } else {
+                    buffer += element_size;
+                }
+            }
+            // Advance the outer axes.
+            let mut axis = inner;
+            loop {
+                if axis == 0 {
+                    return;
+                }
+                axis -= 1;
+                if j[axis] < block[axis].last {
+                    j[axis] += 1;
+                    break;
+                }
+                j[axis] = block[axis].first;
+            }
+        }
+    }
+}
+
+/// The blocks of a selection: one per combination of pieces, enumerated without being stored
+/// (a selection may touch millions of chunks).
+pub struct Blocks {
+    pieces: Vec<Vec<Piece>>,
+}
+
+impl Blocks {
+    pub fn new(pieces: Vec<Vec<Piece>>) -> Self {
+        Self { pieces }
+    }
+
+    pub fn len(&self) -> usize {
+        self.pieces.iter().map(Vec::len).product()
+    }
+
+    /// Block number `index` (the last axis varies fastest).
+    pub fn get(&self, mut index: usize) -> Vec<Piece> {
+        let mut block = vec![self.pieces[0][0]; self.pieces.len()];
+        for (axis, pieces) in self.pieces.iter().enumerate().rev() {
+            block[axis] = pieces[index % pieces.len()];
+            index /= pieces.len();
+        }
+        block
+    }
+
+    pub fn chunk(block: &[Piece]) -> Vec<u64> {
+        block.iter().map(|p| p.chunk).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn axis(start: u64, step: i64, count: u64) -> AxisSelection {
+        AxisSelection { start, step, count }
+    }
+
+    /// Chunks of 10 along every axis.
+    fn tens(_axis: usize, index: u64) -> Result<(u64, u64)> {
+        Ok((index / 10, (index / 10 + 1) * 10))
+    }
+
+    #[test]
+    fn steps_and_bounds_are_checked() {
+        let err = Selection::new(&[axis(0, 0, 3)], &[10]).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidArgument);
+        let err = Selection::new(&[axis(2, 4, 3)], &[10]).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::OutOfBounds);
+        let err = Selection::new(&[axis(2, -2, 3)], &[10]).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::OutOfBounds);
+        let err = Selection::new(&[axis(0, i64::MAX, 3)], &[10]).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::OutOfBounds);
+        assert!(Selection::new(&[axis(4, -2, 3)], &[10]).is_ok());
+        assert!(Selection::new(&[axis(99, 5, 0)], &[10]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn pieces_skip_chunks_without_selected_elements() {
+        // 5, 30, 55, 80: one element in each of chunks 0, 3, 5, 8.
+        let selection = Selection::new(&[axis(5, 25, 4)], &[100]).unwrap();
+        let chunks: Vec<u64> = selection.pieces(tens).unwrap()[0]
+            .iter()
+            .map(|p| p.chunk)
+            .collect();
+        assert_eq!(chunks, [0, 3, 5, 8]);
+        // 3, 6, ..., 27: every chunk from 0 to 2, three pieces.
+        let selection = Selection::new(&[axis(27, -3, 9)], &[100]).unwrap();
+        let pieces = &selection.pieces(tens).unwrap()[0];
+        assert_eq!(
+            pieces,
+            &[
+                Piece {
+                    chunk: 0,
+                    first: 0,
+                    last: 2
+                },
+                Piece {
+                    chunk: 1,
+                    first: 3,
+                    last: 5
+                },
+                Piece {
+                    chunk: 2,
+                    first: 6,
+                    last: 8
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn elements_land_where_numpy_puts_them() {
+        // A 2-D selection [8:1:-3, 1:20:9] of a 10 x 20 array of element i = row * 20 + col.
+        let selection = Selection::new(&[axis(8, -3, 3), axis(1, 9, 3)], &[10, 20]).unwrap();
+        let blocks = Blocks::new(selection.pieces(tens).unwrap());
+        let mut out = vec![0u32; 9];
+        for b in 0..blocks.len() {
+            let block = blocks.get(b);
+            selection.for_each_element(&block, &[0, 0], &[10, 20], 1, |dense, buffer| {
+                out[buffer] = dense as u32;
+            });
+        }
+        let rows = [8u32, 5, 2];
+        let cols = [1u32, 10, 19];
+        let want: Vec<u32> = rows
+            .iter()
+            .flat_map(|r| cols.iter().map(move |c| r * 20 + c))
+            .collect();
+        assert_eq!(out, want);
+        assert_eq!(blocks.len(), 2);
+        assert_eq!(selection.as_region(), None);
+    }
+}
