@@ -44,7 +44,14 @@ static void test_null_arguments(void) {
   zarrlib_store *store_out = NULL;
   CHECK_STATUS(zarrlib_store_open(NULL, NULL, &store_out), E);
   CHECK_STATUS(zarrlib_store_open("memory://", NULL, NULL), E);
+  CHECK_STATUS(zarrlib_store_open("memory://", "{\"metrics\": true}", NULL), E);
   CHECK(store_out == NULL);
+  CHECK_OK(zarrlib_store_open("memory://", "{\"metrics\": true}", &store_out));
+  CHECK_STATUS(zarrlib_store_metrics(NULL, &string_out), E);
+  CHECK_STATUS(zarrlib_store_metrics(store_out, NULL), E);
+  CHECK(string_out == SENTINEL_STRING);
+  zarrlib_store_free(store_out);
+  store_out = NULL;
 
   /* Node functions. */
   CHECK_STATUS(zarrlib_group_create(NULL, "g", GROUP_V3, false), E);
@@ -133,6 +140,20 @@ static void test_null_arguments(void) {
   CHECK_STATUS(zarrlib_array_write_region(array, start, shape, 2, NULL, 2), E);
   CHECK(one == 0);
 
+  /* Selection I/O. */
+  int64_t step[2] = {1, 1};
+  CHECK_STATUS(zarrlib_array_read_selection(NULL, start, step, shape, 2, &one, 2), E);
+  CHECK_STATUS(zarrlib_array_read_selection(array, NULL, step, shape, 2, &one, 2), E);
+  CHECK_STATUS(zarrlib_array_read_selection(array, start, NULL, shape, 2, &one, 2), E);
+  CHECK_STATUS(zarrlib_array_read_selection(array, start, step, NULL, 2, &one, 2), E);
+  CHECK_STATUS(zarrlib_array_read_selection(array, start, step, shape, 2, NULL, 2), E);
+  CHECK_STATUS(zarrlib_array_write_selection(NULL, start, step, shape, 2, &one, 2), E);
+  CHECK_STATUS(zarrlib_array_write_selection(array, NULL, step, shape, 2, &one, 2), E);
+  CHECK_STATUS(zarrlib_array_write_selection(array, start, NULL, shape, 2, &one, 2), E);
+  CHECK_STATUS(zarrlib_array_write_selection(array, start, step, NULL, 2, &one, 2), E);
+  CHECK_STATUS(zarrlib_array_write_selection(array, start, step, shape, 2, NULL, 2), E);
+  CHECK(one == 0);
+
   /* Settings. */
   CHECK_STATUS(zarrlib_config_thread_count(NULL), E);
 
@@ -188,6 +209,9 @@ static void test_invalid_handles(void) {
   CHECK_STATUS(zarrlib_array_delete_chunk(bad_array, coords, 2), H);
   CHECK_STATUS(zarrlib_array_read_region(bad_array, start, shape, 2, &one, 2), H);
   CHECK_STATUS(zarrlib_array_write_region(bad_array, start, shape, 2, &one, 2), H);
+  int64_t step[2] = {1, 1};
+  CHECK_STATUS(zarrlib_array_read_selection(bad_array, start, step, shape, 2, &one, 2), H);
+  CHECK_STATUS(zarrlib_array_write_selection(bad_array, start, step, shape, 2, &one, 2), H);
 
   CHECK_STATUS(zarrlib_array_open(bad_store, "a", &array_out), H);
   CHECK_STATUS(zarrlib_array_open_with_metadata(bad_store, "a", U16_ZSTD, &array_out), H);
@@ -197,6 +221,7 @@ static void test_invalid_handles(void) {
   CHECK_STATUS(zarrlib_node_kind(bad_store, "a", &kind), H);
   CHECK_STATUS(zarrlib_node_delete(bad_store, "a"), H);
   CHECK_STATUS(zarrlib_node_children(bad_store, "", &s), H);
+  CHECK_STATUS(zarrlib_store_metrics(bad_store, &s), H);
   CHECK(s == NULL && array_out == NULL && data == NULL);
 
   /* A misaligned pointer is not a handle either. */

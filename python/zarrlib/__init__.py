@@ -1,0 +1,73 @@
+"""zarrlib: a native Zarr (v2 and v3) engine for Python.
+
+The functional API (``create_new_array``, ``read_region``, ...) takes ``(metadata, store, path,
+...)`` on every call; the object API (:class:`Array`, :class:`Group`) holds handles;
+:mod:`zarrlib.aio` has async mirrors. The engine is a shared library loaded with cffi; the same
+library serves C, C++ and any other language (see :func:`get_include` and :func:`get_library`).
+"""
+
+from __future__ import annotations
+
+from . import _native
+from .backends import backend_names, get_backend, register_backend
+from .errors import (
+    BufferSizeError,
+    CorruptDataError,
+    InternalError,
+    InvalidArgumentError,
+    InvalidHandleError,
+    InvalidMetadataError,
+    NodeExistsError,
+    NodeKindError,
+    NodeNotFoundError,
+    OutOfBoundsError,
+    PanicError,
+    StorageError,
+    UnsupportedError,
+    ZarrlibError,
+)
+from .functional import (
+    create_new_array,
+    create_new_group,
+    create_overwrite_array,
+    create_overwrite_group,
+    delete_chunk,
+    delete_node,
+    list_children,
+    read_chunk,
+    read_encoded_chunk,
+    read_metadata,
+    read_region,
+    write_chunk,
+    write_region,
+)
+from .hierarchy import Array, Group, node_kind, open
+from .settings import get_config, set_config
+from .stores import MemoryStore, Store, open_store
+
+__version__ = "0.1.0"
+
+#: The version of the native library this package loaded.
+library_version = _native.LIBRARY_VERSION
+
+
+def get_include() -> str:
+    """The directory holding ``zarrlib.h``, for building C extensions against this library."""
+    return str(_native.HEADER_PATH.parent)
+
+
+def get_library() -> str:
+    """The path of the loaded native library."""
+    return str(_native.library_path())
+
+
+__all__ = [
+    "Array", "BufferSizeError", "CorruptDataError", "Group", "InternalError", "InvalidArgumentError",
+    "InvalidHandleError", "InvalidMetadataError", "MemoryStore", "NodeExistsError", "NodeKindError",
+    "NodeNotFoundError", "OutOfBoundsError", "PanicError", "StorageError", "Store", "UnsupportedError",
+    "ZarrlibError", "backend_names", "create_new_array", "create_new_group", "create_overwrite_array",
+    "create_overwrite_group", "delete_chunk", "delete_node", "get_backend", "get_config", "get_include",
+    "get_library", "library_version", "list_children", "node_kind", "open", "open_store", "read_chunk",
+    "read_encoded_chunk", "read_metadata", "read_region", "register_backend", "set_config",
+    "write_chunk", "write_region",
+]

@@ -1,0 +1,64 @@
+"""The backend registry: which implementation runs the functional API.
+
+A backend is any object (a module will do) with the functional API's functions, taking the
+same arguments minus ``backend``. ``"native"`` (the engine) is the default; the reference backend
+on zarr-python registers as ``"reference"`` when zarr is installed.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from . import native_backend
+
+FUNCTIONS = (
+    "create_new_group",
+    "create_overwrite_group",
+    "create_new_array",
+    "create_overwrite_array",
+    "read_metadata",
+    "delete_node",
+    "list_children",
+    "read_chunk",
+    "read_encoded_chunk",
+    "write_chunk",
+    "delete_chunk",
+    "read_region",
+    "write_region",
+)
+
+DEFAULT = "native"
+
+_backends: dict[str, object] = {"native": native_backend}
+_lock = threading.Lock()
+
+
+def register_backend(name: str, backend) -> None:
+    """Make ``backend`` available as ``backend=name``. It must have every functional function."""
+    if not isinstance(name, str) or not name:
+        raise ValueError("a backend name must be a non-empty str")
+    missing = [f for f in FUNCTIONS if not callable(getattr(backend, f, None))]
+    if missing:
+        raise TypeError(f"backend {name!r} lacks {', '.join(missing)}")
+    with _lock:
+        _backends[name] = backend
+
+
+def get_backend(name: str | None = None):
+    """The backend registered as ``name`` (the default, ``"native"``, when None)."""
+    key = DEFAULT if name is None else name
+    backend = _backends.get(key)
+    if backend is None:
+        raise ValueError(f"no backend named {key!r}; registered: {', '.join(sorted(_backends))}")
+    return backend
+
+
+def backend_names() -> list[str]:
+    return sorted(_backends)
+
+
+def resolve(backend):
+    """A backend given by name, by object, or None for the default."""
+    if backend is None or isinstance(backend, str):
+        return get_backend(backend)
+    return backend

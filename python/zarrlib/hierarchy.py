@@ -1,0 +1,277 @@
+"""The object API: :class:`Array` and :class:`Group`, each holding its native handle.
+
+>>> store = zarrlib.MemoryStore()
+>>> root = zarrlib.Group.create(store, "")
+>>> a = root.create_array("a", metadata)
+>>> a[10:20, ::2] = 7
+>>> a[12, :4]
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from . import _native, native_backend
+from ._native import check, ffi, lib
+from .errors import NodeKindError, NodeNotFoundError
+from .native_array import NativeArray
+from .stores import Store, as_store, node_path
+
+
+def node_kind(store, path: str = "") -> str | None:
+    """``"array"``, ``"group"``, or None when nothing is at ``path``."""
+    native_store = as_store(store)
+    out = ffi.new("int32_t *")
+    check(lib.zarrlib_node_kind(native_store._handle, _native.encode(node_path(path), "path"), out))
+    return {lib.ZARRLIB_NODE_ARRAY: "array", lib.ZARRLIB_NODE_GROUP: "group"}.get(out[0])
+
+
+def open(store, path: str = "") -> Array | Group:  # noqa: A001 - zarrlib.open, as zarr.open
+    """The array or group at ``path``."""
+    kind = node_kind(store, path)
+    if kind is None:
+        raise NodeNotFoundError(f"no node at {node_path(path)!r}")
+    return (Array if kind == "array" else Group).open(store, path)
+
+
+def _is_group(metadata: dict) -> bool:
+    """Whether a metadata document describes a group (v2 documents have no node_type)."""
+    return metadata.get("node_type", "array" if "shape" in metadata else "group") == "group"
+
+
+def _join(parent: str, name: str) -> str:
+    name = node_path(name)
+    return f"{parent}/{name}" if parent else name
+
+
+class Array:
+    """A Zarr array. Index it like numpy (basic selections) to read and write regions."""
+
+    def __init__(self, store: Store, native: NativeArray):
+        self.store = store
+        self._native = native
+
+    @classmethod
+    def open(cls, store, path: str) -> Array:
+        """Open the array at ``path``: :class:`NodeNotFoundError` if nothing is there,
+        :class:`NodeKindError` if it is a group."""
+        native_store = as_store(store)
+        return cls(native_store, NativeArray.open(native_store, node_path(path)))
+
+    @classmethod
+    def create(cls, store, path: str, metadata, *, overwrite: bool = False) -> Array:
+        """Create an array from its metadata document and open it."""
+        create = native_backend.create_overwrite_array if overwrite else native_backend.create_new_array
+        create(metadata, store, path)
+        return cls.open(store, path)
+
+    # --- description ----------------------------------------------------------------------
+
+    @property
+    def path(self) -> str:
+        return self._native.path
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def metadata(self) -> dict:
+        """The metadata document (a copy)."""
+        return json.loads(json.dumps(self._native.metadata))
+
+    @property
+    def attrs(self) -> dict:
+        """The user attributes (a copy)."""
+        return dict(self.metadata.get("attributes", {}))
+
+    @property
+    def zarr_format(self) -> int:
+        return self._native.metadata["zarr_format"]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._native.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._native.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._native.dtype
+
+    @property
+    def chunks(self) -> tuple[int, ...] | None:
+        """The chunk shape (None for a chunk grid that is not regular)."""
+        return self._native.chunk_shape
+
+    @property
+    def chunk_grid_shape(self) -> tuple[int, ...]:
+        """How many chunks there are along each axis."""
+        return self._native.chunk_grid_shape
+
+    @property
+    def fill_value(self):
+        return self._native.fill_value
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.dtype.itemsize
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-dimensional array")
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        return f"<zarrlib.Array {self.path or '/'!r} shape={self.shape} dtype={self.dtype} chunks={self.chunks}>"
+
+    # --- data -----------------------------------------------------------------------------
+
+    def __getitem__(self, selection) -> np.ndarray:
+        return self._native.read(selection)
+
+    def __setitem__(self, selection, value) -> None:
+        self._native.write(selection, value)
+
+    def read(self, selection=Ellipsis, *, out: np.ndarray | None = None) -> np.ndarray:
+        """``self[selection]``, decoded into ``out`` when given."""
+        return self._native.read(selection, out)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        if copy is False:
+            raise ValueError("a zarrlib.Array is read from its store: a copy cannot be avoided")
+        data = self._native.read(Ellipsis)
+        return data if dtype is None else data.astype(dtype, copy=False)
+
+    def read_chunk(self, chunk_coords, *, out: np.ndarray | None = None) -> np.ndarray:
+        """The whole chunk at ``chunk_coords`` (full chunk shape; fill value when absent)."""
+        return self._native.read_chunk(chunk_coords, out)
+
+    def read_chunks(self, chunk_coords_list) -> np.ndarray:
+        """Several whole chunks, decoded in parallel, stacked along a new first axis."""
+        return self._native.read_chunks(chunk_coords_list)
+
+    def read_encoded_chunk(self, chunk_coords) -> bytes | None:
+        """The chunk's stored bytes, or None when it is not stored."""
+        return self._native.read_encoded_chunk(chunk_coords)
+
+    def write_chunk(self, chunk_coords, value) -> None:
+        """Write a whole chunk; ``value`` has exactly the chunk shape."""
+        self._native.write_chunk(chunk_coords, value)
+
+    def delete_chunk(self, chunk_coords) -> None:
+        """Erase a chunk; it then reads as the fill value."""
+        self._native.delete_chunk(chunk_coords)
+
+
+class Group:
+    """A Zarr group: attributes and named children."""
+
+    def __init__(self, store: Store, path: str, metadata: dict):
+        self.store = store
+        self.path = path
+        self._metadata = metadata
+
+    @classmethod
+    def open(cls, store, path: str = "") -> Group:
+        """Open the group at ``path``: :class:`NodeNotFoundError` if nothing is there,
+        :class:`NodeKindError` if it is an array."""
+        native_store = as_store(store)
+        path = node_path(path)
+        metadata = native_backend.read_metadata(native_store, path)
+        if not _is_group(metadata):
+            raise NodeKindError(f"the node at {path!r} is an array, not a group")
+        return cls(native_store, path, metadata)
+
+    @classmethod
+    def create(
+        cls, store, path: str = "", *, zarr_format: int = 3, attributes: dict | None = None,
+        overwrite: bool = False,
+    ) -> Group:
+        """Create a group (Zarr v3 unless ``zarr_format=2``) and open it."""
+        if zarr_format == 3:
+            metadata = {"zarr_format": 3, "node_type": "group"}
+        elif zarr_format == 2:
+            metadata = {"zarr_format": 2}
+        else:
+            raise ValueError(f"zarr_format must be 2 or 3, not {zarr_format!r}")
+        if attributes:
+            metadata["attributes"] = dict(attributes)
+        create = native_backend.create_overwrite_group if overwrite else native_backend.create_new_group
+        create(metadata, store, path)
+        return cls.open(store, path)
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def metadata(self) -> dict:
+        return json.loads(json.dumps(self._metadata))
+
+    @property
+    def attrs(self) -> dict:
+        """The user attributes (a copy)."""
+        return dict(self._metadata.get("attributes", {}))
+
+    attributes = attrs
+
+    def children(self) -> list[tuple[str, Array | Group]]:
+        """The direct children as ``(name, node)`` pairs, sorted by name."""
+        result = []
+        for child_path, metadata in native_backend.list_children(self.store, self.path):
+            name = child_path.rsplit("/", 1)[-1]
+            node = Group(self.store, child_path, metadata) if _is_group(metadata) else Array.open(self.store, child_path)
+            result.append((name, node))
+        return result
+
+    def keys(self) -> list[str]:
+        return [child_path.rsplit("/", 1)[-1] for child_path, _ in native_backend.list_children(self.store, self.path)]
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def __contains__(self, name: str) -> bool:
+        return node_kind(self.store, _join(self.path, name)) is not None
+
+    def __getitem__(self, name: str) -> Array | Group:
+        """The child (or deeper descendant, ``"a/b"``) called ``name``."""
+        path = _join(self.path, name)
+        kind = node_kind(self.store, path)
+        if kind is None:
+            raise NodeNotFoundError(f"no node at {path!r}")
+        return Array.open(self.store, path) if kind == "array" else Group.open(self.store, path)
+
+    def create_group(self, name: str, **kwargs) -> Group:
+        """Create a child group (keywords as for :meth:`Group.create`)."""
+        return Group.create(self.store, _join(self.path, name), **kwargs)
+
+    def create_array(self, name: str, metadata, *, overwrite: bool = False) -> Array:
+        """Create a child array from its metadata document."""
+        return Array.create(self.store, _join(self.path, name), metadata, overwrite=overwrite)
+
+    def tree(self) -> str:
+        """The hierarchy under this group, one node per line."""
+        lines = [f"/{self.path}" if self.path else "/"]
+
+        def walk(group: Group, indent: str) -> None:
+            for name, node in group.children():
+                if isinstance(node, Group):
+                    lines.append(f"{indent}{name}/")
+                    walk(node, indent + "  ")
+                else:
+                    lines.append(f"{indent}{name} {node.shape} {node.dtype} chunks={node.chunks} (v{node.zarr_format})")
+
+        walk(self, "  ")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<zarrlib.Group {self.path or '/'!r}>"

@@ -1,0 +1,82 @@
+"""numpy basic selections (integers, slices with any step, one Ellipsis) as engine selections.
+
+A selection becomes, per axis, a start, a step and a count, which the engine reads or writes in
+one call, touching only chunks that hold selected elements. Integer axes select one element and
+are dropped from the result, as numpy drops them.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Selection(NamedTuple):
+    """Per axis: first selected index, step (negative runs backwards), number selected."""
+
+    starts: list[int]
+    steps: list[int]
+    counts: list[int]
+    #: The result's shape: ``counts`` without the integer-indexed axes.
+    shape: tuple[int, ...]
+
+    @property
+    def size(self) -> int:
+        size = 1
+        for count in self.counts:
+            size *= count
+        return size
+
+    @property
+    def is_contiguous(self) -> bool:
+        """Whether the selection is a plain region (every axis ascending by one)."""
+        return all(step == 1 or count <= 1 for step, count in zip(self.steps, self.counts))
+
+
+def _expand(selection, ndim: int) -> list:
+    """The selection as one item per axis, Ellipsis expanded and missing trailing axes filled."""
+    items = list(selection) if isinstance(selection, tuple) else [selection]
+    ellipses = sum(1 for item in items if item is Ellipsis)
+    if ellipses > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if len(items) - ellipses > ndim:
+        raise IndexError(
+            f"too many indices for array: array is {ndim}-dimensional, "
+            f"but {len(items) - ellipses} were indexed"
+        )
+    if ellipses:
+        at = next(i for i, item in enumerate(items) if item is Ellipsis)
+        items[at : at + 1] = [slice(None)] * (ndim - len(items) + 1)
+    return items + [slice(None)] * (ndim - len(items))
+
+
+def normalize_selection(selection, shape: tuple[int, ...]) -> Selection:
+    """Check a numpy basic selection against ``shape``.
+
+    Raises IndexError for out-of-range integers and for too many indices, TypeError for anything
+    but integers, slices and Ellipsis (boolean and fancy indexing, ``None``).
+    """
+    starts, steps, counts, result_shape = [], [], [], []
+    for axis, (item, extent) in enumerate(zip(_expand(selection, len(shape)), shape)):
+        if isinstance(item, slice):
+            start, stop, step = item.indices(extent)
+            count = len(range(start, stop, step))
+            starts.append(start if count else 0)
+            steps.append(step)
+            counts.append(count)
+            result_shape.append(count)
+            continue
+        if isinstance(item, (bool, np.bool_)) or not hasattr(type(item), "__index__"):
+            raise TypeError(
+                "zarrlib selections take integers, slices and one Ellipsis; "
+                f"got {type(item).__name__} on axis {axis}"
+            )
+        index = operator.index(item)
+        if not -extent <= index < extent:
+            raise IndexError(f"index {index} is out of bounds for axis {axis} with size {extent}")
+        starts.append(index + extent if index < 0 else index)
+        steps.append(1)
+        counts.append(1)
+    return Selection(starts, steps, counts, tuple(result_shape))

@@ -1,0 +1,41 @@
+"""Engine-wide settings: the thread pool and the codec options every call uses."""
+
+from __future__ import annotations
+
+from ._native import check, ffi, lib
+
+
+def get_config() -> dict:
+    """The engine's settings: ``threads`` (pool size), ``concurrent_target`` (how many chunks
+    and codec tasks one call runs at once; 0 is the pool size), ``validate_checksums`` and
+    ``store_empty_chunks``."""
+    threads = ffi.new("size_t *")
+    check(lib.zarrlib_config_thread_count(threads))
+    return {
+        "threads": threads[0],
+        "concurrent_target": lib.zarrlib_config_concurrent_target(),
+        "validate_checksums": bool(lib.zarrlib_config_validate_checksums()),
+        "store_empty_chunks": bool(lib.zarrlib_config_store_empty_chunks()),
+    }
+
+
+def set_config(
+    *,
+    threads: int | None = None,
+    concurrent_target: int | None = None,
+    validate_checksums: bool | None = None,
+    store_empty_chunks: bool | None = None,
+) -> None:
+    """Change engine settings; those left None keep their value. ``threads=0`` means one per CPU.
+    Settings are process-wide and apply to calls that start afterwards."""
+    for name, value in (("threads", threads), ("concurrent_target", concurrent_target)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise ValueError(f"{name} must be a non-negative int, not {value!r}")
+    if threads is not None:
+        check(lib.zarrlib_config_set_thread_count(threads))
+    if concurrent_target is not None:
+        check(lib.zarrlib_config_set_concurrent_target(concurrent_target))
+    if validate_checksums is not None:
+        check(lib.zarrlib_config_set_validate_checksums(bool(validate_checksums)))
+    if store_empty_chunks is not None:
+        check(lib.zarrlib_config_set_store_empty_chunks(bool(store_empty_chunks)))

@@ -1,0 +1,158 @@
+"""Stores: where a hierarchy lives, and how callers name one.
+
+A :class:`Store` holds a native store handle. The functional API also accepts a local path
+(``str`` or ``os.PathLike``) or a zarr-python ``LocalStore``; both map to one shared native
+filesystem store per directory, so repeated calls reuse its cached array handles and its chunk
+locks.
+
+Each store caches open array handles (bounded, least recently used first out), keyed on the
+node path and the canonical JSON of the metadata document, so repeated functional calls do not
+rebuild the codec chain. The cache dies with its store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from collections import OrderedDict
+
+from . import _native
+from ._native import check, ffi, lib
+from .native_array import NativeArray
+
+#: How many array handles one store keeps open for the functional API.
+HANDLE_CACHE_SIZE = 128
+#: How many stores opened from paths are kept (the least recently used is dropped).
+PATH_STORE_CACHE_SIZE = 32
+
+
+def canonical_json(metadata) -> str:
+    """One JSON text per document, whatever its key order."""
+    if isinstance(metadata, (str, bytes)):
+        metadata = json.loads(metadata)
+    if not isinstance(metadata, dict):
+        raise TypeError(f"metadata must be a dict (or its JSON text), not {type(metadata).__name__}")
+    return json.dumps(metadata, sort_keys=True, separators=(",", ":"))
+
+
+def node_path(path) -> str:
+    """A node path in the form handles are cached under: no leading or trailing '/'."""
+    if not isinstance(path, str):
+        raise TypeError(f"path must be a str, not {type(path).__name__}")
+    return path.strip("/")
+
+
+class _LRU:
+    """A small thread-safe least-recently-used mapping."""
+
+    def __init__(self, size: int):
+        self._size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_make(self, key, make):
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+                return value
+        value = make()  # outside the lock: it calls into the engine
+        with self._lock:
+            value = self._items.setdefault(key, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+class Store:
+    """An open store: a local directory (a path or ``file://`` URL) or ``memory://``.
+
+    Options: ``metrics=True`` counts store requests (see :meth:`metrics`); for directories also
+    ``direct_io`` (bool) and ``file_handle_cache_size`` (int).
+    """
+
+    def __init__(self, url: str | os.PathLike, **options):
+        url = os.fspath(url)
+        if not isinstance(url, str):
+            raise TypeError(f"a store URL must be a str or os.PathLike, not {type(url).__name__}")
+        options_json = _native.encode(json.dumps(options), "options") if options else ffi.NULL
+        out = ffi.new("zarrlib_store **")
+        check(lib.zarrlib_store_open(_native.encode(url, "url"), options_json, out))
+        self._handle = ffi.gc(out[0], lib.zarrlib_store_free)
+        self.url = url
+        self.options = dict(options)
+        self._arrays = _LRU(HANDLE_CACHE_SIZE)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url!r})"
+
+    def metrics(self) -> dict:
+        """Requests made since the store was opened (needs ``metrics=True``): ``reads``,
+        ``bytes_read``, ``writes``, ``bytes_written``, ``keys_erased``."""
+        return json.loads(_native.call_for_string(lib.zarrlib_store_metrics, self._handle))
+
+    def cached_array(self, path: str, metadata) -> NativeArray:
+        """An array handle for ``metadata`` at ``path``, from the cache when one is open."""
+        path = node_path(path)
+        text = canonical_json(metadata)
+        return self._arrays.get_or_make(
+            (path, text),
+            lambda: NativeArray.with_metadata(
+                self, path, metadata if isinstance(metadata, dict) else json.loads(text), text
+            ),
+        )
+
+    def forget_arrays(self) -> None:
+        """Drop the cached array handles (they close once no caller still uses them)."""
+        self._arrays.clear()
+
+
+class MemoryStore(Store):
+    """A new, empty in-process store. Its contents live as long as the object."""
+
+    def __init__(self, **options):
+        super().__init__("memory://", **options)
+
+
+def open_store(url: str | os.PathLike, **options) -> Store:
+    """Open the store at ``url``: a local path, a ``file://`` URL, or ``memory://``."""
+    return Store(url, **options)
+
+
+_path_stores = _LRU(PATH_STORE_CACHE_SIZE)
+
+
+def _zarr_local_store_root(obj):
+    """The root directory of a zarr-python LocalStore, or None for anything else."""
+    zarr_storage = sys.modules.get("zarr.storage")
+    if zarr_storage is not None and isinstance(obj, zarr_storage.LocalStore):
+        return obj.root
+    return None
+
+
+def as_store(store) -> Store:
+    """The native store a caller's store argument names."""
+    if isinstance(store, Store):
+        return store
+    if isinstance(store, (str, os.PathLike)):
+        location = os.fspath(store)
+        if isinstance(location, str) and location.lower().startswith("memory:"):
+            raise ValueError("a memory store must be passed as an object: use zarrlib.MemoryStore()")
+        if isinstance(location, str) and "://" not in location:
+            location = os.path.abspath(location)
+        return _path_stores.get_or_make(location, lambda: Store(location))
+    root = _zarr_local_store_root(store)
+    if root is not None:
+        return as_store(root)
+    raise TypeError(
+        f"{type(store).__module__}.{type(store).__name__} is not a store zarrlib's engine can use: "
+        "pass a zarrlib.Store, a local path, or a zarr.storage.LocalStore "
+        "(other zarr-python stores work with backend='reference')"
+    )

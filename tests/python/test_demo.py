@@ -1,0 +1,48 @@
+"""The command line: `python -m zarrlib demo` runs its tour; `info` describes the install."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def run(*args: str) -> str:
+    result = subprocess.run([sys.executable, "-m", "zarrlib", *args], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_demo_prints_its_tour():
+    output = run("demo")
+    for expected in (
+        "v3, zstd:", "v3, sharded:", "v2, blosc:",
+        "equals numpy's: True",
+        "counts[248:252, 0] = [ 7  7 -1 -1]",
+        "images/",
+        "stack (64, 512, 512) uint16",
+        "zarrlib read", "numpy copy of the same bytes",
+        "data read back equals what was written: True",
+    ):
+        assert expected in output, f"{expected!r} missing from:\n{output}"
+    assert "False" not in output
+
+
+def test_info_names_the_library():
+    output = run("info")
+    assert "native library 0.1.0" in output and "backends: native" in output
+
+
+def test_unknown_commands_fail():
+    result = subprocess.run([sys.executable, "-m", "zarrlib", "nope"], capture_output=True, text=True)
+    assert result.returncode != 0 and "invalid choice" in result.stderr
+
+
+def test_the_readme_python_example_runs(tmp_path):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    example = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    result = subprocess.run([sys.executable, "-c", example], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "('temperature'," in result.stdout and "(1000, 1000) float32 (250, 250) [7. 7. 7. 7. 7.]" in result.stdout
