@@ -39,6 +39,36 @@ pub struct ArrayHandle {
     /// chunks), so such reads must not interleave with writes of that chunk. Reading a whole
     /// chunk is always one request, which the store makes atomic.
     partial_reads_need_locks: bool,
+    /// Whether chunks carry a checksum (crc32c). zarrs checks it only when it decodes a whole
+    /// chunk: its partial decoders strip the checksum unchecked. So while checksums are
+    /// validated, reads of part of such a chunk decode the whole chunk.
+    checksummed: bool,
+}
+
+/// Codecs that carry a checksum of what they encode.
+const CHECKSUM_CODECS: [&str; 3] = ["crc32c", "adler32", "fletcher32"];
+
+/// Whether a chunk's codecs (or a sharded chunk's inner codecs) include a checksum. Shard
+/// indexes are always decoded whole, so `index_codecs` do not count.
+fn has_checksum(doc: &serde_json::Map<String, serde_json::Value>) -> bool {
+    use serde_json::Value;
+    fn codec_list(list: Option<&Value>) -> bool {
+        list.and_then(Value::as_array)
+            .is_some_and(|codecs| codecs.iter().any(codec))
+    }
+    fn codec(codec: &Value) -> bool {
+        let name = codec
+            .get("name")
+            .or_else(|| codec.get("id"))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        CHECKSUM_CODECS.contains(&name)
+            || (name == "sharding_indexed"
+                && codec_list(codec.get("configuration").and_then(|c| c.get("codecs"))))
+    }
+    codec_list(doc.get("codecs"))
+        || codec_list(doc.get("filters"))
+        || doc.get("compressor").is_some_and(codec)
 }
 
 /// Build the zarrs array a document describes, checking everything zarrlib needs of it.
@@ -131,6 +161,7 @@ impl ArrayHandle {
         let partial_reads_need_locks = array.codecs().partial_decoder_capability().partial_read;
         Ok(Self {
             partial_reads_need_locks,
+            checksummed: has_checksum(&doc.doc),
             data_type_name: v3.data_type.name().to_owned(),
             array,
             store,
@@ -326,12 +357,30 @@ impl ArrayHandle {
         if subset.num_elements() == 0 {
             return Ok(());
         }
+        if self.reads_whole_chunks() {
+            let axes: Vec<AxisSelection> = start
+                .iter()
+                .zip(shape)
+                .map(|(&start, &count)| AxisSelection {
+                    start,
+                    step: 1,
+                    count,
+                })
+                .collect();
+            let (selection, blocks) = self.selection_blocks(&axes)?;
+            return self.read_blocks(&selection, &blocks, out);
+        }
         let _locks = if self.partial_reads_need_locks {
             Some(self.lock_region(&subset, Access::Read)?)
         } else {
             None
         };
         run_in_pool(|| self.decode_into(&subset, out, &codec_options()))
+    }
+
+    /// Whether reads must decode whole chunks, so that their checksums are validated.
+    fn reads_whole_chunks(&self) -> bool {
+        self.checksummed && crate::config::validate_checksums()
     }
 
     /// The chunk's stored bytes, or `None` if it is not stored.
@@ -413,21 +462,33 @@ impl ArrayHandle {
         if let Some((start, shape)) = selection.as_region() {
             return self.read_region(&start, &shape, out);
         }
+        self.read_blocks(&selection, &blocks, out)
+    }
+
+    /// Read the blocks of a selection into `out`, in parallel. Each block decodes the smallest
+    /// region holding its elements, or its whole chunk when checksums must be validated.
+    fn read_blocks(&self, selection: &Selection, blocks: &Blocks, out: &mut [u8]) -> Result<()> {
         let _locks = self
             .partial_reads_need_locks
-            .then(|| self.lock_blocks(&blocks, Access::Read));
+            .then(|| self.lock_blocks(blocks, Access::Read));
+        let whole_chunks = self.reads_whole_chunks();
         let element_size = self.element_size;
         let out = UnsafeCellSlice::new(out);
         run_in_pool(|| {
             let options = Self::shared_options(blocks.len());
             (0..blocks.len()).into_par_iter().try_for_each(|b| {
                 let block = blocks.get(b);
-                let (start, shape) = selection.bounding_box(&block);
-                let subset = ArraySubset::new_with_start_shape(start.clone(), shape.clone())
-                    .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
-                let mut dense = vec![0u8; self.byte_len(&shape)?];
+                let subset = if whole_chunks {
+                    self.array.chunk_subset(&Blocks::chunk(&block))?
+                } else {
+                    let (start, shape) = selection.bounding_box(&block);
+                    ArraySubset::new_with_start_shape(start, shape)
+                        .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?
+                };
+                let (start, shape) = (subset.start(), subset.shape());
+                let mut dense = vec![0u8; self.byte_len(shape)?];
                 self.decode_into(&subset, &mut dense, &options)?;
-                selection.for_each_element(&block, &start, &shape, element_size, |d, o| {
+                selection.for_each_element(&block, start, shape, element_size, |d, o| {
                     // SAFETY: every selected element belongs to exactly one block, so blocks
                     // running in parallel write disjoint bytes of `out`.
                     let target = unsafe { out.index_mut(o..o + element_size) };
@@ -568,6 +629,46 @@ mod tests {
         rows.iter()
             .flat_map(|r| cols.iter().map(move |c| whole[r * 7 + c]))
             .collect()
+    }
+
+    #[test]
+    fn partial_reads_of_checksummed_chunks_validate_the_checksum() {
+        use zarrs::storage::{ReadableStorageTraits, StoreKey, WritableStorageTraits};
+        let metadata = UINT16_ZSTD.replace(
+            r#"{"name":"zstd","configuration":{"level":0,"checksum":false}}"#,
+            r#"{"name":"crc32c"}"#,
+        );
+        let array = memory_array(&metadata);
+        assert!(array.checksummed);
+        array.write_chunk(&[0, 0], &to_bytes(&[1; 12])).unwrap();
+        let key = StoreKey::new("a/c/0/0").unwrap();
+        let mut stored = array.store.storage.get(&key).unwrap().unwrap().to_vec();
+        stored[0] ^= 0xff; // a data byte: the length and the stored checksum stay as they were
+        array.store.storage.set(&key, stored.into()).unwrap();
+
+        // The default validates checksums: a region inside the chunk, a strided selection and
+        // the whole chunk all decode the whole chunk and find the mismatch.
+        let mut out = vec![0u8; 4 * 2];
+        let err = array.read_region(&[1, 1], &[2, 2], &mut out).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::CorruptData);
+        let axes = [
+            AxisSelection {
+                start: 0,
+                step: 2,
+                count: 2,
+            },
+            AxisSelection {
+                start: 0,
+                step: 2,
+                count: 2,
+            },
+        ];
+        let err = array.read_selection(&axes, &mut out).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::CorruptData);
+        let mut chunk = vec![0u8; 12 * 2];
+        let err = array.read_chunk(&[0, 0], &mut chunk).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::CorruptData);
+        assert!(!memory_array(UINT16_ZSTD).checksummed);
     }
 
     #[test]

@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .errors import OutOfBoundsError
+
 
 class Selection(NamedTuple):
     """Per axis: first selected index, step (negative runs backwards), number selected."""
@@ -55,7 +57,8 @@ def _expand(selection, ndim: int) -> list:
 def normalize_selection(selection, shape: tuple[int, ...]) -> Selection:
     """Check a numpy basic selection against ``shape``.
 
-    Raises IndexError for out-of-range integers and for too many indices, TypeError for anything
+    Raises OutOfBoundsError (an IndexError) for out-of-range integers, IndexError for too many
+    indices, TypeError for anything
     but integers, slices and Ellipsis (boolean and fancy indexing, ``None``).
     """
     starts, steps, counts, result_shape = [], [], [], []
@@ -64,7 +67,8 @@ def normalize_selection(selection, shape: tuple[int, ...]) -> Selection:
             start, stop, step = item.indices(extent)
             count = len(range(start, stop, step))
             starts.append(start if count else 0)
-            steps.append(step)
+            # The step only matters between selected elements (and may exceed int64 otherwise).
+            steps.append(step if count > 1 else 1)
             counts.append(count)
             result_shape.append(count)
             continue
@@ -75,7 +79,7 @@ def normalize_selection(selection, shape: tuple[int, ...]) -> Selection:
             )
         index = operator.index(item)
         if not -extent <= index < extent:
-            raise IndexError(f"index {index} is out of bounds for axis {axis} with size {extent}")
+            raise OutOfBoundsError(f"index {index} is out of bounds for axis {axis} with size {extent}")
         starts.append(index + extent if index < 0 else index)
         steps.append(1)
         counts.append(1)

@@ -67,6 +67,9 @@ def _source(value, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     ):
         return value
     array = np.asarray(value, dtype=dtype)
+    # numpy assignment also takes a value with extra leading axes of length 1.
+    while array.ndim > len(shape) and array.shape[0] == 1:
+        array = array[0]
     try:
         array = np.broadcast_to(array, shape)
     except ValueError:

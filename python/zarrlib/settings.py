@@ -31,11 +31,14 @@ def set_config(
     for name, value in (("threads", threads), ("concurrent_target", concurrent_target)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
             raise ValueError(f"{name} must be a non-negative int, not {value!r}")
+    for name, value in (("validate_checksums", validate_checksums), ("store_empty_chunks", store_empty_chunks)):
+        if value is not None and not isinstance(value, bool):
+            raise ValueError(f"{name} must be a bool, not {value!r}")
     if threads is not None:
         check(lib.zarrlib_config_set_thread_count(threads))
     if concurrent_target is not None:
         check(lib.zarrlib_config_set_concurrent_target(concurrent_target))
     if validate_checksums is not None:
-        check(lib.zarrlib_config_set_validate_checksums(bool(validate_checksums)))
+        check(lib.zarrlib_config_set_validate_checksums(validate_checksums))
     if store_empty_chunks is not None:
-        check(lib.zarrlib_config_set_store_empty_chunks(bool(store_empty_chunks)))
+        check(lib.zarrlib_config_set_store_empty_chunks(store_empty_chunks))

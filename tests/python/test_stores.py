@@ -1,0 +1,279 @@
+"""Stores: opening them, naming them in the functional API, metrics and the handle cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import zarrlib
+from zarrlib import stores
+from layouts import v3_array
+
+GROUP = {"zarr_format": 3, "node_type": "group"}
+
+
+def roundtrip(store, path="a"):
+    """Write an array through `store` and read it back; return the data written."""
+    metadata = v3_array((6, 5), (4, 4))
+    zarrlib.create_new_array(metadata, store, path)
+    data = np.arange(30, dtype="uint16").reshape(6, 5)
+    zarrlib.write_region(metadata, store, path, ..., data)
+    np.testing.assert_array_equal(zarrlib.read_region(metadata, store, path, ...), data)
+    return metadata, data
+
+
+# --- opening stores -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("form", ["str", "path", "file_url"])
+def test_open_local_store(tmp_path, form):
+    directory = tmp_path / "d.zarr"
+    url = {"str": str(directory), "path": directory, "file_url": directory.as_uri()}[form]
+    store = zarrlib.open_store(url)
+    assert isinstance(store, zarrlib.Store)
+    metadata, data = roundtrip(store)
+    # It really is the directory: the files are there, and another store sees the data.
+    assert (directory / "a" / "zarr.json").is_file()
+    other = zarrlib.open_store(str(directory))
+    np.testing.assert_array_equal(zarrlib.read_region(metadata, other, "a", ...), data)
+    assert zarrlib.read_metadata(other, "a")["shape"] == [6, 5]
+
+
+def test_file_url_with_escaped_characters(tmp_path):
+    directory = tmp_path / "with space %.zarr"
+    store = zarrlib.open_store(directory.as_uri())
+    zarrlib.create_new_group(GROUP, store, "g")
+    assert (directory / "g" / "zarr.json").is_file()
+
+
+def test_open_memory_store():
+    store = zarrlib.open_store("memory://")
+    assert isinstance(store, zarrlib.Store)
+    roundtrip(store)
+
+
+def test_memory_stores_are_independent():
+    a, b = zarrlib.MemoryStore(), zarrlib.MemoryStore()
+    assert isinstance(a, zarrlib.Store)
+    zarrlib.create_new_group(GROUP, a, "g")
+    assert zarrlib.node_kind(a, "g") == "group"
+    assert zarrlib.node_kind(b, "g") is None
+    with pytest.raises(zarrlib.NodeNotFoundError):
+        zarrlib.read_metadata(b, "g")
+    # Nor do two "memory://" URLs share contents.
+    c = zarrlib.open_store("memory://")
+    assert zarrlib.node_kind(c, "g") is None
+
+
+@pytest.mark.parametrize("url", ["memory://", "local"])
+def test_unknown_option(tmp_path, url):
+    with pytest.raises(zarrlib.InvalidArgumentError) as excinfo:
+        zarrlib.open_store(str(tmp_path) if url == "local" else url, no_such_option=True)
+    assert isinstance(excinfo.value, ValueError)
+    assert "no_such_option" in str(excinfo.value)
+
+
+def test_known_local_options(tmp_path):
+    store = zarrlib.open_store(tmp_path, file_handle_cache_size=4, direct_io=False)
+    roundtrip(store)
+
+
+def test_file_is_not_a_store(tmp_path):
+    not_a_dir = tmp_path / "file.txt"
+    not_a_dir.write_text("hello")
+    with pytest.raises(zarrlib.ZarrlibError) as excinfo:
+        zarrlib.open_store(not_a_dir)
+    assert isinstance(excinfo.value, zarrlib.InvalidArgumentError)
+    assert not_a_dir.read_text() == "hello"
+    with pytest.raises(zarrlib.ZarrlibError):
+        zarrlib.create_new_group(GROUP, not_a_dir, "")
+
+
+@pytest.mark.parametrize("url", ["memory://name", "file://remotehost/x", ""])
+def test_malformed_urls(url):
+    with pytest.raises(zarrlib.InvalidArgumentError):
+        zarrlib.open_store(url)
+
+
+def test_store_url_type():
+    with pytest.raises(TypeError):
+        zarrlib.open_store(42)
+
+
+# --- store arguments of the functional API ------------------------------------------------
+
+
+def test_functional_api_takes_paths(tmp_path):
+    directory = tmp_path / "d.zarr"
+    metadata, data = roundtrip(directory, "p")
+    roundtrip(str(directory), "s")
+    np.testing.assert_array_equal(zarrlib.read_region(metadata, str(directory), "p", ...), data)
+    np.testing.assert_array_equal(zarrlib.read_region(metadata, zarrlib.open_store(directory), "s", ...), data)
+
+
+def test_paths_share_one_store(tmp_path, monkeypatch):
+    directory = tmp_path / "d.zarr"
+    store = stores.as_store(directory)
+    assert isinstance(store, zarrlib.Store)
+    assert stores.as_store(directory) is store
+    assert stores.as_store(str(directory)) is store
+    # A relative path names the same directory.
+    monkeypatch.chdir(tmp_path)
+    assert stores.as_store("d.zarr") is store
+    # A Store passes through.
+    assert stores.as_store(store) is store
+    # Another directory is another store.
+    assert stores.as_store(tmp_path / "other.zarr") is not store
+
+
+def test_functional_calls_on_a_path_reuse_array_handles(tmp_path):
+    directory = tmp_path / "d.zarr"
+    metadata = v3_array((8,), (4,))
+    zarrlib.create_new_array(metadata, directory, "a")
+    for i in range(5):
+        zarrlib.write_chunk(metadata, directory, "a", (1,), np.full(4, i, "uint16"))
+        zarrlib.read_chunk(metadata, str(directory), "a", (1,))
+    assert len(stores.as_store(directory)._arrays._items) == 1
+
+
+@pytest.mark.parametrize("url", ["memory://", "MEMORY://", "memory://x"])
+def test_memory_url_in_functional_api(url):
+    with pytest.raises(ValueError, match="MemoryStore"):
+        zarrlib.create_new_group(GROUP, url, "g")
+
+
+@pytest.mark.parametrize("value", [42, 3.5, None, b"/tmp/x", object()])
+def test_non_stores_are_rejected(value):
+    with pytest.raises(TypeError):
+        zarrlib.read_metadata(value, "")
+
+
+def test_zarr_local_store(tmp_path):
+    zarr = pytest.importorskip("zarr")
+    directory = tmp_path / "z.zarr"
+    zstore = zarr.storage.LocalStore(str(directory))
+    assert stores.as_store(zstore) is stores.as_store(directory)
+    metadata, data = roundtrip(zstore)
+    native = zarrlib.open_store(directory)
+    np.testing.assert_array_equal(zarrlib.read_region(metadata, native, "a", ...), data)
+    assert zarrlib.read_metadata(native, "a")["shape"] == [6, 5]
+    # And zarr-python reads what zarrlib wrote.
+    np.testing.assert_array_equal(zarr.open_array(store=str(directory), path="a", mode="r")[...], data)
+
+
+def test_zarr_memory_store_needs_the_reference_backend():
+    zarr = pytest.importorskip("zarr")
+    with pytest.raises(TypeError, match="backend='reference'"):
+        zarrlib.create_new_group(GROUP, zarr.storage.MemoryStore(), "g")
+
+
+# --- metrics ------------------------------------------------------------------------------
+
+
+def test_metrics_need_the_option(tmp_path):
+    for store in (zarrlib.MemoryStore(), zarrlib.open_store(tmp_path), zarrlib.MemoryStore(metrics=False)):
+        with pytest.raises(zarrlib.InvalidArgumentError):
+            store.metrics()
+
+
+def diff(after: dict, before: dict) -> dict:
+    return {key: after[key] - before[key] for key in after}
+
+
+def test_metrics_count_chunk_requests(metered_store):
+    store = metered_store
+    keys = {"reads", "bytes_read", "writes", "bytes_written", "keys_erased"}
+    start = store.metrics()
+    assert set(start) == keys
+    metadata = v3_array((8, 8), (4, 4))
+    zarrlib.create_new_array(metadata, store, "a")
+    created = store.metrics()
+    assert created["writes"] == 1  # the one zarr.json
+    data = np.arange(16, dtype="uint16").reshape(4, 4)
+
+    # Writing a whole chunk encodes it and stores it with one request; the array handle is made
+    # from the caller's metadata without reading the store.
+    before = store.metrics()
+    zarrlib.write_chunk(metadata, store, "a", (0, 1), data)
+    after_write = store.metrics()
+    encoded = zarrlib.read_encoded_chunk(metadata, store, "a", (0, 1))
+    assert encoded is not None
+    assert diff(after_write, before) == {
+        "reads": 0, "bytes_read": 0, "writes": 1, "bytes_written": len(encoded), "keys_erased": 0,
+    }
+
+    # Reading a whole chunk is one request for its stored bytes (as is read_encoded_chunk).
+    before = store.metrics()
+    np.testing.assert_array_equal(zarrlib.read_chunk(metadata, store, "a", (0, 1)), data)
+    assert diff(store.metrics(), before) == {
+        "reads": 1, "bytes_read": len(encoded), "writes": 0, "bytes_written": 0, "keys_erased": 0,
+    }
+
+    # A chunk that is not stored is one read of a missing key.
+    before = store.metrics()
+    assert (zarrlib.read_chunk(metadata, store, "a", (1, 1)) == 0).all()
+    assert diff(store.metrics(), before) == {
+        "reads": 1, "bytes_read": 0, "writes": 0, "bytes_written": 0, "keys_erased": 0,
+    }
+
+    # Writing a chunk of fill values erases it (store_empty_chunks is off by default).
+    assert zarrlib.get_config()["store_empty_chunks"] is False
+    before = store.metrics()
+    zarrlib.write_chunk(metadata, store, "a", (0, 1), np.zeros((4, 4), "uint16"))
+    assert diff(store.metrics(), before) == {
+        "reads": 0, "bytes_read": 0, "writes": 0, "bytes_written": 0, "keys_erased": 1,
+    }
+    assert zarrlib.read_encoded_chunk(metadata, store, "a", (0, 1)) is None
+
+
+# --- the functional API's handle cache ----------------------------------------------------
+
+
+def test_one_array_is_one_cached_handle(store):
+    metadata = v3_array((8, 8), (4, 4))
+    zarrlib.create_new_array(metadata, store, "a")
+    assert len(store._arrays._items) == 0
+    reordered = dict(reversed(list(metadata.items())))
+    as_text = __import__("json").dumps(metadata)
+    for i in range(20):
+        doc = (metadata, reordered, as_text)[i % 3]
+        path = ("a", "/a", "a/")[i % 3]
+        zarrlib.write_chunk(doc, store, path, (i % 2, 0), np.full((4, 4), i, "uint16"))
+        zarrlib.read_chunk(doc, store, path, (i % 2, 0))
+        zarrlib.read_region(doc, store, path, (slice(1, 3), 2))
+    assert len(store._arrays._items) == 1
+
+
+def test_another_document_is_another_handle():
+    store = zarrlib.MemoryStore()
+    a = v3_array((8,), (4,))
+    b = v3_array((8,), (4,), fill_value=7)
+    zarrlib.read_chunk(a, store, "x", (0,))
+    assert (zarrlib.read_chunk(b, store, "x", (0,)) == 7).all()
+    assert len(store._arrays._items) == 2
+
+
+def test_handle_cache_is_bounded():
+    store = zarrlib.MemoryStore()
+    size = stores.HANDLE_CACHE_SIZE
+    metadata = v3_array((4,), (2,), fill_value=3)
+    for i in range(size + 20):
+        assert (zarrlib.read_chunk(metadata, store, f"a{i}", (1,)) == 3).all()
+        assert len(store._arrays._items) == min(i + 1, size)
+    assert len(store._arrays._items) == size
+    # The least recently used went first; the newest are kept.
+    cached_paths = {path for path, _ in store._arrays._items}
+    assert f"a{size + 19}" in cached_paths
+    assert "a0" not in cached_paths
+    # Evicted handles still work when needed again.
+    zarrlib.write_chunk(metadata, store, "a0", (0,), np.array([1, 2], "uint16"))
+    np.testing.assert_array_equal(zarrlib.read_chunk(metadata, store, "a0", (0,)), [1, 2])
+    assert len(store._arrays._items) == size
+
+
+def test_forget_arrays(store):
+    metadata = v3_array((4,), (2,))
+    zarrlib.read_chunk(metadata, store, "a", (0,))
+    assert len(store._arrays._items) == 1
+    store.forget_arrays()
+    assert len(store._arrays._items) == 0
