@@ -2,11 +2,13 @@
 
 A backend is any object (a module will do) with the functional API's functions, taking the
 same arguments minus ``backend``. ``"native"`` (the engine) is the default; the reference backend
-on zarr-python registers as ``"reference"`` when zarr is installed.
+on zarr-python is ``"reference"``, loaded on first use when zarr is installed.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import threading
 
 from . import native_backend
@@ -32,6 +34,9 @@ DEFAULT = "native"
 _backends: dict[str, object] = {"native": native_backend}
 _lock = threading.Lock()
 
+# Backends that register themselves on first use, so importing zarrlib does not import zarr.
+_LAZY = {"reference": ("zarrlib.reference_backend", "zarr")}
+
 
 def register_backend(name: str, backend) -> None:
     """Make ``backend`` available as ``backend=name``. It must have every functional function."""
@@ -48,13 +53,21 @@ def get_backend(name: str | None = None):
     """The backend registered as ``name`` (the default, ``"native"``, when None)."""
     key = DEFAULT if name is None else name
     backend = _backends.get(key)
+    if backend is None and key in _LAZY:
+        module, requirement = _LAZY[key]
+        if importlib.util.find_spec(requirement) is None:
+            raise ValueError(f"backend {key!r} needs {requirement}: pip install 'zarrlib[reference]'")
+        backend = importlib.import_module(module)
+        register_backend(key, backend)
     if backend is None:
         raise ValueError(f"no backend named {key!r}; registered: {', '.join(sorted(_backends))}")
     return backend
 
 
 def backend_names() -> list[str]:
-    return sorted(_backends)
+    """The backends available: registered ones, and those that register on first use."""
+    lazy = [name for name, (_, requirement) in _LAZY.items() if importlib.util.find_spec(requirement)]
+    return sorted(set(_backends) | set(lazy))
 
 
 def resolve(backend):

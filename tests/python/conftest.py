@@ -1,10 +1,25 @@
-"""Shared fixtures: stores of every kind."""
+"""Shared fixtures (stores of every kind) and the hypothesis profiles.
+
+``ZARRLIB_HYPOTHESIS_PROFILE`` picks the profile: ``default`` (quick, for the test command) or
+``thorough`` (many more examples, for a long run).
+"""
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import HealthCheck, settings
 
 import zarrlib
+
+settings.register_profile(
+    "default", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "thorough", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("ZARRLIB_HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(params=["memory", "local"])

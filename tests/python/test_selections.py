@@ -7,7 +7,7 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -171,7 +171,6 @@ def array_and_selection(draw):
     return shape, chunks, selection
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(array_and_selection())
 def test_hypothesis_read_matches_numpy(case):
     shape, chunks, selection = case
@@ -182,7 +181,6 @@ def test_hypothesis_read_matches_numpy(case):
     assert_same(zarrlib.Array.open(store, "a")[selection], data[selection])
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(array_and_selection())
 def test_hypothesis_write_matches_numpy(case):
     shape, chunks, selection = case

@@ -1,0 +1,362 @@
+"""The functional API on zarr-python alone: the oracle for differential tests.
+
+Metadata documents are parsed and validated by zarr-python, chunks go through zarr-python's codec
+pipeline, and keys through zarr-python's store API, so nothing here shares code with the engine
+but the selection checks (``indexing``), which define the API rather than implement it.
+
+Stores: a zarr-python store object is used as is; a local path (``str``/``os.PathLike``) and a
+:class:`zarrlib.Store` on a local directory become a ``zarr.storage.LocalStore`` on that
+directory. A ``zarrlib.MemoryStore`` lives inside the engine and cannot be reached from here.
+
+Registered as ``backend="reference"`` when zarr is importable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from urllib.parse import unquote, urlparse
+
+import numpy as np
+from zarr.abc.store import Store as ZarrStore
+from zarr.core.array import Array as ZarrArray
+from zarr.core.array import AsyncArray
+from zarr.core.buffer import default_buffer_prototype
+from zarr.core.metadata import ArrayV2Metadata, ArrayV3Metadata
+from zarr.core.group import GroupMetadata
+from zarr.core.sync import sync
+from zarr.storage import LocalStore, StorePath
+
+from .errors import (
+    InvalidArgumentError,
+    InvalidMetadataError,
+    NodeExistsError,
+    NodeKindError,
+    NodeNotFoundError,
+    OutOfBoundsError,
+    UnsupportedError,
+)
+from .indexing import normalize_selection
+from .native_array import _chunk_coords, _source, _target
+from .settings import get_config
+from .stores import Store, node_path
+
+name = "reference"
+
+_PROTOTYPE = default_buffer_prototype()
+_V3_KEY = "zarr.json"
+_V2_KEYS = (".zarray", ".zgroup", ".zattrs")
+
+
+# --- stores and keys ----------------------------------------------------------------------
+
+
+def zarr_store(store) -> ZarrStore:
+    """The zarr-python store a caller's store argument names."""
+    if isinstance(store, ZarrStore):
+        return store
+    if isinstance(store, Store):
+        url = store.url
+        if url.lower().startswith("memory:"):
+            raise TypeError("a zarrlib.MemoryStore lives inside the engine: the reference backend cannot reach it")
+        if url.lower().startswith("file:"):
+            url = unquote(urlparse(url).path)
+        return LocalStore(url)
+    if isinstance(store, (str, os.PathLike)):
+        return LocalStore(os.fspath(store))
+    raise TypeError(f"{type(store).__name__} is not a store the reference backend can use")
+
+
+def _key(path: str, name: str) -> str:
+    return f"{path}/{name}" if path else name
+
+
+def _get(store: ZarrStore, key: str) -> bytes | None:
+    buffer = sync(store.get(key, _PROTOTYPE))
+    return None if buffer is None else buffer.to_bytes()
+
+
+def _set(store: ZarrStore, key: str, data: bytes) -> None:
+    sync(store.set(key, _PROTOTYPE.buffer.from_bytes(data)))
+
+
+def _json(store: ZarrStore, key: str) -> dict | None:
+    data = _get(store, key)
+    if data is None:
+        return None
+    try:
+        document = json.loads(data)
+    except ValueError as err:
+        raise InvalidMetadataError(f"{key} is not valid JSON: {err}") from None
+    if not isinstance(document, dict):
+        raise InvalidMetadataError(f"{key} is not a JSON object")
+    return document
+
+
+# --- metadata documents -------------------------------------------------------------------
+
+
+def _document(metadata) -> dict:
+    if isinstance(metadata, (str, bytes)):
+        metadata = json.loads(metadata)
+    if not isinstance(metadata, dict):
+        raise TypeError(f"metadata must be a dict (or its JSON text), not {type(metadata).__name__}")
+    return metadata
+
+
+def _check_format(document: dict, kind: str) -> int:
+    zarr_format = document.get("zarr_format")
+    if zarr_format not in (2, 3) or isinstance(zarr_format, bool):
+        if isinstance(zarr_format, int):
+            raise UnsupportedError(f"unsupported zarr_format {zarr_format}")
+        raise InvalidMetadataError('metadata has no integer "zarr_format"')
+    node_type = document.get("node_type")
+    if (zarr_format == 3 or node_type is not None) and node_type != kind:
+        raise InvalidMetadataError(f"metadata has node_type {node_type!r}, expected {kind!r}")
+    if not isinstance(document.get("attributes", {}), dict):
+        raise InvalidMetadataError('"attributes" must be a JSON object')
+    return zarr_format
+
+
+def parse_array(document: dict) -> ArrayV2Metadata | ArrayV3Metadata:
+    """zarr-python's parsed form of an array document."""
+    zarr_format = _check_format(document, "array")
+    try:
+        if zarr_format == 3:
+            return ArrayV3Metadata.from_dict(dict(document))
+        return ArrayV2Metadata.from_dict({k: v for k, v in document.items() if k != "node_type"})
+    except (ValueError, TypeError, KeyError) as err:
+        message = str(err)
+        unsupported = "codec" in message.lower() and ("not found" in message or "unknown" in message.lower())
+        raise (UnsupportedError if unsupported else InvalidMetadataError)(message) from err
+
+
+def read_node(store: ZarrStore, path: str) -> dict | None:
+    """The metadata document of the node at ``path`` (v2 attributes merged), or None."""
+    document = _json(store, _key(path, _V3_KEY))
+    if document is not None:
+        if document.get("node_type") not in ("array", "group") or document.get("zarr_format") != 3:
+            raise InvalidMetadataError(f"{_key(path, _V3_KEY)} is not a Zarr v3 node document")
+        return document
+    for key in (".zarray", ".zgroup"):
+        document = _json(store, _key(path, key))
+        if document is not None:
+            document["attributes"] = _json(store, _key(path, ".zattrs")) or {}
+            return document
+    return None
+
+
+def _is_array(document: dict) -> bool:
+    return document.get("node_type", "array" if "shape" in document else "group") == "array"
+
+
+def _erase(store: ZarrStore, path: str) -> None:
+    sync(store.delete_dir(path))
+    for key in (_V3_KEY, *_V2_KEYS):
+        sync(store.delete(_key(path, key)))
+
+
+def _exists(store: ZarrStore, path: str) -> bool:
+    return any(sync(store.exists(_key(path, key))) for key in (_V3_KEY, *_V2_KEYS[:2]))
+
+
+def _create(document: dict, store, path: str, overwrite: bool) -> None:
+    store = zarr_store(store)
+    path = node_path(path)
+    parts = path.split("/") if path else []
+    for depth in range(len(parts)):
+        ancestor = read_node(store, "/".join(parts[:depth]))
+        if ancestor is not None and _is_array(ancestor):
+            raise NodeKindError(f"cannot create a node inside the array at {'/'.join(parts[:depth])!r}")
+    if overwrite:
+        _erase(store, path)
+    elif _exists(store, path):
+        raise NodeExistsError(f"a node already exists at {path!r}")
+    if document["zarr_format"] == 3:
+        _set(store, _key(path, _V3_KEY), json.dumps(document, indent=2).encode())
+        return
+    body = {k: v for k, v in document.items() if k not in ("attributes", "node_type")}
+    key = ".zarray" if _is_array(document) else ".zgroup"
+    _set(store, _key(path, key), json.dumps(body, indent=2).encode())
+    _set(store, _key(path, ".zattrs"), json.dumps(document.get("attributes", {}), indent=2).encode())
+
+
+def _group_document(metadata) -> dict:
+    document = _document(metadata)
+    _check_format(document, "group")
+    try:
+        GroupMetadata.from_dict(dict(document))
+    except (ValueError, TypeError, KeyError) as err:
+        raise InvalidMetadataError(str(err)) from err
+    return document
+
+
+def _array_document(metadata) -> dict:
+    document = _document(metadata)
+    parse_array(document)
+    return document
+
+
+def create_new_group(metadata, store, path: str) -> None:
+    _create(_group_document(metadata), store, path, overwrite=False)
+
+
+def create_overwrite_group(metadata, store, path: str) -> None:
+    _create(_group_document(metadata), store, path, overwrite=True)
+
+
+def create_new_array(metadata, store, path: str) -> None:
+    _create(_array_document(metadata), store, path, overwrite=False)
+
+
+def create_overwrite_array(metadata, store, path: str) -> None:
+    _create(_array_document(metadata), store, path, overwrite=True)
+
+
+def _require(store: ZarrStore, path: str) -> dict:
+    document = read_node(store, path)
+    if document is None:
+        raise NodeNotFoundError(f"no node at {path!r}")
+    return document
+
+
+def read_metadata(store, path: str) -> dict:
+    return _require(zarr_store(store), node_path(path))
+
+
+def delete_node(store, path: str) -> None:
+    store, path = zarr_store(store), node_path(path)
+    _require(store, path)
+    _erase(store, path)
+
+
+def list_children(store, path: str) -> list[tuple[str, dict]]:
+    store, path = zarr_store(store), node_path(path)
+    if _is_array(_require(store, path)):
+        return []
+
+    async def names() -> list[str]:
+        return [name async for name in store.list_dir(path)]
+
+    children = []
+    for child in sorted(sync(names())):
+        child_path = _key(path, child)
+        document = read_node(store, child_path)
+        if document is not None:
+            children.append((child_path, document))
+    return children
+
+
+# --- array data ---------------------------------------------------------------------------
+
+
+class _ReferenceArray:
+    """An array as zarr-python sees it, from the caller's document."""
+
+    def __init__(self, metadata, store, path: str):
+        store = zarr_store(store)
+        self.path = node_path(path)
+        self.metadata = parse_array(_document(metadata))
+        config = {"write_empty_chunks": get_config()["store_empty_chunks"]}
+        if self.metadata.zarr_format == 2:
+            config["order"] = self.metadata.order
+        self.store_path = StorePath(store, self.path)
+        self.array = AsyncArray(self.metadata, self.store_path, config=config)
+        self.dtype = np.dtype(self.metadata.dtype.to_native_dtype()).newbyteorder("=")
+        self.shape = tuple(self.metadata.shape)
+        grid = self.metadata.chunks if self.metadata.zarr_format == 2 else self.metadata.chunk_grid.chunk_shape
+        self.chunk_shape = tuple(grid)
+
+    def chunk(self, chunk_coords):
+        """The chunk's coordinates, checked against the grid, and its store path and spec."""
+        coords = tuple(_chunk_coords(chunk_coords, len(self.shape)))
+        if len(coords) != len(self.shape):
+            raise InvalidArgumentError(f"chunk coordinates have {len(coords)} dimensions, the array has {len(self.shape)}")
+        grid = tuple(-(-s // c) if c else 0 for s, c in zip(self.shape, self.chunk_shape))
+        if any(c >= g for c, g in zip(coords, grid)):
+            raise OutOfBoundsError(f"chunk {list(coords)} is outside the chunk grid {list(grid)}")
+        spec = self.metadata.get_chunk_spec(coords, self.array.config, _PROTOTYPE)
+        return self.store_path / self.metadata.encode_chunk_key(coords), spec
+
+    def whole_chunk(self):
+        return tuple(slice(0, c) for c in self.chunk_shape)
+
+    def read_chunk(self, chunk_coords, out):
+        key_path, spec = self.chunk(chunk_coords)
+        result, target = _target(out, self.chunk_shape, self.dtype)
+        buffer = _PROTOTYPE.nd_buffer.from_numpy_array(target)
+        whole = self.whole_chunk()
+        sync(self.array.codec_pipeline.read([(key_path, spec, whole, whole, True)], buffer, drop_axes=()))
+        if target is not result:
+            result[...] = target
+        return result
+
+    def write_chunk(self, chunk_coords, value):
+        key_path, spec = self.chunk(chunk_coords)
+        value = np.asarray(value)
+        if value.shape != self.chunk_shape:
+            raise ValueError(f"a chunk has shape {self.chunk_shape}, the value has shape {value.shape}")
+        buffer = _PROTOTYPE.nd_buffer.from_numpy_array(_source(value, self.chunk_shape, self.dtype))
+        whole = self.whole_chunk()
+        sync(self.array.codec_pipeline.write([(key_path, spec, whole, whole, True)], buffer, drop_axes=()))
+
+    def positive(self, selection):
+        """A selection as zarr-python takes it (steps >= 1, integers kept as length-1 slices),
+        and how to turn its result into numpy's: axes to reverse and the result shape."""
+        sel = normalize_selection(selection, self.shape)
+        slices, reverse = [], []
+        for start, step, count in zip(sel.starts, sel.steps, sel.counts):
+            if count == 0:
+                slices.append(slice(0, 0))
+                reverse.append(slice(None))
+                continue
+            low = start if step > 0 else start + (count - 1) * step
+            slices.append(slice(low, low + (count - 1) * abs(step) + 1, abs(step)))
+            reverse.append(slice(None, None, -1) if step < 0 else slice(None))
+        return sel, tuple(slices), tuple(reverse)
+
+    def read(self, selection, out):
+        sel, slices, reverse = self.positive(selection)
+        result, target = _target(out, sel.shape, self.dtype)
+        if sel.size:
+            data = ZarrArray(self.array).get_basic_selection(slices)
+            target[...] = np.asarray(data).reshape(sel.counts)[reverse].reshape(sel.shape)
+        if target is not result:
+            result[...] = target
+        return result
+
+    def write(self, selection, value):
+        sel, slices, reverse = self.positive(selection)
+        source = _source(value, sel.shape, self.dtype)
+        if sel.size:
+            ZarrArray(self.array).set_basic_selection(slices, source.reshape(sel.counts)[reverse])
+
+
+def read_chunk(metadata, store, path: str, chunk_coords, *, out=None) -> np.ndarray:
+    return _ReferenceArray(metadata, store, path).read_chunk(chunk_coords, out)
+
+
+def read_encoded_chunk(metadata, store, path: str, chunk_coords) -> bytes | None:
+    array = _ReferenceArray(metadata, store, path)
+    key_path, _ = array.chunk(chunk_coords)
+    return _get(key_path.store, key_path.path)
+
+
+def write_chunk(metadata, store, path: str, chunk_coords, value) -> None:
+    _ReferenceArray(metadata, store, path).write_chunk(chunk_coords, value)
+
+
+def delete_chunk(metadata, store, path: str, chunk_coords) -> None:
+    array = _ReferenceArray(metadata, store, path)
+    key_path, _ = array.chunk(chunk_coords)
+    sync(key_path.store.delete(key_path.path))
+
+
+def read_region(metadata, store, path: str, selection, *, out=None) -> np.ndarray:
+    return _ReferenceArray(metadata, store, path).read(selection, out)
+
+
+def write_region(metadata, store, path: str, selection, value) -> None:
+    _ReferenceArray(metadata, store, path).write(selection, value)
+
