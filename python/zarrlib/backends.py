@@ -60,7 +60,7 @@ def get_backend(name: str | None = None):
         backend = importlib.import_module(module)
         register_backend(key, backend)
     if backend is None:
-        raise ValueError(f"no backend named {key!r}; registered: {', '.join(sorted(_backends))}")
+        raise ValueError(f"no backend named {key!r}; available: {', '.join(backend_names())}")
     return backend
 
 
