@@ -19,7 +19,7 @@ use zarrs::node::NodePath;
 use zarrs::storage::ReadableWritableListableStorageTraits;
 
 use crate::chunk_locks::{Access, ChunkLocks, Chunks, STRIPES, lock_chunks};
-use crate::config::{codec_options, run_in_pool};
+use crate::config::{codec_options, run_in_pool, run_sized};
 use crate::error::{Error, ErrorKind, Result};
 use crate::node::{self, NodeDoc, NodeKind};
 use crate::selection::{AxisSelection, Blocks, Selection};
@@ -309,7 +309,9 @@ impl ArrayHandle {
         let shape = self.chunk_shape_at(chunk)?;
         self.check_buffer(&shape, out.len())?;
         let subset = self.array.chunk_subset(chunk)?;
-        run_in_pool(|| self.decode_into(&subset, out, &codec_options()))
+        run_sized(1, out.len(), |options| {
+            self.decode_into(&subset, out, options)
+        })
     }
 
     /// Read several chunks into `out`, one after another in the order given, each at its full
@@ -367,15 +369,26 @@ impl ArrayHandle {
                     count,
                 })
                 .collect();
-            let (selection, blocks) = self.selection_blocks(&axes)?;
-            return self.read_blocks(&selection, &blocks, out);
+            let selection = self.selection(&axes)?;
+            return self.read_blocks(&selection, &self.blocks(&selection)?, out);
         }
         let _locks = if self.partial_reads_need_locks {
             Some(self.lock_region(&subset, Access::Read)?)
         } else {
             None
         };
-        run_in_pool(|| self.decode_into(&subset, out, &codec_options()))
+        run_sized(self.chunk_count(&subset)?, out.len(), |options| {
+            self.decode_into(&subset, out, options)
+        })
+    }
+
+    /// How many chunks a region touches.
+    fn chunk_count(&self, subset: &ArraySubset) -> Result<u64> {
+        let chunks = self
+            .array
+            .chunks_in_array_subset(subset)
+            .map_err(|e| Error::invalid_argument(e.to_string()))?;
+        Ok(chunks.map_or(0, |c| c.num_elements()))
     }
 
     /// Whether reads must decode whole chunks, so that their checksums are validated.
@@ -398,10 +411,14 @@ impl ArrayHandle {
         )
     }
 
-    /// Check a selection and split it into blocks, one per chunk holding selected elements.
-    fn selection_blocks(&self, axes: &[AxisSelection]) -> Result<(Selection, Blocks)> {
+    /// Check a selection against the array.
+    fn selection(&self, axes: &[AxisSelection]) -> Result<Selection> {
         self.check_ndim("selection", axes.len())?;
-        let selection = Selection::new(axes, self.shape())?;
+        Selection::new(axes, self.shape())
+    }
+
+    /// Split a selection into blocks, one per chunk holding selected elements.
+    fn blocks(&self, selection: &Selection) -> Result<Blocks> {
         let ndim = self.ndim();
         let pieces = selection.pieces(|axis, index| {
             let mut point = vec![0; ndim];
@@ -417,7 +434,7 @@ impl ArrayHandle {
             let subset = self.array.chunk_subset(&chunk)?;
             Ok((chunk[axis], subset.start()[axis] + subset.shape()[axis]))
         })?;
-        Ok((selection, Blocks::new(pieces)))
+        Ok(Blocks::new(pieces))
     }
 
     /// Lock the chunk of every block.
@@ -454,7 +471,7 @@ impl ArrayHandle {
     /// `a[start:stop:step, ...]` order, negative steps included). Only chunks holding selected
     /// elements are read.
     pub fn read_selection(&self, axes: &[AxisSelection], out: &mut [u8]) -> Result<()> {
-        let (selection, blocks) = self.selection_blocks(axes)?;
+        let selection = self.selection(axes)?;
         self.check_buffer(&selection.counts(), out.len())?;
         if selection.is_empty() {
             return Ok(());
@@ -462,7 +479,7 @@ impl ArrayHandle {
         if let Some((start, shape)) = selection.as_region() {
             return self.read_region(&start, &shape, out);
         }
-        self.read_blocks(&selection, &blocks, out)
+        self.read_blocks(&selection, &self.blocks(&selection)?, out)
     }
 
     /// Read the blocks of a selection into `out`, in parallel. Each block decodes the smallest
@@ -503,7 +520,7 @@ impl ArrayHandle {
     /// holding selected elements is read, updated and written back under its write lock, so
     /// concurrent writers never lose an update; chunks the selection skips are not touched.
     pub fn write_selection(&self, axes: &[AxisSelection], data: &[u8]) -> Result<()> {
-        let (selection, blocks) = self.selection_blocks(axes)?;
+        let selection = self.selection(axes)?;
         self.check_buffer(&selection.counts(), data.len())?;
         if selection.is_empty() {
             return Ok(());
@@ -511,6 +528,7 @@ impl ArrayHandle {
         if let Some((start, shape)) = selection.as_region() {
             return self.write_region(&start, &shape, data);
         }
+        let blocks = self.blocks(&selection)?;
         let _locks = self.lock_blocks(&blocks, Access::Write);
         let element_size = self.element_size;
         run_in_pool(|| {
@@ -569,9 +587,9 @@ impl ArrayHandle {
         let shape = self.chunk_shape_at(chunk)?;
         self.check_buffer(&shape, data.len())?;
         let _locks = self.lock_chunk(chunk);
-        run_in_pool(|| {
+        run_sized(1, data.len(), |options| {
             let bytes = ArrayBytes::new_flen(Cow::Borrowed(data));
-            Ok(self.array.store_chunk_opt(chunk, bytes, &codec_options())?)
+            Ok(self.array.store_chunk_opt(chunk, bytes, options)?)
         })
     }
 
@@ -589,11 +607,9 @@ impl ArrayHandle {
             return Ok(());
         }
         let _locks = self.lock_region(&subset, Access::Write)?;
-        run_in_pool(|| {
+        run_sized(self.chunk_count(&subset)?, data.len(), |options| {
             let bytes = ArrayBytes::new_flen(Cow::Borrowed(data));
-            Ok(self
-                .array
-                .store_array_subset_opt(&subset, bytes, &codec_options())?)
+            Ok(self.array.store_array_subset_opt(&subset, bytes, options)?)
         })
     }
 }
