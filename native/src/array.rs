@@ -73,17 +73,36 @@ fn has_checksum(doc: &serde_json::Map<String, serde_json::Value>) -> bool {
 
 /// Build the zarrs array a document describes, checking everything zarrlib needs of it.
 fn build_array(store: &Store, path: &NodePath, doc: &NodeDoc) -> Result<ZarrsArray> {
-    let value = serde_json::Value::Object(doc.doc.clone());
+    let mut value = doc.doc.clone();
     let metadata = if doc.zarr_format == 3 {
-        ArrayMetadata::V3(serde_json::from_value::<ArrayMetadataV3>(value)?)
+        ArrayMetadata::V3(serde_json::from_value::<ArrayMetadataV3>(value.into())?)
     } else {
-        ArrayMetadata::V2(serde_json::from_value::<ArrayMetadataV2>(value)?)
+        complex_null_fill_as_zero(&mut value);
+        ArrayMetadata::V2(serde_json::from_value::<ArrayMetadataV2>(value.into())?)
     };
     Ok(Array::new_with_metadata(
         store.storage.clone(),
         path.as_str(),
         metadata,
     )?)
+}
+
+/// Zarr v2 `"fill_value": null` means "no fill value"; zarrs reads it as zero for real types but
+/// rejects it for complex ones, which zarr-python writes when asked for `fill_value=None`. Read
+/// it as zero for those too (the stored document keeps its null).
+fn complex_null_fill_as_zero(doc: &mut serde_json::Map<String, serde_json::Value>) {
+    use serde_json::Value;
+    let complex = doc
+        .get("dtype")
+        .and_then(Value::as_str)
+        .is_some_and(|dtype| {
+            dtype
+                .trim_start_matches(['<', '>', '|', '='])
+                .starts_with('c')
+        });
+    if complex && doc.get("fill_value") == Some(&Value::Null) {
+        doc.insert("fill_value".into(), serde_json::json!([0.0, 0.0]));
+    }
 }
 
 /// Create an array node from a metadata document (validated by building its codec chain first).
