@@ -249,11 +249,18 @@ impl Blocks {
 
     /// Block number `index` (the last axis varies fastest).
     pub fn get(&self, mut index: usize) -> Vec<Piece> {
-        let mut block = vec![self.pieces[0][0]; self.pieces.len()];
-        for (axis, pieces) in self.pieces.iter().enumerate().rev() {
-            block[axis] = pieces[index % pieces.len()];
-            index /= pieces.len();
-        }
+        // Built from the last axis backwards; a 0-d selection is one empty block.
+        let mut block: Vec<Piece> = self
+            .pieces
+            .iter()
+            .rev()
+            .map(|pieces| {
+                let piece = pieces[index % pieces.len()];
+                index /= pieces.len();
+                piece
+            })
+            .collect();
+        block.reverse();
         block
     }
 
@@ -321,6 +328,17 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn a_zero_dimensional_selection_is_one_empty_block() {
+        let selection = Selection::new(&[], &[]).unwrap();
+        let blocks = Blocks::new(selection.pieces(tens).unwrap());
+        assert_eq!(blocks.len(), 1);
+        assert!(blocks.get(0).is_empty());
+        let mut visits = Vec::new();
+        selection.for_each_element(&blocks.get(0), &[], &[], 4, |d, b| visits.push((d, b)));
+        assert_eq!(visits, [(0, 0)]);
     }
 
     #[test]

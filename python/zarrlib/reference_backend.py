@@ -22,7 +22,7 @@ import numpy as np
 from zarr.abc.store import Store as ZarrStore
 from zarr.core.array import Array as ZarrArray
 from zarr.core.array import AsyncArray
-from zarr.core.buffer import default_buffer_prototype
+from zarr.core.buffer import BufferPrototype, cpu
 from zarr.core.metadata import ArrayV2Metadata, ArrayV3Metadata
 from zarr.core.group import GroupMetadata
 from zarr.core.sync import sync
@@ -44,7 +44,27 @@ from .stores import Store, node_path
 
 name = "reference"
 
-_PROTOTYPE = default_buffer_prototype()
+
+
+class _BitwiseNDBuffer(cpu.NDBuffer):
+    """zarr-python's NDBuffer, except that a chunk counts as empty (and is not stored) only when
+    its bits equal the fill value's. zarr-python compares values with NaN equal to NaN and, for
+    complex numbers, -0.0 equal to 0.0, so it drops chunks whose NaN payloads or signed zeros
+    differ from the fill value and reads them back changed. The engine compares bits."""
+
+    def all_equal(self, other, equal_nan: bool = True) -> bool:
+        data = self._data
+        if other is None or data.dtype.kind in "USTOV":
+            return super().all_equal(other, equal_nan)
+        data, fill = np.broadcast_arrays(data, np.asarray(other, dtype=data.dtype))
+        void = f"V{data.dtype.itemsize}"
+        return bool(np.array_equal(data.view(void), fill.view(void)))
+
+
+_PROTOTYPE = BufferPrototype(buffer=cpu.Buffer, nd_buffer=_BitwiseNDBuffer)
+# zarr-python's sharding codec accepts only its default prototype, so inside shards its own
+# comparison decides which inner chunks are empty.
+_SHARDED_PROTOTYPE = BufferPrototype(buffer=cpu.Buffer, nd_buffer=cpu.NDBuffer)
 _V3_KEY = "zarr.json"
 _V2_KEYS = (".zarray", ".zgroup", ".zattrs")
 
@@ -267,6 +287,10 @@ class _ReferenceArray:
         self.shape = tuple(self.metadata.shape)
         grid = self.metadata.chunks if self.metadata.zarr_format == 2 else self.metadata.chunk_grid.chunk_shape
         self.chunk_shape = tuple(grid)
+        sharded = self.metadata.zarr_format == 3 and any(
+            codec.to_dict().get("name") == "sharding_indexed" for codec in self.metadata.codecs
+        )
+        self.prototype = _SHARDED_PROTOTYPE if sharded else _PROTOTYPE
 
     def chunk(self, chunk_coords):
         """The chunk's coordinates, checked against the grid, and its store path and spec."""
@@ -276,7 +300,7 @@ class _ReferenceArray:
         grid = tuple(-(-s // c) if c else 0 for s, c in zip(self.shape, self.chunk_shape))
         if any(c >= g for c, g in zip(coords, grid)):
             raise OutOfBoundsError(f"chunk {list(coords)} is outside the chunk grid {list(grid)}")
-        spec = self.metadata.get_chunk_spec(coords, self.array.config, _PROTOTYPE)
+        spec = self.metadata.get_chunk_spec(coords, self.array.config, self.prototype)
         return self.store_path / self.metadata.encode_chunk_key(coords), spec
 
     def whole_chunk(self):
@@ -285,7 +309,7 @@ class _ReferenceArray:
     def read_chunk(self, chunk_coords, out):
         key_path, spec = self.chunk(chunk_coords)
         result, target = _target(out, self.chunk_shape, self.dtype)
-        buffer = _PROTOTYPE.nd_buffer.from_numpy_array(target)
+        buffer = self.prototype.nd_buffer.from_numpy_array(target)
         whole = self.whole_chunk()
         sync(self.array.codec_pipeline.read([(key_path, spec, whole, whole, True)], buffer, drop_axes=()))
         if target is not result:
@@ -297,7 +321,7 @@ class _ReferenceArray:
         value = np.asarray(value)
         if value.shape != self.chunk_shape:
             raise ValueError(f"a chunk has shape {self.chunk_shape}, the value has shape {value.shape}")
-        buffer = _PROTOTYPE.nd_buffer.from_numpy_array(_source(value, self.chunk_shape, self.dtype))
+        buffer = self.prototype.nd_buffer.from_numpy_array(_source(value, self.chunk_shape, self.dtype))
         whole = self.whole_chunk()
         sync(self.array.codec_pipeline.write([(key_path, spec, whole, whole, True)], buffer, drop_axes=()))
 
@@ -320,7 +344,7 @@ class _ReferenceArray:
         sel, slices, reverse = self.positive(selection)
         result, target = _target(out, sel.shape, self.dtype)
         if sel.size:
-            data = ZarrArray(self.array).get_basic_selection(slices)
+            data = ZarrArray(self.array).get_basic_selection(slices, prototype=self.prototype)
             target[...] = np.asarray(data).reshape(sel.counts)[reverse].reshape(sel.shape)
         if target is not result:
             result[...] = target
@@ -330,7 +354,9 @@ class _ReferenceArray:
         sel, slices, reverse = self.positive(selection)
         source = _source(value, sel.shape, self.dtype)
         if sel.size:
-            ZarrArray(self.array).set_basic_selection(slices, source.reshape(sel.counts)[reverse])
+            ZarrArray(self.array).set_basic_selection(
+                slices, source.reshape(sel.counts)[reverse], prototype=self.prototype
+            )
 
 
 def read_chunk(metadata, store, path: str, chunk_coords, *, out=None) -> np.ndarray:
