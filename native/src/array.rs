@@ -502,7 +502,8 @@ impl ArrayHandle {
     }
 
     /// Read the blocks of a selection into `out`, in parallel. Each block decodes the smallest
-    /// region holding its elements, or its whole chunk when checksums must be validated.
+    /// region holding its elements, or its whole chunk when that region is most of the chunk or
+    /// checksums must be validated.
     fn read_blocks(&self, selection: &Selection, blocks: &Blocks, out: &mut [u8]) -> Result<()> {
         let _locks = self
             .partial_reads_need_locks
@@ -514,10 +515,15 @@ impl ArrayHandle {
             let options = Self::shared_options(blocks.len());
             (0..blocks.len()).into_par_iter().try_for_each(|b| {
                 let block = blocks.get(b);
-                let subset = if whole_chunks {
-                    self.array.chunk_subset(&Blocks::chunk(&block))?
+                let chunk = self.array.chunk_subset(&Blocks::chunk(&block))?;
+                let (start, shape) = selection.bounding_box(&block);
+                // A bounding box covering most of its chunk is read as the whole chunk: one
+                // store request, where a partial read of uncompressed data makes one per row.
+                let subset = if whole_chunks
+                    || 2 * product(&shape).unwrap_or(u64::MAX) >= chunk.num_elements()
+                {
+                    chunk
                 } else {
-                    let (start, shape) = selection.bounding_box(&block);
                     ArraySubset::new_with_start_shape(start, shape)
                         .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?
                 };

@@ -1,0 +1,1039 @@
+#!/usr/bin/env python3
+"""Benchmark zarrlib against other Zarr implementations on the same on-disk data.
+
+For each layout (raw, zstd level 0, blosc, sharded) a uint16 array is written once, by
+zarr-python's public API, into a temporary directory; every implementation then reads that same
+data in the same run. Writes go to a fresh copy per implementation (the source's zarr.json in an
+empty directory), so they never disturb the reads.
+
+Implementations (columns): zarrlib (object API, ``zarrlib.Array.open``), zarrlib's functional API,
+zarrlib's reference backend (``backend="reference"``, zarr-python underneath), zarr-python,
+zarr-python with the zarrs codec pipeline, zarrista and tensorstore; a peer that cannot be
+imported is skipped. Baselines: a numpy copy of the same bytes, and reading the stored chunk files
+into one buffer (writing them, for the write rows).
+
+Operations (rows, per layout):
+  read_all      whole-array read, ``a[...]``
+  write_all     whole-array write, ``a[...] = data``
+  read_chunks   every chunk read in turn (for the sharded layout a chunk is a shard); the
+                chunk API where the implementation has one, else the chunk's region
+  write_chunks  every chunk written in turn, likewise
+  inner_chunk   (sharded layout only) one inner chunk's region read, µs per call
+  strided       ``a[::4, ::4, ::4]`` (the step is --stride)
+  small_reads   many random 8^3 region reads, µs per call
+
+Timing: best of --repeats runs (time.perf_counter), page cache warm (the files were just written
+and are read once before the reads are timed). The runs of one row are interleaved across the
+implementations (run 1 of each, then run 2 of each, in a rotated order), so that on a shared,
+noisy machine every column's best is taken over the same stretch of time. An implementation
+stops repeating a row once its runs took --op-budget seconds (at least one run). Every read's
+result is checked against the data, and every write is read back and checked; a failure shows
+"error: ..." in its cell (in full in the JSON) and the run goes on.
+
+zarrlib's library is loaded from a private copy (ZARRLIB_LIBRARY), so a rebuild or reinstall
+during the run cannot pull the code from under it; its sha256 is in the JSON.
+
+Peak memory of a whole-array read is measured per implementation in a fresh subprocess:
+``ru_maxrss`` after the read minus ``ru_maxrss`` after imports and open, next to the result's
+size.
+
+    python tools/bench.py                         # the full run (512^3, 128^3 chunks)
+    python tools/bench.py --quick                 # a smoke test (256^3, 64^3 chunks)
+    python tools/bench.py --json out.json --png out.png
+    python tools/bench.py --shape 1024,512,512 --chunks 256 --layouts zstd,sharded --impls zarrlib,tensorstore
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import importlib
+import importlib.metadata
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+import numpy as np
+
+LAYOUTS = ("raw", "zstd", "blosc", "sharded")
+OPERATIONS = ("read_all", "write_all", "read_chunks", "write_chunks", "inner_chunk", "strided", "small_reads")
+#: Operations that move the whole array (seconds, GB/s); the others are reported in µs per call
+#: (inner_chunk, small_reads) or seconds (strided).
+WHOLE = ("read_all", "write_all", "read_chunks", "write_chunks")
+PER_CALL = ("inner_chunk", "small_reads")
+WRITES = ("write_all", "write_chunks")
+
+ZARRLIB = "zarrlib"
+IMPLS = ("zarrlib", "zarrlib-func", "zarrlib-ref", "zarr-python", "zarrs", "zarrista", "tensorstore")
+#: Implementations that are not zarrlib: the ratio column compares zarrlib with the fastest.
+PEERS = ("zarr-python", "zarrs", "zarrista", "tensorstore")
+BASELINES = ("numpy-copy", "raw-files")
+#: The pip distribution each implementation needs, for the versions line.
+DISTRIBUTIONS = {
+    "zarrlib": ("zarrlib",), "zarrlib-func": ("zarrlib",), "zarrlib-ref": ("zarrlib", "zarr"),
+    "zarr-python": ("zarr",), "zarrs": ("zarrs", "zarr"), "zarrista": ("zarrista",),
+    "tensorstore": ("tensorstore",),
+}
+
+
+class Unsupported(Exception):
+    """The implementation has no way to do this operation (shown as n/a, not as an error)."""
+
+
+# --- layouts: written once by zarr-python ------------------------------------------------
+
+
+def make_data(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    """A smooth ramp plus 4 bits of noise: compressible, never all zero in a chunk."""
+    rng = np.random.default_rng(seed)
+    data = rng.integers(0, 16, size=shape, dtype=np.uint16)
+    ramp = np.zeros((), np.uint16)
+    for axis, n in enumerate(shape):
+        index = [None] * len(shape)
+        index[axis] = slice(None)
+        ramp = ramp + (np.arange(n, dtype=np.uint16) * np.uint16(1 + 2 * axis))[tuple(index)]
+    data += ramp
+    data |= np.uint16(1)  # no element equals the fill value 0
+    return data
+
+
+def write_layout(layout: str, directory: str, data: np.ndarray, chunks, inner) -> None:
+    import zarr
+    from zarr.codecs import BloscCodec, ZstdCodec
+
+    kwargs = {"chunks": tuple(chunks), "compressors": None}
+    if layout == "zstd":
+        kwargs["compressors"] = ZstdCodec(level=0, checksum=False)
+    elif layout == "blosc":
+        kwargs["compressors"] = BloscCodec(cname="lz4", clevel=5, shuffle="shuffle", typesize=2)
+    elif layout == "sharded":
+        kwargs = {"chunks": tuple(inner), "shards": tuple(chunks), "compressors": ZstdCodec(level=0, checksum=False)}
+    with zarr.config.set({"codec_pipeline.path": "zarr.core.codec_pipeline.BatchedCodecPipeline"}):
+        array = zarr.create_array(
+            store=directory, shape=data.shape, dtype=data.dtype, fill_value=0, zarr_format=3,
+            overwrite=True, **kwargs,
+        )
+        array[...] = data
+
+
+def data_files(directory: str) -> list[str]:
+    """The stored chunk (or shard) files under ``directory``, metadata left out."""
+    paths = []
+    for root, _, files in os.walk(directory):
+        paths.extend(os.path.join(root, f) for f in files if f != "zarr.json")
+    return sorted(paths)
+
+
+def fresh_copy(source: str, target: str) -> str:
+    """An empty array with the source's metadata: somewhere for an implementation to write."""
+    shutil.rmtree(target, ignore_errors=True)
+    os.makedirs(target)
+    shutil.copy(os.path.join(source, "zarr.json"), target)
+    return target
+
+
+# --- implementations ---------------------------------------------------------------------
+#
+# Each adapter opens an array directory and exposes the same operations. ``region`` arguments are
+# tuples of slices; ``coords`` are chunk-grid coordinates.
+
+
+class Impl:
+    name = ""
+    modules: tuple[str, ...] = ()
+
+    def available(self) -> str | None:
+        """None when usable, else why not."""
+        for module in self.modules:
+            try:
+                importlib.import_module(module)
+            except Exception as err:  # noqa: BLE001 - any import failure means skip
+                return f"{module} not importable ({type(err).__name__}: {err})"
+        return None
+
+    def open(self, directory: str, writable: bool):
+        raise NotImplementedError
+
+    def read_all(self, h) -> np.ndarray:
+        return self.read_region(h, (Ellipsis,))
+
+    def write_all(self, h, data: np.ndarray) -> None:
+        self.write_region(h, (Ellipsis,), data)
+
+    def read_chunk(self, h, coords, region) -> np.ndarray:
+        return self.read_region(h, region)
+
+    def write_chunk(self, h, coords, region, block: np.ndarray) -> None:
+        self.write_region(h, region, block)
+
+    def read_region(self, h, region) -> np.ndarray:
+        raise NotImplementedError
+
+    def write_region(self, h, region, value) -> None:
+        raise NotImplementedError
+
+
+def full_chunk(block: np.ndarray, chunk_shape) -> np.ndarray:
+    """An edge chunk's block padded to the whole chunk shape, as chunk-write APIs take it."""
+    chunk_shape = tuple(chunk_shape)
+    if block.shape == chunk_shape:
+        return block
+    padded = np.zeros(chunk_shape, block.dtype)
+    padded[tuple(slice(0, n) for n in block.shape)] = block
+    return padded
+
+
+class ZarrlibObject(Impl):
+    name = "zarrlib"
+    modules = ("zarrlib",)
+
+    def open(self, directory, writable):
+        import zarrlib
+
+        return zarrlib.Array.open(zarrlib.open_store(directory), "")
+
+    def read_chunk(self, h, coords, region):
+        return h.read_chunk(coords)
+
+    def write_chunk(self, h, coords, region, block):
+        h.write_chunk(coords, full_chunk(block, h.chunks))
+
+    def read_region(self, h, region):
+        return h[region]
+
+    def write_region(self, h, region, value):
+        h[region] = value
+
+
+class ZarrlibFunctional(Impl):
+    name = "zarrlib-func"
+    modules = ("zarrlib",)
+    backend = None
+
+    def store(self, directory):
+        import zarrlib
+
+        return zarrlib.open_store(directory)
+
+    def open(self, directory, writable):
+        import zarrlib
+
+        store = self.store(directory)
+        return zarrlib.read_metadata(store, "", backend=self.backend), store
+
+    def read_chunk(self, h, coords, region):
+        import zarrlib
+
+        return zarrlib.read_chunk(h[0], h[1], "", coords, backend=self.backend)
+
+    def write_chunk(self, h, coords, region, block):
+        import zarrlib
+
+        chunks = h[0]["chunk_grid"]["configuration"]["chunk_shape"]
+        zarrlib.write_chunk(h[0], h[1], "", coords, full_chunk(block, chunks), backend=self.backend)
+
+    def read_region(self, h, region):
+        import zarrlib
+
+        return zarrlib.read_region(h[0], h[1], "", region, backend=self.backend)
+
+    def write_region(self, h, region, value):
+        import zarrlib
+
+        zarrlib.write_region(h[0], h[1], "", region, value, backend=self.backend)
+
+
+class ZarrlibReference(ZarrlibFunctional):
+    name = "zarrlib-ref"
+    modules = ("zarrlib", "zarr", "zarrlib.reference_backend")
+    backend = "reference"
+
+    def store(self, directory):
+        from zarr.storage import LocalStore
+
+        return LocalStore(directory)
+
+
+class ZarrPython(Impl):
+    name = "zarr-python"
+    modules = ("zarr",)
+    pipeline = "zarr.core.codec_pipeline.BatchedCodecPipeline"
+
+    def open(self, directory, writable):
+        import zarr
+
+        with zarr.config.set({"codec_pipeline.path": self.pipeline}):
+            array = zarr.open_array(store=directory, mode="r+" if writable else "r")
+        pipeline = type(array._async_array.codec_pipeline)
+        if f"{pipeline.__module__}.{pipeline.__name__}".rsplit(".", 1)[-1] != self.pipeline.rsplit(".", 1)[-1]:
+            raise RuntimeError(f"opened with codec pipeline {pipeline.__name__}, not {self.pipeline}")
+        return array
+
+    def read_region(self, h, region):
+        return h[region]
+
+    def write_region(self, h, region, value):
+        h[region] = value
+
+
+class Zarrs(ZarrPython):
+    name = "zarrs"
+    modules = ("zarr", "zarrs")
+    pipeline = "zarrs.ZarrsCodecPipeline"
+
+
+class Zarrista(Impl):
+    name = "zarrista"
+    modules = ("zarrista",)
+
+    def open(self, directory, writable):
+        from zarrista import Array
+        from zarrista.store import FilesystemStore
+
+        array = Array.open(FilesystemStore(directory), "/")
+        return array if writable else array.read_only()
+
+    def read_chunk(self, h, coords, region):
+        return h.retrieve_chunk(list(coords)).to_numpy()
+
+    def write_chunk(self, h, coords, region, block):
+        h.store_chunks(tuple(coords), full_chunk(block, h.chunk_shape(list(coords))))
+
+    def read_region(self, h, region):
+        if any(isinstance(s, slice) and s.step not in (None, 1) for s in region):
+            raise Unsupported("no strided selections")
+        return h.retrieve_array_subset(region).to_numpy()
+
+    def write_region(self, h, region, value):
+        h.store_array_subset(region, value)
+
+
+class Tensorstore(Impl):
+    name = "tensorstore"
+    modules = ("tensorstore",)
+
+    def open(self, directory, writable):
+        import tensorstore as ts
+
+        spec = {"driver": "zarr3", "kvstore": {"driver": "file", "path": directory}}
+        return ts.open(spec, open=True, read=True, write=writable).result()
+
+    def read_region(self, h, region):
+        return h[region].read().result()
+
+    def write_region(self, h, region, value):
+        h[region].write(value).result()
+
+
+ADAPTERS = {cls.name: cls for cls in (ZarrlibObject, ZarrlibFunctional, ZarrlibReference, ZarrPython, Zarrs, Zarrista, Tensorstore)}
+
+
+# --- timing ------------------------------------------------------------------------------
+
+
+def short_error(err: BaseException) -> str:
+    text = f"{type(err).__name__}: {err}".replace("\n", " ")
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def chunk_grid(shape, chunks):
+    """Every chunk's coordinates and region, C order."""
+    grid = [-(-s // c) for s, c in zip(shape, chunks)]
+    result = []
+    for coords in np.ndindex(*grid):
+        region = tuple(slice(i * c, min((i + 1) * c, s)) for i, c, s in zip(coords, chunks, shape))
+        result.append((tuple(int(i) for i in coords), region))
+    return result
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.shape = tuple(args.shape)
+        self.chunks = tuple(args.chunks)
+        self.inner = tuple(args.inner)
+        self.results: list[dict] = []
+        self.memory: list[dict] = []
+        self.skipped: dict[str, str] = {}
+        self.impls: dict[str, Impl] = {}
+        for name in args.impls:
+            impl = ADAPTERS[name]()
+            why = impl.available()
+            if why is None:
+                self.impls[name] = impl
+            else:
+                self.skipped[name] = why
+                print(f"skipped {name}: {why}", flush=True)
+
+    # -- bookkeeping --
+
+    def record(self, layout, op, impl, *, seconds=None, times=None, calls=1, nbytes=None, error=None, na=None):
+        entry = {"layout": layout, "operation": op, "implementation": impl}
+        if error is not None:
+            entry["error"] = error
+        elif na is not None:
+            entry["unsupported"] = na
+        else:
+            entry["seconds"] = seconds
+            entry["times"] = times
+            entry["calls"] = calls
+            if op in PER_CALL:
+                entry["us_per_call"] = seconds / calls * 1e6
+            if nbytes is not None and op in WHOLE:
+                entry["gb_per_s"] = nbytes / seconds / 1e9
+        self.results.append(entry)
+        print(f"  {layout:8s} {op:13s} {impl:13s} {format_cell(entry)}", flush=True)
+
+    def run_op(self, layout, op, impl, fn, check=None, calls=1, nbytes=None):
+        """Time one implementation's ``fn`` alone (best of N), then ``check`` its result."""
+        self.run_round(layout, op, {impl: (fn, check)}, calls=calls, nbytes=nbytes)
+
+    def run_round(self, layout, op, tasks, calls=1, nbytes=None):
+        """Time every implementation's ``fn`` for one cell row, interleaved: run 1 of each, then
+        run 2 of each (in a rotated order), and so on, so that each column's best of N is taken
+        across the same stretch of time and load. An implementation stops once its runs took
+        --op-budget seconds. ``check`` sees the first run's result (outside the timing).
+        ``tasks`` maps implementation name to ``(fn, check)``."""
+        args = self.args
+        names = list(tasks)
+        times = {name: [] for name in names}
+        failed: dict[str, tuple[str, str]] = {}
+        done: set[str] = set()
+        for rep in range(max(1, args.repeats)):
+            shift = rep % len(names)
+            for name in names[shift:] + names[:shift]:
+                if name in done:
+                    continue
+                fn, check = tasks[name]
+                result = None
+                gc.collect()
+                try:
+                    t0 = time.perf_counter()
+                    result = fn()
+                    elapsed = time.perf_counter() - t0
+                    if rep == 0 and check is not None:
+                        check(result)
+                except Unsupported as err:
+                    failed[name] = ("na", str(err))
+                    done.add(name)
+                    continue
+                except Exception as err:  # noqa: BLE001 - a failing peer must not stop the run
+                    if args.verbose:
+                        traceback.print_exc()
+                    failed[name] = ("error", short_error(err))
+                    done.add(name)
+                    continue
+                finally:
+                    del result
+                times[name].append(elapsed)
+                if sum(times[name]) > args.op_budget:
+                    done.add(name)
+        for name in names:
+            if name in failed:
+                kind, message = failed[name]
+                self.record(layout, op, name, **{kind: message})
+            else:
+                self.record(layout, op, name, seconds=min(times[name]), times=times[name], calls=calls, nbytes=nbytes)
+
+    # -- the run --
+
+    def run(self, workdir):
+        args = self.args
+        t0 = time.perf_counter()
+        print(f"data: uint16 {self.shape}, chunks {self.chunks}, shard inner chunks {self.inner}", flush=True)
+        data = make_data(self.shape, args.seed)
+        rng = np.random.default_rng(args.seed + 1)
+        size = args.small_size
+        origins = [tuple(int(rng.integers(0, max(1, s - size + 1))) for s in self.shape) for _ in range(args.small_reads)]
+        small = [tuple(slice(o, min(o + size, s)) for o, s in zip(origin, self.shape)) for origin in origins]
+        strided = (slice(None, None, args.stride),) * len(self.shape)
+        inner_coords = tuple(min(i, -(-c // n) - 1) for i, c, n in zip((1, 2, 3, 1, 1, 1), self.chunks, self.inner))
+        inner_region = tuple(slice(i * n, min((i + 1) * n, s)) for i, n, s in zip(inner_coords, self.inner, self.shape))
+        grid = chunk_grid(self.shape, self.chunks)
+        blocks = [np.ascontiguousarray(data[region]) for _, region in grid]
+        self.meta = {
+            "strided_selection": "[" + ", ".join([f"::{args.stride}"] * len(self.shape)) + "]",
+            "inner_chunk_region": [[s.start, s.stop] for s in inner_region],
+            "small_reads": {"count": len(small), "size": size},
+        }
+        self.layout_sizes = {}
+        work = {"data": data, "grid": grid, "blocks": blocks, "inner_region": inner_region,
+                "strided": strided, "small": small}
+
+        for layout in args.layouts:
+            print(f"\n== layout {layout}", flush=True)
+            source = os.path.join(workdir, layout, "source")
+            try:
+                write_layout(layout, source, data, self.chunks, self.inner)
+            except Exception as err:  # noqa: BLE001
+                print(f"  could not write layout {layout}: {short_error(err)}", flush=True)
+                for op in args.ops:
+                    if op != "inner_chunk" or layout == "sharded":
+                        for name in self.impls:
+                            self.record(layout, op, name, error=f"layout not written: {short_error(err)}")
+                continue
+            os.sync()  # no writeback of the layout during the timings
+            files = data_files(source)
+            stored = sum(os.path.getsize(f) for f in files)
+            print(f"  {len(files)} files, {stored / 2**20:.1f} MiB stored ({data.nbytes / max(stored, 1):.2f}x)", flush=True)
+            self.layout_sizes[layout] = {"files": len(files), "stored_bytes": stored}
+            self.baselines(layout, data, files, workdir)
+            self.run_reads(layout, source, work)
+            self.run_writes(layout, source, workdir, work)
+            if args.memory and layout in args.memory_layouts:
+                self.measure_memory(layout, source, data)
+            if not args.keep:
+                shutil.rmtree(os.path.join(workdir, layout), ignore_errors=True)
+            print(f"  ({time.perf_counter() - t0:.0f} s so far)", flush=True)
+        self.elapsed = time.perf_counter() - t0
+
+    def baselines(self, layout, data, files, workdir):
+        args = self.args
+        nbytes = data.nbytes
+        for op in ("read_all", "write_all"):
+            if op in args.ops:
+                self.run_op(layout, op, "numpy-copy", lambda: data.copy(), nbytes=nbytes)
+        sizes = [os.path.getsize(f) for f in files]
+        total = sum(sizes)
+
+        def read_files():
+            buffer = bytearray(total)
+            view = memoryview(buffer)
+            offset = 0
+            for path, n in zip(files, sizes):
+                with open(path, "rb", buffering=0) as f:
+                    got = f.readinto(view[offset:offset + n])
+                    if got != n:
+                        raise OSError(f"short read of {path}")
+                offset += n
+            return buffer
+
+        read_files()  # warm the page cache
+        if "read_all" in args.ops:
+            self.run_op(layout, "read_all", "raw-files", read_files, nbytes=nbytes)
+        if "write_all" in args.ops:
+            contents = [open(f, "rb").read() for f in files]
+            source = os.path.join(workdir, layout, "source")
+            target = os.path.join(workdir, layout, "raw-files-copy")
+            outputs = [os.path.join(target, os.path.relpath(path, source)) for path in files]
+            for out in outputs:
+                os.makedirs(os.path.dirname(out), exist_ok=True)
+
+            def write_files():
+                for out, content in zip(outputs, contents):
+                    with open(out, "wb", buffering=0) as f:
+                        f.write(content)
+
+            self.run_op(layout, "write_all", "raw-files", write_files, nbytes=nbytes)
+            del contents
+            shutil.rmtree(target, ignore_errors=True)
+            os.sync()
+
+    def run_reads(self, layout, source, work):
+        """Every read operation, each timed interleaved across the implementations."""
+        ops = [op for op in self.args.ops if op not in WRITES and (op != "inner_chunk" or layout == "sharded")]
+        if not ops:
+            return
+        data, grid, blocks = work["data"], work["grid"], work["blocks"]
+        handles = {}
+        for name, impl in self.impls.items():
+            try:
+                handles[name] = impl.open(source, writable=False)
+            except Exception as err:  # noqa: BLE001
+                if self.args.verbose:
+                    traceback.print_exc()
+                for op in ops:
+                    self.record(layout, op, name, error=f"open: {short_error(err)}")
+
+        def equal(expected):
+            def check(result):
+                result = np.asarray(result)
+                if result.shape != expected.shape or not np.array_equal(result, expected):
+                    raise AssertionError("wrong result")
+            return check
+
+        def check_chunks(results):
+            for (_, region), block, got in zip(grid, blocks, results):
+                # read_chunk APIs return edge chunks at full chunk shape.
+                got = np.asarray(got)[tuple(slice(0, s.stop - s.start) for s in region)]
+                if not np.array_equal(got, block):
+                    raise AssertionError("wrong result")
+
+        small, inner_region, strided = work["small"], work["inner_region"], work["strided"]
+
+        def check_small(results):
+            for region, got in zip(small, results):
+                if not np.array_equal(np.asarray(got), data[region]):
+                    raise AssertionError("wrong result")
+
+        calls = self.args.inner_calls
+
+        def tasks_for(op):
+            tasks = {}
+            for name, h in handles.items():
+                impl = self.impls[name]
+                if op == "read_all":
+                    tasks[name] = (lambda impl=impl, h=h: impl.read_all(h), equal(data))
+                elif op == "read_chunks":
+                    tasks[name] = (lambda impl=impl, h=h: [impl.read_chunk(h, c, r) for c, r in grid], check_chunks)
+                elif op == "inner_chunk":
+                    def inner(impl=impl, h=h):
+                        for _ in range(calls - 1):
+                            impl.read_region(h, inner_region)
+                        return impl.read_region(h, inner_region)
+                    tasks[name] = (inner, equal(data[inner_region]))
+                elif op == "strided":
+                    tasks[name] = (lambda impl=impl, h=h: impl.read_region(h, strided), equal(data[strided]))
+                elif op == "small_reads":
+                    tasks[name] = (lambda impl=impl, h=h: [impl.read_region(h, r) for r in small], check_small)
+            return tasks
+
+        for op in ops:
+            if handles:
+                count = {"inner_chunk": calls, "small_reads": len(small)}.get(op, 1)
+                self.run_round(layout, op, tasks_for(op), calls=count, nbytes=data.nbytes)
+        handles.clear()
+
+    def run_writes(self, layout, source, workdir, work):
+        """Each write operation into a fresh copy per implementation, timed interleaved; the
+        copy is read back and checked after the first run."""
+        data, grid, blocks = work["data"], work["grid"], work["blocks"]
+        for op in WRITES:
+            if op not in self.args.ops:
+                continue
+            tasks, targets = {}, []
+            for name, impl in self.impls.items():
+                target = fresh_copy(source, os.path.join(workdir, layout, f"write-{name}-{op}"))
+                targets.append(target)
+                try:
+                    writer = impl.open(target, writable=True)
+                except Exception as err:  # noqa: BLE001
+                    self.record(layout, op, name, error=f"open: {short_error(err)}")
+                    continue
+                if op == "write_all":
+                    fn = lambda impl=impl, w=writer: impl.write_all(w, data)  # noqa: E731
+                else:
+                    def fn(impl=impl, w=writer):
+                        for (coords, region), block in zip(grid, blocks):
+                            impl.write_chunk(w, coords, region, block)
+                tasks[name] = (fn, lambda _, target=target: self.check_written(target, data))
+            if tasks:
+                self.run_round(layout, op, tasks, nbytes=data.nbytes)
+            tasks.clear()
+            for target in targets:
+                shutil.rmtree(target, ignore_errors=True)
+            os.sync()
+
+    def check_written(self, directory, data):
+        """Read a written copy back with an independent reader (tensorstore, else zarr-python)."""
+        for reader in ("tensorstore", "zarr-python", "zarrlib"):
+            impl = self.impls.get(reader) or ADAPTERS[reader]()
+            if impl.available() is None:
+                break
+        got = impl.read_all(impl.open(directory, writable=False))
+        if not np.array_equal(np.asarray(got), data):
+            raise AssertionError(f"written data reads back wrong (read with {impl.name})")
+
+    # -- memory --
+
+    def measure_memory(self, layout, directory, data):
+        """Peak memory of a whole-array read, per implementation, each in a fresh subprocess."""
+        print(f"  peak memory of a whole-array read ({layout}, fresh subprocess each):", flush=True)
+        for name in self.impls:
+            command = [sys.executable, os.path.abspath(__file__), "--memory-child", name, directory]
+            entry = {"layout": layout, "implementation": name, "result_bytes": data.nbytes}
+            try:
+                done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+                lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+                if done.returncode != 0 or not lines:
+                    raise RuntimeError((done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1])
+                child = json.loads(lines[-1])
+                if "error" in child:
+                    raise RuntimeError(child["error"])
+                entry.update(child)
+                entry["delta_bytes"] = (child["peak_kib"] - child["baseline_kib"]) * 1024
+            except Exception as err:  # noqa: BLE001
+                entry["error"] = short_error(err)
+            self.memory.append(entry)
+            print(f"  {layout:8s} memory        {name:13s} {format_memory(entry)}", flush=True)
+
+
+def _proc_status() -> dict:
+    """VmRSS and VmHWM (KiB) from /proc/self/status; {} where there is none."""
+    try:
+        with open("/proc/self/status") as f:
+            return {k: int(v.split()[0]) for k, v in (line.split(":", 1) for line in f) if k in ("VmRSS", "VmHWM")}
+    except (OSError, ValueError):
+        return {}
+
+
+def _reset_peak() -> bool:
+    """Reset the process's resident high-water mark to its current RSS (Linux)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def memory_child(name: str, directory: str) -> None:
+    """Run in a fresh process: import, open, note the resident high-water mark, read everything,
+    note it again.
+
+    ru_maxrss is not used where /proc allows better: Linux carries ru_maxrss across fork and exec,
+    so a child of the (large) benchmark process starts with the parent's peak. VmHWM belongs to
+    the process's own address space and can be reset (clear_refs) right before the read.
+    """
+    try:
+        impl = ADAPTERS[name]()
+        why = impl.available()
+        if why:
+            raise RuntimeError(why)
+        handle = impl.open(directory, writable=False)
+        gc.collect()
+        if _reset_peak() and _proc_status():
+            method = "VmHWM"
+            baseline = _proc_status()["VmRSS"]
+        else:
+            method = "ru_maxrss"
+            baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        result = impl.read_all(handle)
+        peak = _proc_status()["VmHWM"] if method == "VmHWM" else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(json.dumps({"baseline_kib": baseline, "peak_kib": peak, "method": method,
+                          "nbytes": int(np.asarray(result).nbytes)}))
+    except Exception as err:  # noqa: BLE001
+        print(json.dumps({"error": short_error(err)}))
+
+
+# --- reporting ---------------------------------------------------------------------------
+
+
+def format_cell(entry: dict | None, gbps: bool = True) -> str:
+    if entry is None:
+        return ""
+    if "error" in entry:
+        return "error: " + entry["error"]
+    if "unsupported" in entry:
+        return "n/a"
+    if "us_per_call" in entry:
+        return f"{entry['us_per_call']:.1f} µs"
+    text = f"{entry['seconds']:.3f} s"
+    if gbps and "gb_per_s" in entry:
+        text += f" {entry['gb_per_s']:.2f}GB/s"
+    return text
+
+
+def format_memory(entry: dict) -> str:
+    if "error" in entry:
+        return "error: " + entry["error"]
+    mib = entry["delta_bytes"] / 2**20
+    return (f"{mib:7.1f} MiB ({entry['delta_bytes'] / entry['result_bytes']:.2f}x the result; "
+            f"{entry['baseline_kib'] / 1024:.0f} MiB resident before the read, {entry['method']})")
+
+
+def value(entry):
+    if entry is None or "seconds" not in entry:
+        return None
+    return entry["seconds"]
+
+
+def ratios(results, layouts, ops):
+    """Per (layout, op): zarrlib's time over the fastest peer's, and which peer that was."""
+    index = {(r["layout"], r["operation"], r["implementation"]): r for r in results}
+    out = {}
+    for layout in layouts:
+        for op in ops:
+            mine = value(index.get((layout, op, ZARRLIB)))
+            peers = [(value(index.get((layout, op, p))), p) for p in PEERS]
+            peers = [(v, p) for v, p in peers if v is not None]
+            if mine is None or not peers:
+                continue
+            best, who = min(peers)
+            out[(layout, op)] = {"ratio": mine / best, "fastest_peer": who}
+    return out
+
+
+def table(results, layouts, ops, columns, ratio_map) -> str:
+    index = {(r["layout"], r["operation"], r["implementation"]): r for r in results}
+    header = ["layout", "operation", *columns, "zarrlib/fastest peer"]
+    rows = []
+    for layout in layouts:
+        for op in ops:
+            cells = [index.get((layout, op, c)) for c in columns]
+            if all(c is None for c in cells):
+                continue
+            ratio = ratio_map.get((layout, op))
+            rows.append([layout, op, *[format_cell(c) for c in cells],
+                         f"{ratio['ratio']:.2f} ({ratio['fastest_peer']})" if ratio else ""])
+    # Error messages are long: the table shows their first words, the JSON has them whole.
+    rows = [[cell if not cell.startswith("error") else cell[:28] for cell in row] for row in rows]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    previous = None
+    for row in rows:
+        if previous is not None and row[0] != previous:
+            lines.append("")
+        previous = row[0]
+        lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+    return "\n".join(lines)
+
+
+def plot(path, results, layouts, ops, columns, title="") -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print(f"matplotlib is not installed: no chart written to {path} (pip install matplotlib)")
+        return
+    index = {(r["layout"], r["operation"], r["implementation"]): r for r in results}
+    ops = [op for op in ops if any((l, op, c) in index for l in layouts for c in columns)]
+    ncols = 2
+    nrows = -(-len(ops) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(16, 4.2 * nrows), squeeze=False)
+    colors = plt.get_cmap("tab10")
+    for ax, op in zip(axes.flat, ops):
+        op_layouts = [l for l in layouts if any((l, op, c) in index for c in columns)]
+        width = 0.8 / max(1, len(columns))
+        for j, column in enumerate(columns):
+            xs, ys = [], []
+            for i, layout in enumerate(op_layouts):
+                entry = index.get((layout, op, column))
+                if entry is None or "seconds" not in entry:
+                    continue
+                xs.append(i + (j - (len(columns) - 1) / 2) * width)
+                ys.append(entry["us_per_call"] if op in PER_CALL else entry["seconds"])
+            ax.bar(xs, ys, width, label=column, color=colors(j % 10))
+        ax.set_xticks(range(len(op_layouts)))
+        ax.set_xticklabels(op_layouts)
+        ax.set_yscale("log")
+        ax.set_ylabel("µs per call" if op in PER_CALL else "seconds (best of N)")
+        ax.set_title(op)
+        ax.grid(axis="y", which="both", alpha=0.3)
+    for ax in list(axes.flat)[len(ops):]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=len(columns), bbox_to_anchor=(0.5, 0.985))
+    if title:
+        fig.suptitle(title, y=0.998, fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.955))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    print(f"wrote {path}")
+
+
+def versions() -> dict:
+    out = {}
+    for dist in ("zarrlib", "numpy", "zarr", "numcodecs", "zarrs", "zarrista", "tensorstore", "matplotlib"):
+        try:
+            out[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+# --- command line --------------------------------------------------------------------------
+
+
+def dims(text: str, ndim: int | None = None) -> tuple[int, ...]:
+    values = tuple(int(v) for v in text.replace("x", ",").split(",") if v)
+    if any(v <= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"sizes must be positive: {text!r}")
+    return values
+
+
+def names(allowed):
+    def parse(text: str) -> list[str]:
+        values = [v.strip() for v in text.split(",") if v.strip()]
+        bad = [v for v in values if v not in allowed]
+        if bad:
+            raise argparse.ArgumentTypeError(f"unknown {', '.join(bad)}; choose from {', '.join(allowed)}")
+        return values
+    return parse
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=__doc__.split("\n\n", 1)[1])
+    p.add_argument("--quick", action="store_true", help="smoke test: 256^3 with 64^3 chunks (16^3 inner), 2 repeats, 200 small reads")
+    p.add_argument("--shape", type=dims, help="array shape, e.g. 512 or 512,512,512 (default 512^3)")
+    p.add_argument("--chunks", type=dims, help="chunk shape, and the shard shape of the sharded layout (default 128)")
+    p.add_argument("--inner", type=dims, help="inner chunk shape of the sharded layout (default 32)")
+    p.add_argument("--layouts", type=names(LAYOUTS), default=list(LAYOUTS), help=f"comma list of {','.join(LAYOUTS)}")
+    p.add_argument("--ops", type=names(OPERATIONS), default=list(OPERATIONS), help=f"comma list of {','.join(OPERATIONS)}")
+    p.add_argument("--impls", type=names(IMPLS), default=list(IMPLS), help=f"comma list of {','.join(IMPLS)}")
+    p.add_argument("--repeats", type=int, help="best of N runs per cell (default 3)")
+    p.add_argument("--op-budget", type=float, default=8.0,
+                   help="an implementation stops repeating a cell once its runs took this many seconds (at least one run; default 8)")
+    p.add_argument("--small-reads", type=int, help="how many random small region reads (default 1000)")
+    p.add_argument("--small-size", type=int, default=8, help="edge of a small region read (default 8)")
+    p.add_argument("--inner-calls", type=int, default=100, help="inner-chunk reads per timed run (default 100)")
+    p.add_argument("--stride", type=int, default=4, help="step of the strided read on every axis (default 4)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-memory", dest="memory", action="store_false", help="skip the peak-memory subprocesses")
+    p.add_argument("--memory-layouts", type=names(LAYOUTS), default=["zstd", "sharded"],
+                   help="layouts whose whole-array read's peak memory is measured (default zstd,sharded)")
+    p.add_argument("--tmpdir", help="where to write the arrays (default: a new temporary directory)")
+    p.add_argument("--keep", action="store_true", help="keep the written arrays")
+    p.add_argument("--json", help="write the results as JSON to this path")
+    p.add_argument("--png", help="write a bar chart (matplotlib) to this path")
+    p.add_argument("--verbose", action="store_true", help="print tracebacks of failures")
+    p.add_argument("--memory-child", nargs=2, metavar=("IMPL", "DIR"), help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.memory_child:
+        return args
+    default_shape, default_chunks, default_inner = ((256,), (64,), (16,)) if args.quick else ((512,), (128,), (32,))
+    shape = args.shape or default_shape
+    ndim = len(shape) if len(shape) > 1 else 3
+    if args.chunks and len(args.chunks) > 1 and len(shape) == 1:
+        ndim = len(args.chunks)
+
+    def expand(v):
+        v = tuple(v)
+        if len(v) == 1:
+            v = v * ndim
+        if len(v) != ndim:
+            p.error(f"{v} does not have {ndim} dimensions")
+        return v
+
+    args.shape = expand(shape)
+    args.chunks = expand(args.chunks or default_chunks)
+    args.inner = expand(args.inner or default_inner)
+    if any(c % i for c, i in zip(args.chunks, args.inner)):
+        p.error(f"the inner chunk shape {args.inner} must divide the shard (chunk) shape {args.chunks}")
+    if min(args.shape) < args.small_size:
+        p.error("the array is smaller than a small read")
+    args.repeats = args.repeats or (2 if args.quick else 3)
+    args.small_reads = args.small_reads or (200 if args.quick else 1000)
+    return args
+
+
+def snapshot_library(workdir: str) -> dict:
+    """Load zarrlib's library from a private copy (through ``ZARRLIB_LIBRARY``, which the
+    memory subprocesses inherit), so a rebuild or reinstall of the package while the benchmark
+    runs cannot swap the code under it (an in-place overwrite of a loaded library crashes the
+    process). Returns the path and sha256 of what is benchmarked."""
+    import hashlib
+    import importlib.util
+
+    source = os.environ.get("ZARRLIB_LIBRARY")
+    if not source:
+        spec = importlib.util.find_spec("zarrlib")
+        if spec is None or not spec.submodule_search_locations:
+            return {}
+        package = list(spec.submodule_search_locations)[0]
+        names = [n for n in ("libzarrlib.so", "libzarrlib.dylib", "zarrlib.dll") if os.path.isfile(os.path.join(package, n))]
+        if not names:
+            return {}
+        source = os.path.join(package, names[0])
+        copy = os.path.join(workdir, "lib", names[0])
+        os.makedirs(os.path.dirname(copy), exist_ok=True)
+        shutil.copy2(source, copy)
+        os.environ["ZARRLIB_LIBRARY"] = copy
+        path = copy
+    else:
+        path = source
+    with open(path, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    return {"library": source, "loaded_from": path, "sha256": digest}
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.memory_child:
+        memory_child(*args.memory_child)
+        return 0
+
+    stack = contextlib.ExitStack()
+    if args.tmpdir:
+        workdir = os.path.abspath(args.tmpdir)
+        os.makedirs(workdir, exist_ok=True)
+    else:
+        workdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="zarrlib-bench-"))
+    library = snapshot_library(workdir)
+    if library:
+        print(f"zarrlib library: {library['library']} (sha256 {library['sha256'][:16]}), loaded from a copy", flush=True)
+    bench = Bench(args)
+    load_before = os.getloadavg()
+    if load_before[0] > 0.5:
+        print(f"note: load average {load_before[0]:.2f} before the run: other processes compete for the CPUs, "
+              "and timings will be noisy", flush=True)
+    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs; versions: {versions()}", flush=True)
+    if "zarrlib" in bench.impls:
+        import zarrlib
+
+        print(f"zarrlib config: {zarrlib.get_config()}", flush=True)
+    with stack:
+        bench.run(workdir)
+
+    columns = [c for c in IMPLS if c in bench.impls] + list(BASELINES)
+    ratio_map = ratios(bench.results, args.layouts, args.ops)
+    print()
+    print(f"uint16 {'x'.join(map(str, args.shape))}, chunks {'x'.join(map(str, args.chunks))} "
+          f"(sharded: shards {'x'.join(map(str, args.chunks))} of {'x'.join(map(str, args.inner))} zstd inner chunks); "
+          f"best of {args.repeats}; seconds, GB/s of decoded data, or µs per call")
+    print(f"strided = {bench.meta['strided_selection']}; inner_chunk = one {'x'.join(map(str, args.inner))} inner chunk "
+          f"region, {args.inner_calls} calls; small_reads = {args.small_reads} random {args.small_size}^{len(args.shape)} regions")
+    print(table(bench.results, args.layouts, args.ops, columns, ratio_map))
+    if bench.skipped:
+        print("\nskipped: " + "; ".join(f"{k} ({v})" for k, v in bench.skipped.items()))
+    errors = [r for r in bench.results if "error" in r]
+    if errors:
+        print("\nerrors:")
+        for r in errors:
+            print(f"  {r['layout']} {r['operation']} {r['implementation']}: {r['error']}")
+    if bench.memory:
+        print("\npeak memory of a whole-array read (fresh process per implementation: peak resident size during "
+              f"the read minus resident size before it; the result is {np.prod(args.shape) * 2 / 2**20:.1f} MiB)")
+        for entry in bench.memory:
+            print(f"  {entry['layout']:8s} {entry['implementation']:13s} {format_memory(entry)}")
+    load_after = os.getloadavg()
+    print(f"\ntotal {bench.elapsed:.0f} s; load average before {load_before[0]:.2f}, after {load_after[0]:.2f} "
+          f"(1-minute; {os.cpu_count()} CPUs)")
+
+    if args.json:
+        document = {
+            "config": {
+                "shape": args.shape, "dtype": "uint16", "chunks": args.chunks, "inner_chunks": args.inner,
+                "layouts": args.layouts, "operations": args.ops, "repeats": args.repeats,
+                "op_budget_s": args.op_budget, "stride": args.stride, "small_reads": args.small_reads,
+                "small_size": args.small_size, "inner_calls": args.inner_calls, "seed": args.seed,
+                **bench.meta,
+            },
+            "environment": {
+                "python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+                "load_average_before": load_before, "load_average_after": load_after,
+                "versions": versions(),
+                "zarrlib_config": __import__("zarrlib").get_config() if "zarrlib" in bench.impls else None,
+                "zarrlib_library": library,
+            },
+            "skipped": bench.skipped,
+            "layout_sizes": getattr(bench, "layout_sizes", {}),
+            "results": bench.results,
+            "ratios": [{"layout": l, "operation": o, **v} for (l, o), v in ratio_map.items()],
+            "memory": bench.memory,
+            "elapsed_s": bench.elapsed,
+        }
+        with open(args.json, "w") as f:
+            json.dump(document, f, indent=2, default=lambda o: o.item() if hasattr(o, "item") else str(o))
+        print(f"wrote {args.json}")
+    if args.png:
+        title = (f"uint16 {'x'.join(map(str, args.shape))}, chunks {'x'.join(map(str, args.chunks))}, "
+                 f"sharded: {'x'.join(map(str, args.inner))} inner; best of {args.repeats}; log scale, lower is better")
+        plot(args.png, bench.results, args.layouts, args.ops, columns, title)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
