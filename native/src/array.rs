@@ -391,23 +391,13 @@ impl ArrayHandle {
             let selection = self.selection(&axes)?;
             return self.read_blocks(&selection, &self.blocks(&selection)?, out);
         }
-        let _locks = if self.partial_reads_need_locks {
-            Some(self.lock_region(&subset, Access::Read)?)
-        } else {
-            None
-        };
-        run_sized(self.chunk_count(&subset)?, out.len(), |options| {
+        let chunks = self.region_chunks(&subset)?;
+        let _locks = self
+            .partial_reads_need_locks
+            .then(|| self.lock_region(&chunks, Access::Read));
+        run_sized(chunks.num_elements(), out.len(), |options| {
             self.decode_into(&subset, out, options)
         })
-    }
-
-    /// How many chunks a region touches.
-    fn chunk_count(&self, subset: &ArraySubset) -> Result<u64> {
-        let chunks = self
-            .array
-            .chunks_in_array_subset(subset)
-            .map_err(|e| Error::invalid_argument(e.to_string()))?;
-        Ok(chunks.map_or(0, |c| c.num_elements()))
     }
 
     /// Whether reads must decode whole chunks, so that their checksums are validated.
@@ -458,8 +448,20 @@ impl ArrayHandle {
 
     /// Lock the chunk of every block.
     fn lock_blocks(&self, blocks: &Blocks, access: Access) -> ChunkLocks {
+        let chunks = (0..blocks.len()).map(|b| Blocks::chunk(&blocks.get(b)));
+        self.lock_many(blocks.len() as u64, chunks, access)
+    }
+
+    /// Lock `count` chunks; past the size of the lock table, lock the whole table (the list is
+    /// then never built).
+    fn lock_many(
+        &self,
+        count: u64,
+        chunks: impl Iterator<Item = Vec<u64>>,
+        access: Access,
+    ) -> ChunkLocks {
         let path = self.array.path().as_str();
-        if blocks.len() > STRIPES {
+        if count > STRIPES as u64 {
             return lock_chunks::<std::iter::Empty<&[u64]>>(
                 self.store.id,
                 path,
@@ -467,9 +469,7 @@ impl ArrayHandle {
                 Chunks::All,
             );
         }
-        let chunks: Vec<Vec<u64>> = (0..blocks.len())
-            .map(|b| Blocks::chunk(&blocks.get(b)))
-            .collect();
+        let chunks: Vec<Vec<u64>> = chunks.collect();
         lock_chunks(
             self.store.id,
             path,
@@ -579,31 +579,18 @@ impl ArrayHandle {
         })
     }
 
-    /// Lock every chunk `subset` touches.
-    fn lock_region(&self, subset: &ArraySubset, access: Access) -> Result<ChunkLocks> {
-        let chunks = self
-            .array
+    /// The chunks a region touches, as a subset of the chunk grid.
+    fn region_chunks(&self, subset: &ArraySubset) -> Result<ArraySubset> {
+        self.array
             .chunks_in_array_subset(subset)
             .map_err(|e| Error::invalid_argument(e.to_string()))?
-            .ok_or_else(|| {
-                Error::new(ErrorKind::OutOfBounds, "region lies outside the chunk grid")
-            })?;
-        let path = self.array.path().as_str();
-        if chunks.num_elements() > STRIPES as u64 {
-            return Ok(lock_chunks::<std::iter::Empty<&[u64]>>(
-                self.store.id,
-                path,
-                access,
-                Chunks::All,
-            ));
-        }
-        let indices: Vec<Vec<u64>> = chunks.indices().into_iter().map(|c| c.to_vec()).collect();
-        Ok(lock_chunks(
-            self.store.id,
-            path,
-            access,
-            Chunks::These(indices.iter().map(Vec::as_slice)),
-        ))
+            .ok_or_else(|| Error::new(ErrorKind::OutOfBounds, "region lies outside the chunk grid"))
+    }
+
+    /// Lock every chunk of `chunks` (a subset of the chunk grid).
+    fn lock_region(&self, chunks: &ArraySubset, access: Access) -> ChunkLocks {
+        let indices = chunks.indices().into_iter().map(|c| c.to_vec());
+        self.lock_many(chunks.num_elements(), indices, access)
     }
 
     /// Write a whole chunk. A chunk that is entirely the fill value is erased rather than stored,
@@ -631,8 +618,9 @@ impl ArrayHandle {
         if subset.num_elements() == 0 {
             return Ok(());
         }
-        let _locks = self.lock_region(&subset, Access::Write)?;
-        run_sized(self.chunk_count(&subset)?, data.len(), |options| {
+        let chunks = self.region_chunks(&subset)?;
+        let _locks = self.lock_region(&chunks, Access::Write);
+        run_sized(chunks.num_elements(), data.len(), |options| {
             let bytes = ArrayBytes::new_flen(Cow::Borrowed(data));
             Ok(self.array.store_array_subset_opt(&subset, bytes, options)?)
         })

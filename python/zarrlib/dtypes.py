@@ -22,13 +22,11 @@ _SIMPLE = {
 
 
 def _datetime_dtype(kind: str, metadata: dict) -> np.dtype:
-    """numpy.datetime64 / numpy.timedelta64: the unit comes from the metadata document."""
-    data_type = metadata.get("data_type") if metadata.get("zarr_format") == 3 else None
-    if isinstance(data_type, dict):
-        config = data_type.get("configuration", {})
-        unit, scale = config.get("unit", "generic"), config.get("scale_factor", 1)
-        return np.dtype(f"{kind}8[{scale if scale != 1 else ''}{unit}]")
-    return np.dtype(metadata["dtype"]).newbyteorder("=")
+    """numpy.datetime64 / numpy.timedelta64, whose unit the Zarr v3 document's data type
+    configuration holds (zarrs reads no Zarr v2 datetimes)."""
+    config = metadata["data_type"]["configuration"]
+    scale = config.get("scale_factor", 1)
+    return np.dtype(f"{kind}8[{scale if scale != 1 else ''}{config['unit']}]")
 
 
 def numpy_dtype(data_type: str, metadata: dict, element_size: int) -> np.dtype:

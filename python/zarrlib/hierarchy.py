@@ -229,7 +229,11 @@ class Group:
         result = []
         for child_path, metadata in native_backend.list_children(self.store, self.path):
             name = child_path.rsplit("/", 1)[-1]
-            node = Group(self.store, child_path, metadata) if _is_group(metadata) else Array.open(self.store, child_path)
+            # The listing carries each child's metadata: build from it rather than read it again.
+            if _is_group(metadata):
+                node = Group(self.store, child_path, metadata)
+            else:
+                node = Array(self.store, self.store.cached_array(child_path, metadata))
             result.append((name, node))
         return result
 

@@ -38,7 +38,7 @@ from .errors import (
     UnsupportedError,
 )
 from .indexing import normalize_selection
-from .native_array import _chunk_coords, _source, _target
+from .buffers import chunk_coords, read_target, write_source
 from .settings import get_config
 from .stores import Store, node_path
 
@@ -292,9 +292,9 @@ class _ReferenceArray:
         )
         self.prototype = _SHARDED_PROTOTYPE if sharded else _PROTOTYPE
 
-    def chunk(self, chunk_coords):
+    def chunk(self, coords):
         """The chunk's coordinates, checked against the grid, and its store path and spec."""
-        coords = tuple(_chunk_coords(chunk_coords, len(self.shape)))
+        coords = tuple(chunk_coords(coords, len(self.shape)))
         if len(coords) != len(self.shape):
             raise InvalidArgumentError(f"chunk coordinates have {len(coords)} dimensions, the array has {len(self.shape)}")
         grid = tuple(-(-s // c) if c else 0 for s, c in zip(self.shape, self.chunk_shape))
@@ -308,7 +308,7 @@ class _ReferenceArray:
 
     def read_chunk(self, chunk_coords, out):
         key_path, spec = self.chunk(chunk_coords)
-        result, target = _target(out, self.chunk_shape, self.dtype)
+        result, target = read_target(out, self.chunk_shape, self.dtype)
         buffer = self.prototype.nd_buffer.from_numpy_array(target)
         whole = self.whole_chunk()
         sync(self.array.codec_pipeline.read([(key_path, spec, whole, whole, True)], buffer, drop_axes=()))
@@ -321,7 +321,7 @@ class _ReferenceArray:
         value = np.asarray(value)
         if value.shape != self.chunk_shape:
             raise ValueError(f"a chunk has shape {self.chunk_shape}, the value has shape {value.shape}")
-        buffer = self.prototype.nd_buffer.from_numpy_array(_source(value, self.chunk_shape, self.dtype))
+        buffer = self.prototype.nd_buffer.from_numpy_array(write_source(value, self.chunk_shape, self.dtype))
         whole = self.whole_chunk()
         sync(self.array.codec_pipeline.write([(key_path, spec, whole, whole, True)], buffer, drop_axes=()))
 
@@ -342,7 +342,7 @@ class _ReferenceArray:
 
     def read(self, selection, out):
         sel, slices, reverse = self.positive(selection)
-        result, target = _target(out, sel.shape, self.dtype)
+        result, target = read_target(out, sel.shape, self.dtype)
         if sel.size:
             data = ZarrArray(self.array).get_basic_selection(slices, prototype=self.prototype)
             target[...] = np.asarray(data).reshape(sel.counts)[reverse].reshape(sel.shape)
@@ -352,7 +352,7 @@ class _ReferenceArray:
 
     def write(self, selection, value):
         sel, slices, reverse = self.positive(selection)
-        source = _source(value, sel.shape, self.dtype)
+        source = write_source(value, sel.shape, self.dtype)
         if sel.size:
             ZarrArray(self.array).set_basic_selection(
                 slices, source.reshape(sel.counts)[reverse], prototype=self.prototype

@@ -313,3 +313,25 @@ def test_v2_fortran_order_and_slash_separator_store_what_zarr_python_expects(tmp
     zarrlib.write_region(metadata, store, "a", ..., data)
     stored = np.frombuffer((tmp_path / "a" / "1" / "0").read_bytes(), "<u2").reshape((2, 3), order="F")
     np.testing.assert_array_equal(stored, data[2:4, 0:3])
+
+
+@pytest.mark.parametrize("unit", ["ns", "s"])
+@pytest.mark.parametrize("kind", ["datetime64", "timedelta64"])
+def test_numpy_time_types_keep_their_unit(store, kind, unit):
+    metadata = v3_array([4], [2], "int64")
+    metadata["data_type"] = {"name": f"numpy.{kind}", "configuration": {"unit": unit, "scale_factor": 1}}
+    zarrlib.create_new_array(metadata, store, "a")
+    data = np.arange(4).astype(f"{kind}[{unit}]")
+    zarrlib.write_region(metadata, store, "a", ..., data)
+    got = zarrlib.read_region(metadata, store, "a", ...)
+    assert got.dtype == np.dtype(f"{kind}[{unit}]")
+    np.testing.assert_array_equal(got, data)
+
+
+def test_raw_bits_read_as_numpy_void(store):
+    metadata = v3_array([4], [2], "uint8")
+    metadata.update(data_type="r16", fill_value=[0, 0])
+    zarrlib.create_new_array(metadata, store, "a")
+    data = np.frombuffer(b"abcdefgh", dtype="V2")
+    zarrlib.write_region(metadata, store, "a", ..., data)
+    assert zarrlib.read_region(metadata, store, "a", ...).tobytes() == b"abcdefgh"
