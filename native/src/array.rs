@@ -10,14 +10,16 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use unsafe_cell_slice::UnsafeCellSlice;
 use zarrs::array::{
-    Array, ArrayBytes, ArrayBytesDecodeIntoTarget, ArrayBytesFixedDisjointView, ArrayMetadata,
-    ArraySubset, CodecOptions, CodecTraits,
+    Array, ArrayBytes, ArrayBytesDecodeIntoTarget, ArrayBytesFixedDisjointView, ArrayCodecTraits,
+    ArrayMetadata, ArrayShardedExt, ArrayShardedReadableExt, ArrayShardedReadableExtCache,
+    ArraySubset, ChunkGrid, CodecOptions, CodecTraits,
 };
 use zarrs::metadata::v2::ArrayMetadataV2;
 use zarrs::metadata::v3::ArrayMetadataV3;
 use zarrs::node::NodePath;
 use zarrs::storage::ReadableWritableListableStorageTraits;
 
+use crate::box_copy::{Place, for_each_run};
 use crate::chunk_locks::{Access, ChunkLocks, Chunks, STRIPES, lock_chunks};
 use crate::config::{codec_options, run_in_pool, run_sized};
 use crate::error::{Error, ErrorKind, Result};
@@ -43,6 +45,12 @@ pub struct ArrayHandle {
     /// chunk: its partial decoders strip the checksum unchecked. So while checksums are
     /// validated, reads of part of such a chunk decode the whole chunk.
     checksummed: bool,
+    /// Whether the codecs can spread one chunk over several threads (sharding decodes and
+    /// encodes inner chunks in parallel). If not, one-chunk operations skip the pool.
+    splits_chunks: bool,
+    /// For a sharded array, the grid of its inner chunks: reads spanning several of them decode
+    /// them one by one (see `read_subset`).
+    inner_chunk_grid: Option<ChunkGrid>,
 }
 
 /// Codecs that carry a checksum of what they encode.
@@ -178,7 +186,22 @@ impl ArrayHandle {
             None
         };
         let partial_reads_need_locks = array.codecs().partial_decoder_capability().partial_read;
+        // The first chunk stands for all: zarrs' concurrency advice depends on the codecs, and
+        // on the shape only through a shard's inner chunk count.
+        let splits_chunks = array
+            .chunk_shape(&vec![0; array.dimensionality()])
+            .ok()
+            .and_then(|shape| {
+                array
+                    .codecs()
+                    .recommended_concurrency(&shape, array.data_type())
+                    .ok()
+            })
+            .is_none_or(|concurrency| concurrency.max() > 1);
+        let inner_chunk_grid = array.is_sharded().then(|| array.subchunk_grid());
         Ok(Self {
+            splits_chunks,
+            inner_chunk_grid,
             partial_reads_need_locks,
             checksummed: has_checksum(&doc.doc),
             data_type_name: v3.data_type.name().to_owned(),
@@ -324,12 +347,129 @@ impl ArrayHandle {
             .retrieve_array_subset_into_opt(subset, target, options)?)
     }
 
+    /// Decode `subset` into `out` (C order, the subset's shape). A subset within one read unit
+    /// (a chunk, or an inner chunk of a sharded array) goes straight through zarrs. A larger one
+    /// is read unit by unit, in parallel where `options` allow, and each unit's elements are
+    /// copied into place by `box_copy`, whose runs cost a fraction of zarrs' view copies. A
+    /// sharded array is read by inner chunk through zarrs' sharded-read extension, which reads
+    /// each shard's index once per call.
+    fn read_subset(
+        &self,
+        subset: &ArraySubset,
+        out: &mut [u8],
+        options: &CodecOptions,
+    ) -> Result<()> {
+        let inner_chunks = self.reads_inner_chunks();
+        let grid = match &self.inner_chunk_grid {
+            Some(grid) if inner_chunks => grid,
+            _ => self.array.chunk_grid(),
+        };
+        let units = match grid.chunks_in_array_subset(subset) {
+            Ok(Some(units)) if units.num_elements() > 1 => units,
+            _ => return self.decode_into(subset, out, options),
+        };
+        let cache = inner_chunks.then(|| ArrayShardedReadableExtCache::new(&self.array));
+        let target = UnsafeCellSlice::new(out);
+        let read_unit = |unit: &[u64], options: &CodecOptions| -> Result<()> {
+            let internal =
+                |e: &dyn std::fmt::Display| Error::new(ErrorKind::Internal, e.to_string());
+            let unit_subset = grid
+                .subset(unit)
+                .map_err(|e| internal(&e))?
+                .ok_or_else(|| internal(&format!("no read unit {unit:?}")))?;
+            let piece = unit_subset.overlap(subset).map_err(|e| internal(&e))?;
+            // Most of a unit is read whole: a partial read of uncompressed data is one store
+            // request per row.
+            let whole = 2 * piece.num_elements() >= unit_subset.num_elements();
+            let (bytes, source_shape, source_start) = if whole {
+                let bytes: ArrayBytes<'static> = match &cache {
+                    Some(cache) => self.array.retrieve_subchunk_opt(cache, unit, options)?,
+                    None => self.array.retrieve_chunk_opt(unit, options)?,
+                };
+                let start: Vec<u64> = std::iter::zip(piece.start(), unit_subset.start())
+                    .map(|(p, u)| p - u)
+                    .collect();
+                (bytes, unit_subset.shape().to_vec(), start)
+            } else {
+                let bytes: ArrayBytes<'static> = match &cache {
+                    Some(cache) => self
+                        .array
+                        .retrieve_array_subset_sharded_opt(cache, &piece, options)?,
+                    None => {
+                        let relative = piece
+                            .relative_to(unit_subset.start())
+                            .map_err(|e| internal(&e))?;
+                        self.array
+                            .retrieve_chunk_subset_opt(unit, &relative, options)?
+                    }
+                };
+                (
+                    bytes,
+                    piece.shape().to_vec(),
+                    vec![0; piece.dimensionality()],
+                )
+            };
+            let bytes = bytes.into_fixed().map_err(|e| internal(&e))?;
+            if bytes.len() != self.byte_len(&source_shape)? {
+                return Err(internal(&format!(
+                    "read unit {unit:?} decoded to {} bytes, expected {source_shape:?}",
+                    bytes.len()
+                )));
+            }
+            let target_start: Vec<u64> = std::iter::zip(piece.start(), subset.start())
+                .map(|(p, s)| p - s)
+                .collect();
+            for_each_run(
+                Place {
+                    shape: &source_shape,
+                    start: &source_start,
+                },
+                Place {
+                    shape: subset.shape(),
+                    start: &target_start,
+                },
+                piece.shape(),
+                self.element_size,
+                |from, to, len| {
+                    // SAFETY: units do not overlap, so units copied in parallel write disjoint
+                    // bytes of `out`; `for_each_run` stays inside the subset's shape.
+                    let to = unsafe { target.index_mut(to..to + len) };
+                    to.copy_from_slice(&bytes[from..from + len]);
+                },
+            );
+            Ok(())
+        };
+        let units: Vec<Vec<u64>> = units.indices().into_iter().map(|u| u.to_vec()).collect();
+        if options.concurrent_target() <= 1 {
+            // On the caller's thread, or a share of a call already spread over the pool.
+            return units.iter().try_for_each(|unit| read_unit(unit, options));
+        }
+        let share = options
+            .clone()
+            .with_concurrent_target((options.concurrent_target() / units.len()).max(1));
+        units
+            .par_iter()
+            .try_for_each(|unit| read_unit(unit, &share))
+    }
+
+    /// Whether reads of a sharded array go by inner chunk (see `read_subset`). Not while
+    /// checksums go unvalidated: zarrs' sharded-read extension decodes shard indexes with
+    /// default codec options, which validate them. An inner-chunk read is several store
+    /// requests (the index, then each inner chunk), so it holds read locks on its shards
+    /// against this process's writers.
+    fn reads_inner_chunks(&self) -> bool {
+        self.inner_chunk_grid.is_some() && crate::config::validate_checksums()
+    }
+
     pub fn read_chunk(&self, chunk: &[u64], out: &mut [u8]) -> Result<()> {
         let shape = self.chunk_shape_at(chunk)?;
         self.check_buffer(&shape, out.len())?;
         let subset = self.array.chunk_subset(chunk)?;
-        run_sized(1, out.len(), |options| {
-            self.decode_into(&subset, out, options)
+        let _locks = self
+            .reads_inner_chunks()
+            .then(|| self.lock_many(1, std::iter::once(chunk.to_vec()), Access::Read));
+        run_sized(1, out.len(), self.splits_chunks, |options| {
+            self.read_subset(&subset, out, options)
         })
     }
 
@@ -360,6 +500,10 @@ impl ArrayHandle {
             pieces.push(piece);
             rest = tail;
         }
+        let _locks = self.reads_inner_chunks().then(|| {
+            let list = chunks.iter().map(|chunk| chunk.to_vec());
+            self.lock_many(chunks.len() as u64, list, Access::Read)
+        });
         run_in_pool(|| {
             let options = Self::shared_options(chunks.len());
             chunks
@@ -367,7 +511,7 @@ impl ArrayHandle {
                 .zip(pieces)
                 .try_for_each(|(chunk, piece)| {
                     let subset = self.array.chunk_subset(chunk)?;
-                    self.decode_into(&subset, piece, &options)
+                    self.read_subset(&subset, piece, &options)
                 })
         })
     }
@@ -392,12 +536,14 @@ impl ArrayHandle {
             return self.read_blocks(&selection, &self.blocks(&selection)?, out);
         }
         let chunks = self.region_chunks(&subset)?;
-        let _locks = self
-            .partial_reads_need_locks
+        let _locks = (self.partial_reads_need_locks || self.reads_inner_chunks())
             .then(|| self.lock_region(&chunks, Access::Read));
-        run_sized(chunks.num_elements(), out.len(), |options| {
-            self.decode_into(&subset, out, options)
-        })
+        run_sized(
+            chunks.num_elements(),
+            out.len(),
+            self.splits_chunks,
+            |options| self.read_subset(&subset, out, options),
+        )
     }
 
     /// Whether reads must decode whole chunks, so that their checksums are validated.
@@ -505,8 +651,7 @@ impl ArrayHandle {
     /// region holding its elements, or its whole chunk when that region is most of the chunk or
     /// checksums must be validated.
     fn read_blocks(&self, selection: &Selection, blocks: &Blocks, out: &mut [u8]) -> Result<()> {
-        let _locks = self
-            .partial_reads_need_locks
+        let _locks = (self.partial_reads_need_locks || self.reads_inner_chunks())
             .then(|| self.lock_blocks(blocks, Access::Read));
         let whole_chunks = self.reads_whole_chunks();
         let element_size = self.element_size;
@@ -529,7 +674,7 @@ impl ArrayHandle {
                 };
                 let (start, shape) = (subset.start(), subset.shape());
                 let mut dense = vec![0u8; self.byte_len(shape)?];
-                self.decode_into(&subset, &mut dense, &options)?;
+                self.read_subset(&subset, &mut dense, &options)?;
                 selection.for_each_element(&block, start, shape, element_size, |d, o| {
                     // SAFETY: every selected element belongs to exactly one block, so blocks
                     // running in parallel write disjoint bytes of `out`.
@@ -599,7 +744,7 @@ impl ArrayHandle {
         let shape = self.chunk_shape_at(chunk)?;
         self.check_buffer(&shape, data.len())?;
         let _locks = self.lock_chunk(chunk);
-        run_sized(1, data.len(), |options| {
+        run_sized(1, data.len(), self.splits_chunks, |options| {
             let bytes = ArrayBytes::new_flen(Cow::Borrowed(data));
             Ok(self.array.store_chunk_opt(chunk, bytes, options)?)
         })
@@ -620,10 +765,15 @@ impl ArrayHandle {
         }
         let chunks = self.region_chunks(&subset)?;
         let _locks = self.lock_region(&chunks, Access::Write);
-        run_sized(chunks.num_elements(), data.len(), |options| {
-            let bytes = ArrayBytes::new_flen(Cow::Borrowed(data));
-            Ok(self.array.store_array_subset_opt(&subset, bytes, options)?)
-        })
+        run_sized(
+            chunks.num_elements(),
+            data.len(),
+            self.splits_chunks,
+            |options| {
+                let bytes = ArrayBytes::new_flen(Cow::Borrowed(data));
+                Ok(self.array.store_array_subset_opt(&subset, bytes, options)?)
+            },
+        )
     }
 }
 
@@ -658,6 +808,18 @@ mod tests {
         rows.iter()
             .flat_map(|r| cols.iter().map(move |c| whole[r * 7 + c]))
             .collect()
+    }
+
+    #[test]
+    fn only_sharded_chunks_split_across_threads() {
+        assert!(!memory_array(UINT16_ZSTD).splits_chunks);
+        let sharded = UINT16_ZSTD.replace(
+            r#"[{"name":"bytes","configuration":{"endian":"little"}},{"name":"zstd","configuration":{"level":0,"checksum":false}}]"#,
+            r#"[{"name":"sharding_indexed","configuration":{"chunk_shape":[2,1],
+                "codecs":[{"name":"bytes","configuration":{"endian":"little"}}],
+                "index_codecs":[{"name":"bytes","configuration":{"endian":"little"}}]}}]"#,
+        );
+        assert!(memory_array(&sharded).splits_chunks);
     }
 
     #[test]

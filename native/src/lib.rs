@@ -4,10 +4,18 @@
 //! `extern "C"` layer that checks arguments, catches panics and maps errors to status codes.
 
 pub mod array;
+mod box_copy;
 mod chunk_locks;
 pub mod config;
 pub mod error;
 pub mod ffi;
+mod local_store;
 pub mod node;
 pub mod selection;
 pub mod store;
+
+/// mimalloc for the engine's own allocations: chunk-sized buffers (a stored chunk read from a
+/// file, an encoded chunk) are freed and allocated again for every chunk, and glibc's malloc
+/// hands them back to the kernel and page-faults them in anew each time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

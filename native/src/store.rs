@@ -1,7 +1,7 @@
 //! Stores: where a hierarchy lives. A store is opened from a URL and shared (it is `Send + Sync`)
 //! by every node and array handle made from it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -13,6 +13,7 @@ use zarrs::storage::store::MemoryStore;
 use zarrs::storage::{ReadableWritableListableStorage, ReadableWritableListableStorageTraits};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::local_store::LocalStore;
 
 type Metered = PerformanceMetricsStorageAdapter<dyn ReadableWritableListableStorageTraits>;
 
@@ -108,19 +109,29 @@ fn parse_options(options_json: Option<&str>) -> Result<Map<String, Value>> {
     }
 }
 
-fn filesystem_options(options: &Map<String, Value>) -> Result<FilesystemStoreOptions> {
+/// The local store's options: `sync` (bool, default false: fsync each written value and its
+/// directory), and zarrs' `direct_io` (bool) and `file_handle_cache_size` (integer).
+fn local_store(
+    path: &Path,
+    options: &Map<String, Value>,
+) -> Result<ReadableWritableListableStorage> {
     let mut fs = FilesystemStoreOptions::default();
+    let mut sync = None;
+    let mut zarrs_writes = false;
     for (key, value) in options {
         match (key.as_str(), value) {
+            ("sync", Value::Bool(on)) => sync = Some(*on),
             ("direct_io", Value::Bool(on)) => {
                 fs.direct_io(*on);
+                zarrs_writes |= *on;
             }
             ("file_handle_cache_size", Value::Number(n)) if n.as_u64().is_some() => {
                 let size = usize::try_from(n.as_u64().unwrap_or_default())
                     .map_err(|_| Error::invalid_argument("file_handle_cache_size is too large"))?;
                 fs.file_handle_cache_size(size);
+                zarrs_writes |= size > 0;
             }
-            ("direct_io" | "file_handle_cache_size", _) => {
+            ("sync" | "direct_io" | "file_handle_cache_size", _) => {
                 return Err(Error::invalid_argument(format!(
                     "store option {key:?} has the wrong type: {value}"
                 )));
@@ -132,7 +143,19 @@ fn filesystem_options(options: &Map<String, Value>) -> Result<FilesystemStoreOpt
             }
         }
     }
-    Ok(fs)
+    let filesystem = FilesystemStore::new_with_options(path, fs)
+        .map_err(|err| Error::invalid_argument(err.to_string()))?;
+    // zarrs' own writes (in place, always synced) keep its handle cache and direct I/O coherent;
+    // the replacing writes of `LocalStore` would not.
+    if zarrs_writes {
+        if sync == Some(false) {
+            return Err(Error::invalid_argument(
+                "store option \"sync\": false cannot be combined with \"direct_io\" or \"file_handle_cache_size\", whose writes are always synced",
+            ));
+        }
+        return Ok(Arc::new(filesystem));
+    }
+    Ok(Arc::new(LocalStore::new(filesystem, sync.unwrap_or(false))))
 }
 
 impl Store {
@@ -140,7 +163,7 @@ impl Store {
     /// first write if missing) or `memory://` (a new, empty in-process store).
     ///
     /// Options: `metrics` (bool, every kind of store) counts requests and bytes for
-    /// [`Store::metrics`]; the filesystem options are listed in `filesystem_options`.
+    /// [`Store::metrics`]; the local directory options are listed at `local_store`.
     pub fn open(url: &str, options_json: Option<&str>) -> Result<Self> {
         let mut options = parse_options(options_json)?;
         let metered = match options.remove("metrics") {
@@ -168,9 +191,7 @@ impl Store {
                         path.display()
                     )));
                 }
-                let store = FilesystemStore::new_with_options(&path, filesystem_options(&options)?)
-                    .map_err(|err| Error::invalid_argument(err.to_string()))?;
-                Arc::new(store)
+                local_store(&path, &options)?
             }
         };
         let (storage, metrics) = if metered {
@@ -256,6 +277,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = dir.path().to_str().unwrap();
         assert!(Store::open(url, Some("{\"file_handle_cache_size\": 8}")).is_ok());
+        assert!(Store::open(url, Some("{\"sync\": true, \"direct_io\": false}")).is_ok());
+        for conflicting in [
+            "{\"sync\": false, \"direct_io\": true}",
+            "{\"sync\": false, \"file_handle_cache_size\": 8}",
+            "{\"sync\": 1}",
+        ] {
+            assert_eq!(
+                Store::open(url, Some(conflicting)).err().unwrap().kind,
+                ErrorKind::InvalidArgument,
+                "{conflicting}"
+            );
+        }
         assert_eq!(
             Store::open(url, Some("{\"direct_io\": 1}"))
                 .err()

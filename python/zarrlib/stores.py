@@ -75,7 +75,9 @@ class Store:
     """An open store: a local directory (a path or ``file://`` URL) or ``memory://``.
 
     Options: ``metrics=True`` counts store requests (see :meth:`metrics`); for directories also
-    ``direct_io`` (bool) and ``file_handle_cache_size`` (int).
+    ``sync`` (bool, default False: fsync each written chunk and its directory before returning),
+    ``direct_io`` (bool) and ``file_handle_cache_size`` (int). A directory store replaces a
+    chunk file by renaming a finished temporary file over it, so readers never see a torn chunk.
     """
 
     def __init__(self, url: str | os.PathLike, **options):

@@ -78,6 +78,31 @@ def test_known_local_options(tmp_path):
     roundtrip(store)
 
 
+@pytest.mark.parametrize("sync", [False, True])
+def test_local_writes_replace_whole_files(tmp_path, sync):
+    """Chunks are written to a temporary file and renamed into place: overwrites and deletes
+    leave exactly the chunk files, with or without fsync."""
+    store = zarrlib.open_store(tmp_path, sync=sync)
+    metadata, data = roundtrip(store)
+    zarrlib.write_region(metadata, store, "a", (slice(0, 4), slice(0, 4)), data[:4, :4] + 1)
+    zarrlib.delete_chunk(metadata, store, "a", (1, 1))
+    files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert files == ["a/c/0/0", "a/c/0/1", "a/c/1/0", "a/zarr.json"]
+    expected = data.copy()
+    expected[:4, :4] += 1
+    expected[4:, 4:] = 0
+    np.testing.assert_array_equal(zarrlib.read_region(metadata, tmp_path, "a", ...), expected)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"sync": "yes"}, {"sync": False, "direct_io": True}, {"sync": False, "file_handle_cache_size": 2}],
+)
+def test_conflicting_local_options(tmp_path, options):
+    with pytest.raises(zarrlib.InvalidArgumentError):
+        zarrlib.open_store(tmp_path, **options)
+
+
 def test_file_is_not_a_store(tmp_path):
     not_a_dir = tmp_path / "file.txt"
     not_a_dir.write_text("hello")

@@ -33,9 +33,14 @@ pub(crate) unsafe fn store_arg<'a>(
 /// Open a store. `url` is a local directory (a plain path or a `file://` URL; created on the
 /// first write if missing) or `memory://` (a new, empty in-process store). `options_json` may be
 /// NULL, or a JSON object of store options: `{"metrics": bool}` for every store (count requests
-/// for `zarrlib_store_metrics`), and for directories also `{"direct_io": bool,
-/// "file_handle_cache_size": integer}`. An unknown option is ZARRLIB_ERR_INVALID_ARGUMENT. On success `*out` receives a handle to free with
-/// `zarrlib_store_free`.
+/// for `zarrlib_store_metrics`), and for directories also `{"sync": bool, "direct_io": bool,
+/// "file_handle_cache_size": integer}`. A directory store writes each value to a temporary file
+/// and renames it over the key, so readers see the old value or the new one, never a mix;
+/// `"sync": true` also fsyncs the file and its directory before the call returns (default false,
+/// as zarr-python). `direct_io` or a nonzero `file_handle_cache_size` makes writes go through
+/// zarrs' store, in place and always synced (so `"sync": false` with them is an error). An
+/// unknown option is ZARRLIB_ERR_INVALID_ARGUMENT. On success `*out` receives a handle to free
+/// with `zarrlib_store_free`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zarrlib_store_open(
     url: *const c_char,
