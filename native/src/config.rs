@@ -59,10 +59,11 @@ pub fn run_in_pool<T: Send>(work: impl FnOnce() -> Result<T> + Send) -> Result<T
     pool()?.install(work)
 }
 
-/// Up to this many bytes, work on one chunk runs on the caller's thread even when its codecs
-/// could use more threads: handing it to the pool and waiting for a worker to wake costs about
-/// 13 µs, ten times a small read itself.
-const INLINE_BYTES: usize = 256 * 1024;
+/// Up to this many bytes, an operation is small: work on one chunk runs on the caller's thread
+/// even when its codecs could use more threads (handing it to the pool and waiting for a worker
+/// to wake costs about 13 µs, ten times a small read itself), and reads go straight through
+/// zarrs rather than unit by unit (see `ArrayHandle::read_subset`).
+pub(crate) const SMALL_BYTES: usize = 256 * 1024;
 
 /// Run `work`, which touches `chunks` chunks and `bytes` bytes of the caller's buffer, with the
 /// codec options in force. One chunk runs on the caller's thread (codecs single-threaded) when
@@ -76,7 +77,7 @@ pub fn run_sized<T: Send>(
     splits_chunks: bool,
     work: impl FnOnce(&CodecOptions) -> Result<T> + Send,
 ) -> Result<T> {
-    if chunks <= 1 && (bytes <= INLINE_BYTES || !splits_chunks) {
+    if chunks <= 1 && (bytes <= SMALL_BYTES || !splits_chunks) {
         return work(&codec_options().with_concurrent_target(1));
     }
     run_in_pool(|| work(&codec_options()))

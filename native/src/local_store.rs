@@ -1,5 +1,5 @@
-//! The local directory store: zarrs' `FilesystemStore` for reads, listing and erasing, with
-//! zarrlib's own whole-value writes.
+//! The local directory store: zarrs' `FilesystemStore` for listing, erasing and partial writes,
+//! with zarrlib's own whole-value writes and its own reads.
 //!
 //! Why our own writes: `FilesystemStore::set` truncates the file in place and then calls
 //! `sync_all` on every value. The fsync made raw and blosc writes 1.5-2.6x slower than every peer
@@ -16,11 +16,12 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use zarrs::filesystem::FilesystemStore;
-use zarrs::storage::byte_range::ByteRangeIterator;
+use zarrs::storage::byte_range::{ByteRange, ByteRangeIterator, InvalidByteRangeError};
 use zarrs::storage::{
     Bytes, ListableStorageTraits, MaybeBytesIterator, OffsetBytesIterator, ReadableStorageTraits,
     StorageError, StoreKey, StoreKeys, StoreKeysPrefixes, StorePrefix, WritableStorageTraits,
@@ -81,13 +82,75 @@ fn write_file(path: &Path, value: &[u8], sync: bool) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Byte ranges of one value closer than this are read as one span: a gap costs less to read
+/// than a system call. An 8³ uint16 read from an uncompressed 128³ chunk asks for 64 rows of
+/// 16 bytes; in spans, it makes 8 reads (one per plane) instead of 64.
+const COALESCE_GAP: u64 = 4096;
+
+/// Read `ranges` (offset, length) of `file`, each as its own `Bytes`, in the order given.
+/// Ranges less than `COALESCE_GAP` apart share one read; the pieces are slices of it.
+fn read_ranges(file: &File, ranges: &[(u64, u64)]) -> std::io::Result<Vec<Bytes>> {
+    let mut order: Vec<usize> = (0..ranges.len()).collect();
+    order.sort_unstable_by_key(|&i| ranges[i].0);
+    let mut out = vec![Bytes::new(); ranges.len()];
+    let mut group = 0;
+    while group < order.len() {
+        let start = ranges[order[group]].0;
+        let mut end = start + ranges[order[group]].1;
+        let mut next = group + 1;
+        while next < order.len() && ranges[order[next]].0 <= end.saturating_add(COALESCE_GAP) {
+            end = end.max(ranges[order[next]].0 + ranges[order[next]].1);
+            next += 1;
+        }
+        let mut span = vec![0u8; usize::try_from(end - start).map_err(std::io::Error::other)?];
+        file.read_exact_at(&mut span, start)?;
+        let span = Bytes::from(span);
+        for &i in &order[group..next] {
+            let from = (ranges[i].0 - start) as usize;
+            out[i] = span.slice(from..from + ranges[i].1 as usize);
+        }
+        group = next;
+    }
+    Ok(out)
+}
+
 impl ReadableStorageTraits for LocalStore {
+    /// One open file per call; nearby ranges coalesced (`read_ranges`). A value replaced while
+    /// it is read is not torn: the open file keeps the old one.
     fn get_partial_many<'a>(
         &'a self,
         key: &StoreKey,
         byte_ranges: ByteRangeIterator<'a>,
     ) -> Result<MaybeBytesIterator<'a>, StorageError> {
-        self.filesystem.get_partial_many(key, byte_ranges)
+        let file = match File::open(self.filesystem.key_to_fspath(key)) {
+            Ok(file) => file,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(err.into()),
+        };
+        let size = file.metadata()?.len();
+        let ranges = byte_ranges
+            .map(|range| {
+                let (offset, length) = match range {
+                    ByteRange::FromStart(offset, None) => (offset, size.checked_sub(offset)),
+                    ByteRange::FromStart(offset, Some(length)) => (
+                        offset,
+                        offset
+                            .checked_add(length)
+                            .filter(|&end| end <= size)
+                            .map(|_| length),
+                    ),
+                    ByteRange::Suffix(length) => (
+                        size.wrapping_sub(length),
+                        (length <= size).then_some(length),
+                    ),
+                };
+                length
+                    .map(|length| (offset, length))
+                    .ok_or_else(|| StorageError::from(InvalidByteRangeError::new(range, size)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let values = read_ranges(&file, &ranges)?;
+        Ok(Some(Box::new(values.into_iter().map(Ok))))
     }
 
     fn size_key(&self, key: &StoreKey) -> Result<Option<u64>, StorageError> {
@@ -211,6 +274,58 @@ mod tests {
         assert!(matches!(err, StorageError::IOError(_)), "{err:?}");
         assert_eq!(store.get(&key).unwrap().unwrap().as_ref(), b"old");
         assert_eq!(files_in(dir.path()), ["a/0"]);
+    }
+
+    #[test]
+    fn byte_ranges_read_alike_coalesced_or_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path(), false);
+        let key = StoreKey::new("v").unwrap();
+        let value: Vec<u8> = (0..20_000u32).map(|n| (n % 251) as u8).collect();
+        store.set(&key, Bytes::from(value.clone())).unwrap();
+        // Out of order, overlapping, adjacent, far apart, empty, suffix, to the end.
+        let ranges = [
+            ByteRange::FromStart(10_000, Some(16)),
+            ByteRange::FromStart(16, Some(16)),
+            ByteRange::FromStart(0, Some(32)),
+            ByteRange::FromStart(272, Some(16)),
+            ByteRange::FromStart(19_000, Some(0)),
+            ByteRange::Suffix(100),
+            ByteRange::FromStart(19_990, None),
+        ];
+        let got: Vec<Bytes> = store
+            .get_partial_many(&key, Box::new(ranges.into_iter()))
+            .unwrap()
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for (range, bytes) in ranges.iter().zip(&got) {
+            assert_eq!(
+                bytes.as_ref(),
+                &value[range.to_range_usize(20_000)],
+                "{range:?}"
+            );
+        }
+        assert_eq!(store.get(&key).unwrap().unwrap().as_ref(), &value[..]);
+        assert_eq!(store.size_key(&key).unwrap(), Some(20_000));
+        assert!(
+            store
+                .get(&StoreKey::new("missing").unwrap())
+                .unwrap()
+                .is_none()
+        );
+        for bad in [
+            ByteRange::FromStart(19_999, Some(2)),
+            ByteRange::FromStart(20_001, None),
+            ByteRange::FromStart(u64::MAX, Some(2)),
+            ByteRange::Suffix(20_001),
+        ] {
+            let err = store.get_partial(&key, bad).err().unwrap();
+            assert!(
+                matches!(err, StorageError::InvalidByteRangeError(_)),
+                "{bad:?}: {err:?}"
+            );
+        }
     }
 
     #[test]
