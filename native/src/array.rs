@@ -10,9 +10,9 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use unsafe_cell_slice::UnsafeCellSlice;
 use zarrs::array::{
-    Array, ArrayBytes, ArrayBytesDecodeIntoTarget, ArrayBytesFixedDisjointView, ArrayCodecTraits,
-    ArrayMetadata, ArrayShardedExt, ArrayShardedReadableExt, ArrayShardedReadableExtCache,
-    ArraySubset, ChunkGrid, CodecOptions, CodecTraits,
+    Array, ArrayBytes, ArrayBytesDecodeIntoTarget, ArrayBytesFixedDisjointView, ArrayBytesRaw,
+    ArrayCodecTraits, ArrayMetadata, ArrayShardedExt, ArrayShardedReadableExt,
+    ArrayShardedReadableExtCache, ArraySubset, ChunkGrid, CodecOptions, CodecTraits,
 };
 use zarrs::metadata::v2::ArrayMetadataV2;
 use zarrs::metadata::v3::ArrayMetadataV3;
@@ -119,6 +119,23 @@ pub fn create_array(store: &Store, path: &str, metadata_json: &str, overwrite: b
     let doc = NodeDoc::parse(metadata_json, NodeKind::Array)?;
     build_array(store, &path, &doc)?;
     node::create_node(&store.storage, &path, &doc, overwrite)
+}
+
+/// Decoded elements of a read unit: the box `shape` they fill (C order), and where the piece
+/// that was asked for starts in it.
+struct DecodedPiece {
+    bytes: ArrayBytesRaw<'static>,
+    shape: Vec<u64>,
+    start: Vec<u64>,
+}
+
+/// Where `inner` starts relative to `outer`, per axis (`inner` lies inside `outer`).
+fn offsets(inner: &[u64], outer: &[u64]) -> Vec<u64> {
+    std::iter::zip(inner, outer).map(|(i, o)| i - o).collect()
+}
+
+fn internal(err: &dyn std::fmt::Display) -> Error {
+    Error::new(ErrorKind::Internal, err.to_string())
 }
 
 fn product(shape: &[u64]) -> Option<u64> {
@@ -370,58 +387,17 @@ impl ArrayHandle {
         let cache = inner_chunks.then(|| ArrayShardedReadableExtCache::new(&self.array));
         let target = UnsafeCellSlice::new(out);
         let read_unit = |unit: &[u64], options: &CodecOptions| -> Result<()> {
-            let internal =
-                |e: &dyn std::fmt::Display| Error::new(ErrorKind::Internal, e.to_string());
             let unit_subset = grid
                 .subset(unit)
                 .map_err(|e| internal(&e))?
                 .ok_or_else(|| internal(&format!("no read unit {unit:?}")))?;
             let piece = unit_subset.overlap(subset).map_err(|e| internal(&e))?;
-            // Most of a unit is read whole: a partial read of uncompressed data is one store
-            // request per row.
-            let whole = 2 * piece.num_elements() >= unit_subset.num_elements();
-            let (bytes, source_shape, source_start) = if whole {
-                let bytes: ArrayBytes<'static> = match &cache {
-                    Some(cache) => self.array.retrieve_subchunk_opt(cache, unit, options)?,
-                    None => self.array.retrieve_chunk_opt(unit, options)?,
-                };
-                let start: Vec<u64> = std::iter::zip(piece.start(), unit_subset.start())
-                    .map(|(p, u)| p - u)
-                    .collect();
-                (bytes, unit_subset.shape().to_vec(), start)
-            } else {
-                let bytes: ArrayBytes<'static> = match &cache {
-                    Some(cache) => self
-                        .array
-                        .retrieve_array_subset_sharded_opt(cache, &piece, options)?,
-                    None => {
-                        let relative = piece
-                            .relative_to(unit_subset.start())
-                            .map_err(|e| internal(&e))?;
-                        self.array
-                            .retrieve_chunk_subset_opt(unit, &relative, options)?
-                    }
-                };
-                (
-                    bytes,
-                    piece.shape().to_vec(),
-                    vec![0; piece.dimensionality()],
-                )
-            };
-            let bytes = bytes.into_fixed().map_err(|e| internal(&e))?;
-            if bytes.len() != self.byte_len(&source_shape)? {
-                return Err(internal(&format!(
-                    "read unit {unit:?} decoded to {} bytes, expected {source_shape:?}",
-                    bytes.len()
-                )));
-            }
-            let target_start: Vec<u64> = std::iter::zip(piece.start(), subset.start())
-                .map(|(p, s)| p - s)
-                .collect();
+            let decoded = self.decode_piece(unit, &unit_subset, &piece, cache.as_ref(), options)?;
+            let target_start = offsets(piece.start(), subset.start());
             for_each_run(
                 Place {
-                    shape: &source_shape,
-                    start: &source_start,
+                    shape: &decoded.shape,
+                    start: &decoded.start,
                 },
                 Place {
                     shape: subset.shape(),
@@ -433,7 +409,7 @@ impl ArrayHandle {
                     // SAFETY: units do not overlap, so units copied in parallel write disjoint
                     // bytes of `out`; `for_each_run` stays inside the subset's shape.
                     let to = unsafe { target.index_mut(to..to + len) };
-                    to.copy_from_slice(&bytes[from..from + len]);
+                    to.copy_from_slice(&decoded.bytes[from..from + len]);
                 },
             );
             Ok(())
@@ -443,12 +419,60 @@ impl ArrayHandle {
             // On the caller's thread, or a share of a call already spread over the pool.
             return units.iter().try_for_each(|unit| read_unit(unit, options));
         }
-        let share = options
-            .clone()
-            .with_concurrent_target((options.concurrent_target() / units.len()).max(1));
+        let share =
+            options.with_concurrent_target((options.concurrent_target() / units.len()).max(1));
         units
             .par_iter()
             .try_for_each(|unit| read_unit(unit, &share))
+    }
+
+    /// Decode the part `piece` of read unit `unit` (whose box is `unit_subset`). Most of a unit is decoded
+    /// whole (a partial read of uncompressed data is one store request per row); less, just
+    /// the piece.
+    fn decode_piece(
+        &self,
+        unit: &[u64],
+        unit_subset: &ArraySubset,
+        piece: &ArraySubset,
+        cache: Option<&ArrayShardedReadableExtCache>,
+        options: &CodecOptions,
+    ) -> Result<DecodedPiece> {
+        let whole = 2 * piece.num_elements() >= unit_subset.num_elements();
+        let (bytes, shape, start): (ArrayBytes<'static>, _, _) = if whole {
+            let bytes = match cache {
+                Some(cache) => self.array.retrieve_subchunk_opt(cache, unit, options)?,
+                None => self.array.retrieve_chunk_opt(unit, options)?,
+            };
+            let start = offsets(piece.start(), unit_subset.start());
+            (bytes, unit_subset.shape().to_vec(), start)
+        } else {
+            let bytes = match cache {
+                Some(cache) => self
+                    .array
+                    .retrieve_array_subset_sharded_opt(cache, piece, options)?,
+                None => {
+                    let relative = piece
+                        .relative_to(unit_subset.start())
+                        .map_err(|e| internal(&e))?;
+                    self.array
+                        .retrieve_chunk_subset_opt(unit, &relative, options)?
+                }
+            };
+            let start = vec![0; piece.dimensionality()];
+            (bytes, piece.shape().to_vec(), start)
+        };
+        let bytes = bytes.into_fixed().map_err(|e| internal(&e))?;
+        if bytes.len() != self.byte_len(&shape)? {
+            return Err(internal(&format!(
+                "read unit {unit:?} decoded to {} bytes, expected {shape:?}",
+                bytes.len()
+            )));
+        }
+        Ok(DecodedPiece {
+            bytes,
+            shape,
+            start,
+        })
     }
 
     /// The grid reads are split along (see `read_subset`), and whether it is the inner chunk
