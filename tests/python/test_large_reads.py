@@ -1,5 +1,6 @@
-"""Reads large enough (over 256 KiB) to go unit by unit: each chunk, or each inner chunk of a
-shard, is decoded on its own and copied into place by the engine rather than through zarrs. They
+"""Reads large enough (over 256 KiB) to go unit by unit, and strided selections, which always do:
+each chunk, or each inner chunk of a shard, is decoded on its own and copied into place by the
+engine rather than through zarrs. They
 must read exactly what numpy's model says, over partial edge chunks and inner chunks, chunks that
 are not stored (the fill value), units read whole or in part, and in every layout."""
 
@@ -27,6 +28,8 @@ REGIONS = [
     (slice(60, 140), slice(40, 130), slice(0, 40)),
     (slice(10, 20), slice(None), slice(None)),  # thin: every unit in small part
     (slice(None, None, -1), slice(5, 100), slice(None)),  # reversed: a selection
+    (slice(None, None, 3), slice(1, None, 5), slice(None, None, 2)),  # strided, unit by unit
+    (slice(140, 2, -7), slice(None), slice(39, 0, -13)),
 ]
 
 
