@@ -51,6 +51,10 @@ pub struct ArrayHandle {
     /// For a sharded array, the grid of its inner chunks: reads spanning several of them decode
     /// them one by one (see `read_subset`).
     inner_chunk_grid: Option<ChunkGrid>,
+    /// Whether chunks are stored as their elements' bytes in memory order (the `bytes` codec
+    /// alone, little-endian or single-byte, on a little-endian machine): a whole chunk is then
+    /// read from a local store straight into the caller's buffer.
+    unencoded: bool,
 }
 
 /// Codecs that carry a checksum of what they encode.
@@ -127,6 +131,27 @@ struct DecodedPiece {
     bytes: ArrayBytesRaw<'static>,
     shape: Vec<u64>,
     start: Vec<u64>,
+}
+
+/// Whether `codec` (the only one) stores elements as they lie in this machine's memory.
+fn stores_memory_order(codec: &zarrs::metadata::v3::MetadataV3, element_size: usize) -> bool {
+    let Ok(value) = serde_json::to_value(codec) else {
+        return false;
+    };
+    let (name, endian) = match &value {
+        serde_json::Value::String(name) => (name.as_str(), None),
+        _ => (
+            value
+                .get("name")
+                .and_then(|n| n.as_str())
+                .unwrap_or_default(),
+            value
+                .pointer("/configuration/endian")
+                .and_then(|e| e.as_str()),
+        ),
+    };
+    name == "bytes"
+        && (element_size == 1 || (cfg!(target_endian = "little") && endian == Some("little")))
 }
 
 /// Where `inner` starts relative to `outer`, per axis (`inner` lies inside `outer`).
@@ -216,9 +241,12 @@ impl ArrayHandle {
             })
             .is_none_or(|concurrency| concurrency.max() > 1);
         let inner_chunk_grid = array.is_sharded().then(|| array.subchunk_grid());
+        let unencoded = v3.storage_transformers.is_empty()
+            && matches!(v3.codecs.as_slice(), [codec] if stores_memory_order(codec, element_size));
         Ok(Self {
             splits_chunks,
             inner_chunk_grid,
+            unencoded,
             partial_reads_need_locks,
             checksummed: has_checksum(&doc.doc),
             data_type_name: v3.data_type.name().to_owned(),
@@ -496,6 +524,18 @@ impl ArrayHandle {
         }
     }
 
+    /// Read a whole unencoded chunk from a local store straight into `out` (one copy, where
+    /// zarrs reads the file into a buffer and copies that): `false` if this array or store does
+    /// not allow it, or the chunk is not stored, or not at its full size; zarrs then reads it.
+    fn read_unencoded_chunk(&self, chunk: &[u64], out: &mut [u8]) -> Result<bool> {
+        match &self.store.local {
+            Some(local) if self.unencoded => Ok(local
+                .read_exact_into(&self.array.chunk_key(chunk), out)
+                .map_err(zarrs::storage::StorageError::from)?),
+            _ => Ok(false),
+        }
+    }
+
     /// Whether reads of a sharded array go by inner chunk (see `read_subset`). Not while
     /// checksums go unvalidated: zarrs' sharded-read extension decodes shard indexes with
     /// default codec options, which validate them. An inner-chunk read is several store
@@ -508,6 +548,9 @@ impl ArrayHandle {
     pub fn read_chunk(&self, chunk: &[u64], out: &mut [u8]) -> Result<()> {
         let shape = self.chunk_shape_at(chunk)?;
         self.check_buffer(&shape, out.len())?;
+        if self.read_unencoded_chunk(chunk, out)? {
+            return Ok(());
+        }
         let subset = self.array.chunk_subset(chunk)?;
         let _locks = self
             .reads_inner_chunks()
@@ -554,6 +597,9 @@ impl ArrayHandle {
                 .par_iter()
                 .zip(pieces)
                 .try_for_each(|(chunk, piece)| {
+                    if self.read_unencoded_chunk(chunk, piece)? {
+                        return Ok(());
+                    }
                     let subset = self.array.chunk_subset(chunk)?;
                     self.read_subset(&subset, piece, &options)
                 })

@@ -44,6 +44,22 @@ impl LocalStore {
         Self { filesystem, sync }
     }
 
+    /// Read the whole value at `key` straight into `out`, which must be exactly its size.
+    /// `Ok(false)`, with `out` untouched, if there is no value or its size differs (the caller
+    /// then goes through zarrs, which fills or reports the mismatch).
+    pub fn read_exact_into(&self, key: &StoreKey, out: &mut [u8]) -> std::io::Result<bool> {
+        let file = match File::open(self.filesystem.key_to_fspath(key)) {
+            Ok(file) => file,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(err) => return Err(err),
+        };
+        if file.metadata()?.len() != out.len() as u64 {
+            return Ok(false);
+        }
+        file.read_exact_at(out, 0)?;
+        Ok(true)
+    }
+
     fn write_replacing(&self, key: &StoreKey, value: &[u8]) -> std::io::Result<()> {
         let path = self.filesystem.key_to_fspath(key);
         let directory = path

@@ -21,6 +21,9 @@ type Metered = PerformanceMetricsStorageAdapter<dyn ReadableWritableListableStor
 /// object share locks; distinct store objects do not).
 pub struct Store {
     pub storage: ReadableWritableListableStorage,
+    /// The same store when it is a local directory store read unmetered: chunks stored
+    /// unencoded are read from it straight into the caller's buffer.
+    pub(crate) local: Option<Arc<LocalStore>>,
     pub id: u64,
     /// Request counters, when the store was opened with the `metrics` option.
     metrics: Option<Arc<Metered>>,
@@ -114,7 +117,7 @@ fn parse_options(options_json: Option<&str>) -> Result<Map<String, Value>> {
 fn local_store(
     path: &Path,
     options: &Map<String, Value>,
-) -> Result<ReadableWritableListableStorage> {
+) -> Result<(ReadableWritableListableStorage, Option<Arc<LocalStore>>)> {
     let mut fs = FilesystemStoreOptions::default();
     let mut sync = None;
     let mut zarrs_writes = false;
@@ -153,9 +156,10 @@ fn local_store(
                 "store option \"sync\": false cannot be combined with \"direct_io\" or \"file_handle_cache_size\", whose writes are always synced",
             ));
         }
-        return Ok(Arc::new(filesystem));
+        return Ok((Arc::new(filesystem), None));
     }
-    Ok(Arc::new(LocalStore::new(filesystem, sync.unwrap_or(false))))
+    let local = Arc::new(LocalStore::new(filesystem, sync.unwrap_or(false)));
+    Ok((local.clone(), Some(local)))
 }
 
 impl Store {
@@ -175,14 +179,14 @@ impl Store {
                 )));
             }
         };
-        let storage: ReadableWritableListableStorage = match parse_url(url)? {
+        let (storage, local): (ReadableWritableListableStorage, _) = match parse_url(url)? {
             Location::Memory => {
                 if let Some(key) = options.keys().next() {
                     return Err(Error::invalid_argument(format!(
                         "unknown memory store option {key:?}"
                     )));
                 }
-                Arc::new(MemoryStore::new())
+                (Arc::new(MemoryStore::new()), None)
             }
             Location::Directory(path) => {
                 if path.exists() && !path.is_dir() {
@@ -205,6 +209,8 @@ impl Store {
         };
         Ok(Self {
             storage,
+            // Reads around the metering adapter would go uncounted.
+            local: local.filter(|_| !metered),
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
             metrics,
         })

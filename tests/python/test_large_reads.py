@@ -72,3 +72,21 @@ def test_large_chunk_reads_match_numpy(stored):
         region = tuple(slice(c * n, min((c + 1) * n, s)) for c, n, s in zip(coords, chunks, SHAPE))
         inside = tuple(slice(0, r.stop - r.start) for r in region)
         np.testing.assert_array_equal(got[inside], model[region])
+
+
+def test_unencoded_chunks_read_straight_from_their_files(tmp_path):
+    """A raw chunk is read from its file into the result; a missing file reads as the fill
+    value and a file of the wrong size is corrupt, as through zarrs."""
+    metadata = LAYOUTS["raw"]
+    zarrlib.create_new_array(metadata, tmp_path, "a")
+    array = zarrlib.Array.open(tmp_path, "a")
+    block = np.random.default_rng(3).normal(size=(64, 48, 16))
+    array.write_chunk((1, 0, 0), block)
+    np.testing.assert_array_equal(array.read_chunk((1, 0, 0)), block)
+    np.testing.assert_array_equal(array.read_chunks([(1, 0, 0), (0, 0, 0)])[0], block)
+    assert (array.read_chunk((0, 0, 0)) == FILL).all()
+    stored = tmp_path / "a" / "c" / "1" / "0" / "0"
+    assert stored.read_bytes() == block.tobytes()
+    stored.write_bytes(block.tobytes()[:-8])
+    with pytest.raises(zarrlib.CorruptDataError):
+        array.read_chunk((1, 0, 0))
