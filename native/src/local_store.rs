@@ -16,10 +16,11 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+// `ReadAt` for `File`: positioned reads on Unix and Windows alike.
+use positioned_io::ReadAt;
 use zarrs::filesystem::FilesystemStore;
 use zarrs::storage::byte_range::{ByteRange, ByteRangeIterator, InvalidByteRangeError};
 use zarrs::storage::{
@@ -56,7 +57,7 @@ impl LocalStore {
         if file.metadata()?.len() != out.len() as u64 {
             return Ok(false);
         }
-        file.read_exact_at(out, 0)?;
+        file.read_exact_at(0, out)?;
         Ok(true)
     }
 
@@ -119,7 +120,7 @@ fn read_ranges(file: &File, ranges: &[(u64, u64)]) -> std::io::Result<Vec<Bytes>
             next += 1;
         }
         let mut span = vec![0u8; usize::try_from(end - start).map_err(std::io::Error::other)?];
-        file.read_exact_at(&mut span, start)?;
+        file.read_exact_at(start, &mut span)?;
         let span = Bytes::from(span);
         for &i in &order[group..next] {
             let from = (ranges[i].0 - start) as usize;
