@@ -65,19 +65,19 @@ pub fn run_in_pool<T: Send>(work: impl FnOnce() -> Result<T> + Send) -> Result<T
 /// zarrs rather than unit by unit (see `ArrayHandle::read_subset`).
 pub(crate) const SMALL_BYTES: usize = 256 * 1024;
 
-/// Run `work`, which touches `chunks` chunks and `bytes` bytes of the caller's buffer, with the
-/// codec options in force. One chunk runs on the caller's thread (codecs single-threaded) when
+/// Run `work`, which touches `units` chunks (or, for reads of a sharded array, inner chunks) and
+/// `bytes` bytes of the caller's buffer, with the codec options in force. One unit runs on the caller's thread (codecs single-threaded) when
 /// it is small or when its codecs cannot split it across threads anyway (`splits_chunks`
 /// false: everything but sharding); the rest runs on the engine's pool. A large chunk sent
 /// through the pool for nothing cost more than the hop: writing 64 raw 4 MiB chunks one call at
 /// a time took 0.14 s through the pool and 0.08 s on the caller's thread.
 pub fn run_sized<T: Send>(
-    chunks: u64,
+    units: u64,
     bytes: usize,
     splits_chunks: bool,
     work: impl FnOnce(&CodecOptions) -> Result<T> + Send,
 ) -> Result<T> {
-    if chunks <= 1 && (bytes <= SMALL_BYTES || !splits_chunks) {
+    if units <= 1 && (bytes <= SMALL_BYTES || !splits_chunks) {
         return work(&codec_options().with_concurrent_target(1));
     }
     run_in_pool(|| work(&codec_options()))
