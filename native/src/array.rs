@@ -385,7 +385,7 @@ impl ArrayHandle {
                 ArraySubset::new_with_shape(shape.clone()),
             )
         }
-        .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
+        .map_err(|e| internal(&e))?;
         let target: ArrayBytesDecodeIntoTarget<'_> = (&mut view).into();
         Ok(self
             .array
@@ -447,8 +447,7 @@ impl ArrayHandle {
             // On the caller's thread, or a share of a call already spread over the pool.
             return units.iter().try_for_each(|unit| read_unit(unit, options));
         }
-        let share =
-            options.with_concurrent_target((options.concurrent_target() / units.len()).max(1));
+        let share = Self::shared_options(*options, units.len());
         units
             .par_iter()
             .try_for_each(|unit| read_unit(unit, &share))
@@ -554,7 +553,7 @@ impl ArrayHandle {
         let subset = self.array.chunk_subset(chunk)?;
         let _locks = self
             .reads_inner_chunks()
-            .then(|| self.lock_many(1, std::iter::once(chunk.to_vec()), Access::Read));
+            .then(|| self.lock_chunk(chunk, Access::Read));
         run_sized(1, out.len(), self.splits_chunks, |options| {
             self.read_subset(&subset, out, options)
         })
@@ -592,7 +591,7 @@ impl ArrayHandle {
             self.lock_many(chunks.len() as u64, list, Access::Read)
         });
         run_in_pool(|| {
-            let options = Self::shared_options(chunks.len());
+            let options = Self::shared_options(codec_options(), chunks.len());
             chunks
                 .par_iter()
                 .zip(pieces)
@@ -649,11 +648,11 @@ impl ArrayHandle {
         Ok(self.array.retrieve_encoded_chunk(chunk)?)
     }
 
-    fn lock_chunk(&self, chunk: &[u64]) -> ChunkLocks {
+    fn lock_chunk(&self, chunk: &[u64], access: Access) -> ChunkLocks {
         lock_chunks(
             self.store.id,
             self.array.path().as_str(),
-            Access::Write,
+            access,
             Chunks::These([chunk].into_iter()),
         )
     }
@@ -722,10 +721,9 @@ impl ArrayHandle {
         )
     }
 
-    /// Codec options for work spread over `parallel` blocks at once: each codec chain gets a
-    /// share of the concurrency target.
-    fn shared_options(parallel: usize) -> CodecOptions {
-        let options = codec_options();
+    /// `options` for work spread over `parallel` blocks at once: each codec chain gets a share
+    /// of the concurrency target.
+    fn shared_options(options: CodecOptions, parallel: usize) -> CodecOptions {
         let share = (options.concurrent_target() / parallel.max(1)).max(1);
         options.with_concurrent_target(share)
     }
@@ -765,7 +763,7 @@ impl ArrayHandle {
         let element_size = self.element_size;
         let out = UnsafeCellSlice::new(out);
         run_in_pool(|| {
-            let options = Self::shared_options(blocks.len());
+            let options = Self::shared_options(codec_options(), blocks.len());
             (0..blocks.len()).into_par_iter().try_for_each(|b| {
                 let block = blocks.get(b);
                 let unit = Blocks::chunk(&block);
@@ -834,7 +832,7 @@ impl ArrayHandle {
         let _locks = self.lock_blocks(&blocks, Access::Write);
         let element_size = self.element_size;
         run_in_pool(|| {
-            let options = Self::shared_options(blocks.len());
+            let options = Self::shared_options(codec_options(), blocks.len());
             (0..blocks.len()).into_par_iter().try_for_each(|b| {
                 let block = blocks.get(b);
                 let chunk = Blocks::chunk(&block);
@@ -875,7 +873,7 @@ impl ArrayHandle {
     pub fn write_chunk(&self, chunk: &[u64], data: &[u8]) -> Result<()> {
         let shape = self.chunk_shape_at(chunk)?;
         self.check_buffer(&shape, data.len())?;
-        let _locks = self.lock_chunk(chunk);
+        let _locks = self.lock_chunk(chunk, Access::Write);
         run_sized(1, data.len(), self.splits_chunks, |options| {
             let bytes = ArrayBytes::new_flen(Cow::Borrowed(data));
             Ok(self.array.store_chunk_opt(chunk, bytes, options)?)
@@ -884,7 +882,7 @@ impl ArrayHandle {
 
     pub fn delete_chunk(&self, chunk: &[u64]) -> Result<()> {
         self.chunk_shape_at(chunk)?;
-        let _locks = self.lock_chunk(chunk);
+        let _locks = self.lock_chunk(chunk, Access::Write);
         Ok(self.array.erase_chunk(chunk)?)
     }
 

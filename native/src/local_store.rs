@@ -45,16 +45,26 @@ impl LocalStore {
         Self { filesystem, sync }
     }
 
+    /// The file holding `key`'s value and its size, or `None` if there is no value.
+    fn open(&self, key: &StoreKey) -> std::io::Result<Option<(File, u64)>> {
+        match File::open(self.filesystem.key_to_fspath(key)) {
+            Ok(file) => {
+                let size = file.metadata()?.len();
+                Ok(Some((file, size)))
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
     /// Read the whole value at `key` straight into `out`, which must be exactly its size.
     /// `Ok(false)`, with `out` untouched, if there is no value or its size differs (the caller
     /// then goes through zarrs, which fills or reports the mismatch).
     pub fn read_exact_into(&self, key: &StoreKey, out: &mut [u8]) -> std::io::Result<bool> {
-        let file = match File::open(self.filesystem.key_to_fspath(key)) {
-            Ok(file) => file,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-            Err(err) => return Err(err),
+        let Some((file, size)) = self.open(key)? else {
+            return Ok(false);
         };
-        if file.metadata()?.len() != out.len() as u64 {
+        if size != out.len() as u64 {
             return Ok(false);
         }
         file.read_exact_at(0, out)?;
@@ -139,12 +149,9 @@ impl ReadableStorageTraits for LocalStore {
         key: &StoreKey,
         byte_ranges: ByteRangeIterator<'a>,
     ) -> Result<MaybeBytesIterator<'a>, StorageError> {
-        let file = match File::open(self.filesystem.key_to_fspath(key)) {
-            Ok(file) => file,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(err) => return Err(err.into()),
+        let Some((file, size)) = self.open(key)? else {
+            return Ok(None);
         };
-        let size = file.metadata()?.len();
         let ranges = byte_ranges
             .map(|range| {
                 let (offset, length) = match range {

@@ -5,6 +5,7 @@
 //! a read or write never touches a chunk the selection skips. Each selected element belongs to
 //! exactly one block, which is what lets blocks be processed in parallel into one buffer.
 
+use crate::box_copy::byte_strides;
 use crate::error::{Error, ErrorKind, Result};
 
 /// One axis of a selection as a caller gives it: the `count` indices `start`, `start + step`, ...
@@ -174,16 +175,8 @@ impl Selection {
         mut visit: impl FnMut(usize, usize),
     ) {
         let ndim = self.axes.len();
-        let strides = |shape: &mut dyn Iterator<Item = u64>| {
-            let shape: Vec<u64> = shape.collect();
-            let mut strides = vec![element_size as u64; ndim];
-            for axis in (0..ndim.saturating_sub(1)).rev() {
-                strides[axis] = strides[axis + 1] * shape[axis + 1];
-            }
-            strides
-        };
-        let dense_strides = strides(&mut dense_shape.iter().copied());
-        let buffer_strides = strides(&mut self.axes.iter().map(|a| a.count));
+        let dense_strides = byte_strides(dense_shape, element_size);
+        let buffer_strides = byte_strides(&self.counts(), element_size);
         let offsets = |j: &[u64]| {
             let mut dense = 0;
             let mut buffer = 0;

@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import zarrlib
+from layouts import v3_array
 
 pytest.importorskip("zarr")
 
@@ -634,16 +635,7 @@ def test_errors_agree(spec):
 
 
 def _v3(shape, chunks, data_type, fill_value, codecs) -> dict:
-    return {
-        "zarr_format": 3,
-        "node_type": "array",
-        "shape": list(shape),
-        "data_type": data_type,
-        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(chunks)}},
-        "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
-        "fill_value": fill_value,
-        "codecs": codecs,
-    }
+    return {**v3_array(shape, chunks, data_type, fill_value=fill_value, compressor=None), "codecs": codecs}
 
 
 LITTLE = {"name": "bytes", "configuration": {"endian": "little"}}
