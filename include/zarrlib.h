@@ -4,13 +4,24 @@
  * Conventions:
  * - Every fallible function returns an int32_t status: ZARRLIB_OK (0) or a negative
  *   ZARRLIB_ERR_* code. The message of the last failure on the calling thread is read with
- *   zarrlib_last_error_length() and zarrlib_last_error_message().
+ *   zarrlib_last_error_length() and zarrlib_last_error_message(). A function that returns a
+ *   status sets that message when it fails and clears it when it succeeds; every other function
+ *   (the _free functions, getters that return a value, zarrlib_version, zarrlib_status_name and
+ *   the last-error functions themselves) leaves it as it is.
  * - Outputs come last and are written only on success. Handles returned through `T **out` are
  *   freed exactly once with the matching zarrlib_T_free; every _free function accepts NULL.
  * - Bulk data crosses in caller-allocated buffers with an explicit byte length, which must match
  *   exactly (ZARRLIB_ERR_BUFFER_SIZE otherwise). Elements are C-contiguous, native byte order.
+ *   A parameter named `X_len` is always the length of `X`: in bytes for byte buffers, in values
+ *   for arrays of integers.
  * - Strings the library returns are freed with zarrlib_string_free.
  * - Handles are thread-safe.
+ * - Handle misuse: a NULL handle is ZARRLIB_ERR_INVALID_ARGUMENT; a misaligned pointer, or a live
+ *   handle of another kind (a store where an array is expected), is ZARRLIB_ERR_INVALID_HANDLE.
+ *   A handle that was freed is caught as ZARRLIB_ERR_INVALID_HANDLE while its memory has not
+ *   been reused, and a second _free of it is then ignored, but neither is guaranteed: using or
+ *   freeing a freed handle, or passing a pointer that never came from the library, is undefined
+ *   behaviour and the caller's responsibility.
  */
 
 #ifndef ZARRLIB_H
@@ -147,7 +158,8 @@ int32_t zarrlib_array_open_with_metadata(const zarrlib_store *store,
                                          zarrlib_array **out);
 
 /**
- * Free an array handle. NULL is ignored.
+ * Free an array handle. NULL is ignored, and so is a pointer that is not a live array handle.
+ * Does not change the last error.
  */
 void zarrlib_array_free(zarrlib_array *array);
 
@@ -195,8 +207,8 @@ int32_t zarrlib_array_fill_value(const zarrlib_array *array, void *out, size_t o
 int32_t zarrlib_array_metadata(const zarrlib_array *array, char **out_json);
 
 /**
- * Decode the chunk at `chunk_coords` (`ndim` values) into `out`, at its full chunk shape (edge
- * chunks included). A chunk that is not stored reads as the fill value.
+ * Decode the chunk at `chunk_coords` (`ndim` values) into `out` (`out_len` bytes), at its full
+ * chunk shape (edge chunks included). A chunk that is not stored reads as the fill value.
  */
 int32_t zarrlib_array_read_chunk(const zarrlib_array *array,
                                  const uint64_t *chunk_coords,
@@ -206,8 +218,8 @@ int32_t zarrlib_array_read_chunk(const zarrlib_array *array,
 
 /**
  * Decode `num_chunks` chunks in one call, in parallel. `chunk_coords` holds `num_chunks * ndim`
- * values, one chunk's coordinates after another; the chunks land in `out` one after another in
- * that order, each at its full chunk shape.
+ * values, one chunk's coordinates after another; the chunks land in `out` (`out_len` bytes) one
+ * after another in that order, each at its full chunk shape.
  */
 int32_t zarrlib_array_read_chunks(const zarrlib_array *array,
                                   const uint64_t *chunk_coords,
@@ -218,14 +230,14 @@ int32_t zarrlib_array_read_chunks(const zarrlib_array *array,
 
 /**
  * The stored (encoded) bytes of the chunk at `chunk_coords`. On success `*out_data` and
- * `*out_len` receive a buffer to free with `zarrlib_bytes_free(*out_data, *out_len)`, or NULL and
- * 0 when the chunk is not stored.
+ * `*out_data_len` receive a buffer and its length in bytes, to free with
+ * `zarrlib_bytes_free(*out_data, *out_data_len)`, or NULL and 0 when the chunk is not stored.
  */
 int32_t zarrlib_array_read_encoded_chunk(const zarrlib_array *array,
                                          const uint64_t *chunk_coords,
                                          size_t ndim,
                                          uint8_t **out_data,
-                                         size_t *out_len);
+                                         size_t *out_data_len);
 
 /**
  * Encode and store a whole chunk from `data` (`data_len` bytes: the full chunk shape). A chunk
@@ -246,8 +258,8 @@ int32_t zarrlib_array_delete_chunk(const zarrlib_array *array,
                                    size_t ndim);
 
 /**
- * Decode the region starting at `start` with extent `shape` (`ndim` values each) into `out`,
- * C-contiguous. ZARRLIB_ERR_OUT_OF_BOUNDS if the region leaves the array.
+ * Decode the region starting at `start` with extent `shape` (`ndim` values each) into `out`
+ * (`out_len` bytes), C-contiguous. ZARRLIB_ERR_OUT_OF_BOUNDS if the region leaves the array.
  */
 int32_t zarrlib_array_read_region(const zarrlib_array *array,
                                   const uint64_t *start,
@@ -257,8 +269,8 @@ int32_t zarrlib_array_read_region(const zarrlib_array *array,
                                   size_t out_len);
 
 /**
- * Write the region starting at `start` with extent `shape` from `data`, C-contiguous. Chunks the
- * region covers only in part are read, updated and written back.
+ * Write the region starting at `start` with extent `shape` from `data` (`data_len` bytes),
+ * C-contiguous. Chunks the region covers only in part are read, updated and written back.
  */
 int32_t zarrlib_array_write_region(const zarrlib_array *array,
                                    const uint64_t *start,
@@ -268,11 +280,11 @@ int32_t zarrlib_array_write_region(const zarrlib_array *array,
                                    size_t data_len);
 
 /**
- * Decode a strided selection into `out`: on axis `i`, the `count[i]` indices `start[i]`,
- * `start[i] + step[i]`, ... (`step[i]` non-zero, negative to run backwards), which is what
- * numpy's basic slicing selects. `out` is C-contiguous with shape `count`, elements in selection
- * order. Only chunks holding selected elements are read. ZARRLIB_ERR_OUT_OF_BOUNDS if a selected
- * index leaves the array, ZARRLIB_ERR_INVALID_ARGUMENT for a zero step.
+ * Decode a strided selection into `out` (`out_len` bytes): on axis `i`, the `count[i]` indices
+ * `start[i]`, `start[i] + step[i]`, ... (`step[i]` non-zero, negative to run backwards), which is
+ * what numpy's basic slicing selects. `out` is C-contiguous with shape `count`, elements in
+ * selection order. Only chunks holding selected elements are read. ZARRLIB_ERR_OUT_OF_BOUNDS if
+ * a selected index leaves the array, ZARRLIB_ERR_INVALID_ARGUMENT for a zero step.
  */
 int32_t zarrlib_array_read_selection(const zarrlib_array *array,
                                      const uint64_t *start,
@@ -283,9 +295,10 @@ int32_t zarrlib_array_read_selection(const zarrlib_array *array,
                                      size_t out_len);
 
 /**
- * Write a strided selection (as in `zarrlib_array_read_selection`) from `data`. Each chunk
- * holding selected elements is read, updated and written back under that chunk's lock, so
- * concurrent writers to one chunk never lose an update; other chunks are not touched.
+ * Write a strided selection (as in `zarrlib_array_read_selection`) from `data` (`data_len`
+ * bytes). Each chunk holding selected elements is read, updated and written back under that
+ * chunk's lock, so concurrent writers to one chunk never lose an update; other chunks are not
+ * touched.
  */
 int32_t zarrlib_array_write_selection(const zarrlib_array *array,
                                       const uint64_t *start,
@@ -320,15 +333,15 @@ size_t zarrlib_last_error_length(void);
 size_t zarrlib_last_error_message(char *buffer, size_t buffer_len);
 
 /**
- * Free a string the library returned. NULL is ignored.
+ * Free a string the library returned. NULL is ignored. Does not change the last error.
  */
 void zarrlib_string_free(char *string);
 
 /**
  * Free a byte buffer the library returned, passing the length it was returned with. NULL is
- * ignored.
+ * ignored. Does not change the last error.
  */
-void zarrlib_bytes_free(uint8_t *data, size_t len);
+void zarrlib_bytes_free(uint8_t *data, size_t data_len);
 
 /**
  * Size the engine's thread pool: `threads` worker threads, or one per CPU when 0. Calls already
@@ -347,6 +360,10 @@ int32_t zarrlib_config_thread_count(size_t *out);
  */
 int32_t zarrlib_config_set_concurrent_target(size_t target);
 
+/**
+ * The concurrency target set with `zarrlib_config_set_concurrent_target` (0: the number of
+ * threads in the pool).
+ */
 size_t zarrlib_config_concurrent_target(void);
 
 /**
@@ -354,6 +371,9 @@ size_t zarrlib_config_concurrent_target(void);
  */
 int32_t zarrlib_config_set_validate_checksums(bool validate);
 
+/**
+ * Whether decoding verifies checksums (see `zarrlib_config_set_validate_checksums`).
+ */
 bool zarrlib_config_validate_checksums(void);
 
 /**
@@ -362,6 +382,10 @@ bool zarrlib_config_validate_checksums(void);
  */
 int32_t zarrlib_config_set_store_empty_chunks(bool store);
 
+/**
+ * Whether written chunks that are entirely the fill value are stored (see
+ * `zarrlib_config_set_store_empty_chunks`).
+ */
 bool zarrlib_config_store_empty_chunks(void);
 
 /**
@@ -428,7 +452,8 @@ int32_t zarrlib_node_children(const zarrlib_store *store, const char *path, char
 int32_t zarrlib_store_open(const char *url, const char *options_json, zarrlib_store **out);
 
 /**
- * Free a store handle. NULL is ignored.
+ * Free a store handle. NULL is ignored, and so is a pointer that is not a live store handle.
+ * Does not change the last error.
  */
 void zarrlib_store_free(zarrlib_store *store);
 

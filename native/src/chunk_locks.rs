@@ -6,17 +6,28 @@
 //! see a concurrent writer replace the chunk between them. So writers take the locks of the chunks
 //! they touch exclusively, and such readers take them shared.
 //!
-//! The locks are a fixed table of striped read-write locks keyed by (store, array path, chunk).
+//! Each array (a store and a node path) has its own table of striped read-write locks, shared by
+//! every handle open on that array, so a call that locks a whole table stalls that array alone.
 //! Locks are always taken in ascending stripe order, so callers touching many chunks cannot
 //! deadlock. Callers take them on their own thread *before* entering the engine's thread pool: a
 //! pool worker that blocked on a lock could otherwise be stolen into work that needs that lock.
 
+use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{
+    Arc, LazyLock, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak,
+};
 
-pub(crate) const STRIPES: usize = 1024;
+/// Stripes per array: more chunks than this in one call lock the whole table.
+pub(crate) const STRIPES: usize = 256;
 
-static LOCKS: Table = [const { RwLock::new(()) }; STRIPES];
+type Table = [RwLock<()>; STRIPES];
+/// An array's identity: its store's id and its node path.
+type ArrayKey = (u64, String);
+
+/// The live tables, by store id and array path. Entries whose arrays are all closed are dropped
+/// when the next table is made.
+static TABLES: LazyLock<Mutex<HashMap<ArrayKey, Weak<Table>>>> = LazyLock::new(Default::default);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
@@ -26,137 +37,158 @@ pub enum Access {
     Write,
 }
 
-/// Which chunks to lock.
-pub enum Chunks<'a, I: Iterator<Item = &'a [u64]>> {
-    These(I),
-    /// Every stripe: cheaper than hashing chunks when there are more chunks than stripes.
-    All,
+/// The chunk locks of one array.
+pub struct ArrayLocks {
+    table: Arc<Table>,
 }
 
-fn stripe(store_id: u64, array_path: &str, chunk: &[u64]) -> usize {
-    let mut hasher = DefaultHasher::new();
-    (store_id, array_path, chunk).hash(&mut hasher);
-    (hasher.finish() % STRIPES as u64) as usize
-}
-
-type Table = [RwLock<()>; STRIPES];
-
-enum Guard {
-    Read(#[allow(dead_code)] RwLockReadGuard<'static, ()>),
-    Write(#[allow(dead_code)] RwLockWriteGuard<'static, ()>),
+enum Guard<'a> {
+    Read(#[allow(dead_code)] RwLockReadGuard<'a, ()>),
+    Write(#[allow(dead_code)] RwLockWriteGuard<'a, ()>),
 }
 
 /// Held locks; they are released when this is dropped.
-pub struct ChunkLocks {
+pub struct ChunkLocks<'a> {
     #[allow(dead_code)] // Held only to be dropped.
-    guards: Vec<Guard>,
+    guards: Vec<Guard<'a>>,
 }
 
-impl ChunkLocks {
+impl ChunkLocks<'_> {
     #[cfg(test)]
     pub fn count(&self) -> usize {
         self.guards.len()
     }
 }
 
-pub fn lock_chunks<'a, I: Iterator<Item = &'a [u64]>>(
-    store_id: u64,
-    array_path: &str,
-    access: Access,
-    chunks: Chunks<'a, I>,
-) -> ChunkLocks {
-    lock_in(&LOCKS, store_id, array_path, access, chunks)
+fn stripe(chunk: &[u64]) -> usize {
+    let mut hasher = DefaultHasher::new();
+    chunk.hash(&mut hasher);
+    (hasher.finish() % STRIPES as u64) as usize
 }
 
-fn lock_in<'a, I: Iterator<Item = &'a [u64]>>(
-    table: &'static Table,
-    store_id: u64,
-    array_path: &str,
-    access: Access,
-    chunks: Chunks<'a, I>,
-) -> ChunkLocks {
-    let mut wanted = [false; STRIPES];
-    match chunks {
-        Chunks::These(chunks) => {
-            chunks.for_each(|chunk| wanted[stripe(store_id, array_path, chunk)] = true)
+impl ArrayLocks {
+    /// The locks of the array at `array_path` in the store `store_id`: the same table for every
+    /// handle open on that array.
+    pub fn of(store_id: u64, array_path: &str) -> Self {
+        let mut tables = TABLES.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = (store_id, array_path.to_owned());
+        if let Some(table) = tables.get(&key).and_then(Weak::upgrade) {
+            return Self { table };
         }
-        Chunks::All => wanted = [true; STRIPES],
+        tables.retain(|_, table| table.strong_count() > 0);
+        let table = Arc::new([const { RwLock::new(()) }; STRIPES]);
+        tables.insert(key, Arc::downgrade(&table));
+        Self { table }
     }
-    // A poisoned lock only means another caller panicked; the unit value it guards is fine.
-    let guards = (0..STRIPES)
-        .filter(|&i| wanted[i])
-        .map(|i| match access {
-            Access::Read => Guard::Read(table[i].read().unwrap_or_else(|p| p.into_inner())),
-            Access::Write => Guard::Write(table[i].write().unwrap_or_else(|p| p.into_inner())),
-        })
-        .collect();
-    ChunkLocks { guards }
+
+    /// Lock `count` chunks, listed by `chunks`. Past the number of stripes, the whole table is
+    /// locked and the list is never walked.
+    pub fn lock<C: AsRef<[u64]>>(
+        &self,
+        access: Access,
+        count: u64,
+        chunks: impl IntoIterator<Item = C>,
+    ) -> ChunkLocks<'_> {
+        let mut wanted = [count > STRIPES as u64; STRIPES];
+        if count <= STRIPES as u64 {
+            chunks
+                .into_iter()
+                .for_each(|chunk| wanted[stripe(chunk.as_ref())] = true);
+        }
+        // A poisoned lock only means another caller panicked; the unit value it guards is fine.
+        let guards = (0..STRIPES)
+            .filter(|&i| wanted[i])
+            .map(|i| match access {
+                Access::Read => {
+                    Guard::Read(self.table[i].read().unwrap_or_else(|p| p.into_inner()))
+                }
+                Access::Write => {
+                    Guard::Write(self.table[i].write().unwrap_or_else(|p| p.into_inner()))
+                }
+            })
+            .collect();
+        ChunkLocks { guards }
+    }
+
+    /// Lock one chunk.
+    pub fn lock_one(&self, access: Access, chunk: &[u64]) -> ChunkLocks<'_> {
+        self.lock(access, 1, [chunk])
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    // Each test has a table of its own: tests run in parallel, and the global table is shared.
-    fn new_table() -> &'static Table {
-        Box::leak(Box::new([const { RwLock::new(()) }; STRIPES]))
-    }
+    // Each test names arrays of a store id of its own: tests run in parallel in one process.
 
-    fn lock<'a>(table: &'static Table, access: Access, chunks: &'a [&'a [u64]]) -> ChunkLocks {
-        lock_in(
-            table,
-            1,
-            "/a",
-            access,
-            Chunks::These(chunks.iter().copied()),
-        )
-    }
-
-    /// Whether another thread could take `access` on `chunk` right now (without waiting).
-    fn available(table: &'static Table, access: Access, chunk: &'static [u64]) -> bool {
-        std::thread::spawn(move || {
-            let lock = &table[stripe(1, "/a", chunk)];
-            match access {
-                Access::Read => lock.try_read().is_ok(),
-                Access::Write => lock.try_write().is_ok(),
-            }
+    /// Whether another thread could take `access` on `chunk` of `locks` right now (without
+    /// waiting).
+    fn available(locks: &ArrayLocks, access: Access, chunk: &[u64]) -> bool {
+        let lock = &locks.table[stripe(chunk)];
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| match access {
+                    Access::Read => lock.try_read().is_ok(),
+                    Access::Write => lock.try_write().is_ok(),
+                })
+                .join()
+                .unwrap()
         })
-        .join()
-        .unwrap()
     }
 
     #[test]
     fn writers_exclude_readers_and_writers() {
-        let table = new_table();
-        let held = lock(table, Access::Write, &[&[0, 0], &[0, 1]]);
-        assert!(!available(table, Access::Write, &[0, 1]));
-        assert!(!available(table, Access::Read, &[0, 0]));
+        let locks = ArrayLocks::of(101, "/a");
+        let held = locks.lock(Access::Write, 2, [[0, 0], [0, 1]]);
+        assert!(!available(&locks, Access::Write, &[0, 1]));
+        assert!(!available(&locks, Access::Read, &[0, 0]));
         drop(held);
-        assert!(available(table, Access::Write, &[0, 1]));
+        assert!(available(&locks, Access::Write, &[0, 1]));
     }
 
     #[test]
     fn readers_share_and_exclude_writers() {
-        let table = new_table();
-        let held = lock(table, Access::Read, &[&[5, 5]]);
-        assert!(available(table, Access::Read, &[5, 5]));
-        assert!(!available(table, Access::Write, &[5, 5]));
+        let locks = ArrayLocks::of(102, "/a");
+        let held = locks.lock_one(Access::Read, &[5, 5]);
+        assert!(available(&locks, Access::Read, &[5, 5]));
+        assert!(!available(&locks, Access::Write, &[5, 5]));
         drop(held);
-        assert!(available(table, Access::Write, &[5, 5]));
+        assert!(available(&locks, Access::Write, &[5, 5]));
+    }
+
+    #[test]
+    fn handles_on_one_array_share_locks_and_other_arrays_do_not_stall() {
+        let first = ArrayLocks::of(103, "/a");
+        let second = ArrayLocks::of(103, "/a");
+        let other_path = ArrayLocks::of(103, "/b");
+        let other_store = ArrayLocks::of(104, "/a");
+        // More chunks than stripes: the whole table of this one array.
+        let held = first.lock(
+            Access::Write,
+            STRIPES as u64 + 1,
+            std::iter::empty::<[u64; 1]>(),
+        );
+        assert_eq!(held.count(), STRIPES);
+        assert!(!available(&second, Access::Read, &[7]));
+        assert!(available(&other_path, Access::Write, &[7]));
+        assert!(available(&other_store, Access::Write, &[7]));
     }
 
     #[test]
     fn many_chunks_lock_each_stripe_once() {
-        let chunks: Vec<Vec<u64>> = (0..5000).map(|i| vec![i]).collect();
-        let locks = lock_chunks(
-            2,
-            "/big",
-            Access::Read,
-            Chunks::These(chunks.iter().map(Vec::as_slice)),
-        );
-        assert!(locks.count() <= STRIPES);
-        drop(locks);
-        let all = lock_chunks::<std::iter::Empty<&[u64]>>(2, "/big", Access::Read, Chunks::All);
-        assert_eq!(all.count(), STRIPES);
+        let locks = ArrayLocks::of(105, "/big");
+        let chunks: Vec<Vec<u64>> = (0..STRIPES as u64).map(|i| vec![i, 3]).collect();
+        let held = locks.lock(Access::Read, chunks.len() as u64, &chunks);
+        assert!(held.count() <= STRIPES);
+    }
+
+    #[test]
+    fn tables_of_closed_arrays_are_dropped() {
+        let weak = Arc::downgrade(&ArrayLocks::of(106, "/gone").table);
+        assert!(weak.upgrade().is_none());
+        let _next = ArrayLocks::of(106, "/next");
+        let tables = TABLES.lock().unwrap();
+        assert!(!tables.contains_key(&(106, "/gone".to_owned())));
     }
 }

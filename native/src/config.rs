@@ -1,5 +1,9 @@
 //! Process-wide engine settings: the thread pool and the codec options every I/O call passes to
 //! zarrs explicitly (zarrs' plain calls ignore its own global config, so nothing relies on it).
+//!
+//! A call reads the settings once, as a [`Settings`] value, and every decision it makes (which
+//! read path, whether to lock, what the codecs validate) follows that one snapshot: a setting
+//! changed by another thread mid-call cannot split a call between two policies.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
@@ -18,10 +22,13 @@ static CONCURRENT_TARGET: AtomicUsize = AtomicUsize::new(0);
 /// time, and keeps zarrlib's work apart from a host application's own use of rayon.
 static POOL: RwLock<Option<Arc<ThreadPool>>> = RwLock::new(None);
 
+/// The name of the engine's pool threads, followed by their number.
+pub(crate) const POOL_THREAD_PREFIX: &str = "zarrlib-";
+
 fn build_pool(threads: usize) -> Result<ThreadPool> {
     ThreadPoolBuilder::new()
         .num_threads(threads)
-        .thread_name(|i| format!("zarrlib-{i}"))
+        .thread_name(|i| format!("{POOL_THREAD_PREFIX}{i}"))
         .build()
         .map_err(|err| {
             Error::new(
@@ -65,24 +72,6 @@ pub fn run_in_pool<T: Send>(work: impl FnOnce() -> Result<T> + Send) -> Result<T
 /// zarrs rather than unit by unit (see `ArrayHandle::read_subset`).
 pub(crate) const SMALL_BYTES: usize = 256 * 1024;
 
-/// Run `work`, which touches `units` chunks (or, for reads of a sharded array, inner chunks) and
-/// `bytes` bytes of the caller's buffer, with the codec options in force. One unit runs on the caller's thread (codecs single-threaded) when
-/// it is small or when its codecs cannot split it across threads anyway (`splits_chunks`
-/// false: everything but sharding); the rest runs on the engine's pool. A large chunk sent
-/// through the pool for nothing cost more than the hop: writing 64 raw 4 MiB chunks one call at
-/// a time took 0.14 s through the pool and 0.08 s on the caller's thread.
-pub fn run_sized<T: Send>(
-    units: u64,
-    bytes: usize,
-    splits_chunks: bool,
-    work: impl FnOnce(&CodecOptions) -> Result<T> + Send,
-) -> Result<T> {
-    if units <= 1 && (bytes <= SMALL_BYTES || !splits_chunks) {
-        return work(&codec_options().with_concurrent_target(1));
-    }
-    run_in_pool(|| work(&codec_options()))
-}
-
 pub fn set_validate_checksums(value: bool) {
     VALIDATE_CHECKSUMS.store(value, Ordering::Relaxed);
 }
@@ -107,41 +96,119 @@ pub fn concurrent_target() -> usize {
     CONCURRENT_TARGET.load(Ordering::Relaxed)
 }
 
-/// The options for one call, read from the current settings. Call inside `run_in_pool`, where
-/// rayon's current pool is the engine's.
-pub fn codec_options() -> CodecOptions {
-    let target = match concurrent_target() {
-        0 => rayon::current_num_threads(),
-        n => n,
-    };
-    CodecOptions::default()
-        .with_validate_checksums(validate_checksums())
-        .with_store_empty_chunks(store_empty_chunks())
-        .with_concurrent_target(target)
+/// The settings one call runs with, read once when it starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settings {
+    pub validate_checksums: bool,
+    pub store_empty_chunks: bool,
+    /// How many chunks and codec tasks may run at once; 0: as many as the pool has threads.
+    pub concurrent_target: usize,
 }
 
+impl Settings {
+    /// The settings in force now.
+    pub fn current() -> Self {
+        Self {
+            validate_checksums: validate_checksums(),
+            store_empty_chunks: store_empty_chunks(),
+            concurrent_target: concurrent_target(),
+        }
+    }
+
+    /// The codec options for work that may use `threads` threads at once.
+    fn codec_options(&self, threads: usize) -> CodecOptions {
+        let target = match self.concurrent_target {
+            0 => threads,
+            n => n,
+        };
+        CodecOptions::default()
+            .with_validate_checksums(self.validate_checksums)
+            .with_store_empty_chunks(self.store_empty_chunks)
+            .with_concurrent_target(target)
+    }
+
+    /// Run `work`, which touches `units` chunks (or, for reads of a sharded array, inner chunks)
+    /// and `bytes` bytes of the caller's buffer. One unit runs on the caller's thread (codecs
+    /// single-threaded) when it is small or when its codecs cannot split it across threads anyway
+    /// (`splits_chunks` false: everything but sharding); the rest runs on the engine's pool. A
+    /// large chunk sent through the pool for nothing cost more than the hop: writing 64 raw 4 MiB
+    /// chunks one call at a time took 0.14 s through the pool and 0.08 s on the caller's thread.
+    pub fn run_sized<T: Send>(
+        &self,
+        units: u64,
+        bytes: usize,
+        splits_chunks: bool,
+        work: impl FnOnce(&CodecOptions) -> Result<T> + Send,
+    ) -> Result<T> {
+        if units <= 1 && (bytes <= SMALL_BYTES || !splits_chunks) {
+            return work(&self.codec_options(1));
+        }
+        run_in_pool(|| work(&self.codec_options(rayon::current_num_threads())))
+    }
+
+    /// Run `work` on the engine's pool, spread over `parallel` tasks at once: each task's codec
+    /// chain gets an equal share of the concurrency target.
+    pub fn run_spread<T: Send>(
+        &self,
+        parallel: usize,
+        work: impl FnOnce(&CodecOptions) -> Result<T> + Send,
+    ) -> Result<T> {
+        run_in_pool(|| {
+            let options = self.codec_options(rayon::current_num_threads());
+            work(&share(options, parallel))
+        })
+    }
+}
+
+/// `options` for work spread over `parallel` tasks at once.
+pub(crate) fn share(options: CodecOptions, parallel: usize) -> CodecOptions {
+    let share = (options.concurrent_target() / parallel.max(1)).max(1);
+    options.with_concurrent_target(share)
+}
+
+// These tests touch no process-wide setting: unit tests run in parallel in one process.
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn work_runs_on_a_resizable_pool() {
-        set_thread_count(3).unwrap();
-        assert_eq!(thread_count().unwrap(), 3);
-        let inside = run_in_pool(|| Ok(rayon::current_num_threads())).unwrap();
-        assert_eq!(inside, 3);
-        set_thread_count(0).unwrap();
-        assert!(thread_count().unwrap() >= 1);
+    fn a_pool_has_the_threads_asked_for() {
+        let pool = build_pool(3).unwrap();
+        assert_eq!(pool.install(rayon::current_num_threads), 3);
     }
 
     #[test]
-    fn codec_options_follow_settings() {
-        set_concurrent_target(7);
-        assert_eq!(codec_options().concurrent_target(), 7);
-        set_concurrent_target(0);
-        assert_eq!(
-            codec_options().concurrent_target(),
-            rayon::current_num_threads()
-        );
+    fn codec_options_follow_the_snapshot() {
+        let settings = Settings {
+            validate_checksums: false,
+            store_empty_chunks: true,
+            concurrent_target: 7,
+        };
+        let options = settings.codec_options(2);
+        assert_eq!(options.concurrent_target(), 7);
+        assert!(!options.validate_checksums());
+        assert!(options.store_empty_chunks());
+        let by_pool = Settings {
+            concurrent_target: 0,
+            ..settings
+        };
+        assert_eq!(by_pool.codec_options(5).concurrent_target(), 5);
+        assert_eq!(share(by_pool.codec_options(8), 3).concurrent_target(), 2);
+        assert_eq!(share(by_pool.codec_options(2), 5).concurrent_target(), 1);
+    }
+
+    #[test]
+    fn small_single_units_run_on_the_callers_thread() {
+        let settings = Settings::current();
+        let here = std::thread::current().id();
+        let thread = |units, bytes, splits| {
+            settings
+                .run_sized(units, bytes, splits, |_| Ok(std::thread::current().id()))
+                .unwrap()
+        };
+        assert_eq!(thread(1, 1024, true), here);
+        assert_eq!(thread(1, 10 * SMALL_BYTES, false), here);
+        assert_ne!(thread(2, 1024, false), here);
+        assert_ne!(thread(1, 10 * SMALL_BYTES, true), here);
     }
 }

@@ -3,6 +3,9 @@
 //! The safe core (`store`, `node`, `array`, `config`) knows nothing of C; `ffi` is the thin
 //! `extern "C"` layer that checks arguments, catches panics and maps errors to status codes.
 
+// Every `unsafe` block says why it is sound.
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 pub mod array;
 mod box_copy;
 mod chunk_locks;
@@ -16,6 +19,9 @@ pub mod store;
 
 /// mimalloc for the engine's own allocations: chunk-sized buffers (a stored chunk read from a
 /// file, an encoded chunk) are freed and allocated again for every chunk, and glibc's malloc
-/// hands them back to the kernel and page-faults them in anew each time.
+/// hands them back to the kernel and page-faults them in anew each time. A default feature, so
+/// a Rust program that links this crate as a library keeps its own allocator with
+/// `default-features = false`.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

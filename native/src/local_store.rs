@@ -133,7 +133,7 @@ fn read_ranges(file: &File, ranges: &[(u64, u64)]) -> std::io::Result<Vec<Bytes>
         let length = usize::try_from(end - start).map_err(std::io::Error::other)?;
         let mut span = Vec::with_capacity(length);
         (&*file).seek(SeekFrom::Start(start))?;
-        (&*file).take(end - start).read_to_end(&mut span)?;
+        file.take(end - start).read_to_end(&mut span)?;
         if span.len() != length {
             return Err(std::io::ErrorKind::UnexpectedEof.into());
         }

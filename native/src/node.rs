@@ -15,6 +15,7 @@ use zarrs::storage::{
 };
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::store::Store;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeKind {
@@ -307,7 +308,7 @@ pub fn create_node(
 }
 
 /// Delete the node at `path` and everything under it.
-pub fn delete_node(storage: &ReadableWritableListableStorage, path: &NodePath) -> Result<()> {
+fn delete_node(storage: &ReadableWritableListableStorage, path: &NodePath) -> Result<()> {
     if !node_exists(storage, path)? {
         return Err(Error::new(
             ErrorKind::NotFound,
@@ -319,7 +320,7 @@ pub fn delete_node(storage: &ReadableWritableListableStorage, path: &NodePath) -
 
 /// The direct children of the node at `path`, sorted by path: each one's store-relative path and
 /// metadata document. An array has no children; prefixes holding no node are skipped.
-pub fn list_children(
+fn list_children(
     storage: &ReadableWritableListableStorage,
     path: &NodePath,
 ) -> Result<Vec<(String, NodeDoc)>> {
@@ -341,7 +342,7 @@ pub fn list_children(
 }
 
 /// Serialise a children listing as `[[path, metadata], ...]`.
-pub fn children_to_json(children: &[(String, NodeDoc)]) -> String {
+fn children_to_json(children: &[(String, NodeDoc)]) -> String {
     let list: Vec<Value> = children
         .iter()
         .map(|(path, node)| {
@@ -352,6 +353,35 @@ pub fn children_to_json(children: &[(String, NodeDoc)]) -> String {
         })
         .collect();
     serde_json::to_string(&list).expect("JSON values always serialise")
+}
+
+// --- The node API over a store and a store-relative path, one call per C export ---------------
+
+/// Create a group at `path` from its metadata document.
+pub fn create_group(store: &Store, path: &str, metadata_json: &str, overwrite: bool) -> Result<()> {
+    let doc = NodeDoc::parse(metadata_json, NodeKind::Group)?;
+    create_node(&store.storage, &node_path(path)?, &doc, overwrite)
+}
+
+/// The metadata document of the node at `path`, as JSON; `NotFound` if there is none.
+pub fn metadata_json(store: &Store, path: &str) -> Result<String> {
+    Ok(require_node(&store.storage, &node_path(path)?)?.to_json())
+}
+
+/// The kind of the node at `path`, or `None` when nothing is there.
+pub fn kind(store: &Store, path: &str) -> Result<Option<NodeKind>> {
+    Ok(read_node(&store.storage, &node_path(path)?)?.map(|node| node.kind))
+}
+
+/// Delete the node at `path` and everything under it; `NotFound` if there is none.
+pub fn delete(store: &Store, path: &str) -> Result<()> {
+    delete_node(&store.storage, &node_path(path)?)
+}
+
+/// The direct children of the node at `path` as JSON `[[path, metadata], ...]`, sorted by path.
+pub fn children_json(store: &Store, path: &str) -> Result<String> {
+    let children = list_children(&store.storage, &node_path(path)?)?;
+    Ok(children_to_json(&children))
 }
 
 #[cfg(test)]

@@ -104,6 +104,19 @@ impl Selection {
         Ok(Self { axes: checked })
     }
 
+    /// The region starting at `start` with extent `shape`, already checked against the array.
+    pub fn contiguous(start: &[u64], shape: &[u64]) -> Self {
+        let axes = std::iter::zip(start, shape)
+            .map(|(&lo, &count)| Axis {
+                lo,
+                step: 1,
+                count,
+                reversed: false,
+            })
+            .collect();
+        Self { axes }
+    }
+
     /// The shape of the selected block, as the caller's buffer holds it.
     pub fn counts(&self) -> Vec<u64> {
         self.axes.iter().map(|a| a.count).collect()
@@ -238,6 +251,10 @@ impl Blocks {
 
     pub fn len(&self) -> usize {
         self.pieces.iter().map(Vec::len).product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Block number `index` (the last axis varies fastest).

@@ -224,6 +224,22 @@ static void test_invalid_handles(void) {
   CHECK_STATUS(zarrlib_store_metrics(bad_store, &s), H);
   CHECK(s == NULL && array_out == NULL && data == NULL);
 
+  /* A live handle of the other kind is caught by its tag. */
+  zarrlib_store *store = tu_open_store("memory://");
+  zarrlib_array *array = tu_create_and_open(store, "a", U16_ZSTD);
+  CHECK_STATUS(zarrlib_array_ndim((const zarrlib_array *)(const void *)store, &n), H);
+  CHECK_STATUS(zarrlib_node_kind((const zarrlib_store *)(const void *)array, "a", &kind), H);
+  CHECK_STATUS(zarrlib_array_open((const zarrlib_store *)(const void *)array, "a", &array_out), H);
+  CHECK(array_out == NULL);
+  /* ... and freeing it as the wrong kind is ignored: both still work. */
+  zarrlib_array_free((zarrlib_array *)(void *)store);
+  zarrlib_store_free((zarrlib_store *)(void *)array);
+  CHECK_OK(zarrlib_array_ndim(array, &n));
+  CHECK_OK(zarrlib_node_kind(store, "a", &kind));
+  CHECK_EQ_U64(kind, ZARRLIB_NODE_ARRAY);
+  zarrlib_array_free(array);
+  zarrlib_store_free(store);
+
   /* A misaligned pointer is not a handle either. */
   const zarrlib_array *misaligned = (const zarrlib_array *)(void *)(zeroed + 1);
   CHECK_STATUS(zarrlib_array_ndim(misaligned, &n), H);

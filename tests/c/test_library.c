@@ -127,7 +127,32 @@ static void test_last_error(void) {
   CHECK_STATUS(zarrlib_node_delete(store, "gone"), ZARRLIB_ERR_NOT_FOUND);
   zarrlib_last_error_message(buf, sizeof buf);
   CHECK(strstr(buf, "gone") != NULL);
+  length = zarrlib_last_error_length();
+
+  /* Functions that return no status leave the last error as it is, so a caller can free what
+     it holds before reporting a failure. */
+  char *text = NULL;
+  CHECK_OK(zarrlib_array_create(store, "a", "{\"zarr_format\":2,\"shape\":[2],\"chunks\":[2],"
+                                            "\"dtype\":\"|u1\",\"compressor\":null,"
+                                            "\"fill_value\":0,\"order\":\"C\",\"filters\":null}",
+                                false));
+  zarrlib_array *array = NULL;
+  CHECK_OK(zarrlib_array_open(store, "a", &array));
+  CHECK_OK(zarrlib_node_metadata(store, "a", &text));
+  CHECK_STATUS(zarrlib_node_delete(store, "gone"), ZARRLIB_ERR_NOT_FOUND);
+  zarrlib_string_free(text);
+  zarrlib_bytes_free(NULL, 0);
+  zarrlib_array_free(array);
+  (void)zarrlib_version();
+  (void)zarrlib_status_name(ZARRLIB_ERR_NOT_FOUND);
+  (void)zarrlib_config_concurrent_target();
+  (void)zarrlib_config_validate_checksums();
+  (void)zarrlib_config_store_empty_chunks();
+  CHECK_EQ_U64(zarrlib_last_error_length(), length);
+  zarrlib_last_error_message(buf, sizeof buf);
+  CHECK(strstr(buf, "gone") != NULL);
   zarrlib_store_free(store);
+  CHECK_EQ_U64(zarrlib_last_error_length(), length);
 }
 
 /* ---- the last error is per thread ----------------------------------------------------- */

@@ -24,6 +24,7 @@ pub(crate) unsafe fn opt_str_arg<'a>(ptr: *const c_char, name: &str) -> Result<O
     if ptr.is_null() {
         Ok(None)
     } else {
+        // SAFETY: as for `str_arg`, now that `ptr` is not NULL.
         unsafe { str_arg(ptr, name) }.map(Some)
     }
 }
@@ -63,6 +64,7 @@ pub(crate) unsafe fn slice_out<'a, T>(ptr: *mut T, len: usize, name: &str) -> Re
 }
 
 pub(crate) unsafe fn bytes_arg<'a>(ptr: *const c_void, len: usize, name: &str) -> Result<&'a [u8]> {
+    // SAFETY: the caller passes `len` readable bytes at `ptr`.
     unsafe { slice_arg(ptr.cast::<u8>(), len, name) }
 }
 
@@ -71,6 +73,7 @@ pub(crate) unsafe fn bytes_out<'a>(
     len: usize,
     name: &str,
 ) -> Result<&'a mut [u8]> {
+    // SAFETY: the caller passes `len` writable bytes at `ptr`, not aliased during the call.
     unsafe { slice_out(ptr.cast::<u8>(), len, name) }
 }
 
@@ -96,62 +99,116 @@ pub(crate) fn copy_to_out<T: Copy>(values: &[T], out: &mut [T], name: &str) -> R
     Ok(())
 }
 
-/// Hand a string to the caller through `out`, who frees it with `zarrlib_string_free`.
-pub(crate) unsafe fn string_out(
-    out: *mut *mut c_char,
+/// `num_chunks` chunk coordinates of `ndim` values each, one chunk after another at `ptr`.
+pub(crate) unsafe fn chunk_list_arg<'a>(
+    ptr: *const u64,
+    num_chunks: usize,
+    ndim: usize,
     name: &str,
-    text: impl FnOnce() -> Result<String>,
-) -> Result<()> {
-    let out = unsafe { out_arg(out, name) }?;
-    let text = std::ffi::CString::new(text()?)
+) -> Result<Vec<&'a [u64]>> {
+    let count = num_chunks
+        .checked_mul(ndim)
+        .ok_or_else(|| Error::invalid_argument(format!("{name}: num_chunks * ndim overflows")))?;
+    // SAFETY: the caller passes `num_chunks * ndim` readable values at `ptr`.
+    let coords = unsafe { slice_arg(ptr, count, name) }?;
+    Ok(if ndim == 0 {
+        vec![&[]; num_chunks]
+    } else {
+        coords.chunks(ndim).collect()
+    })
+}
+
+/// Hand a byte buffer (or NULL and 0 for `None`) to the caller through `out_data` and
+/// `out_data_len`; the caller frees it with `zarrlib_bytes_free`.
+pub(crate) fn bytes_out_owned(
+    bytes: Option<Vec<u8>>,
+    out_data: &mut *mut u8,
+    out_data_len: &mut usize,
+) {
+    match bytes {
+        // An empty value keeps a non-NULL (dangling) pointer: it is stored, with no bytes.
+        Some(bytes) => {
+            let boxed = bytes.into_boxed_slice();
+            *out_data_len = boxed.len();
+            *out_data = Box::into_raw(boxed).cast::<u8>();
+        }
+        None => {
+            *out_data = std::ptr::null_mut();
+            *out_data_len = 0;
+        }
+    }
+}
+
+/// Hand a string to the caller through `out`, who frees it with `zarrlib_string_free`.
+pub(crate) fn string_out(out: &mut *mut c_char, text: String) -> Result<()> {
+    let text = std::ffi::CString::new(text)
         .map_err(|_| Error::new(ErrorKind::Internal, "string holds a NUL byte"))?;
     *out = text.into_raw();
     Ok(())
 }
 
-/// A handle type: a magic tag at the start lets a wrong or freed pointer be caught (often).
-pub(crate) trait Handle {
-    const MAGIC: u64;
-    const NAME: &'static str;
-    fn magic(&self) -> u64;
+/// A handle as the library allocates it: a tag naming its kind, then the value. `#[repr(C)]`
+/// puts the tag first in every kind of handle, so the tag of any pointer to a live handle can be
+/// read before the pointer is trusted to be of the kind a function expects.
+#[repr(C)]
+struct Tagged<T> {
+    tag: u64,
+    value: T,
 }
 
-pub(crate) unsafe fn handle_ref<'a, H: Handle>(ptr: *const H) -> Result<&'a H> {
+/// A handle type of the C ABI: an opaque type standing for `Tagged<Self::Value>`.
+pub(crate) trait Handle {
+    type Value;
+    /// Nonzero and distinct per kind; a freed handle's tag is set to 0.
+    const TAG: u64;
+    const NAME: &'static str;
+}
+
+fn invalid_handle<H: Handle>() -> Error {
+    Error::new(
+        ErrorKind::InvalidHandle,
+        format!("the {} argument is not a live {} handle", H::NAME, H::NAME),
+    )
+}
+
+/// Check a pointer is a live handle of kind `H` and borrow its value. Detected: NULL, a
+/// misaligned pointer, and a live handle of another kind. A freed handle is usually detected (its
+/// tag is cleared) but its memory may have been reused: using one is the caller's error.
+pub(crate) unsafe fn handle_arg<'a, H: Handle>(ptr: *const H) -> Result<&'a H::Value> {
     if ptr.is_null() {
         return Err(null(H::NAME));
     }
-    if !ptr.is_aligned() {
-        return Err(Error::new(
-            ErrorKind::InvalidHandle,
-            format!("{} is not a valid handle", H::NAME),
-        ));
+    let tagged = ptr.cast::<Tagged<H::Value>>();
+    if !tagged.is_aligned() {
+        return Err(invalid_handle::<H>());
     }
-    // SAFETY: a non-NULL handle pointer came from this library and has not been freed.
-    let handle = unsafe { &*ptr };
-    if handle.magic() != H::MAGIC {
-        return Err(Error::new(
-            ErrorKind::InvalidHandle,
-            format!("{} is not a live {} handle", H::NAME, H::NAME),
-        ));
+    // SAFETY: a pointer the library handed out points at a `Tagged` value whose first field is a
+    // `u64` tag, whatever its kind; reading the tag alone forms no reference to the value.
+    let tag = unsafe { std::ptr::addr_of!((*tagged).tag).read() };
+    if tag != H::TAG {
+        return Err(invalid_handle::<H>());
     }
-    Ok(handle)
+    // SAFETY: the tag says this is a live handle of kind `H`, so it holds a `H::Value`.
+    Ok(unsafe { &(*tagged).value })
 }
 
-/// Box a handle for the caller.
-pub(crate) fn into_handle<H>(handle: H) -> *mut H {
-    Box::into_raw(Box::new(handle))
+/// Box a value as a handle of kind `H` for the caller.
+pub(crate) fn new_handle<H: Handle>(value: H::Value) -> *mut H {
+    Box::into_raw(Box::new(Tagged { tag: H::TAG, value })).cast()
 }
 
-/// Free a handle; NULL and handles that fail the tag check are ignored.
-pub(crate) unsafe fn free_handle<H: Handle>(ptr: *mut H, clear_magic: impl FnOnce(&mut H)) {
-    if ptr.is_null() || !ptr.is_aligned() {
+/// Free a handle; NULL and pointers that are not a live handle of kind `H` are ignored.
+pub(crate) unsafe fn free_handle<H: Handle>(ptr: *mut H) {
+    // SAFETY: as for `handle_arg`; the caller gives up the handle with this call.
+    if unsafe { handle_arg(ptr.cast_const()) }.is_err() {
         return;
     }
-    // SAFETY: as in `handle_ref`; the caller gives up the handle with this call.
-    let handle = unsafe { &mut *ptr };
-    if handle.magic() != H::MAGIC {
-        return;
+    let tagged = ptr.cast::<Tagged<H::Value>>();
+    // SAFETY: `handle_arg` found a live handle of kind `H`, which `new_handle` boxed. The tag is
+    // cleared first (a volatile write, which the free cannot elide) so a later use of this
+    // pointer is caught while the memory has not been reused.
+    unsafe {
+        std::ptr::addr_of_mut!((*tagged).tag).write_volatile(0);
+        drop(Box::from_raw(tagged));
     }
-    clear_magic(handle);
-    drop(unsafe { Box::from_raw(ptr) });
 }

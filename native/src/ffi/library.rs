@@ -63,7 +63,7 @@ pub unsafe extern "C" fn zarrlib_last_error_message(
     })
 }
 
-/// Free a string the library returned. NULL is ignored.
+/// Free a string the library returned. NULL is ignored. Does not change the last error.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zarrlib_string_free(string: *mut c_char) {
     guard_value((), || {
@@ -75,13 +75,13 @@ pub unsafe extern "C" fn zarrlib_string_free(string: *mut c_char) {
 }
 
 /// Free a byte buffer the library returned, passing the length it was returned with. NULL is
-/// ignored.
+/// ignored. Does not change the last error.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zarrlib_bytes_free(data: *mut u8, len: usize) {
+pub unsafe extern "C" fn zarrlib_bytes_free(data: *mut u8, data_len: usize) {
     guard_value((), || {
         if !data.is_null() {
-            // SAFETY: the buffer came from a boxed slice of `len` bytes in this library.
-            drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, len)) });
+            // SAFETY: the buffer came from a boxed slice of `data_len` bytes in this library.
+            drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, data_len)) });
         }
     })
 }
@@ -97,6 +97,7 @@ pub extern "C" fn zarrlib_config_set_thread_count(threads: usize) -> i32 {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zarrlib_config_thread_count(out: *mut usize) -> i32 {
     guard(|| {
+        // SAFETY: `out` is NULL or points at a writable `size_t`, as the header documents.
         let out = unsafe { out_arg(out, "out") }?;
         *out = config::thread_count()?;
         Ok(())
@@ -113,6 +114,8 @@ pub extern "C" fn zarrlib_config_set_concurrent_target(target: usize) -> i32 {
     })
 }
 
+/// The concurrency target set with `zarrlib_config_set_concurrent_target` (0: the number of
+/// threads in the pool).
 #[unsafe(no_mangle)]
 pub extern "C" fn zarrlib_config_concurrent_target() -> usize {
     guard_value(0, config::concurrent_target)
@@ -127,6 +130,7 @@ pub extern "C" fn zarrlib_config_set_validate_checksums(validate: bool) -> i32 {
     })
 }
 
+/// Whether decoding verifies checksums (see `zarrlib_config_set_validate_checksums`).
 #[unsafe(no_mangle)]
 pub extern "C" fn zarrlib_config_validate_checksums() -> bool {
     guard_value(true, config::validate_checksums)
@@ -142,6 +146,8 @@ pub extern "C" fn zarrlib_config_set_store_empty_chunks(store: bool) -> i32 {
     })
 }
 
+/// Whether written chunks that are entirely the fill value are stored (see
+/// `zarrlib_config_set_store_empty_chunks`).
 #[unsafe(no_mangle)]
 pub extern "C" fn zarrlib_config_store_empty_chunks() -> bool {
     guard_value(false, config::store_empty_chunks)
@@ -156,6 +162,7 @@ mod tests {
         let version =
             format!("{ZARRLIB_VERSION_MAJOR}.{ZARRLIB_VERSION_MINOR}.{ZARRLIB_VERSION_PATCH}");
         assert_eq!(version, env!("CARGO_PKG_VERSION"));
+        // SAFETY: `zarrlib_version` returns a static NUL-terminated string.
         let c = unsafe { std::ffi::CStr::from_ptr(zarrlib_version()) };
         assert_eq!(c.to_str().unwrap(), version);
     }

@@ -1,29 +1,14 @@
-//! Node exports: create, inspect, list and delete groups and arrays by path.
+//! Node exports: create, inspect, list and delete groups and arrays by path. Each is argument
+//! checks, in one `unsafe` block, and one call into the core's node API.
 
 use std::ffi::c_char;
-use std::sync::Arc;
 
-use super::args::{out_arg, str_arg, string_out};
+use super::args::{handle_arg, out_arg, str_arg, string_out};
 use super::boundary::guard;
 use super::status::{ZARRLIB_NODE_ARRAY, ZARRLIB_NODE_GROUP, ZARRLIB_NODE_NONE};
-use super::store::{store_arg, zarrlib_store};
+use super::store::zarrlib_store;
 use crate::array::create_array;
-use crate::error::Result;
-use crate::node::{self, NodeDoc, NodeKind};
-use crate::store::Store;
-
-/// Run `body` on the store and path arguments inside the panic boundary.
-unsafe fn with_node(
-    store: *const zarrlib_store,
-    path: *const c_char,
-    body: impl FnOnce(&Arc<Store>, &str) -> Result<()>,
-) -> i32 {
-    guard(|| {
-        body(unsafe { store_arg(store) }?, unsafe {
-            str_arg(path, "path")
-        }?)
-    })
-}
+use crate::node::{self, NodeKind};
 
 /// Create a group at `path` ("" is the store root) from a metadata document: Zarr v3
 /// `{"zarr_format":3,"node_type":"group","attributes":{...}}` or Zarr v2
@@ -37,12 +22,17 @@ pub unsafe extern "C" fn zarrlib_group_create(
     metadata_json: *const c_char,
     overwrite: bool,
 ) -> i32 {
-    unsafe {
-        with_node(store, path, |store, path| {
-            let doc = NodeDoc::parse(str_arg(metadata_json, "metadata_json")?, NodeKind::Group)?;
-            node::create_node(&store.storage, &node::node_path(path)?, &doc, overwrite)
-        })
-    }
+    guard(|| {
+        // SAFETY: the arguments are as the header documents them (see `args`).
+        let (store, path, metadata) = unsafe {
+            (
+                handle_arg(store)?,
+                str_arg(path, "path")?,
+                str_arg(metadata_json, "metadata_json")?,
+            )
+        };
+        node::create_group(store, path, metadata, overwrite)
+    })
 }
 
 /// Create an array at `path` from a metadata document: the Zarr v3 `zarr.json` document, or the
@@ -55,16 +45,17 @@ pub unsafe extern "C" fn zarrlib_array_create(
     metadata_json: *const c_char,
     overwrite: bool,
 ) -> i32 {
-    unsafe {
-        with_node(store, path, |store, path| {
-            create_array(
-                store,
-                path,
+    guard(|| {
+        // SAFETY: the arguments are as the header documents them (see `args`).
+        let (store, path, metadata) = unsafe {
+            (
+                handle_arg(store)?,
+                str_arg(path, "path")?,
                 str_arg(metadata_json, "metadata_json")?,
-                overwrite,
             )
-        })
-    }
+        };
+        create_array(store, path, metadata, overwrite)
+    })
 }
 
 /// Read the metadata document of the node at `path` (Zarr v2 attributes merged in under
@@ -76,13 +67,17 @@ pub unsafe extern "C" fn zarrlib_node_metadata(
     path: *const c_char,
     out_json: *mut *mut c_char,
 ) -> i32 {
-    unsafe {
-        with_node(store, path, |store, path| {
-            string_out(out_json, "out_json", || {
-                Ok(node::require_node(&store.storage, &node::node_path(path)?)?.to_json())
-            })
-        })
-    }
+    guard(|| {
+        // SAFETY: the arguments are as the header documents them (see `args`).
+        let (store, path, out) = unsafe {
+            (
+                handle_arg(store)?,
+                str_arg(path, "path")?,
+                out_arg(out_json, "out_json")?,
+            )
+        };
+        string_out(out, node::metadata_json(store, path)?)
+    })
 }
 
 /// Write the kind of the node at `path` to `*out_kind`: ZARRLIB_NODE_ARRAY, ZARRLIB_NODE_GROUP,
@@ -93,17 +88,22 @@ pub unsafe extern "C" fn zarrlib_node_kind(
     path: *const c_char,
     out_kind: *mut i32,
 ) -> i32 {
-    unsafe {
-        with_node(store, path, |store, path| {
-            let out = out_arg(out_kind, "out_kind")?;
-            *out = match node::read_node(&store.storage, &node::node_path(path)?)? {
-                Some(doc) if doc.kind == NodeKind::Array => ZARRLIB_NODE_ARRAY,
-                Some(_) => ZARRLIB_NODE_GROUP,
-                None => ZARRLIB_NODE_NONE,
-            } as i32;
-            Ok(())
-        })
-    }
+    guard(|| {
+        // SAFETY: the arguments are as the header documents them (see `args`).
+        let (store, path, out) = unsafe {
+            (
+                handle_arg(store)?,
+                str_arg(path, "path")?,
+                out_arg(out_kind, "out_kind")?,
+            )
+        };
+        *out = match node::kind(store, path)? {
+            Some(NodeKind::Array) => ZARRLIB_NODE_ARRAY,
+            Some(NodeKind::Group) => ZARRLIB_NODE_GROUP,
+            None => ZARRLIB_NODE_NONE,
+        } as i32;
+        Ok(())
+    })
 }
 
 /// Delete the node at `path` and everything under it. ZARRLIB_ERR_NOT_FOUND if there is no node.
@@ -112,11 +112,11 @@ pub unsafe extern "C" fn zarrlib_node_delete(
     store: *const zarrlib_store,
     path: *const c_char,
 ) -> i32 {
-    unsafe {
-        with_node(store, path, |store, path| {
-            node::delete_node(&store.storage, &node::node_path(path)?)
-        })
-    }
+    guard(|| {
+        // SAFETY: the arguments are as the header documents them (see `args`).
+        let (store, path) = unsafe { (handle_arg(store)?, str_arg(path, "path")?) };
+        node::delete(store, path)
+    })
 }
 
 /// List the direct children of the node at `path` as a JSON array of `[path, metadata]` pairs
@@ -129,12 +129,15 @@ pub unsafe extern "C" fn zarrlib_node_children(
     path: *const c_char,
     out_json: *mut *mut c_char,
 ) -> i32 {
-    unsafe {
-        with_node(store, path, |store, path| {
-            string_out(out_json, "out_json", || {
-                let children = node::list_children(&store.storage, &node::node_path(path)?)?;
-                Ok(node::children_to_json(&children))
-            })
-        })
-    }
+    guard(|| {
+        // SAFETY: the arguments are as the header documents them (see `args`).
+        let (store, path, out) = unsafe {
+            (
+                handle_arg(store)?,
+                str_arg(path, "path")?,
+                out_arg(out_json, "out_json")?,
+            )
+        };
+        string_out(out, node::children_json(store, path)?)
+    })
 }

@@ -4,7 +4,7 @@ use std::ffi::c_char;
 use std::sync::Arc;
 
 use super::args::{
-    Handle, free_handle, handle_ref, into_handle, opt_str_arg, out_arg, str_arg, string_out,
+    Handle, free_handle, handle_arg, new_handle, opt_str_arg, out_arg, str_arg, string_out,
 };
 use super::boundary::{guard, guard_value};
 use crate::store::Store;
@@ -12,23 +12,20 @@ use crate::store::Store;
 /// An open store. Thread-safe: any number of threads may use one store handle at once. Array
 /// handles opened from it keep the store alive after `zarrlib_store_free`.
 pub struct zarrlib_store {
-    magic: u64,
-    pub(crate) store: Arc<Store>,
+    _private: [u8; 0],
 }
 
 impl Handle for zarrlib_store {
-    const MAGIC: u64 = 0x7a61_7272_5354_4f52; // "zarrSTOR"
+    type Value = Arc<Store>;
+    const TAG: u64 = 0x7a61_7272_5354_4f52; // "zarrSTOR"
     const NAME: &'static str = "store";
-    fn magic(&self) -> u64 {
-        self.magic
-    }
 }
 
-pub(crate) unsafe fn store_arg<'a>(
-    store: *const zarrlib_store,
-) -> crate::error::Result<&'a Arc<Store>> {
-    unsafe { handle_ref(store) }.map(|handle| &handle.store)
-}
+// The header promises thread-safe handles; raw pointers hide that from the compiler, so check it.
+const _: () = {
+    const fn thread_safe<T: Send + Sync>() {}
+    thread_safe::<Arc<Store>>();
+};
 
 /// Open a store. `url` is a local directory (a plain path or a `file://` URL; created on the
 /// first write if missing) or `memory://` (a new, empty in-process store). `options_json` may be
@@ -48,22 +45,25 @@ pub unsafe extern "C" fn zarrlib_store_open(
     out: *mut *mut zarrlib_store,
 ) -> i32 {
     guard(|| {
-        let url = unsafe { str_arg(url, "url") }?;
-        let options = unsafe { opt_str_arg(options_json, "options_json") }?;
-        let out = unsafe { out_arg(out, "out") }?;
-        let store = Store::open(url, options)?;
-        *out = into_handle(zarrlib_store {
-            magic: zarrlib_store::MAGIC,
-            store: Arc::new(store),
-        });
+        // SAFETY: the arguments are as the header documents them (see `args`).
+        let (url, options, out) = unsafe {
+            (
+                str_arg(url, "url")?,
+                opt_str_arg(options_json, "options_json")?,
+                out_arg(out, "out")?,
+            )
+        };
+        *out = new_handle(Arc::new(Store::open(url, options)?));
         Ok(())
     })
 }
 
-/// Free a store handle. NULL is ignored.
+/// Free a store handle. NULL is ignored, and so is a pointer that is not a live store handle.
+/// Does not change the last error.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zarrlib_store_free(store: *mut zarrlib_store) {
-    guard_value((), || unsafe { free_handle(store, |h| h.magic = 0) })
+    // SAFETY: the caller gives up the handle; `free_handle` checks it first.
+    guard_value((), || unsafe { free_handle(store) })
 }
 
 /// The request counters of a store opened with `{"metrics": true}`, as a JSON object
@@ -77,7 +77,8 @@ pub unsafe extern "C" fn zarrlib_store_metrics(
     out_json: *mut *mut c_char,
 ) -> i32 {
     guard(|| {
-        let store = unsafe { store_arg(store) }?;
-        unsafe { string_out(out_json, "out_json", || Ok(store.metrics()?.to_json())) }
+        // SAFETY: the arguments are as the header documents them (see `args`).
+        let (store, out) = unsafe { (handle_arg(store)?, out_arg(out_json, "out_json")?) };
+        string_out(out, store.metrics()?.to_json())
     })
 }

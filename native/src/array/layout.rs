@@ -1,0 +1,150 @@
+//! What an array's codecs and store allow, worked out once when a handle opens: the facts every
+//! read and write path decides by.
+
+use serde_json::{Map, Value};
+use zarrs::array::{ArrayCodecTraits, ArrayMetadata, ArrayShardedExt, ChunkGrid, CodecTraits};
+use zarrs::metadata::v3::ArrayMetadataV3;
+
+use super::ZarrsArray;
+use crate::error::{Error, ErrorKind, Result};
+
+/// An array's layout: its element size and names, and what its codecs can do.
+pub(super) struct Layout {
+    pub element_size: usize,
+    /// The data type's Zarr v3 name (v2 arrays report the same names).
+    pub data_type_name: String,
+    /// The chunk shape of a regular chunk grid; `None` for other grids.
+    pub chunk_shape: Option<Vec<u64>>,
+    /// Whether reading part of a chunk may take several store requests (sharding, uncompressed
+    /// chunks), so such reads must not interleave with writes of that chunk. Reading a whole
+    /// chunk is always one request, which the store makes atomic.
+    pub partial_reads_need_locks: bool,
+    /// Whether chunks carry a checksum (crc32c). zarrs checks it only when it decodes a whole
+    /// chunk: its partial decoders strip the checksum unchecked. So while checksums are
+    /// validated, reads of part of such a chunk decode the whole chunk.
+    pub checksummed: bool,
+    /// Whether the codecs can spread one chunk over several threads (sharding decodes and
+    /// encodes inner chunks in parallel). If not, one-chunk operations skip the pool.
+    pub splits_chunks: bool,
+    /// For a sharded array, the grid of its inner chunks: reads spanning several of them decode
+    /// them one by one (see `read_subset`).
+    pub inner_chunk_grid: Option<ChunkGrid>,
+    /// Whether chunks are stored as their elements' bytes in memory order (the `bytes` codec
+    /// alone, little-endian or single-byte, on a little-endian machine): a whole chunk is then
+    /// read from a local store straight into the caller's buffer.
+    pub unencoded: bool,
+}
+
+/// Codecs that carry a checksum of what they encode.
+const CHECKSUM_CODECS: [&str; 3] = ["crc32c", "adler32", "fletcher32"];
+
+impl Layout {
+    /// The layout of `array`, described by the caller's document `doc`.
+    pub fn of(array: &ZarrsArray, doc: &Map<String, Value>) -> Result<Self> {
+        let data_type = array.data_type();
+        let element_size = match data_type.fixed_size() {
+            Some(size) if !data_type.is_optional() => size,
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    "variable-length and optional data types are not supported",
+                ));
+            }
+        };
+        let v3 = v3_metadata(array)?;
+        let first_chunk = vec![0; array.dimensionality()];
+        let chunk_shape = if v3.chunk_grid.name() == "regular" {
+            let shape = array.chunk_shape(&first_chunk)?;
+            Some(shape.iter().map(|d| d.get()).collect())
+        } else {
+            None
+        };
+        // The first chunk stands for all: zarrs' concurrency advice depends on the codecs, and
+        // on the shape only through a shard's inner chunk count.
+        let splits_chunks = array
+            .chunk_shape(&first_chunk)
+            .ok()
+            .and_then(|shape| {
+                let codecs = array.codecs();
+                codecs.recommended_concurrency(&shape, data_type).ok()
+            })
+            .is_none_or(|concurrency| concurrency.max() > 1);
+        Ok(Self {
+            element_size,
+            data_type_name: v3.data_type.name().to_owned(),
+            chunk_shape,
+            partial_reads_need_locks: array.codecs().partial_decoder_capability().partial_read,
+            checksummed: has_checksum(doc),
+            splits_chunks,
+            inner_chunk_grid: array.is_sharded().then(|| array.subchunk_grid()),
+            unencoded: v3.storage_transformers.is_empty()
+                && matches!(v3.codecs.as_slice(), [codec] if stores_memory_order(codec, element_size)),
+        })
+    }
+
+    pub fn regular_chunk_shape(&self) -> Result<&[u64]> {
+        self.chunk_shape.as_deref().ok_or_else(|| {
+            Error::new(
+                ErrorKind::Unsupported,
+                "the array's chunk grid is not regular",
+            )
+        })
+    }
+}
+
+/// The Zarr v3 form of the array's metadata, which zarrs derives for v2 arrays too, so names and
+/// grid kinds read alike for both: v2 "<u2" and v3 "uint16" are both "uint16".
+fn v3_metadata(array: &ZarrsArray) -> Result<ArrayMetadataV3> {
+    let options = zarrs::array::ArrayMetadataOptions::default()
+        .with_metadata_convert_version(zarrs::config::MetadataConvertVersion::V3);
+    match array.metadata_opt(&options) {
+        ArrayMetadata::V3(v3) => Ok(v3),
+        ArrayMetadata::V2(_) => Err(Error::new(
+            ErrorKind::Internal,
+            "metadata did not convert to v3",
+        )),
+    }
+}
+
+/// Whether a chunk's codecs (or a sharded chunk's inner codecs) include a checksum. Shard
+/// indexes are always decoded whole, so `index_codecs` do not count.
+fn has_checksum(doc: &Map<String, Value>) -> bool {
+    fn codec_list(list: Option<&Value>) -> bool {
+        list.and_then(Value::as_array)
+            .is_some_and(|codecs| codecs.iter().any(codec))
+    }
+    fn codec(codec: &Value) -> bool {
+        let name = codec
+            .get("name")
+            .or_else(|| codec.get("id"))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        CHECKSUM_CODECS.contains(&name)
+            || (name == "sharding_indexed"
+                && codec_list(codec.get("configuration").and_then(|c| c.get("codecs"))))
+    }
+    codec_list(doc.get("codecs"))
+        || codec_list(doc.get("filters"))
+        || doc.get("compressor").is_some_and(codec)
+}
+
+/// Whether `codec` (the only one) stores elements as they lie in this machine's memory.
+fn stores_memory_order(codec: &zarrs::metadata::v3::MetadataV3, element_size: usize) -> bool {
+    let Ok(value) = serde_json::to_value(codec) else {
+        return false;
+    };
+    let (name, endian) = match &value {
+        Value::String(name) => (name.as_str(), None),
+        _ => (
+            value
+                .get("name")
+                .and_then(|n| n.as_str())
+                .unwrap_or_default(),
+            value
+                .pointer("/configuration/endian")
+                .and_then(|e| e.as_str()),
+        ),
+    };
+    name == "bytes"
+        && (element_size == 1 || (cfg!(target_endian = "little") && endian == Some("little")))
+}

@@ -1,0 +1,81 @@
+//! Array handles: an opened array with its codec chain built once, and its I/O.
+//!
+//! All bulk I/O moves bytes between zarrs and memory the caller owns: reads decode straight into
+//! the caller's buffer, writes encode straight from it. Arguments are checked before zarrs sees
+//! them, so every mistake gets a precise error. One file per capability, as zarrs lays out its
+//! own `array/`:
+//! - `open`: building the zarrs array from a metadata document, and creating array nodes;
+//! - `layout`: what the codecs and store allow, worked out once per handle ([`Layout`]);
+//! - `checks`: argument checks (dimensions, bounds, buffer sizes);
+//! - `plan`: the read policy of one call, from one snapshot of the settings ([`ReadPlan`]);
+//! - `read`: chunks and regions, with the unencoded and unit-by-unit paths;
+//! - `strided`: strided selections, read and written block by block;
+//! - `write`: chunks and regions written, chunks deleted.
+
+mod checks;
+mod layout;
+mod open;
+mod plan;
+mod read;
+mod strided;
+#[cfg(test)]
+mod tests;
+mod write;
+
+use std::sync::Arc;
+
+use zarrs::array::Array;
+use zarrs::storage::ReadableWritableListableStorageTraits;
+
+use crate::chunk_locks::ArrayLocks;
+use crate::error::Result;
+use crate::node::NodeDoc;
+use crate::store::Store;
+use layout::Layout;
+pub use open::create_array;
+
+type ZarrsArray = Array<dyn ReadableWritableListableStorageTraits>;
+
+/// An open array. Thread-safe: any number of threads may read and write through one handle.
+pub struct ArrayHandle {
+    array: ZarrsArray,
+    store: Arc<Store>,
+    doc: NodeDoc,
+    layout: Layout,
+    locks: ArrayLocks,
+}
+
+impl ArrayHandle {
+    pub fn shape(&self) -> &[u64] {
+        self.array.shape()
+    }
+
+    pub fn ndim(&self) -> usize {
+        self.array.dimensionality()
+    }
+
+    pub fn element_size(&self) -> usize {
+        self.layout.element_size
+    }
+
+    pub fn data_type_name(&self) -> &str {
+        &self.layout.data_type_name
+    }
+
+    pub fn fill_value(&self) -> &[u8] {
+        self.array.fill_value().as_ne_bytes()
+    }
+
+    pub fn metadata_json(&self) -> String {
+        self.doc.to_json()
+    }
+
+    pub fn chunk_grid_shape(&self) -> &[u64] {
+        self.array.chunk_grid_shape()
+    }
+
+    /// The chunk shape of a regular chunk grid; `Unsupported` for other grids.
+    pub fn regular_chunk_shape(&self) -> Result<&[u64]> {
+        self.layout.regular_chunk_shape()
+    }
+}

@@ -1,0 +1,66 @@
+//! The read policy of one call, decided once from one snapshot of the settings, so the read
+//! path, the grid it splits along and the locks it takes can never disagree.
+
+use zarrs::array::{ArraySubset, ChunkGrid};
+
+use super::ArrayHandle;
+use crate::chunk_locks::{Access, ChunkLocks};
+use crate::config::Settings;
+
+/// How one read runs.
+pub(super) struct ReadPlan<'a> {
+    pub settings: Settings,
+    /// The grid reads are split along: a sharded array's inner chunk grid when `inner_chunks`,
+    /// otherwise the chunk grid.
+    pub grid: &'a ChunkGrid,
+    /// Whether a sharded array is read by inner chunk, through zarrs' sharded-read extension.
+    /// Not while checksums go unvalidated: the extension decodes shard indexes with default
+    /// codec options, which validate them.
+    pub inner_chunks: bool,
+    /// Whether reads decode whole chunks, so that their checksums are validated.
+    pub whole_chunks: bool,
+    /// Whether reading part of a chunk takes several store requests, so it holds read locks
+    /// against this process's writers: zarrs' partial decoders, and inner-chunk reads (the
+    /// index, then each inner chunk).
+    pub locks_partial_reads: bool,
+}
+
+impl ArrayHandle {
+    /// The plan for a read starting now.
+    pub(super) fn read_plan(&self) -> ReadPlan<'_> {
+        let settings = Settings::current();
+        let layout = &self.layout;
+        let inner_grid = layout
+            .inner_chunk_grid
+            .as_ref()
+            .filter(|_| settings.validate_checksums);
+        ReadPlan {
+            settings,
+            grid: inner_grid.unwrap_or(self.array.chunk_grid()),
+            inner_chunks: inner_grid.is_some(),
+            whole_chunks: layout.checksummed && settings.validate_checksums,
+            locks_partial_reads: layout.partial_reads_need_locks || inner_grid.is_some(),
+        }
+    }
+
+    /// Lock every chunk of `chunks` (a subset of the chunk grid).
+    pub(super) fn lock_region(&self, chunks: &ArraySubset, access: Access) -> ChunkLocks<'_> {
+        let indices = chunks.indices().into_iter();
+        self.locks.lock(access, chunks.num_elements(), indices)
+    }
+}
+
+impl ReadPlan<'_> {
+    /// How many read units `subset` spans, `chunks` being the chunks it touches: the work a
+    /// read spreads over the pool.
+    pub fn units_in(&self, subset: &ArraySubset, chunks: &ArraySubset) -> u64 {
+        if !self.inner_chunks {
+            return chunks.num_elements();
+        }
+        self.grid
+            .chunks_in_array_subset(subset)
+            .ok()
+            .flatten()
+            .map_or(chunks.num_elements(), |units| units.num_elements())
+    }
+}

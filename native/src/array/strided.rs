@@ -1,0 +1,176 @@
+//! Strided selections (numpy's basic slicing, negative steps included), read and written block
+//! by block: one block per read unit holding selected elements, so chunks the selection skips
+//! are never touched.
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+use rayon::prelude::*;
+use unsafe_cell_slice::UnsafeCellSlice;
+use zarrs::array::{ArrayBytes, ArrayShardedReadableExtCache, ArraySubset, ChunkGrid};
+
+use super::ArrayHandle;
+use super::checks::{internal, offsets};
+use super::plan::ReadPlan;
+use super::read::unit_subset;
+use crate::chunk_locks::{Access, ChunkLocks};
+use crate::config::Settings;
+use crate::error::{Error, ErrorKind, Result};
+use crate::selection::{AxisSelection, Blocks, Selection};
+
+impl ArrayHandle {
+    /// Read a strided selection into `out`, C-contiguous with shape `counts` (numpy's
+    /// `a[start:stop:step, ...]` order, negative steps included). Only chunks holding selected
+    /// elements are read.
+    pub fn read_selection(&self, axes: &[AxisSelection], out: &mut [u8]) -> Result<()> {
+        let selection = self.selection(axes)?;
+        self.check_buffer(&selection.counts(), out.len())?;
+        if selection.is_empty() {
+            return Ok(());
+        }
+        let plan = self.read_plan();
+        if let Some((start, shape)) = selection.as_region() {
+            let subset =
+                ArraySubset::new_with_start_shape(start, shape).map_err(|e| internal(&e))?;
+            return self.read_box(&plan, &subset, out);
+        }
+        self.read_blocks(&plan, &selection, out)
+    }
+
+    /// Read a selection into `out` by blocks, one per read unit (a chunk, or an inner chunk of a
+    /// sharded array) holding selected elements, in parallel. Each block decodes the smallest
+    /// region holding its elements, or its whole unit when that region is most of the unit or
+    /// checksums must be validated, and picks its elements straight out of the decoded bytes.
+    /// `[::4, ::4, ::4]` of a sharded 512³ uint16 array went from 0.25 s to 0.22 s when blocks
+    /// became inner chunks instead of whole shards decoded into a scratch buffer.
+    pub(super) fn read_blocks(
+        &self,
+        plan: &ReadPlan<'_>,
+        selection: &Selection,
+        out: &mut [u8],
+    ) -> Result<()> {
+        let blocks = self.blocks_on(plan.grid, selection)?;
+        let _locks = if plan.inner_chunks {
+            Some(self.lock_shards_of(plan.grid, &blocks)?)
+        } else {
+            let partial = self.layout.partial_reads_need_locks;
+            partial.then(|| self.lock_blocks(&blocks, Access::Read))
+        };
+        let cache = plan
+            .inner_chunks
+            .then(|| ArrayShardedReadableExtCache::new(&self.array));
+        let element_size = self.element_size();
+        let out = UnsafeCellSlice::new(out);
+        plan.settings.run_spread(blocks.len(), |options| {
+            (0..blocks.len()).into_par_iter().try_for_each(|b| {
+                let block = blocks.get(b);
+                let unit = Blocks::chunk(&block);
+                let unit_subset = unit_subset(plan, &unit)?;
+                let piece = if plan.whole_chunks {
+                    unit_subset.clone()
+                } else {
+                    let (start, shape) = selection.bounding_box(&block);
+                    ArraySubset::new_with_start_shape(start, shape).map_err(|e| internal(&e))?
+                };
+                let decoded =
+                    self.decode_piece(&unit, &unit_subset, &piece, cache.as_ref(), options)?;
+                let origin = offsets(piece.start(), &decoded.start);
+                let bytes = &decoded.bytes;
+                selection.for_each_element(
+                    &block,
+                    &origin,
+                    &decoded.shape,
+                    element_size,
+                    |d, o| {
+                        // SAFETY: every selected element belongs to exactly one block, so blocks
+                        // running in parallel write disjoint bytes of `out`.
+                        let target = unsafe { out.index_mut(o..o + element_size) };
+                        target.copy_from_slice(&bytes[d..d + element_size]);
+                    },
+                );
+                Ok(())
+            })
+        })
+    }
+
+    /// Write a strided selection from `data` (laid out as `read_selection` reads). Every chunk
+    /// holding selected elements is read, updated and written back under its write lock, so
+    /// concurrent writers never lose an update; chunks the selection skips are not touched.
+    pub fn write_selection(&self, axes: &[AxisSelection], data: &[u8]) -> Result<()> {
+        let selection = self.selection(axes)?;
+        self.check_buffer(&selection.counts(), data.len())?;
+        if selection.is_empty() {
+            return Ok(());
+        }
+        let settings = Settings::current();
+        if let Some((start, shape)) = selection.as_region() {
+            let subset =
+                ArraySubset::new_with_start_shape(start, shape).map_err(|e| internal(&e))?;
+            return self.write_box(&settings, &subset, data);
+        }
+        let blocks = self.blocks_on(self.array.chunk_grid(), &selection)?;
+        let _locks = self.lock_blocks(&blocks, Access::Write);
+        let element_size = self.element_size();
+        settings.run_spread(blocks.len(), |options| {
+            (0..blocks.len()).into_par_iter().try_for_each(|b| {
+                let block = blocks.get(b);
+                let chunk = Blocks::chunk(&block);
+                let subset = self.array.chunk_subset(&chunk)?;
+                let mut dense = vec![0u8; self.byte_len(subset.shape())?];
+                self.decode_into(&subset, &mut dense, options)?;
+                let (start, shape) = (subset.start(), subset.shape());
+                selection.for_each_element(&block, start, shape, element_size, |d, o| {
+                    dense[d..d + element_size].copy_from_slice(&data[o..o + element_size]);
+                });
+                let bytes = ArrayBytes::new_flen(Cow::Owned(dense));
+                Ok(self.array.store_chunk_opt(&chunk, bytes, options)?)
+            })
+        })
+    }
+
+    /// Split a selection into blocks, one per cell of `grid` holding selected elements.
+    fn blocks_on(&self, grid: &ChunkGrid, selection: &Selection) -> Result<Blocks> {
+        let ndim = self.ndim();
+        let pieces = selection.pieces(|axis, index| {
+            let mut point = vec![0; ndim];
+            point[axis] = index;
+            let cell = grid
+                .chunk_indices(&point)
+                .map_err(|e| internal(&e))?
+                .ok_or_else(|| {
+                    Error::new(ErrorKind::OutOfBounds, format!("no chunk holds {point:?}"))
+                })?;
+            let subset = grid
+                .subset(&cell)
+                .map_err(|e| internal(&e))?
+                .ok_or_else(|| internal(&format!("no chunk {cell:?}")))?;
+            Ok((cell[axis], subset.start()[axis] + subset.shape()[axis]))
+        })?;
+        Ok(Blocks::new(pieces))
+    }
+
+    /// Lock the chunk of every block.
+    fn lock_blocks(&self, blocks: &Blocks, access: Access) -> ChunkLocks<'_> {
+        let chunks = (0..blocks.len()).map(|b| Blocks::chunk(&blocks.get(b)));
+        self.locks.lock(access, blocks.len() as u64, chunks)
+    }
+
+    /// Read-lock the shards holding the inner chunks of `blocks` (on the inner chunk `grid`).
+    fn lock_shards_of(&self, grid: &ChunkGrid, blocks: &Blocks) -> Result<ChunkLocks<'_>> {
+        let mut shards = BTreeSet::new();
+        for b in 0..blocks.len() {
+            let origin = grid
+                .chunk_origin(&Blocks::chunk(&blocks.get(b)))
+                .map_err(|e| internal(&e))?
+                .ok_or_else(|| internal(&"an inner chunk outside its grid"))?;
+            let shard = self
+                .array
+                .chunk_grid()
+                .chunk_indices(&origin)
+                .map_err(|e| internal(&e))?
+                .ok_or_else(|| internal(&"an inner chunk outside the shard grid"))?;
+            shards.insert(shard.to_vec());
+        }
+        Ok(self.locks.lock(Access::Read, shards.len() as u64, shards))
+    }
+}
