@@ -28,7 +28,11 @@ pub(super) struct ReadPlan<'a> {
 impl ArrayHandle {
     /// The plan for a read starting now.
     pub(super) fn read_plan(&self) -> ReadPlan<'_> {
-        let settings = Settings::current();
+        self.read_plan_with(Settings::current())
+    }
+
+    /// The plan for a read under `settings`.
+    pub(super) fn read_plan_with(&self, settings: Settings) -> ReadPlan<'_> {
         let layout = &self.layout;
         let inner_grid = layout
             .inner_chunk_grid

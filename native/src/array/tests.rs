@@ -302,3 +302,28 @@ fn v2_names_and_fill_values_match_v3() {
     assert_eq!(array.fill_value(), 1.5f32.to_ne_bytes());
     assert_eq!(array.regular_chunk_shape().unwrap(), [2]);
 }
+
+#[test]
+fn a_read_plan_never_reads_inner_chunks_without_their_locks() {
+    let sharded = UINT16_ZSTD.replace(
+        r#"[{"name":"bytes","configuration":{"endian":"little"}},{"name":"zstd","configuration":{"level":0,"checksum":false}}]"#,
+        r#"[{"name":"sharding_indexed","configuration":{"chunk_shape":[2,1],
+            "codecs":[{"name":"bytes","configuration":{"endian":"little"}},{"name":"crc32c"}],
+            "index_codecs":[{"name":"bytes","configuration":{"endian":"little"}},{"name":"crc32c"}]}}]"#,
+    );
+    let array = memory_array(&sharded);
+    for validate_checksums in [true, false] {
+        let settings = crate::config::Settings {
+            validate_checksums,
+            ..crate::config::Settings::current()
+        };
+        let plan = array.read_plan_with(settings);
+        assert_eq!(plan.inner_chunks, validate_checksums);
+        assert_eq!(plan.whole_chunks, validate_checksums);
+        // Inner-chunk reads or zarrs' partial decoder: several requests either way, so locked.
+        assert!(plan.locks_partial_reads);
+        let inner = array.layout.inner_chunk_grid.as_ref().unwrap();
+        let grid_is_inner = std::ptr::eq(plan.grid, inner);
+        assert_eq!(grid_is_inner, plan.inner_chunks);
+    }
+}
