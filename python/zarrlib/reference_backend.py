@@ -1,8 +1,11 @@
 """The functional API on zarr-python alone: the oracle for differential tests.
 
 Metadata documents are parsed and validated by zarr-python, chunks go through zarr-python's codec
-pipeline, and keys through zarr-python's store API, so nothing here shares code with the engine
-but the selection checks (``indexing``), which define the API rather than implement it.
+pipeline, and keys through zarr-python's store API. Casting and broadcasting values, checking
+``out=`` and chunk coordinates are done here again, plainly with numpy, so that a bug in the
+engine's own buffer code shows up in the differential tests. Nothing is shared with the engine's
+path but the selection checks (``indexing``), which define the API rather than implement it, the
+error classes, and the engine-wide setting ``store_empty_chunks``, which both backends obey.
 
 Stores: a zarr-python store object is used as is; a local path (``str``/``os.PathLike``) and a
 :class:`zarrlib.Store` on a local directory become a ``zarr.storage.LocalStore`` on that
@@ -14,6 +17,7 @@ Registered as ``backend="reference"`` when zarr is importable.
 from __future__ import annotations
 
 import json
+import operator
 import os
 from dataclasses import replace
 from urllib.parse import unquote, urlparse
@@ -38,9 +42,7 @@ from .errors import (
     UnsupportedError,
 )
 from .indexing import normalize_selection
-from .buffers import chunk_coords, read_target, write_source
 from .settings import get_config
-from .stores import Store, node_path
 
 name = "reference"
 
@@ -73,19 +75,29 @@ _V2_KEYS = (".zarray", ".zgroup", ".zattrs")
 
 
 def zarr_store(store) -> ZarrStore:
-    """The zarr-python store a caller's store argument names."""
+    """The zarr-python store a caller's store argument names.
+
+    A :class:`zarrlib.Store` is known by its ``url`` (this module takes nothing from the engine's
+    side of the package)."""
     if isinstance(store, ZarrStore):
         return store
-    if isinstance(store, Store):
-        url = store.url
+    if isinstance(store, (str, os.PathLike)):
+        return LocalStore(os.fspath(store))
+    url = getattr(store, "url", None)
+    if isinstance(url, str):
         if url.lower().startswith("memory:"):
             raise TypeError("a zarrlib.MemoryStore lives inside the engine: the reference backend cannot reach it")
         if url.lower().startswith("file:"):
             url = unquote(urlparse(url).path)
         return LocalStore(url)
-    if isinstance(store, (str, os.PathLike)):
-        return LocalStore(os.fspath(store))
     raise TypeError(f"{type(store).__name__} is not a store the reference backend can use")
+
+
+def node_path(path) -> str:
+    """A node path without leading or trailing '/'."""
+    if not isinstance(path, str):
+        raise TypeError(f"path must be a str, not {type(path).__name__}")
+    return path.strip("/")
 
 
 def _key(path: str, name: str) -> str:
@@ -271,6 +283,36 @@ def list_children(store, path: str) -> list[tuple[str, dict]]:
 # --- array data ---------------------------------------------------------------------------
 
 
+def _check_out(out, shape: tuple[int, ...], dtype: np.dtype) -> None:
+    """Refuse an ``out=`` the result cannot be put in."""
+    if out is None:
+        return
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray, not {type(out).__name__}")
+    if out.shape != shape:
+        raise ValueError(f"out has shape {out.shape}, the result has shape {shape}")
+    if out.dtype != dtype:
+        raise ValueError(f"out has dtype {out.dtype}, the array has dtype {dtype}")
+    if not out.flags.writeable:
+        raise ValueError("out is read-only")
+
+
+def _deliver(data: np.ndarray, out) -> np.ndarray:
+    """The result: ``data`` itself, or copied into the caller's ``out``."""
+    if out is None:
+        return data
+    out[...] = data
+    return out
+
+
+def _assigned(value, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """``value`` cast and broadcast to ``shape`` by numpy assignment itself, the rule the API
+    promises for writes."""
+    data = np.empty(shape, dtype)
+    data[...] = value
+    return data
+
+
 class _ReferenceArray:
     """An array as zarr-python sees it, from the caller's document."""
 
@@ -294,7 +336,14 @@ class _ReferenceArray:
 
     def chunk(self, coords):
         """The chunk's coordinates, checked against the grid, and its store path and spec."""
-        coords = tuple(chunk_coords(coords, len(self.shape)))
+        if isinstance(coords, (int, np.integer)):
+            coords = (coords,)
+        try:
+            coords = tuple(operator.index(c) for c in coords)
+        except TypeError:
+            raise TypeError(f"chunk coordinates must be a sequence of integers, not {coords!r}") from None
+        if any(c < 0 for c in coords):
+            raise OutOfBoundsError(f"chunk coordinates {coords} are negative")
         if len(coords) != len(self.shape):
             raise InvalidArgumentError(f"chunk coordinates have {len(coords)} dimensions, the array has {len(self.shape)}")
         grid = tuple(-(-s // c) if c else 0 for s, c in zip(self.shape, self.chunk_shape))
@@ -308,20 +357,19 @@ class _ReferenceArray:
 
     def read_chunk(self, chunk_coords, out):
         key_path, spec = self.chunk(chunk_coords)
-        result, target = read_target(out, self.chunk_shape, self.dtype)
-        buffer = self.prototype.nd_buffer.from_numpy_array(target)
+        _check_out(out, self.chunk_shape, self.dtype)
+        data = np.empty(self.chunk_shape, self.dtype)
+        buffer = self.prototype.nd_buffer.from_numpy_array(data)
         whole = self.whole_chunk()
         sync(self.array.codec_pipeline.read([(key_path, spec, whole, whole, True)], buffer, drop_axes=()))
-        if target is not result:
-            result[...] = target
-        return result
+        return _deliver(data, out)
 
     def write_chunk(self, chunk_coords, value):
         key_path, spec = self.chunk(chunk_coords)
         value = np.asarray(value)
         if value.shape != self.chunk_shape:
             raise ValueError(f"a chunk has shape {self.chunk_shape}, the value has shape {value.shape}")
-        buffer = self.prototype.nd_buffer.from_numpy_array(write_source(value, self.chunk_shape, self.dtype))
+        buffer = self.prototype.nd_buffer.from_numpy_array(_assigned(value, self.chunk_shape, self.dtype))
         whole = self.whole_chunk()
         sync(self.array.codec_pipeline.write([(key_path, spec, whole, whole, True)], buffer, drop_axes=()))
 
@@ -342,17 +390,16 @@ class _ReferenceArray:
 
     def read(self, selection, out):
         sel, slices, reverse = self.positive(selection)
-        result, target = read_target(out, sel.shape, self.dtype)
+        _check_out(out, sel.shape, self.dtype)
+        data = np.empty(sel.shape, self.dtype)
         if sel.size:
-            data = ZarrArray(self.array).get_basic_selection(slices, prototype=self.prototype)
-            target[...] = np.asarray(data).reshape(sel.counts)[reverse].reshape(sel.shape)
-        if target is not result:
-            result[...] = target
-        return result
+            selected = ZarrArray(self.array).get_basic_selection(slices, prototype=self.prototype)
+            data[...] = np.asarray(selected).reshape(sel.counts)[reverse].reshape(sel.shape)
+        return _deliver(data, out)
 
     def write(self, selection, value):
         sel, slices, reverse = self.positive(selection)
-        source = write_source(value, sel.shape, self.dtype)
+        source = _assigned(value, sel.shape, self.dtype)
         if sel.size:
             ZarrArray(self.array).set_basic_selection(
                 slices, source.reshape(sel.counts)[reverse], prototype=self.prototype
