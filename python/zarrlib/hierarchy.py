@@ -13,8 +13,6 @@ import json
 
 import numpy as np
 
-from . import _native, native_backend
-from ._native import check, ffi, lib
 from .errors import NodeKindError, NodeNotFoundError
 from .native_array import NativeArray
 from .stores import Store, as_store, node_path
@@ -22,10 +20,7 @@ from .stores import Store, as_store, node_path
 
 def node_kind(store, path: str = "") -> str | None:
     """``"array"``, ``"group"``, or None when nothing is at ``path``."""
-    native_store = as_store(store)
-    out = ffi.new("int32_t *")
-    check(lib.zarrlib_node_kind(native_store._handle, _native.encode(node_path(path), "path"), out))
-    return {lib.ZARRLIB_NODE_ARRAY: "array", lib.ZARRLIB_NODE_GROUP: "group"}.get(out[0])
+    return as_store(store).node_kind(path)
 
 
 def open(store, path: str = "") -> Array | Group:  # noqa: A001 - zarrlib.open, as zarr.open
@@ -58,14 +53,14 @@ class Array:
         """Open the array at ``path``: :class:`NodeNotFoundError` if nothing is there,
         :class:`NodeKindError` if it is a group."""
         native_store = as_store(store)
-        return cls(native_store, NativeArray.open(native_store, node_path(path)))
+        return cls(native_store, native_store.open_array(path))
 
     @classmethod
     def create(cls, store, path: str, metadata, *, overwrite: bool = False) -> Array:
         """Create an array from its metadata document and open it."""
-        create = native_backend.create_overwrite_array if overwrite else native_backend.create_new_array
-        create(metadata, store, path)
-        return cls.open(store, path)
+        native_store = as_store(store)
+        native_store.create_array(path, metadata, overwrite=overwrite)
+        return cls.open(native_store, path)
 
     # --- description ----------------------------------------------------------------------
 
@@ -186,7 +181,7 @@ class Group:
         :class:`NodeKindError` if it is an array."""
         native_store = as_store(store)
         path = node_path(path)
-        metadata = native_backend.read_metadata(native_store, path)
+        metadata = native_store.read_metadata(path)
         if not _is_group(metadata):
             raise NodeKindError(f"the node at {path!r} is an array, not a group")
         return cls(native_store, path, metadata)
@@ -205,9 +200,9 @@ class Group:
             raise ValueError(f"zarr_format must be 2 or 3, not {zarr_format!r}")
         if attributes:
             metadata["attributes"] = dict(attributes)
-        create = native_backend.create_overwrite_group if overwrite else native_backend.create_new_group
-        create(metadata, store, path)
-        return cls.open(store, path)
+        native_store = as_store(store)
+        native_store.create_group(path, metadata, overwrite=overwrite)
+        return cls.open(native_store, path)
 
     @property
     def name(self) -> str:
@@ -227,18 +222,18 @@ class Group:
     def children(self) -> list[tuple[str, Array | Group]]:
         """The direct children as ``(name, node)`` pairs, sorted by name."""
         result = []
-        for child_path, metadata in native_backend.list_children(self.store, self.path):
+        for child_path, metadata in self.store.list_children(self.path):
             name = child_path.rsplit("/", 1)[-1]
             # The listing carries each child's metadata: build from it rather than read it again.
             if _is_group(metadata):
                 node = Group(self.store, child_path, metadata)
             else:
-                node = Array(self.store, self.store.cached_array(child_path, metadata))
+                node = Array(self.store, self.store.open_array(child_path, metadata))
             result.append((name, node))
         return result
 
     def keys(self) -> list[str]:
-        return [child_path.rsplit("/", 1)[-1] for child_path, _ in native_backend.list_children(self.store, self.path)]
+        return [child_path.rsplit("/", 1)[-1] for child_path, _ in self.store.list_children(self.path)]
 
     def __iter__(self):
         return iter(self.keys())

@@ -30,9 +30,13 @@ class NativeArray:
         "_handle", "path", "metadata", "shape", "ndim", "dtype", "chunk_shape", "chunk_grid_shape",
     )
 
-    def __init__(self, handle, path: str, metadata: dict):
+    def __init__(self, handle, path: str, metadata: dict | None = None):
+        """Take ownership of an array handle; ``metadata`` is its document (read from the
+        handle when None). Stores open arrays: see :meth:`zarrlib.Store.open_array`."""
         self._handle = ffi.gc(handle, lib.zarrlib_array_free)
         self.path = path
+        if metadata is None:
+            metadata = json.loads(_native.call_for_string(lib.zarrlib_array_metadata, handle))
         self.metadata = metadata
         ndim = ffi.new("size_t *")
         check(lib.zarrlib_array_ndim(handle, ndim))
@@ -48,25 +52,6 @@ class NativeArray:
         check(lib.zarrlib_array_element_size(handle, element_size))
         data_type = _native.call_for_string(lib.zarrlib_array_data_type, handle)
         self.dtype = numpy_dtype(data_type, metadata, element_size[0])
-
-    @classmethod
-    def open(cls, store, path: str) -> NativeArray:
-        """Open the array stored at ``path`` (its metadata read from the store)."""
-        out = ffi.new("zarrlib_array **")
-        check(lib.zarrlib_array_open(store._handle, _native.encode(path, "path"), out))
-        metadata = json.loads(_native.call_for_string(lib.zarrlib_array_metadata, out[0]))
-        return cls(out[0], path, metadata)
-
-    @classmethod
-    def with_metadata(cls, store, path: str, metadata: dict, metadata_json: str) -> NativeArray:
-        """Open the array at ``path`` as ``metadata`` describes it (the store's is not read)."""
-        out = ffi.new("zarrlib_array **")
-        check(
-            lib.zarrlib_array_open_with_metadata(
-                store._handle, _native.encode(path, "path"), _native.encode(metadata_json, "metadata"), out
-            )
-        )
-        return cls(out[0], path, metadata)
 
     @property
     def fill_value(self):

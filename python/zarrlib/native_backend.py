@@ -6,64 +6,37 @@ handle built from that document (cached per store), never through what the store
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
-from . import _native
-from ._native import check, lib
-from .stores import as_store, canonical_json, node_path
-
-name = "native"
-
-
-def _create(create, metadata, store, path, overwrite: bool) -> None:
-    native_store = as_store(store)
-    check(
-        create(
-            native_store._handle,
-            _native.encode(node_path(path), "path"),
-            _native.encode(canonical_json(metadata), "metadata"),
-            overwrite,
-        )
-    )
+from .stores import as_store
 
 
 def create_new_group(metadata, store, path: str) -> None:
-    _create(lib.zarrlib_group_create, metadata, store, path, overwrite=False)
+    as_store(store).create_group(path, metadata)
 
 
 def create_overwrite_group(metadata, store, path: str) -> None:
-    _create(lib.zarrlib_group_create, metadata, store, path, overwrite=True)
+    as_store(store).create_group(path, metadata, overwrite=True)
 
 
 def create_new_array(metadata, store, path: str) -> None:
-    _create(lib.zarrlib_array_create, metadata, store, path, overwrite=False)
+    as_store(store).create_array(path, metadata)
 
 
 def create_overwrite_array(metadata, store, path: str) -> None:
-    _create(lib.zarrlib_array_create, metadata, store, path, overwrite=True)
+    as_store(store).create_array(path, metadata, overwrite=True)
 
 
 def read_metadata(store, path: str) -> dict:
-    native_store = as_store(store)
-    text = _native.call_for_string(
-        lib.zarrlib_node_metadata, native_store._handle, _native.encode(node_path(path), "path")
-    )
-    return json.loads(text)
+    return as_store(store).read_metadata(path)
 
 
 def delete_node(store, path: str) -> None:
-    native_store = as_store(store)
-    check(lib.zarrlib_node_delete(native_store._handle, _native.encode(node_path(path), "path")))
+    as_store(store).delete_node(path)
 
 
 def list_children(store, path: str) -> list[tuple[str, dict]]:
-    native_store = as_store(store)
-    text = _native.call_for_string(
-        lib.zarrlib_node_children, native_store._handle, _native.encode(node_path(path), "path")
-    )
-    return [(child_path, metadata) for child_path, metadata in json.loads(text)]
+    return as_store(store).list_children(path)
 
 
 def read_chunk(metadata, store, path: str, chunk_coords, *, out=None) -> np.ndarray:

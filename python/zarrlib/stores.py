@@ -1,9 +1,13 @@
-"""Stores: where a hierarchy lives, and how callers name one.
+"""Stores: the native store handle with every node call on it, and how callers name a store.
 
-A :class:`Store` holds a native store handle. The functional API also accepts a local path
-(``str`` or ``os.PathLike``) or a zarr-python ``LocalStore``; both map to one shared native
-filesystem store per directory, so repeated calls reuse its cached array handles and its chunk
-locks.
+A :class:`Store` holds a native store handle and makes every call about nodes: creating groups
+and arrays, reading metadata, node kinds and children, deleting, and opening array handles
+(:class:`~zarrlib.native_array.NativeArray`). Paths are store-relative (``""`` is the root; a
+leading or trailing ``/`` is ignored); metadata documents are dicts or their JSON text.
+
+The API also accepts a local path (``str`` or ``os.PathLike``) or a zarr-python ``LocalStore``
+(:func:`as_store`); both map to one shared native filesystem store per directory, so repeated
+calls reuse its cached array handles and its chunk locks.
 
 Each store caches open array handles (bounded, least recently used first out), keyed on the
 node path and the canonical JSON of the metadata document, so repeated functional calls do not
@@ -42,6 +46,17 @@ def node_path(path) -> str:
     if not isinstance(path, str):
         raise TypeError(f"path must be a str, not {type(path).__name__}")
     return path.strip("/")
+
+
+def _path(path) -> bytes:
+    return _native.encode(node_path(path), "path")
+
+
+def _metadata(metadata) -> bytes:
+    return _native.encode(canonical_json(metadata), "metadata")
+
+
+_NODE_KINDS = {lib.ZARRLIB_NODE_ARRAY: "array", lib.ZARRLIB_NODE_GROUP: "group"}
 
 
 class _LRU:
@@ -100,16 +115,54 @@ class Store:
         ``bytes_read``, ``writes``, ``bytes_written``, ``keys_erased``."""
         return json.loads(_native.call_for_string(lib.zarrlib_store_metrics, self._handle))
 
+    # --- nodes ----------------------------------------------------------------------------
+
+    def create_group(self, path: str, metadata, *, overwrite: bool = False) -> None:
+        """Create a group; :class:`NodeExistsError` if any node is at ``path``, unless
+        ``overwrite``, which replaces it and everything under it."""
+        check(lib.zarrlib_group_create(self._handle, _path(path), _metadata(metadata), overwrite))
+
+    def create_array(self, path: str, metadata, *, overwrite: bool = False) -> None:
+        """Create an array, as :meth:`create_group` creates a group."""
+        check(lib.zarrlib_array_create(self._handle, _path(path), _metadata(metadata), overwrite))
+
+    def read_metadata(self, path: str) -> dict:
+        """The metadata document of the node at ``path``; :class:`NodeNotFoundError` if none."""
+        return json.loads(_native.call_for_string(lib.zarrlib_node_metadata, self._handle, _path(path)))
+
+    def node_kind(self, path: str = "") -> str | None:
+        """``"array"``, ``"group"``, or None when nothing is at ``path``."""
+        out = ffi.new("int32_t *")
+        check(lib.zarrlib_node_kind(self._handle, _path(path), out))
+        return _NODE_KINDS.get(out[0])
+
+    def delete_node(self, path: str) -> None:
+        """Delete the node at ``path`` and everything under it; :class:`NodeNotFoundError` if none."""
+        check(lib.zarrlib_node_delete(self._handle, _path(path)))
+
+    def list_children(self, path: str) -> list[tuple[str, dict]]:
+        """The direct children of the node at ``path``: ``(store-relative path, metadata)`` pairs,
+        sorted by path."""
+        text = _native.call_for_string(lib.zarrlib_node_children, self._handle, _path(path))
+        return [(child_path, metadata) for child_path, metadata in json.loads(text)]
+
+    def open_array(self, path: str, metadata=None) -> NativeArray:
+        """A new handle on the array at ``path``: as the store describes it, or, given
+        ``metadata``, as that document describes it (the store's is then not read)."""
+        out = ffi.new("zarrlib_array **")
+        if metadata is None:
+            check(lib.zarrlib_array_open(self._handle, _path(path), out))
+            return NativeArray(out[0], node_path(path))
+        text = canonical_json(metadata)
+        check(lib.zarrlib_array_open_with_metadata(self._handle, _path(path), _native.encode(text, "metadata"), out))
+        return NativeArray(out[0], node_path(path), json.loads(text))
+
+    # --- the functional API's handle cache ------------------------------------------------
+
     def cached_array(self, path: str, metadata) -> NativeArray:
         """An array handle for ``metadata`` at ``path``, from the cache when one is open."""
-        path = node_path(path)
         text = canonical_json(metadata)
-        return self._arrays.get_or_make(
-            (path, text),
-            lambda: NativeArray.with_metadata(
-                self, path, metadata if isinstance(metadata, dict) else json.loads(text), text
-            ),
-        )
+        return self._arrays.get_or_make((node_path(path), text), lambda: self.open_array(path, text))
 
     def forget_arrays(self) -> None:
         """Drop the cached array handles (they close once no caller still uses them)."""
