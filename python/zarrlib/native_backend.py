@@ -1,14 +1,59 @@
 """The functional API on the native engine (the default backend).
 
 Every function takes the caller's metadata document as authoritative: array I/O goes through a
-handle built from that document (cached per store), never through what the store holds.
+handle built from that document, never through what the store holds.
+
+Array handles are cached per store (bounded, least recently used first out), keyed on the node
+path and the canonical JSON of the metadata document, so repeated calls do not rebuild the codec
+chain. A store's cache dies with the store.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
+
 import numpy as np
 
-from .stores import as_store
+from ._lru import LRU
+from .native_array import NativeArray
+from .stores import Store, as_store, canonical_json, node_path
+
+#: How many array handles the cache keeps open per store.
+HANDLE_CACHE_SIZE = 128
+
+# A cached handle does not refer to its Store object, so the cache does not keep the store alive.
+_caches: weakref.WeakKeyDictionary[Store, LRU] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def _cache(store: Store) -> LRU:
+    cache = _caches.get(store)
+    if cache is None:
+        with _caches_lock:
+            cache = _caches.setdefault(store, LRU(HANDLE_CACHE_SIZE))
+    return cache
+
+
+def _array(metadata, store, path: str) -> NativeArray:
+    """The handle for ``metadata`` at ``path``, from the store's cache when one is open."""
+    native_store = as_store(store)
+    key = (node_path(path), canonical_json(metadata))
+    return _cache(native_store).get_or_make(key, lambda: native_store.open_array(*key))
+
+
+def cached_arrays(store) -> list[tuple[str, str]]:
+    """The ``(path, metadata JSON)`` keys of the handles cached for ``store``, least recently
+    used first."""
+    cache = _caches.get(as_store(store))
+    return [] if cache is None else cache.keys()
+
+
+def forget_arrays(store) -> None:
+    """Drop the handles cached for ``store`` (they close once no caller still uses them)."""
+    cache = _caches.get(as_store(store))
+    if cache is not None:
+        cache.clear()
 
 
 def create_new_group(metadata, store, path: str) -> None:
@@ -40,24 +85,24 @@ def list_children(store, path: str) -> list[tuple[str, dict]]:
 
 
 def read_chunk(metadata, store, path: str, chunk_coords, *, out=None) -> np.ndarray:
-    return as_store(store).cached_array(path, metadata).read_chunk(chunk_coords, out)
+    return _array(metadata, store, path).read_chunk(chunk_coords, out)
 
 
 def read_encoded_chunk(metadata, store, path: str, chunk_coords) -> bytes | None:
-    return as_store(store).cached_array(path, metadata).read_encoded_chunk(chunk_coords)
+    return _array(metadata, store, path).read_encoded_chunk(chunk_coords)
 
 
 def write_chunk(metadata, store, path: str, chunk_coords, value) -> None:
-    as_store(store).cached_array(path, metadata).write_chunk(chunk_coords, value)
+    _array(metadata, store, path).write_chunk(chunk_coords, value)
 
 
 def delete_chunk(metadata, store, path: str, chunk_coords) -> None:
-    as_store(store).cached_array(path, metadata).delete_chunk(chunk_coords)
+    _array(metadata, store, path).delete_chunk(chunk_coords)
 
 
 def read_region(metadata, store, path: str, selection, *, out=None) -> np.ndarray:
-    return as_store(store).cached_array(path, metadata).read(selection, out)
+    return _array(metadata, store, path).read(selection, out)
 
 
 def write_region(metadata, store, path: str, selection, value) -> None:
-    as_store(store).cached_array(path, metadata).write(selection, value)
+    _array(metadata, store, path).write(selection, value)

@@ -7,11 +7,7 @@ leading or trailing ``/`` is ignored); metadata documents are dicts or their JSO
 
 The API also accepts a local path (``str`` or ``os.PathLike``) or a zarr-python ``LocalStore``
 (:func:`as_store`); both map to one shared native filesystem store per directory, so repeated
-calls reuse its cached array handles and its chunk locks.
-
-Each store caches open array handles (bounded, least recently used first out), keyed on the
-node path and the canonical JSON of the metadata document, so repeated functional calls do not
-rebuild the codec chain. The cache dies with its store.
+calls reuse its chunk locks and the functional API's array handles cached for it.
 """
 
 from __future__ import annotations
@@ -19,15 +15,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-import threading
-from collections import OrderedDict
 
 from . import _native
+from ._lru import LRU
 from ._native import check, ffi, lib
 from .native_array import NativeArray
 
-#: How many array handles one store keeps open for the functional API.
-HANDLE_CACHE_SIZE = 128
 #: How many stores opened from paths are kept (the least recently used is dropped).
 PATH_STORE_CACHE_SIZE = 32
 
@@ -42,7 +35,7 @@ def canonical_json(metadata) -> str:
 
 
 def node_path(path) -> str:
-    """A node path in the form handles are cached under: no leading or trailing '/'."""
+    """A node path in its one form: no leading or trailing '/'."""
     if not isinstance(path, str):
         raise TypeError(f"path must be a str, not {type(path).__name__}")
     return path.strip("/")
@@ -57,33 +50,6 @@ def _metadata(metadata) -> bytes:
 
 
 _NODE_KINDS = {lib.ZARRLIB_NODE_ARRAY: "array", lib.ZARRLIB_NODE_GROUP: "group"}
-
-
-class _LRU:
-    """A small thread-safe least-recently-used mapping."""
-
-    def __init__(self, size: int):
-        self._size = size
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get_or_make(self, key, make):
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-                return value
-        value = make()  # outside the lock: it calls into the engine
-        with self._lock:
-            value = self._items.setdefault(key, value)
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
 
 
 class Store:
@@ -105,7 +71,6 @@ class Store:
         self._handle = ffi.gc(out[0], lib.zarrlib_store_free)
         self.url = url
         self.options = dict(options)
-        self._arrays = _LRU(HANDLE_CACHE_SIZE)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r})"
@@ -157,17 +122,6 @@ class Store:
         check(lib.zarrlib_array_open_with_metadata(self._handle, _path(path), _native.encode(text, "metadata"), out))
         return NativeArray(out[0], node_path(path), json.loads(text))
 
-    # --- the functional API's handle cache ------------------------------------------------
-
-    def cached_array(self, path: str, metadata) -> NativeArray:
-        """An array handle for ``metadata`` at ``path``, from the cache when one is open."""
-        text = canonical_json(metadata)
-        return self._arrays.get_or_make((node_path(path), text), lambda: self.open_array(path, text))
-
-    def forget_arrays(self) -> None:
-        """Drop the cached array handles (they close once no caller still uses them)."""
-        self._arrays.clear()
-
 
 class MemoryStore(Store):
     """A new, empty in-process store. Its contents live as long as the object."""
@@ -181,7 +135,7 @@ def open_store(url: str | os.PathLike, **options) -> Store:
     return Store(url, **options)
 
 
-_path_stores = _LRU(PATH_STORE_CACHE_SIZE)
+_path_stores = LRU(PATH_STORE_CACHE_SIZE)
 
 
 def _zarr_local_store_root(obj):
