@@ -31,11 +31,6 @@ class Selection(NamedTuple):
             size *= count
         return size
 
-    @property
-    def is_contiguous(self) -> bool:
-        """Whether the selection is a plain region (every axis ascending by one)."""
-        return all(step == 1 or count <= 1 for step, count in zip(self.steps, self.counts))
-
 
 def _expand(selection, ndim: int) -> list:
     """The selection as one item per axis, Ellipsis expanded and missing trailing axes filled."""

@@ -1,20 +1,76 @@
 """An open native array handle and its I/O: the one place numpy buffers meet the C ABI.
 
 Reads allocate the result once (or take the caller's ``out=``) and the engine decodes straight
-into it; writes hand the caller's buffer over without a copy when they can (see ``buffers``).
+into it; writes hand a C-contiguous array of the array's dtype over as it is, without a copy,
+and convert anything else (cast and broadcast as numpy assignment would) first.
 """
 
 from __future__ import annotations
 
 import json
+import operator
 
 import numpy as np
 
 from . import _native
 from ._native import check, ffi, lib
-from .buffers import chunk_coords, read_target, write_source
 from .dtypes import numpy_dtype
+from .errors import OutOfBoundsError
 from .indexing import normalize_selection
+
+
+def _chunk_coords(coords) -> list[int]:
+    """Chunk coordinates as a list of non-negative ints."""
+    if isinstance(coords, (int, np.integer)):
+        coords = (coords,)
+    try:
+        values = [operator.index(c) for c in coords]
+    except TypeError:
+        raise TypeError(f"chunk coordinates must be a sequence of integers, not {coords!r}") from None
+    if any(v < 0 for v in values):
+        raise OutOfBoundsError(f"chunk coordinates {tuple(values)} are negative")
+    return values
+
+
+def _read_target(out: np.ndarray | None, shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """The array to return and the C-contiguous buffer the engine decodes into (the same array
+    unless the caller's ``out`` is not C-contiguous)."""
+    if out is None:
+        result = np.empty(shape, dtype)
+        return result, result
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray, not {type(out).__name__}")
+    if out.shape != shape:
+        raise ValueError(f"out has shape {out.shape}, the selection has shape {shape}")
+    if out.dtype != dtype:
+        raise ValueError(f"out has dtype {out.dtype}, the array has dtype {dtype}")
+    if not out.flags.writeable:
+        raise ValueError("out is read-only")
+    if out.flags.c_contiguous:
+        return out, out
+    return out, np.empty(shape, dtype)
+
+
+def _write_source(value, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """``value`` as a C-contiguous array of ``dtype`` and ``shape``, copied only if it must be."""
+    if (
+        isinstance(value, np.ndarray)
+        and value.dtype == dtype
+        and value.shape == shape
+        and value.flags.c_contiguous
+    ):
+        return value
+    array = np.asarray(value, dtype=dtype)
+    # numpy assignment also takes a value with extra leading axes of length 1.
+    while array.ndim > len(shape) and array.shape[0] == 1:
+        array = array[0]
+    try:
+        array = np.broadcast_to(array, shape)
+    except ValueError:
+        raise ValueError(
+            f"could not broadcast a value of shape {array.shape} to the selection's shape {shape}"
+        ) from None
+    return np.ascontiguousarray(array)
 
 
 def _uint64s(getter, handle, count: int) -> tuple[int, ...]:
@@ -69,8 +125,8 @@ class NativeArray:
 
     def read_chunk(self, coords, out: np.ndarray | None = None) -> np.ndarray:
         """The whole chunk at ``coords`` (edge chunks at full chunk shape; fill value if absent)."""
-        coords = chunk_coords(coords, self.ndim)
-        result, target = read_target(out, self._whole_chunk_shape(), self.dtype)
+        coords = _chunk_coords(coords)
+        result, target = _read_target(out, self._whole_chunk_shape(), self.dtype)
         check(
             lib.zarrlib_array_read_chunk(
                 self._handle, coords, len(coords), ffi.from_buffer(target, require_writable=True), target.nbytes
@@ -82,7 +138,7 @@ class NativeArray:
 
     def read_chunks(self, coords_list) -> np.ndarray:
         """Several whole chunks decoded in parallel, stacked: shape ``(len(coords_list), *chunk_shape)``."""
-        coords = [chunk_coords(c, self.ndim) for c in coords_list]
+        coords = [_chunk_coords(c) for c in coords_list]
         flat = [c for chunk in coords for c in chunk]
         result = np.empty((len(coords), *self._whole_chunk_shape()), self.dtype)
         check(
@@ -95,7 +151,7 @@ class NativeArray:
 
     def read_encoded_chunk(self, coords) -> bytes | None:
         """The chunk's stored bytes, or None when it is not stored."""
-        coords = chunk_coords(coords, self.ndim)
+        coords = _chunk_coords(coords)
         data = ffi.new("uint8_t **")
         length = ffi.new("size_t *")
         check(lib.zarrlib_array_read_encoded_chunk(self._handle, coords, len(coords), data, length))
@@ -108,16 +164,16 @@ class NativeArray:
 
     def write_chunk(self, coords, value) -> None:
         """Write a whole chunk; ``value`` must have exactly the chunk shape."""
-        coords = chunk_coords(coords, self.ndim)
+        coords = _chunk_coords(coords)
         shape = self._whole_chunk_shape()
         value = np.asarray(value)
         if value.shape != shape:
             raise ValueError(f"a chunk has shape {shape}, the value has shape {value.shape}")
-        source = write_source(value, shape, self.dtype)
+        source = _write_source(value, shape, self.dtype)
         check(lib.zarrlib_array_write_chunk(self._handle, coords, len(coords), ffi.from_buffer(source), source.nbytes))
 
     def delete_chunk(self, coords) -> None:
-        coords = chunk_coords(coords, self.ndim)
+        coords = _chunk_coords(coords)
         check(lib.zarrlib_array_delete_chunk(self._handle, coords, len(coords)))
 
     # --- selections -----------------------------------------------------------------------
@@ -125,7 +181,7 @@ class NativeArray:
     def read(self, selection, out: np.ndarray | None = None) -> np.ndarray:
         """``array[selection]`` for a numpy basic selection, as numpy would return it."""
         sel = normalize_selection(selection, self.shape)
-        result, target = read_target(out, sel.shape, self.dtype)
+        result, target = _read_target(out, sel.shape, self.dtype)
         if sel.size:
             check(
                 lib.zarrlib_array_read_selection(
@@ -140,7 +196,7 @@ class NativeArray:
     def write(self, selection, value) -> None:
         """``array[selection] = value``: value broadcast and cast as numpy assignment does."""
         sel = normalize_selection(selection, self.shape)
-        source = write_source(value, sel.shape, self.dtype)
+        source = _write_source(value, sel.shape, self.dtype)
         if sel.size:
             check(
                 lib.zarrlib_array_write_selection(

@@ -44,9 +44,6 @@ from .errors import (
 from .indexing import normalize_selection
 from .settings import get_config
 
-name = "reference"
-
-
 
 class _BitwiseNDBuffer(cpu.NDBuffer):
     """zarr-python's NDBuffer, except that a chunk counts as empty (and is not stored) only when
