@@ -286,12 +286,8 @@ def _check_out(out, shape: tuple[int, ...], dtype: np.dtype) -> None:
         return
     if not isinstance(out, np.ndarray):
         raise TypeError(f"out must be a numpy.ndarray, not {type(out).__name__}")
-    if out.shape != shape:
-        raise ValueError(f"out has shape {out.shape}, the result has shape {shape}")
-    if out.dtype != dtype:
-        raise ValueError(f"out has dtype {out.dtype}, the array has dtype {dtype}")
-    if not out.flags.writeable:
-        raise ValueError("out is read-only")
+    if (out.shape, out.dtype, out.flags.writeable) != (shape, dtype, True):
+        raise ValueError(f"out must be a writeable {shape} array of {dtype}, not a {out.shape} array of {out.dtype}")
 
 
 def _deliver(data: np.ndarray, out) -> np.ndarray:
