@@ -188,7 +188,12 @@ class Group:
 
     @classmethod
     def create(
-        cls, store, path: str = "", *, zarr_format: int = 3, attributes: dict | None = None,
+        cls,
+        store,
+        path: str = "",
+        *,
+        zarr_format: int = 3,
+        attributes: dict | None = None,
         overwrite: bool = False,
     ) -> Group:
         """Create a group (Zarr v3 unless ``zarr_format=2``) and open it."""

@@ -40,8 +40,7 @@ def _expand(selection, ndim: int) -> list:
         raise IndexError("an index can only have a single ellipsis ('...')")
     if len(items) - ellipses > ndim:
         raise IndexError(
-            f"too many indices for array: array is {ndim}-dimensional, "
-            f"but {len(items) - ellipses} were indexed"
+            f"too many indices for array: array is {ndim}-dimensional, but {len(items) - ellipses} were indexed"
         )
     if ellipses:
         at = next(i for i, item in enumerate(items) if item is Ellipsis)
@@ -69,8 +68,7 @@ def normalize_selection(selection, shape: tuple[int, ...]) -> Selection:
             continue
         if isinstance(item, (bool, np.bool_)) or not hasattr(type(item), "__index__"):
             raise TypeError(
-                "zarrlib selections take integers, slices and one Ellipsis; "
-                f"got {type(item).__name__} on axis {axis}"
+                f"zarrlib selections take integers, slices and one Ellipsis; got {type(item).__name__} on axis {axis}"
             )
         index = operator.index(item)
         if not -extent <= index < extent:

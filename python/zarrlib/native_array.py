@@ -53,12 +53,7 @@ def _read_target(out: np.ndarray | None, shape: tuple[int, ...], dtype: np.dtype
 
 def _write_source(value, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     """``value`` as a C-contiguous array of ``dtype`` and ``shape``, copied only if it must be."""
-    if (
-        isinstance(value, np.ndarray)
-        and value.dtype == dtype
-        and value.shape == shape
-        and value.flags.c_contiguous
-    ):
+    if isinstance(value, np.ndarray) and value.dtype == dtype and value.shape == shape and value.flags.c_contiguous:
         return value
     array = np.asarray(value, dtype=dtype)
     # numpy assignment also takes a value with extra leading axes of length 1.
@@ -83,7 +78,14 @@ class NativeArray:
     """An open array: metadata parsed and codec chain built once, shared by every thread."""
 
     __slots__ = (
-        "_handle", "path", "metadata", "shape", "ndim", "dtype", "chunk_shape", "chunk_grid_shape",
+        "_handle",
+        "path",
+        "metadata",
+        "shape",
+        "ndim",
+        "dtype",
+        "chunk_shape",
+        "chunk_grid_shape",
     )
 
     def __init__(self, handle, path: str, metadata: dict | None = None):
@@ -143,8 +145,12 @@ class NativeArray:
         result = np.empty((len(coords), *self._whole_chunk_shape()), self.dtype)
         check(
             lib.zarrlib_array_read_chunks(
-                self._handle, flat, len(coords), self.ndim,
-                ffi.from_buffer(result, require_writable=True), result.nbytes,
+                self._handle,
+                flat,
+                len(coords),
+                self.ndim,
+                ffi.from_buffer(result, require_writable=True),
+                result.nbytes,
             )
         )
         return result
@@ -185,8 +191,13 @@ class NativeArray:
         if sel.size:
             check(
                 lib.zarrlib_array_read_selection(
-                    self._handle, sel.starts, sel.steps, sel.counts, self.ndim,
-                    ffi.from_buffer(target, require_writable=True), target.nbytes,
+                    self._handle,
+                    sel.starts,
+                    sel.steps,
+                    sel.counts,
+                    self.ndim,
+                    ffi.from_buffer(target, require_writable=True),
+                    target.nbytes,
                 )
             )
         if target is not result:
@@ -200,7 +211,12 @@ class NativeArray:
         if sel.size:
             check(
                 lib.zarrlib_array_write_selection(
-                    self._handle, sel.starts, sel.steps, sel.counts, self.ndim,
-                    ffi.from_buffer(source), source.nbytes,
+                    self._handle,
+                    sel.starts,
+                    sel.steps,
+                    sel.counts,
+                    self.ndim,
+                    ffi.from_buffer(source),
+                    source.nbytes,
                 )
             )

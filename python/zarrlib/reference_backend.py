@@ -338,7 +338,9 @@ class _ReferenceArray:
         if any(c < 0 for c in coords):
             raise OutOfBoundsError(f"chunk coordinates {coords} are negative")
         if len(coords) != len(self.shape):
-            raise InvalidArgumentError(f"chunk coordinates have {len(coords)} dimensions, the array has {len(self.shape)}")
+            raise InvalidArgumentError(
+                f"chunk coordinates have {len(coords)} dimensions, the array has {len(self.shape)}"
+            )
         grid = tuple(-(-s // c) if c else 0 for s, c in zip(self.shape, self.chunk_shape))
         if any(c >= g for c, g in zip(coords, grid)):
             raise OutOfBoundsError(f"chunk {list(coords)} is outside the chunk grid {list(grid)}")
@@ -425,4 +427,3 @@ def read_region(metadata, store, path: str, selection, *, out=None) -> np.ndarra
 
 def write_region(metadata, store, path: str, selection, value) -> None:
     _ReferenceArray(metadata, store, path).write(selection, value)
-

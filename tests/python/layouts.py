@@ -51,7 +51,9 @@ def v3_sharded(shape, shard, inner, dtype="uint16", *, fill_value=0):
     return doc
 
 
-def v2_array(shape, chunks, dtype="<u2", *, fill_value=0, order="C", separator=".", compressor="blosc", attributes=None):
+def v2_array(
+    shape, chunks, dtype="<u2", *, fill_value=0, order="C", separator=".", compressor="blosc", attributes=None
+):
     """A Zarr v2 array document (`.zarray` with `.zattrs` under "attributes")."""
     compressors = {
         "blosc": {"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 1, "blocksize": 0},

@@ -13,9 +13,19 @@ from layouts import v2_array, v3_array
 from zarrlib import aio, functional
 
 FUNCTIONAL_NAMES = {
-    "create_new_group", "create_overwrite_group", "create_new_array", "create_overwrite_array",
-    "read_metadata", "delete_node", "list_children", "read_chunk", "read_encoded_chunk",
-    "write_chunk", "delete_chunk", "read_region", "write_region",
+    "create_new_group",
+    "create_overwrite_group",
+    "create_new_array",
+    "create_overwrite_array",
+    "read_metadata",
+    "delete_node",
+    "list_children",
+    "read_chunk",
+    "read_encoded_chunk",
+    "write_chunk",
+    "delete_chunk",
+    "read_region",
+    "write_region",
 }
 
 
@@ -23,7 +33,8 @@ def test_all_lists_the_functional_api():
     assert set(aio.__all__) == FUNCTIONAL_NAMES
     assert len(aio.__all__) == len(set(aio.__all__))
     defined_in_functional = {
-        name for name, obj in vars(functional).items()
+        name
+        for name, obj in vars(functional).items()
         if inspect.isfunction(obj) and obj.__module__ == functional.__name__ and not name.startswith("_")
     }
     assert set(aio.__all__) == defined_in_functional
@@ -156,7 +167,9 @@ def test_read_region_out(any_store):
     zarrlib.write_region(metadata, any_store, "a", Ellipsis, data)
     out = np.empty((7, 10), "int32")
 
-    result = asyncio.run(aio.read_region(metadata, any_store, "a", (slice(None, None, 3), slice(None, None, -2)), out=out))
+    result = asyncio.run(
+        aio.read_region(metadata, any_store, "a", (slice(None, None, 3), slice(None, None, -2)), out=out)
+    )
     assert result is out
     np.testing.assert_array_equal(out, data[::3, ::-2])
 

@@ -38,10 +38,19 @@ BACKENDS = ("native", "reference")
 
 DTYPES = (
     "bool",
-    "int8", "int16", "int32", "int64",
-    "uint8", "uint16", "uint32", "uint64",
-    "float16", "float32", "float64",
-    "complex64", "complex128",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+    "complex64",
+    "complex128",
 )
 
 MAX_ELEMENTS = 2000
@@ -664,9 +673,18 @@ def test_zarr_python_writes_0d_shards():
 
 
 def test_0d_shards_written_by_the_engine_read_by_both():
-    md = _v3((), (), "int32", 0, [
-        {"name": "sharding_indexed", "configuration": {"chunk_shape": [], "codecs": [LITTLE], "index_codecs": [LITTLE]}}
-    ])
+    md = _v3(
+        (),
+        (),
+        "int32",
+        0,
+        [
+            {
+                "name": "sharding_indexed",
+                "configuration": {"chunk_shape": [], "codecs": [LITTLE], "index_codecs": [LITTLE]},
+            }
+        ],
+    )
     with tempfile.TemporaryDirectory() as root:
         zarrlib.create_new_array(md, root, "a", backend="native")
         zarrlib.write_region(md, root, "a", (), 7, backend="native")
@@ -710,17 +728,26 @@ def test_nan_equal_chunks_are_stored(case, backend):
     assert read.tobytes() == data.tobytes()
 
 
-@pytest.mark.parametrize("backend", [
-    "native",
-    pytest.param("reference", marks=pytest.mark.xfail(
-        strict=True,
-        reason="zarr-python 3.1.6: its sharding codec (which takes only zarr-python's own buffers) drops inner "
-        "chunks that equal the fill value with NaNs equal (NDBuffer.all_equal, equal_nan=True)",
-    )),
-])
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "native",
+        pytest.param(
+            "reference",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="zarr-python 3.1.6: its sharding codec (which takes only zarr-python's own buffers) drops inner "
+                "chunks that equal the fill value with NaNs equal (NDBuffer.all_equal, equal_nan=True)",
+            ),
+        ),
+    ],
+)
 def test_nan_equal_inner_chunks_are_stored(backend):
     """Inside a shard, an inner chunk holding -NaN is not the NaN fill value's bits: it is stored."""
-    inner = {"name": "sharding_indexed", "configuration": {"chunk_shape": [1], "codecs": [LITTLE], "index_codecs": [LITTLE]}}
+    inner = {
+        "name": "sharding_indexed",
+        "configuration": {"chunk_shape": [1], "codecs": [LITTLE], "index_codecs": [LITTLE]},
+    }
     md = _v3((2,), (2,), "float32", "NaN", [inner])
     data = -np.array([-1, np.nan], "float32")
     with tempfile.TemporaryDirectory() as root:

@@ -255,7 +255,8 @@ def test_invalid_path(store):
 
 
 @pytest.mark.parametrize(
-    "url_kind, option", [("memory", {"metrics": 1}), ("local", {"direct_io": "yes"}), ("local", {"file_handle_cache_size": -3})]
+    "url_kind, option",
+    [("memory", {"metrics": 1}), ("local", {"direct_io": "yes"}), ("local", {"file_handle_cache_size": -3})],
 )
 def test_store_option_of_the_wrong_type(tmp_path, url_kind, option):
     url = "memory://" if url_kind == "memory" else str(tmp_path)

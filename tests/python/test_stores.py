@@ -227,21 +227,33 @@ def test_metrics_count_chunk_requests(metered_store):
     encoded = zarrlib.read_encoded_chunk(metadata, store, "a", (0, 1))
     assert encoded is not None
     assert diff(after_write, before) == {
-        "reads": 0, "bytes_read": 0, "writes": 1, "bytes_written": len(encoded), "keys_erased": 0,
+        "reads": 0,
+        "bytes_read": 0,
+        "writes": 1,
+        "bytes_written": len(encoded),
+        "keys_erased": 0,
     }
 
     # Reading a whole chunk is one request for its stored bytes (as is read_encoded_chunk).
     before = store.metrics()
     np.testing.assert_array_equal(zarrlib.read_chunk(metadata, store, "a", (0, 1)), data)
     assert diff(store.metrics(), before) == {
-        "reads": 1, "bytes_read": len(encoded), "writes": 0, "bytes_written": 0, "keys_erased": 0,
+        "reads": 1,
+        "bytes_read": len(encoded),
+        "writes": 0,
+        "bytes_written": 0,
+        "keys_erased": 0,
     }
 
     # A chunk that is not stored is one read of a missing key.
     before = store.metrics()
     assert (zarrlib.read_chunk(metadata, store, "a", (1, 1)) == 0).all()
     assert diff(store.metrics(), before) == {
-        "reads": 1, "bytes_read": 0, "writes": 0, "bytes_written": 0, "keys_erased": 0,
+        "reads": 1,
+        "bytes_read": 0,
+        "writes": 0,
+        "bytes_written": 0,
+        "keys_erased": 0,
     }
 
     # Writing a chunk of fill values erases it (store_empty_chunks is off by default).
@@ -249,7 +261,11 @@ def test_metrics_count_chunk_requests(metered_store):
     before = store.metrics()
     zarrlib.write_chunk(metadata, store, "a", (0, 1), np.zeros((4, 4), "uint16"))
     assert diff(store.metrics(), before) == {
-        "reads": 0, "bytes_read": 0, "writes": 0, "bytes_written": 0, "keys_erased": 1,
+        "reads": 0,
+        "bytes_read": 0,
+        "writes": 0,
+        "bytes_written": 0,
+        "keys_erased": 1,
     }
     assert zarrlib.read_encoded_chunk(metadata, store, "a", (0, 1)) is None
 
