@@ -358,10 +358,10 @@ def short_error(err: BaseException) -> str:
 
 def chunk_grid(shape, chunks):
     """Every chunk's coordinates and region, C order."""
-    grid = [-(-s // c) for s, c in zip(shape, chunks)]
+    grid = [-(-s // c) for s, c in zip(shape, chunks, strict=True)]
     result = []
     for coords in np.ndindex(*grid):
-        region = tuple(slice(i * c, min((i + 1) * c, s)) for i, c, s in zip(coords, chunks, shape))
+        region = tuple(slice(i * c, min((i + 1) * c, s)) for i, c, s in zip(coords, chunks, shape, strict=True))
         result.append((tuple(int(i) for i in coords), region))
     return result
 
@@ -467,10 +467,16 @@ class Bench:
         origins = [
             tuple(int(rng.integers(0, max(1, s - size + 1))) for s in self.shape) for _ in range(args.small_reads)
         ]
-        small = [tuple(slice(o, min(o + size, s)) for o, s in zip(origin, self.shape)) for origin in origins]
+        small = [
+            tuple(slice(o, min(o + size, s)) for o, s in zip(origin, self.shape, strict=True)) for origin in origins
+        ]
         strided = (slice(None, None, args.stride),) * len(self.shape)
-        inner_coords = tuple(min(i, -(-c // n) - 1) for i, c, n in zip((1, 2, 3, 1, 1, 1), self.chunks, self.inner))
-        inner_region = tuple(slice(i * n, min((i + 1) * n, s)) for i, n, s in zip(inner_coords, self.inner, self.shape))
+        inner_coords = tuple(
+            min(i, -(-c // n) - 1) for i, c, n in zip((1, 2, 3, 1, 1, 1), self.chunks, self.inner, strict=False)
+        )
+        inner_region = tuple(
+            slice(i * n, min((i + 1) * n, s)) for i, n, s in zip(inner_coords, self.inner, self.shape, strict=True)
+        )
         grid = chunk_grid(self.shape, self.chunks)
         blocks = [np.ascontiguousarray(data[region]) for _, region in grid]
         self.meta = {
@@ -531,7 +537,7 @@ class Bench:
             buffer = bytearray(total)
             view = memoryview(buffer)
             offset = 0
-            for path, n in zip(files, sizes):
+            for path, n in zip(files, sizes, strict=True):
                 with open(path, "rb", buffering=0) as f:
                     got = f.readinto(view[offset : offset + n])
                     if got != n:
@@ -551,7 +557,7 @@ class Bench:
                 os.makedirs(os.path.dirname(out), exist_ok=True)
 
             def write_files():
-                for out, content in zip(outputs, contents):
+                for out, content in zip(outputs, contents, strict=True):
                     with open(out, "wb", buffering=0) as f:
                         f.write(content)
 
@@ -585,7 +591,7 @@ class Bench:
             return check
 
         def check_chunks(results):
-            for (_, region), block, got in zip(grid, blocks, results):
+            for (_, region), block, got in zip(grid, blocks, results, strict=True):
                 # read_chunk APIs return edge chunks at full chunk shape.
                 got = np.asarray(got)[tuple(slice(0, s.stop - s.start) for s in region)]
                 if not np.array_equal(got, block):
@@ -594,7 +600,7 @@ class Bench:
         small, inner_region, strided = work["small"], work["inner_region"], work["strided"]
 
         def check_small(results):
-            for region, got in zip(small, results):
+            for region, got in zip(small, results, strict=True):
                 if not np.array_equal(np.asarray(got), data[region]):
                     raise AssertionError("wrong result")
 
@@ -649,7 +655,7 @@ class Bench:
                 else:
 
                     def fn(impl=impl, w=writer):
-                        for (coords, region), block in zip(grid, blocks):
+                        for (coords, region), block in zip(grid, blocks, strict=True):
                             impl.write_chunk(w, coords, region, block)
 
                 tasks[name] = (fn, lambda _, target=target: self.check_written(target, data))
@@ -816,14 +822,14 @@ def table(results, layouts, ops, columns, ratio_map) -> str:
     # Error messages are long: the table shows their first words, the JSON has them whole.
     rows = [[cell if not cell.startswith("error") else cell[:28] for cell in row] for row in rows]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip()]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     previous = None
     for row in rows:
         if previous is not None and row[0] != previous:
             lines.append("")
         previous = row[0]
-        lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+        lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     return "\n".join(lines)
 
 
@@ -837,13 +843,13 @@ def plot(path, results, layouts, ops, columns, title="") -> None:
         print(f"matplotlib is not installed: no chart written to {path} (pip install matplotlib)")
         return
     index = {(r["layout"], r["operation"], r["implementation"]): r for r in results}
-    ops = [op for op in ops if any((l, op, c) in index for l in layouts for c in columns)]
+    ops = [op for op in ops if any((layout, op, c) in index for layout in layouts for c in columns)]
     ncols = 2
     nrows = -(-len(ops) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(16, 4.2 * nrows), squeeze=False)
     colors = plt.get_cmap("tab10")
-    for ax, op in zip(axes.flat, ops):
-        op_layouts = [l for l in layouts if any((l, op, c) in index for c in columns)]
+    for ax, op in zip(axes.flat, ops, strict=False):
+        op_layouts = [layout for layout in layouts if any((layout, op, c) in index for c in columns)]
         width = 0.8 / max(1, len(columns))
         for j, column in enumerate(columns):
             xs, ys = [], []
@@ -927,7 +933,8 @@ def parse_args(argv=None):
         "--op-budget",
         type=float,
         default=8.0,
-        help="an implementation stops repeating a cell once its runs took this many seconds (at least one run; default 8)",
+        help="an implementation stops repeating a cell once its runs took this many seconds "
+        "(at least one run; default 8)",
     )
     p.add_argument("--small-reads", type=int, help="how many random small region reads (default 1000)")
     p.add_argument("--small-size", type=int, default=8, help="edge of a small region read (default 8)")
@@ -967,7 +974,7 @@ def parse_args(argv=None):
     args.shape = expand(shape)
     args.chunks = expand(args.chunks or default_chunks)
     args.inner = expand(args.inner or default_inner)
-    if any(c % i for c, i in zip(args.chunks, args.inner)):
+    if any(c % i for c, i in zip(args.chunks, args.inner, strict=True)):
         p.error(f"the inner chunk shape {args.inner} must divide the shard (chunk) shape {args.chunks}")
     if min(args.shape) < args.small_size:
         p.error("the array is smaller than a small read")
@@ -1050,8 +1057,9 @@ def main(argv=None) -> int:
         f"best of {args.repeats}; seconds, GB/s of decoded data, or µs per call"
     )
     print(
-        f"strided = {bench.meta['strided_selection']}; inner_chunk = one {'x'.join(map(str, args.inner))} inner chunk "
-        f"region, {args.inner_calls} calls; small_reads = {args.small_reads} random {args.small_size}^{len(args.shape)} regions"
+        f"strided = {bench.meta['strided_selection']}; "
+        f"inner_chunk = one {'x'.join(map(str, args.inner))} inner chunk region, {args.inner_calls} calls; "
+        f"small_reads = {args.small_reads} random {args.small_size}^{len(args.shape)} regions"
     )
     print(table(bench.results, args.layouts, args.ops, columns, ratio_map))
     if bench.skipped:
@@ -1105,7 +1113,7 @@ def main(argv=None) -> int:
             "skipped": bench.skipped,
             "layout_sizes": getattr(bench, "layout_sizes", {}),
             "results": bench.results,
-            "ratios": [{"layout": l, "operation": o, **v} for (l, o), v in ratio_map.items()],
+            "ratios": [{"layout": layout, "operation": o, **v} for (layout, o), v in ratio_map.items()],
             "memory": bench.memory,
             "elapsed_s": bench.elapsed,
         }

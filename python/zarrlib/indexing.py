@@ -56,7 +56,7 @@ def normalize_selection(selection, shape: tuple[int, ...]) -> Selection:
     but integers, slices and Ellipsis (boolean and fancy indexing, ``None``).
     """
     starts, steps, counts, result_shape = [], [], [], []
-    for axis, (item, extent) in enumerate(zip(_expand(selection, len(shape)), shape)):
+    for axis, (item, extent) in enumerate(zip(_expand(selection, len(shape)), shape, strict=True)):
         if isinstance(item, slice):
             start, stop, step = item.indices(extent)
             count = len(range(start, stop, step))

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import operator
 import os
-from dataclasses import replace
 from urllib.parse import unquote, urlparse
 
 import numpy as np
@@ -27,8 +26,8 @@ from zarr.abc.store import Store as ZarrStore
 from zarr.core.array import Array as ZarrArray
 from zarr.core.array import AsyncArray
 from zarr.core.buffer import BufferPrototype, cpu
-from zarr.core.metadata import ArrayV2Metadata, ArrayV3Metadata
 from zarr.core.group import GroupMetadata
+from zarr.core.metadata import ArrayV2Metadata, ArrayV3Metadata
 from zarr.core.sync import sync
 from zarr.storage import LocalStore, StorePath
 
@@ -341,8 +340,8 @@ class _ReferenceArray:
             raise InvalidArgumentError(
                 f"chunk coordinates have {len(coords)} dimensions, the array has {len(self.shape)}"
             )
-        grid = tuple(-(-s // c) if c else 0 for s, c in zip(self.shape, self.chunk_shape))
-        if any(c >= g for c, g in zip(coords, grid)):
+        grid = tuple(-(-s // c) if c else 0 for s, c in zip(self.shape, self.chunk_shape, strict=True))
+        if any(c >= g for c, g in zip(coords, grid, strict=True)):
             raise OutOfBoundsError(f"chunk {list(coords)} is outside the chunk grid {list(grid)}")
         spec = self.metadata.get_chunk_spec(coords, self.array.config, self.prototype)
         return self.store_path / self.metadata.encode_chunk_key(coords), spec
@@ -373,7 +372,7 @@ class _ReferenceArray:
         and how to turn its result into numpy's: axes to reverse and the result shape."""
         sel = normalize_selection(selection, self.shape)
         slices, reverse = [], []
-        for start, step, count in zip(sel.starts, sel.steps, sel.counts):
+        for start, step, count in zip(sel.starts, sel.steps, sel.counts, strict=True):
             if count == 0:
                 slices.append(slice(0, 0))
                 reverse.append(slice(None))

@@ -82,7 +82,7 @@ def test_gather_region_writes_and_reads(any_store):
         )
         assert results == [None] * len(coords)
         reads = await asyncio.gather(*(aio.read_region(metadata, any_store, "a", region(i, j)) for i, j in coords))
-        for (i, j), got in zip(coords, reads):
+        for (i, j), got in zip(coords, reads, strict=True):
             np.testing.assert_array_equal(got, block(i, j))
         # Strided reads spanning many chunks, concurrently, against the whole array.
         whole = await aio.read_region(metadata, any_store, "a", Ellipsis)
@@ -95,7 +95,7 @@ def test_gather_region_writes_and_reads(any_store):
     for i, j in coords:
         expected[8 * i : 8 * i + 8, 6 * j : 6 * j + 6] = block(i, j)
     np.testing.assert_array_equal(whole, expected)
-    for selection, got in zip(selections, strided):
+    for selection, got in zip(selections, strided, strict=True):
         np.testing.assert_array_equal(got, expected[selection])
     np.testing.assert_array_equal(zarrlib.read_region(metadata, any_store, "a", Ellipsis), expected)
 
@@ -130,7 +130,7 @@ def test_gather_chunk_api_and_hierarchy(any_store):
         coords = [(i, j) for i in range(4) for j in range(4)]
         await asyncio.gather(*(aio.write_chunk(metadata, any_store, "g/a", c, block(*c)) for c in coords))
         chunks = await asyncio.gather(*(aio.read_chunk(metadata, any_store, "g/a", c) for c in coords))
-        for c, got in zip(coords, chunks):
+        for c, got in zip(coords, chunks, strict=True):
             np.testing.assert_array_equal(got, block(*c))
         encoded = await asyncio.gather(*(aio.read_encoded_chunk(metadata, any_store, "g/a", c) for c in coords))
         assert all(isinstance(e, bytes) and e for e in encoded)

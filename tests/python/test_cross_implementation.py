@@ -22,7 +22,6 @@ import numpy as np
 import pytest
 
 import zarrlib
-
 from layouts import v2_array, v3_array, v3_sharded
 
 zarr = pytest.importorskip("zarr")
@@ -342,7 +341,7 @@ def _chunk_key(kwargs, document) -> str:
     encoding = kwargs.get("chunk_key_encoding", {"name": "default", "separator": "/"})
     separator = encoding["separator"]
     grid = document["chunk_grid"]["configuration"]["chunk_shape"]
-    coords = separator.join(str(index // size) for index, size in zip((9, 4), grid))
+    coords = separator.join(str(index // size) for index, size in zip((9, 4), grid, strict=True))
     return f"c{separator}{coords}" if encoding["name"] == "default" else coords
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import zarrlib
-from zarrlib import _native, errors
 from layouts import v3_array
+from zarrlib import _native, errors
 
 ffi, lib = _native.ffi, _native.lib
 

@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
-from layouts import v2_array, v3_array, v3_sharded
 
 import zarrlib
+from layouts import v2_array, v3_array, v3_sharded
 
 GROUP_V3 = {"zarr_format": 3, "node_type": "group", "attributes": {"a": 1}}
 GROUP_V2 = {"zarr_format": 2, "attributes": {"b": [1, 2]}}

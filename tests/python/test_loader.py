@@ -8,11 +8,11 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import cffi
 import pytest
+import tomllib
 
 import zarrlib
 from zarrlib import _native

@@ -44,8 +44,8 @@ def selected_indices(selection, shape) -> list[list[int]]:
     """Per axis, the (non-negative) indices a basic selection picks, computed by numpy."""
     result = []
     grids = np.indices(shape, sparse=True)
-    for axis, extent in enumerate(shape):
-        index = np.broadcast_to(grids[axis], shape)[selection]
+    for grid in grids:
+        index = np.broadcast_to(grid, shape)[selection]
         result.append(sorted(set(np.asarray(index).ravel().tolist())))
     return result
 
@@ -521,7 +521,7 @@ def touched_chunks(selection, shape, chunks) -> tuple[int, int]:
     computed from the selected index sets per axis."""
     per_axis = selected_indices(selection, shape)
     touched = partial = 0
-    grid = [range(-(-extent // size)) for extent, size in zip(shape, chunks)]
+    grid = [range(-(-extent // size)) for extent, size in zip(shape, chunks, strict=True)]
     for coords in itertools.product(*grid):
         holds, whole = True, True
         for axis, c in enumerate(coords):
@@ -555,7 +555,7 @@ def test_strided_read_reads_only_touched_chunks(metered_store, shape, chunks, se
     data = sample_data(shape, "int32")
     stored(metadata, data, store)
     touched, _ = touched_chunks(selection, shape, chunks)
-    all_chunks = int(np.prod([-(-e // c) for e, c in zip(shape, chunks)]))
+    all_chunks = int(np.prod([-(-e // c) for e, c in zip(shape, chunks, strict=True)]))
     assert 0 < touched < all_chunks
     before = store.metrics()
     result = zarrlib.read_region(metadata, store, "a", selection)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import zarrlib
-from zarrlib import native_backend, stores
 from layouts import v3_array
+from zarrlib import native_backend, stores
 
 GROUP = {"zarr_format": 3, "node_type": "group"}
 
