@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
-class LRU:
+class LRU(Generic[K, V]):
     """At most ``size`` items; the least recently used goes first."""
 
     def __init__(self, size: int):
         self._size = size
-        self._items: OrderedDict = OrderedDict()
+        self._items: OrderedDict[K, V] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get_or_make(self, key, make):
+    def get_or_make(self, key: K, make: Callable[[], V]) -> V:
         """The item for ``key``, made by ``make()`` (outside the lock) when there is none."""
         with self._lock:
             value = self._items.get(key)
@@ -29,7 +34,7 @@ class LRU:
                 self._items.popitem(last=False)
         return value
 
-    def keys(self) -> list:
+    def keys(self) -> list[K]:
         """The keys, least recently used first."""
         with self._lock:
             return list(self._items)

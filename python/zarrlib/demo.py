@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -14,7 +16,13 @@ _BYTES = {"name": "bytes", "configuration": {"endian": "little"}}
 _ZSTD = {"name": "zstd", "configuration": {"level": 3, "checksum": False}}
 
 
-def _v3(shape, chunks, dtype, codecs, attributes=None) -> dict:
+def _v3(
+    shape: Sequence[int],
+    chunks: Sequence[int],
+    dtype: str,
+    codecs: list[dict[str, Any]],
+    attributes: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     return {
         "zarr_format": 3,
         "node_type": "array",
@@ -28,7 +36,7 @@ def _v3(shape, chunks, dtype, codecs, attributes=None) -> dict:
     }
 
 
-def _best_of(repeats: int, function) -> float:
+def _best_of(repeats: int, function: Callable[[], object]) -> float:
     """The fastest of several timed runs, in seconds."""
     best = float("inf")
     for _ in range(repeats):
@@ -38,7 +46,7 @@ def _best_of(repeats: int, function) -> float:
     return best
 
 
-def run(directory: Path, print=print) -> None:  # noqa: A002 - the tour prints through `print`
+def run(directory: Path, print: Callable[..., None] = print) -> None:  # noqa: A002 - the tour prints through `print`
     print(f"zarrlib {zarrlib.__version__} (native library {zarrlib.library_version}) in {directory}")
     store = zarrlib.open_store(directory / "tour.zarr")
     root = zarrlib.Group.create(store, attributes={"title": "zarrlib tour"})
@@ -99,6 +107,7 @@ def run(directory: Path, print=print) -> None:  # noqa: A002 - the tour prints t
     window = zarrlib.read_region(counts_metadata, store, "counts", (slice(248, 252), 0))
     print(f"   counts[0:250] = 7 through the functional API; counts[248:252, 0] = {window} (fill -1)")
     encoded = temperature.read_encoded_chunk((0, 0))
+    assert encoded is not None  # the chunk was just written
     print(
         f"   chunk (0, 0) of temperature: {len(encoded)} bytes stored, {temperature.read_chunk((0, 0)).nbytes} decoded"
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._types import Document, DType
 from .errors import UnsupportedError
 
 _SIMPLE = {
@@ -33,7 +34,7 @@ _SIMPLE = {
 }
 
 
-def _datetime_dtype(kind: str, metadata: dict) -> np.dtype:
+def _datetime_dtype(kind: str, metadata: Document) -> DType:
     """numpy.datetime64 / numpy.timedelta64, whose unit the Zarr v3 document's data type
     configuration holds (zarrs reads no Zarr v2 datetimes)."""
     config = metadata["data_type"]["configuration"]
@@ -41,7 +42,7 @@ def _datetime_dtype(kind: str, metadata: dict) -> np.dtype:
     return np.dtype(f"{kind}8[{scale if scale != 1 else ''}{config['unit']}]")
 
 
-def numpy_dtype(data_type: str, metadata: dict, element_size: int) -> np.dtype:
+def numpy_dtype(data_type: str, metadata: Document, element_size: int) -> DType:
     """The native-order numpy dtype of an array's elements."""
     if data_type in _SIMPLE:
         dtype = _SIMPLE[data_type]

@@ -8,10 +8,11 @@ are dropped from the result, as numpy drops them.
 from __future__ import annotations
 
 import operator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._types import BasicSelection
 from .errors import OutOfBoundsError
 
 
@@ -32,7 +33,7 @@ class Selection(NamedTuple):
         return size
 
 
-def _expand(selection, ndim: int) -> list:
+def _expand(selection: BasicSelection, ndim: int) -> list[Any]:
     """The selection as one item per axis, Ellipsis expanded and missing trailing axes filled."""
     items = list(selection) if isinstance(selection, tuple) else [selection]
     ellipses = sum(1 for item in items if item is Ellipsis)
@@ -48,7 +49,7 @@ def _expand(selection, ndim: int) -> list:
     return items + [slice(None)] * (ndim - len(items))
 
 
-def normalize_selection(selection, shape: tuple[int, ...]) -> Selection:
+def normalize_selection(selection: BasicSelection, shape: tuple[int, ...]) -> Selection:
     """Check a numpy basic selection against ``shape``.
 
     Raises OutOfBoundsError (an IndexError) for out-of-range integers, IndexError for too many

@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import json
 import operator
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _native
 from ._native import check, ffi, lib
+from ._types import BasicSelection, ChunkCoords, Document, DType, NDArray
 from .dtypes import numpy_dtype
 from .errors import OutOfBoundsError
 from .indexing import normalize_selection
 
 
-def _chunk_coords(coords) -> list[int]:
+def _chunk_coords(coords: ChunkCoords) -> list[int]:
     """Chunk coordinates as a list of non-negative ints."""
     if isinstance(coords, (int, np.integer)):
         coords = (coords,)
@@ -32,7 +36,7 @@ def _chunk_coords(coords) -> list[int]:
     return values
 
 
-def _read_target(out: np.ndarray | None, shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+def _read_target(out: NDArray | None, shape: tuple[int, ...], dtype: DType) -> tuple[NDArray, NDArray]:
     """The array to return and the C-contiguous buffer the engine decodes into (the same array
     unless the caller's ``out`` is not C-contiguous)."""
     if out is None:
@@ -51,7 +55,7 @@ def _read_target(out: np.ndarray | None, shape: tuple[int, ...], dtype: np.dtype
     return out, np.empty(shape, dtype)
 
 
-def _write_source(value, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+def _write_source(value: npt.ArrayLike, shape: tuple[int, ...], dtype: DType) -> NDArray:
     """``value`` as a C-contiguous array of ``dtype`` and ``shape``, copied only if it must be."""
     if isinstance(value, np.ndarray) and value.dtype == dtype and value.shape == shape and value.flags.c_contiguous:
         return value
@@ -68,7 +72,7 @@ def _write_source(value, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     return np.ascontiguousarray(array)
 
 
-def _uint64s(getter, handle, count: int) -> tuple[int, ...]:
+def _uint64s(getter: Callable[..., int], handle: Any, count: int) -> tuple[int, ...]:
     out = ffi.new("uint64_t[]", count)
     check(getter(handle, out, count))
     return tuple(out)
@@ -87,8 +91,16 @@ class NativeArray:
         "chunk_shape",
         "chunk_grid_shape",
     )
+    path: str
+    metadata: Document
+    ndim: int
+    shape: tuple[int, ...]
+    chunk_grid_shape: tuple[int, ...]
+    #: None for a chunk grid that is not regular.
+    chunk_shape: tuple[int, ...] | None
+    dtype: DType
 
-    def __init__(self, handle, path: str, metadata: dict | None = None):
+    def __init__(self, handle: Any, path: str, metadata: Document | None = None):
         """Take ownership of an array handle; ``metadata`` is its document (read from the
         handle when None). Stores open arrays: see :meth:`zarrlib.Store.open_array`."""
         self._handle = ffi.gc(handle, lib.zarrlib_array_free)
@@ -112,7 +124,7 @@ class NativeArray:
         self.dtype = numpy_dtype(data_type, metadata, element_size[0])
 
     @property
-    def fill_value(self):
+    def fill_value(self) -> Any:
         out = np.empty((), self.dtype)
         check(lib.zarrlib_array_fill_value(self._handle, ffi.from_buffer(out), out.nbytes))
         return out[()]
@@ -122,10 +134,10 @@ class NativeArray:
     def _whole_chunk_shape(self) -> tuple[int, ...]:
         if self.chunk_shape is None:
             # Let the engine say why (a chunk grid that is not regular).
-            _uint64s(lib.zarrlib_array_chunk_shape, self._handle, self.ndim)
+            return _uint64s(lib.zarrlib_array_chunk_shape, self._handle, self.ndim)
         return self.chunk_shape
 
-    def read_chunk(self, coords, out: np.ndarray | None = None) -> np.ndarray:
+    def read_chunk(self, coords: ChunkCoords, out: NDArray | None = None) -> NDArray:
         """The whole chunk at ``coords`` (edge chunks at full chunk shape; fill value if absent)."""
         coords = _chunk_coords(coords)
         result, target = _read_target(out, self._whole_chunk_shape(), self.dtype)
@@ -138,7 +150,7 @@ class NativeArray:
             result[...] = target
         return result
 
-    def read_chunks(self, coords_list) -> np.ndarray:
+    def read_chunks(self, coords_list: Iterable[ChunkCoords]) -> NDArray:
         """Several whole chunks decoded in parallel, stacked: shape ``(len(coords_list), *chunk_shape)``."""
         coords = [_chunk_coords(c) for c in coords_list]
         flat = [c for chunk in coords for c in chunk]
@@ -155,7 +167,7 @@ class NativeArray:
         )
         return result
 
-    def read_encoded_chunk(self, coords) -> bytes | None:
+    def read_encoded_chunk(self, coords: ChunkCoords) -> bytes | None:
         """The chunk's stored bytes, or None when it is not stored."""
         coords = _chunk_coords(coords)
         data = ffi.new("uint8_t **")
@@ -168,7 +180,7 @@ class NativeArray:
         finally:
             lib.zarrlib_bytes_free(data[0], length[0])
 
-    def write_chunk(self, coords, value) -> None:
+    def write_chunk(self, coords: ChunkCoords, value: npt.ArrayLike) -> None:
         """Write a whole chunk; ``value`` must have exactly the chunk shape."""
         coords = _chunk_coords(coords)
         shape = self._whole_chunk_shape()
@@ -178,13 +190,13 @@ class NativeArray:
         source = _write_source(value, shape, self.dtype)
         check(lib.zarrlib_array_write_chunk(self._handle, coords, len(coords), ffi.from_buffer(source), source.nbytes))
 
-    def delete_chunk(self, coords) -> None:
+    def delete_chunk(self, coords: ChunkCoords) -> None:
         coords = _chunk_coords(coords)
         check(lib.zarrlib_array_delete_chunk(self._handle, coords, len(coords)))
 
     # --- selections -----------------------------------------------------------------------
 
-    def read(self, selection, out: np.ndarray | None = None) -> np.ndarray:
+    def read(self, selection: BasicSelection, out: NDArray | None = None) -> NDArray:
         """``array[selection]`` for a numpy basic selection, as numpy would return it."""
         sel = normalize_selection(selection, self.shape)
         result, target = _read_target(out, sel.shape, self.dtype)
@@ -204,7 +216,7 @@ class NativeArray:
             result[...] = target
         return result
 
-    def write(self, selection, value) -> None:
+    def write(self, selection: BasicSelection, value: npt.ArrayLike) -> None:
         """``array[selection] = value``: value broadcast and cast as numpy assignment does."""
         sel = normalize_selection(selection, self.shape)
         source = _write_source(value, sel.shape, self.dtype)

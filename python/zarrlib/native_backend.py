@@ -13,9 +13,10 @@ from __future__ import annotations
 import threading
 import weakref
 
-import numpy as np
+import numpy.typing as npt
 
 from ._lru import LRU
+from ._types import BasicSelection, ChunkCoords, Document, Metadata, NDArray, StoreLike
 from .native_array import NativeArray
 from .stores import Store, as_store, canonical_json, node_path
 
@@ -23,11 +24,11 @@ from .stores import Store, as_store, canonical_json, node_path
 HANDLE_CACHE_SIZE = 128
 
 # A cached handle does not refer to its Store object, so the cache does not keep the store alive.
-_caches: weakref.WeakKeyDictionary[Store, LRU] = weakref.WeakKeyDictionary()
+_caches: weakref.WeakKeyDictionary[Store, LRU[tuple[str, str], NativeArray]] = weakref.WeakKeyDictionary()
 _caches_lock = threading.Lock()
 
 
-def _cache(store: Store) -> LRU:
+def _cache(store: Store) -> LRU[tuple[str, str], NativeArray]:
     cache = _caches.get(store)
     if cache is None:
         with _caches_lock:
@@ -35,74 +36,82 @@ def _cache(store: Store) -> LRU:
     return cache
 
 
-def _array(metadata, store, path: str) -> NativeArray:
+def _array(metadata: Metadata, store: StoreLike, path: str) -> NativeArray:
     """The handle for ``metadata`` at ``path``, from the store's cache when one is open."""
     native_store = as_store(store)
     key = (node_path(path), canonical_json(metadata))
     return _cache(native_store).get_or_make(key, lambda: native_store.open_array(*key))
 
 
-def cached_arrays(store) -> list[tuple[str, str]]:
+def cached_arrays(store: StoreLike) -> list[tuple[str, str]]:
     """The ``(path, metadata JSON)`` keys of the handles cached for ``store``, least recently
     used first."""
     cache = _caches.get(as_store(store))
     return [] if cache is None else cache.keys()
 
 
-def forget_arrays(store) -> None:
+def forget_arrays(store: StoreLike) -> None:
     """Drop the handles cached for ``store`` (they close once no caller still uses them)."""
     cache = _caches.get(as_store(store))
     if cache is not None:
         cache.clear()
 
 
-def create_new_group(metadata, store, path: str) -> None:
+def create_new_group(metadata: Metadata, store: StoreLike, path: str) -> None:
     as_store(store).create_group(path, metadata)
 
 
-def create_overwrite_group(metadata, store, path: str) -> None:
+def create_overwrite_group(metadata: Metadata, store: StoreLike, path: str) -> None:
     as_store(store).create_group(path, metadata, overwrite=True)
 
 
-def create_new_array(metadata, store, path: str) -> None:
+def create_new_array(metadata: Metadata, store: StoreLike, path: str) -> None:
     as_store(store).create_array(path, metadata)
 
 
-def create_overwrite_array(metadata, store, path: str) -> None:
+def create_overwrite_array(metadata: Metadata, store: StoreLike, path: str) -> None:
     as_store(store).create_array(path, metadata, overwrite=True)
 
 
-def read_metadata(store, path: str) -> dict:
+def read_metadata(store: StoreLike, path: str) -> Document:
     return as_store(store).read_metadata(path)
 
 
-def delete_node(store, path: str) -> None:
+def delete_node(store: StoreLike, path: str) -> None:
     as_store(store).delete_node(path)
 
 
-def list_children(store, path: str) -> list[tuple[str, dict]]:
+def list_children(store: StoreLike, path: str) -> list[tuple[str, Document]]:
     return as_store(store).list_children(path)
 
 
-def read_chunk(metadata, store, path: str, chunk_coords, *, out=None) -> np.ndarray:
+def read_chunk(
+    metadata: Metadata, store: StoreLike, path: str, chunk_coords: ChunkCoords, *, out: NDArray | None = None
+) -> NDArray:
     return _array(metadata, store, path).read_chunk(chunk_coords, out)
 
 
-def read_encoded_chunk(metadata, store, path: str, chunk_coords) -> bytes | None:
+def read_encoded_chunk(metadata: Metadata, store: StoreLike, path: str, chunk_coords: ChunkCoords) -> bytes | None:
     return _array(metadata, store, path).read_encoded_chunk(chunk_coords)
 
 
-def write_chunk(metadata, store, path: str, chunk_coords, value) -> None:
+def write_chunk(
+    metadata: Metadata, store: StoreLike, path: str, chunk_coords: ChunkCoords, value: npt.ArrayLike
+) -> None:
     _array(metadata, store, path).write_chunk(chunk_coords, value)
 
 
-def delete_chunk(metadata, store, path: str, chunk_coords) -> None:
+def delete_chunk(metadata: Metadata, store: StoreLike, path: str, chunk_coords: ChunkCoords) -> None:
     _array(metadata, store, path).delete_chunk(chunk_coords)
 
 
-def read_region(metadata, store, path: str, selection, *, out=None) -> np.ndarray:
+def read_region(
+    metadata: Metadata, store: StoreLike, path: str, selection: BasicSelection, *, out: NDArray | None = None
+) -> NDArray:
     return _array(metadata, store, path).read(selection, out)
 
 
-def write_region(metadata, store, path: str, selection, value) -> None:
+def write_region(
+    metadata: Metadata, store: StoreLike, path: str, selection: BasicSelection, value: npt.ArrayLike
+) -> None:
     _array(metadata, store, path).write(selection, value)

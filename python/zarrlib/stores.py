@@ -15,17 +15,19 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import Any
 
 from . import _native
 from ._lru import LRU
 from ._native import check, ffi, lib
+from ._types import Document, Metadata, StoreLike
 from .native_array import NativeArray
 
 #: How many stores opened from paths are kept (the least recently used is dropped).
 PATH_STORE_CACHE_SIZE = 32
 
 
-def canonical_json(metadata) -> str:
+def canonical_json(metadata: object) -> str:
     """One JSON text per document, whatever its key order."""
     if isinstance(metadata, (str, bytes)):
         metadata = json.loads(metadata)
@@ -34,18 +36,18 @@ def canonical_json(metadata) -> str:
     return json.dumps(metadata, sort_keys=True, separators=(",", ":"))
 
 
-def node_path(path) -> str:
+def node_path(path: object) -> str:
     """A node path in its one form: no leading or trailing '/'."""
     if not isinstance(path, str):
         raise TypeError(f"path must be a str, not {type(path).__name__}")
     return path.strip("/")
 
 
-def _path(path) -> bytes:
+def _path(path: str) -> bytes:
     return _native.encode(node_path(path), "path")
 
 
-def _metadata(metadata) -> bytes:
+def _metadata(metadata: Metadata) -> bytes:
     return _native.encode(canonical_json(metadata), "metadata")
 
 
@@ -61,39 +63,43 @@ class Store:
     chunk file by renaming a finished temporary file over it, so readers never see a torn chunk.
     """
 
-    def __init__(self, url: str | os.PathLike, **options):
-        url = os.fspath(url)
-        if not isinstance(url, str):
+    def __init__(self, url: str | os.PathLike[str], **options: Any):
+        location: object = os.fspath(url)
+        if not isinstance(location, str):
             raise TypeError(f"a store URL must be a str or os.PathLike, not {type(url).__name__}")
         options_json = _native.encode(json.dumps(options), "options") if options else ffi.NULL
         out = ffi.new("zarrlib_store **")
-        check(lib.zarrlib_store_open(_native.encode(url, "url"), options_json, out))
+        check(lib.zarrlib_store_open(_native.encode(location, "url"), options_json, out))
         self._handle = ffi.gc(out[0], lib.zarrlib_store_free)
-        self.url = url
-        self.options = dict(options)
+        #: The URL or path the store was opened with.
+        self.url: str = location
+        #: The options it was opened with.
+        self.options: dict[str, Any] = dict(options)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r})"
 
-    def metrics(self) -> dict:
+    def metrics(self) -> dict[str, int]:
         """Requests made since the store was opened (needs ``metrics=True``): ``reads``,
         ``bytes_read``, ``writes``, ``bytes_written``, ``keys_erased``."""
-        return json.loads(_native.call_for_string(lib.zarrlib_store_metrics, self._handle))
+        counts: dict[str, int] = json.loads(_native.call_for_string(lib.zarrlib_store_metrics, self._handle))
+        return counts
 
     # --- nodes ----------------------------------------------------------------------------
 
-    def create_group(self, path: str, metadata, *, overwrite: bool = False) -> None:
+    def create_group(self, path: str, metadata: Metadata, *, overwrite: bool = False) -> None:
         """Create a group; :class:`NodeExistsError` if any node is at ``path``, unless
         ``overwrite``, which replaces it and everything under it."""
         check(lib.zarrlib_group_create(self._handle, _path(path), _metadata(metadata), overwrite))
 
-    def create_array(self, path: str, metadata, *, overwrite: bool = False) -> None:
+    def create_array(self, path: str, metadata: Metadata, *, overwrite: bool = False) -> None:
         """Create an array, as :meth:`create_group` creates a group."""
         check(lib.zarrlib_array_create(self._handle, _path(path), _metadata(metadata), overwrite))
 
-    def read_metadata(self, path: str) -> dict:
+    def read_metadata(self, path: str) -> Document:
         """The metadata document of the node at ``path``; :class:`NodeNotFoundError` if none."""
-        return json.loads(_native.call_for_string(lib.zarrlib_node_metadata, self._handle, _path(path)))
+        document: Document = json.loads(_native.call_for_string(lib.zarrlib_node_metadata, self._handle, _path(path)))
+        return document
 
     def node_kind(self, path: str = "") -> str | None:
         """``"array"``, ``"group"``, or None when nothing is at ``path``."""
@@ -105,13 +111,13 @@ class Store:
         """Delete the node at ``path`` and everything under it; :class:`NodeNotFoundError` if none."""
         check(lib.zarrlib_node_delete(self._handle, _path(path)))
 
-    def list_children(self, path: str) -> list[tuple[str, dict]]:
+    def list_children(self, path: str) -> list[tuple[str, Document]]:
         """The direct children of the node at ``path``: ``(store-relative path, metadata)`` pairs,
         sorted by path."""
         text = _native.call_for_string(lib.zarrlib_node_children, self._handle, _path(path))
         return [(child_path, metadata) for child_path, metadata in json.loads(text)]
 
-    def open_array(self, path: str, metadata=None) -> NativeArray:
+    def open_array(self, path: str, metadata: Metadata | None = None) -> NativeArray:
         """A new handle on the array at ``path``: as the store describes it, or, given
         ``metadata``, as that document describes it (the store's is then not read)."""
         out = ffi.new("zarrlib_array **")
@@ -126,27 +132,28 @@ class Store:
 class MemoryStore(Store):
     """A new, empty in-process store. Its contents live as long as the object."""
 
-    def __init__(self, **options):
+    def __init__(self, **options: Any):
         super().__init__("memory://", **options)
 
 
-def open_store(url: str | os.PathLike, **options) -> Store:
+def open_store(url: str | os.PathLike[str], **options: Any) -> Store:
     """Open the store at ``url``: a local path, a ``file://`` URL, or ``memory://``."""
     return Store(url, **options)
 
 
-_path_stores = LRU(PATH_STORE_CACHE_SIZE)
+_path_stores: LRU[str | bytes, Store] = LRU(PATH_STORE_CACHE_SIZE)
 
 
-def _zarr_local_store_root(obj):
+def _zarr_local_store_root(obj: object) -> os.PathLike[str] | None:
     """The root directory of a zarr-python LocalStore, or None for anything else."""
     zarr_storage = sys.modules.get("zarr.storage")
     if zarr_storage is not None and isinstance(obj, zarr_storage.LocalStore):
-        return obj.root
+        root: os.PathLike[str] = obj.root
+        return root
     return None
 
 
-def as_store(store) -> Store:
+def as_store(store: StoreLike) -> Store:
     """The native store a caller's store argument names."""
     if isinstance(store, Store):
         return store
