@@ -13,25 +13,8 @@ import numpy as np
 from ._types import Document, DType
 from .errors import UnsupportedError
 
-_SIMPLE = {
-    name: np.dtype(name)
-    for name in (
-        "bool",
-        "int8",
-        "int16",
-        "int32",
-        "int64",
-        "uint8",
-        "uint16",
-        "uint32",
-        "uint64",
-        "float16",
-        "float32",
-        "float64",
-        "complex64",
-        "complex128",
-    )
-}
+_SIMPLE_NAMES = "bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32 float64 complex64 complex128"
+_SIMPLE = {name: np.dtype(name) for name in _SIMPLE_NAMES.split()}
 
 
 def _datetime_dtype(kind: str, metadata: Document) -> DType:

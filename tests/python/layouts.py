@@ -4,6 +4,24 @@ from __future__ import annotations
 
 import numpy as np
 
+#: Every fixed-size data type with a plain numpy equivalent, by its Zarr v3 name.
+DTYPES = (
+    "bool",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+    "complex64",
+    "complex128",
+)
+
 
 def v3_array(shape, chunks, dtype="uint16", *, fill_value=0, compressor="zstd", attributes=None):
     """A Zarr v3 array document: regular chunks, little-endian bytes, optional compressor."""

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import zarrlib
-from layouts import v2_array, v3_array, v3_sharded
+from layouts import DTYPES, v2_array, v3_array, v3_sharded
 
 zarr = pytest.importorskip("zarr")
 numcodecs = pytest.importorskip("numcodecs")
@@ -40,23 +40,6 @@ from zarr.codecs import (  # noqa: E402
     ZstdCodec,
 )
 from zarr.storage import LocalStore  # noqa: E402
-
-DTYPES = [
-    "bool",
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "uint8",
-    "uint16",
-    "uint32",
-    "uint64",
-    "float16",
-    "float32",
-    "float64",
-    "complex64",
-    "complex128",
-]
 
 #: Shape and chunks chosen so that the last chunk along each axis is a partial edge chunk.
 SHAPE = (13, 10)

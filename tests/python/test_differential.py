@@ -31,28 +31,12 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import zarrlib
-from layouts import v3_array
+from layouts import DTYPES, v3_array
 
 pytest.importorskip("zarr")
 
 BACKENDS = ("native", "reference")
 
-DTYPES = (
-    "bool",
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "uint8",
-    "uint16",
-    "uint32",
-    "uint64",
-    "float16",
-    "float32",
-    "float64",
-    "complex64",
-    "complex128",
-)
 
 MAX_ELEMENTS = 2000
 MAX_SIDE = 12

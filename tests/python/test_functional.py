@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import zarrlib
-from layouts import v2_array, v3_array, v3_sharded
+from layouts import DTYPES, v2_array, v3_array, v3_sharded
 
 GROUP_V3 = {"zarr_format": 3, "node_type": "group", "attributes": {"a": 1}}
 GROUP_V2 = {"zarr_format": 2, "attributes": {"b": [1, 2]}}
@@ -259,23 +259,6 @@ def test_the_callers_metadata_is_authoritative(store):
 
 
 # --- data types ---------------------------------------------------------------------------
-
-DTYPES = [
-    "bool",
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "uint8",
-    "uint16",
-    "uint32",
-    "uint64",
-    "float16",
-    "float32",
-    "float64",
-    "complex64",
-    "complex128",
-]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
