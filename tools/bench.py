@@ -78,8 +78,12 @@ PEERS = ("zarr-python", "zarrs", "zarrista", "tensorstore")
 BASELINES = ("numpy-copy", "raw-files")
 #: The pip distribution each implementation needs, for the versions line.
 DISTRIBUTIONS = {
-    "zarrlib": ("zarrlib",), "zarrlib-func": ("zarrlib",), "zarrlib-ref": ("zarrlib", "zarr"),
-    "zarr-python": ("zarr",), "zarrs": ("zarrs", "zarr"), "zarrista": ("zarrista",),
+    "zarrlib": ("zarrlib",),
+    "zarrlib-func": ("zarrlib",),
+    "zarrlib-ref": ("zarrlib", "zarr"),
+    "zarr-python": ("zarr",),
+    "zarrs": ("zarrs", "zarr"),
+    "zarrista": ("zarrista",),
     "tensorstore": ("tensorstore",),
 }
 
@@ -118,8 +122,13 @@ def write_layout(layout: str, directory: str, data: np.ndarray, chunks, inner) -
         kwargs = {"chunks": tuple(inner), "shards": tuple(chunks), "compressors": ZstdCodec(level=0, checksum=False)}
     with zarr.config.set({"codec_pipeline.path": "zarr.core.codec_pipeline.BatchedCodecPipeline"}):
         array = zarr.create_array(
-            store=directory, shape=data.shape, dtype=data.dtype, fill_value=0, zarr_format=3,
-            overwrite=True, **kwargs,
+            store=directory,
+            shape=data.shape,
+            dtype=data.dtype,
+            fill_value=0,
+            zarr_format=3,
+            overwrite=True,
+            **kwargs,
         )
         array[...] = data
 
@@ -333,7 +342,10 @@ class Tensorstore(Impl):
         h[region].write(value).result()
 
 
-ADAPTERS = {cls.name: cls for cls in (ZarrlibObject, ZarrlibFunctional, ZarrlibReference, ZarrPython, Zarrs, Zarrista, Tensorstore)}
+ADAPTERS = {
+    cls.name: cls
+    for cls in (ZarrlibObject, ZarrlibFunctional, ZarrlibReference, ZarrPython, Zarrs, Zarrista, Tensorstore)
+}
 
 
 # --- timing ------------------------------------------------------------------------------
@@ -346,10 +358,10 @@ def short_error(err: BaseException) -> str:
 
 def chunk_grid(shape, chunks):
     """Every chunk's coordinates and region, C order."""
-    grid = [-(-s // c) for s, c in zip(shape, chunks)]
+    grid = [-(-s // c) for s, c in zip(shape, chunks, strict=True)]
     result = []
     for coords in np.ndindex(*grid):
-        region = tuple(slice(i * c, min((i + 1) * c, s)) for i, c, s in zip(coords, chunks, shape))
+        region = tuple(slice(i * c, min((i + 1) * c, s)) for i, c, s in zip(coords, chunks, shape, strict=True))
         result.append((tuple(int(i) for i in coords), region))
     return result
 
@@ -452,11 +464,19 @@ class Bench:
         data = make_data(self.shape, args.seed)
         rng = np.random.default_rng(args.seed + 1)
         size = args.small_size
-        origins = [tuple(int(rng.integers(0, max(1, s - size + 1))) for s in self.shape) for _ in range(args.small_reads)]
-        small = [tuple(slice(o, min(o + size, s)) for o, s in zip(origin, self.shape)) for origin in origins]
+        origins = [
+            tuple(int(rng.integers(0, max(1, s - size + 1))) for s in self.shape) for _ in range(args.small_reads)
+        ]
+        small = [
+            tuple(slice(o, min(o + size, s)) for o, s in zip(origin, self.shape, strict=True)) for origin in origins
+        ]
         strided = (slice(None, None, args.stride),) * len(self.shape)
-        inner_coords = tuple(min(i, -(-c // n) - 1) for i, c, n in zip((1, 2, 3, 1, 1, 1), self.chunks, self.inner))
-        inner_region = tuple(slice(i * n, min((i + 1) * n, s)) for i, n, s in zip(inner_coords, self.inner, self.shape))
+        inner_coords = tuple(
+            min(i, -(-c // n) - 1) for i, c, n in zip((1, 2, 3, 1, 1, 1), self.chunks, self.inner, strict=False)
+        )
+        inner_region = tuple(
+            slice(i * n, min((i + 1) * n, s)) for i, n, s in zip(inner_coords, self.inner, self.shape, strict=True)
+        )
         grid = chunk_grid(self.shape, self.chunks)
         blocks = [np.ascontiguousarray(data[region]) for _, region in grid]
         self.meta = {
@@ -465,8 +485,14 @@ class Bench:
             "small_reads": {"count": len(small), "size": size},
         }
         self.layout_sizes = {}
-        work = {"data": data, "grid": grid, "blocks": blocks, "inner_region": inner_region,
-                "strided": strided, "small": small}
+        work = {
+            "data": data,
+            "grid": grid,
+            "blocks": blocks,
+            "inner_region": inner_region,
+            "strided": strided,
+            "small": small,
+        }
 
         for layout in args.layouts:
             print(f"\n== layout {layout}", flush=True)
@@ -483,7 +509,10 @@ class Bench:
             os.sync()  # no writeback of the layout during the timings
             files = data_files(source)
             stored = sum(os.path.getsize(f) for f in files)
-            print(f"  {len(files)} files, {stored / 2**20:.1f} MiB stored ({data.nbytes / max(stored, 1):.2f}x)", flush=True)
+            print(
+                f"  {len(files)} files, {stored / 2**20:.1f} MiB stored ({data.nbytes / max(stored, 1):.2f}x)",
+                flush=True,
+            )
             self.layout_sizes[layout] = {"files": len(files), "stored_bytes": stored}
             self.baselines(layout, data, files, workdir)
             self.run_reads(layout, source, work)
@@ -508,9 +537,9 @@ class Bench:
             buffer = bytearray(total)
             view = memoryview(buffer)
             offset = 0
-            for path, n in zip(files, sizes):
+            for path, n in zip(files, sizes, strict=True):
                 with open(path, "rb", buffering=0) as f:
-                    got = f.readinto(view[offset:offset + n])
+                    got = f.readinto(view[offset : offset + n])
                     if got != n:
                         raise OSError(f"short read of {path}")
                 offset += n
@@ -528,7 +557,7 @@ class Bench:
                 os.makedirs(os.path.dirname(out), exist_ok=True)
 
             def write_files():
-                for out, content in zip(outputs, contents):
+                for out, content in zip(outputs, contents, strict=True):
                     with open(out, "wb", buffering=0) as f:
                         f.write(content)
 
@@ -558,10 +587,11 @@ class Bench:
                 result = np.asarray(result)
                 if result.shape != expected.shape or not np.array_equal(result, expected):
                     raise AssertionError("wrong result")
+
             return check
 
         def check_chunks(results):
-            for (_, region), block, got in zip(grid, blocks, results):
+            for (_, region), block, got in zip(grid, blocks, results, strict=True):
                 # read_chunk APIs return edge chunks at full chunk shape.
                 got = np.asarray(got)[tuple(slice(0, s.stop - s.start) for s in region)]
                 if not np.array_equal(got, block):
@@ -570,7 +600,7 @@ class Bench:
         small, inner_region, strided = work["small"], work["inner_region"], work["strided"]
 
         def check_small(results):
-            for region, got in zip(small, results):
+            for region, got in zip(small, results, strict=True):
                 if not np.array_equal(np.asarray(got), data[region]):
                     raise AssertionError("wrong result")
 
@@ -585,10 +615,12 @@ class Bench:
                 elif op == "read_chunks":
                     tasks[name] = (lambda impl=impl, h=h: [impl.read_chunk(h, c, r) for c, r in grid], check_chunks)
                 elif op == "inner_chunk":
+
                     def inner(impl=impl, h=h):
                         for _ in range(calls - 1):
                             impl.read_region(h, inner_region)
                         return impl.read_region(h, inner_region)
+
                     tasks[name] = (inner, equal(data[inner_region]))
                 elif op == "strided":
                     tasks[name] = (lambda impl=impl, h=h: impl.read_region(h, strided), equal(data[strided]))
@@ -621,9 +653,11 @@ class Bench:
                 if op == "write_all":
                     fn = lambda impl=impl, w=writer: impl.write_all(w, data)  # noqa: E731
                 else:
+
                     def fn(impl=impl, w=writer):
-                        for (coords, region), block in zip(grid, blocks):
+                        for (coords, region), block in zip(grid, blocks, strict=True):
                             impl.write_chunk(w, coords, region, block)
+
                 tasks[name] = (fn, lambda _, target=target: self.check_written(target, data))
             if tasks:
                 self.run_round(layout, op, tasks, nbytes=data.nbytes)
@@ -708,8 +742,11 @@ def memory_child(name: str, directory: str) -> None:
             baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         result = impl.read_all(handle)
         peak = _proc_status()["VmHWM"] if method == "VmHWM" else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(json.dumps({"baseline_kib": baseline, "peak_kib": peak, "method": method,
-                          "nbytes": int(np.asarray(result).nbytes)}))
+        print(
+            json.dumps(
+                {"baseline_kib": baseline, "peak_kib": peak, "method": method, "nbytes": int(np.asarray(result).nbytes)}
+            )
+        )
     except Exception as err:  # noqa: BLE001
         print(json.dumps({"error": short_error(err)}))
 
@@ -736,8 +773,10 @@ def format_memory(entry: dict) -> str:
     if "error" in entry:
         return "error: " + entry["error"]
     mib = entry["delta_bytes"] / 2**20
-    return (f"{mib:7.1f} MiB ({entry['delta_bytes'] / entry['result_bytes']:.2f}x the result; "
-            f"{entry['baseline_kib'] / 1024:.0f} MiB resident before the read, {entry['method']})")
+    return (
+        f"{mib:7.1f} MiB ({entry['delta_bytes'] / entry['result_bytes']:.2f}x the result; "
+        f"{entry['baseline_kib'] / 1024:.0f} MiB resident before the read, {entry['method']})"
+    )
 
 
 def value(entry):
@@ -772,19 +811,25 @@ def table(results, layouts, ops, columns, ratio_map) -> str:
             if all(c is None for c in cells):
                 continue
             ratio = ratio_map.get((layout, op))
-            rows.append([layout, op, *[format_cell(c) for c in cells],
-                         f"{ratio['ratio']:.2f} ({ratio['fastest_peer']})" if ratio else ""])
+            rows.append(
+                [
+                    layout,
+                    op,
+                    *[format_cell(c) for c in cells],
+                    f"{ratio['ratio']:.2f} ({ratio['fastest_peer']})" if ratio else "",
+                ]
+            )
     # Error messages are long: the table shows their first words, the JSON has them whole.
     rows = [[cell if not cell.startswith("error") else cell[:28] for cell in row] for row in rows]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip()]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     previous = None
     for row in rows:
         if previous is not None and row[0] != previous:
             lines.append("")
         previous = row[0]
-        lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+        lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     return "\n".join(lines)
 
 
@@ -798,13 +843,13 @@ def plot(path, results, layouts, ops, columns, title="") -> None:
         print(f"matplotlib is not installed: no chart written to {path} (pip install matplotlib)")
         return
     index = {(r["layout"], r["operation"], r["implementation"]): r for r in results}
-    ops = [op for op in ops if any((l, op, c) in index for l in layouts for c in columns)]
+    ops = [op for op in ops if any((layout, op, c) in index for layout in layouts for c in columns)]
     ncols = 2
     nrows = -(-len(ops) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(16, 4.2 * nrows), squeeze=False)
     colors = plt.get_cmap("tab10")
-    for ax, op in zip(axes.flat, ops):
-        op_layouts = [l for l in layouts if any((l, op, c) in index for c in columns)]
+    for ax, op in zip(axes.flat, ops, strict=False):
+        op_layouts = [layout for layout in layouts if any((layout, op, c) in index for c in columns)]
         width = 0.8 / max(1, len(columns))
         for j, column in enumerate(columns):
             xs, ys = [], []
@@ -821,7 +866,7 @@ def plot(path, results, layouts, ops, columns, title="") -> None:
         ax.set_ylabel("µs per call" if op in PER_CALL else "seconds (best of N)")
         ax.set_title(op)
         ax.grid(axis="y", which="both", alpha=0.3)
-    for ax in list(axes.flat)[len(ops):]:
+    for ax in list(axes.flat)[len(ops) :]:
         ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper center", ncol=len(columns), bbox_to_anchor=(0.5, 0.985))
@@ -860,30 +905,49 @@ def names(allowed):
         if bad:
             raise argparse.ArgumentTypeError(f"unknown {', '.join(bad)}; choose from {', '.join(allowed)}")
         return values
+
     return parse
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
-    p.add_argument("--quick", action="store_true", help="smoke test: 256^3 with 64^3 chunks (16^3 inner), 2 repeats, 200 small reads")
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: 256^3 with 64^3 chunks (16^3 inner), 2 repeats, 200 small reads",
+    )
     p.add_argument("--shape", type=dims, help="array shape, e.g. 512 or 512,512,512 (default 512^3)")
     p.add_argument("--chunks", type=dims, help="chunk shape, and the shard shape of the sharded layout (default 128)")
     p.add_argument("--inner", type=dims, help="inner chunk shape of the sharded layout (default 32)")
     p.add_argument("--layouts", type=names(LAYOUTS), default=list(LAYOUTS), help=f"comma list of {','.join(LAYOUTS)}")
-    p.add_argument("--ops", type=names(OPERATIONS), default=list(OPERATIONS), help=f"comma list of {','.join(OPERATIONS)}")
+    p.add_argument(
+        "--ops", type=names(OPERATIONS), default=list(OPERATIONS), help=f"comma list of {','.join(OPERATIONS)}"
+    )
     p.add_argument("--impls", type=names(IMPLS), default=list(IMPLS), help=f"comma list of {','.join(IMPLS)}")
     p.add_argument("--repeats", type=int, help="best of N runs per cell (default 3)")
-    p.add_argument("--op-budget", type=float, default=8.0,
-                   help="an implementation stops repeating a cell once its runs took this many seconds (at least one run; default 8)")
+    p.add_argument(
+        "--op-budget",
+        type=float,
+        default=8.0,
+        help="an implementation stops repeating a cell once its runs took this many seconds "
+        "(at least one run; default 8)",
+    )
     p.add_argument("--small-reads", type=int, help="how many random small region reads (default 1000)")
     p.add_argument("--small-size", type=int, default=8, help="edge of a small region read (default 8)")
     p.add_argument("--inner-calls", type=int, default=100, help="inner-chunk reads per timed run (default 100)")
     p.add_argument("--stride", type=int, default=4, help="step of the strided read on every axis (default 4)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-memory", dest="memory", action="store_false", help="skip the peak-memory subprocesses")
-    p.add_argument("--memory-layouts", type=names(LAYOUTS), default=["zstd", "sharded"],
-                   help="layouts whose whole-array read's peak memory is measured (default zstd,sharded)")
+    p.add_argument(
+        "--memory-layouts",
+        type=names(LAYOUTS),
+        default=["zstd", "sharded"],
+        help="layouts whose whole-array read's peak memory is measured (default zstd,sharded)",
+    )
     p.add_argument("--tmpdir", help="where to write the arrays (default: a new temporary directory)")
     p.add_argument("--keep", action="store_true", help="keep the written arrays")
     p.add_argument("--json", help="write the results as JSON to this path")
@@ -910,7 +974,7 @@ def parse_args(argv=None):
     args.shape = expand(shape)
     args.chunks = expand(args.chunks or default_chunks)
     args.inner = expand(args.inner or default_inner)
-    if any(c % i for c, i in zip(args.chunks, args.inner)):
+    if any(c % i for c, i in zip(args.chunks, args.inner, strict=True)):
         p.error(f"the inner chunk shape {args.inner} must divide the shard (chunk) shape {args.chunks}")
     if min(args.shape) < args.small_size:
         p.error("the array is smaller than a small read")
@@ -933,7 +997,9 @@ def snapshot_library(workdir: str) -> dict:
         if spec is None or not spec.submodule_search_locations:
             return {}
         package = list(spec.submodule_search_locations)[0]
-        names = [n for n in ("libzarrlib.so", "libzarrlib.dylib", "zarrlib.dll") if os.path.isfile(os.path.join(package, n))]
+        names = [
+            n for n in ("libzarrlib.so", "libzarrlib.dylib", "zarrlib.dll") if os.path.isfile(os.path.join(package, n))
+        ]
         if not names:
             return {}
         source = os.path.join(package, names[0])
@@ -963,12 +1029,17 @@ def main(argv=None) -> int:
         workdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="zarrlib-bench-"))
     library = snapshot_library(workdir)
     if library:
-        print(f"zarrlib library: {library['library']} (sha256 {library['sha256'][:16]}), loaded from a copy", flush=True)
+        print(
+            f"zarrlib library: {library['library']} (sha256 {library['sha256'][:16]}), loaded from a copy", flush=True
+        )
     bench = Bench(args)
     load_before = os.getloadavg()
     if load_before[0] > 0.5:
-        print(f"note: load average {load_before[0]:.2f} before the run: other processes compete for the CPUs, "
-              "and timings will be noisy", flush=True)
+        print(
+            f"note: load average {load_before[0]:.2f} before the run: other processes compete for the CPUs, "
+            "and timings will be noisy",
+            flush=True,
+        )
     print(f"python {platform.python_version()}, {os.cpu_count()} CPUs; versions: {versions()}", flush=True)
     if "zarrlib" in bench.impls:
         import zarrlib
@@ -980,11 +1051,16 @@ def main(argv=None) -> int:
     columns = [c for c in IMPLS if c in bench.impls] + list(BASELINES)
     ratio_map = ratios(bench.results, args.layouts, args.ops)
     print()
-    print(f"uint16 {'x'.join(map(str, args.shape))}, chunks {'x'.join(map(str, args.chunks))} "
-          f"(sharded: shards {'x'.join(map(str, args.chunks))} of {'x'.join(map(str, args.inner))} zstd inner chunks); "
-          f"best of {args.repeats}; seconds, GB/s of decoded data, or µs per call")
-    print(f"strided = {bench.meta['strided_selection']}; inner_chunk = one {'x'.join(map(str, args.inner))} inner chunk "
-          f"region, {args.inner_calls} calls; small_reads = {args.small_reads} random {args.small_size}^{len(args.shape)} regions")
+    print(
+        f"uint16 {'x'.join(map(str, args.shape))}, chunks {'x'.join(map(str, args.chunks))} "
+        f"(sharded: shards {'x'.join(map(str, args.chunks))} of {'x'.join(map(str, args.inner))} zstd inner chunks); "
+        f"best of {args.repeats}; seconds, GB/s of decoded data, or µs per call"
+    )
+    print(
+        f"strided = {bench.meta['strided_selection']}; "
+        f"inner_chunk = one {'x'.join(map(str, args.inner))} inner chunk region, {args.inner_calls} calls; "
+        f"small_reads = {args.small_reads} random {args.small_size}^{len(args.shape)} regions"
+    )
     print(table(bench.results, args.layouts, args.ops, columns, ratio_map))
     if bench.skipped:
         print("\nskipped: " + "; ".join(f"{k} ({v})" for k, v in bench.skipped.items()))
@@ -994,26 +1070,42 @@ def main(argv=None) -> int:
         for r in errors:
             print(f"  {r['layout']} {r['operation']} {r['implementation']}: {r['error']}")
     if bench.memory:
-        print("\npeak memory of a whole-array read (fresh process per implementation: peak resident size during "
-              f"the read minus resident size before it; the result is {np.prod(args.shape) * 2 / 2**20:.1f} MiB)")
+        print(
+            "\npeak memory of a whole-array read (fresh process per implementation: peak resident size during "
+            f"the read minus resident size before it; the result is {np.prod(args.shape) * 2 / 2**20:.1f} MiB)"
+        )
         for entry in bench.memory:
             print(f"  {entry['layout']:8s} {entry['implementation']:13s} {format_memory(entry)}")
     load_after = os.getloadavg()
-    print(f"\ntotal {bench.elapsed:.0f} s; load average before {load_before[0]:.2f}, after {load_after[0]:.2f} "
-          f"(1-minute; {os.cpu_count()} CPUs)")
+    print(
+        f"\ntotal {bench.elapsed:.0f} s; load average before {load_before[0]:.2f}, after {load_after[0]:.2f} "
+        f"(1-minute; {os.cpu_count()} CPUs)"
+    )
 
     if args.json:
         document = {
             "config": {
-                "shape": args.shape, "dtype": "uint16", "chunks": args.chunks, "inner_chunks": args.inner,
-                "layouts": args.layouts, "operations": args.ops, "repeats": args.repeats,
-                "op_budget_s": args.op_budget, "stride": args.stride, "small_reads": args.small_reads,
-                "small_size": args.small_size, "inner_calls": args.inner_calls, "seed": args.seed,
+                "shape": args.shape,
+                "dtype": "uint16",
+                "chunks": args.chunks,
+                "inner_chunks": args.inner,
+                "layouts": args.layouts,
+                "operations": args.ops,
+                "repeats": args.repeats,
+                "op_budget_s": args.op_budget,
+                "stride": args.stride,
+                "small_reads": args.small_reads,
+                "small_size": args.small_size,
+                "inner_calls": args.inner_calls,
+                "seed": args.seed,
                 **bench.meta,
             },
             "environment": {
-                "python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-                "load_average_before": load_before, "load_average_after": load_after,
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+                "cpus": os.cpu_count(),
+                "load_average_before": load_before,
+                "load_average_after": load_after,
                 "versions": versions(),
                 "zarrlib_config": __import__("zarrlib").get_config() if "zarrlib" in bench.impls else None,
                 "zarrlib_library": library,
@@ -1021,7 +1113,7 @@ def main(argv=None) -> int:
             "skipped": bench.skipped,
             "layout_sizes": getattr(bench, "layout_sizes", {}),
             "results": bench.results,
-            "ratios": [{"layout": l, "operation": o, **v} for (l, o), v in ratio_map.items()],
+            "ratios": [{"layout": layout, "operation": o, **v} for (layout, o), v in ratio_map.items()],
             "memory": bench.memory,
             "elapsed_s": bench.elapsed,
         }
@@ -1029,8 +1121,10 @@ def main(argv=None) -> int:
             json.dump(document, f, indent=2, default=lambda o: o.item() if hasattr(o, "item") else str(o))
         print(f"wrote {args.json}")
     if args.png:
-        title = (f"uint16 {'x'.join(map(str, args.shape))}, chunks {'x'.join(map(str, args.chunks))}, "
-                 f"sharded: {'x'.join(map(str, args.inner))} inner; best of {args.repeats}; log scale, lower is better")
+        title = (
+            f"uint16 {'x'.join(map(str, args.shape))}, chunks {'x'.join(map(str, args.chunks))}, "
+            f"sharded: {'x'.join(map(str, args.inner))} inner; best of {args.repeats}; log scale, lower is better"
+        )
         plot(args.png, bench.results, args.layouts, args.ops, columns, title)
     return 0
 

@@ -4,6 +4,7 @@ is exported by the library, and every exported `zarrlib_` symbol is declared.
 
 usage: check_exports.py HEADER LIBRARY
 """
+
 import re
 import subprocess
 import sys
@@ -18,9 +19,7 @@ def declared_functions(header_text: str) -> set[str]:
 
 
 def exported_functions(library: str) -> set[str]:
-    listing = subprocess.run(
-        ["nm", "-D", "--defined-only", library], check=True, capture_output=True, text=True
-    ).stdout
+    listing = subprocess.run(["nm", "-D", "--defined-only", library], check=True, capture_output=True, text=True).stdout
     symbols = set()
     for line in listing.splitlines():
         parts = line.split()

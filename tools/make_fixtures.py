@@ -9,6 +9,7 @@ sharding). For each array the expected content is saved as raw C-order bytes in 
 
 Regenerate (needs zarr-python 3.1): python3 tools/make_fixtures.py
 """
+
 import json
 import shutil
 from pathlib import Path
@@ -23,10 +24,20 @@ SHAPE = (7, 5)  # 3x2 chunks leave partial edge chunks on both axes
 CHUNKS = (3, 2)
 
 DTYPES = {
-    "bool": "bool", "int8": "int8", "int16": "int16", "int32": "int32", "int64": "int64",
-    "uint8": "uint8", "uint16": "uint16", "uint32": "uint32", "uint64": "uint64",
-    "float16": "float16", "float32": "float32", "float64": "float64",
-    "complex64": "complex64", "complex128": "complex128",
+    "bool": "bool",
+    "int8": "int8",
+    "int16": "int16",
+    "int32": "int32",
+    "int64": "int64",
+    "uint8": "uint8",
+    "uint16": "uint16",
+    "uint32": "uint32",
+    "uint64": "uint64",
+    "float16": "float16",
+    "float32": "float32",
+    "float64": "float64",
+    "complex64": "complex64",
+    "complex128": "complex128",
 }
 
 
@@ -53,18 +64,24 @@ def main() -> None:
         target = OUT / "expected" / f"v{fmt}" / f"{name}.bin"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(native.tobytes())
-        manifest.append({
-            "store": f"v{fmt}.zarr", "path": name, "zarr_format": fmt, "data_type": data_type,
-            "shape": list(array.shape), "chunks": list(array.chunks),
-            "element_size": native.dtype.itemsize, "expected": str(target.relative_to(OUT)),
-        })
+        manifest.append(
+            {
+                "store": f"v{fmt}.zarr",
+                "path": name,
+                "zarr_format": fmt,
+                "data_type": data_type,
+                "shape": list(array.shape),
+                "chunks": list(array.chunks),
+                "element_size": native.dtype.itemsize,
+                "expected": str(target.relative_to(OUT)),
+            }
+        )
 
     # --- Zarr v2 -------------------------------------------------------------------------------
     root = zarr.open_group(OUT / "v2.zarr", mode="w", zarr_format=2)
     root.attrs["description"] = "zarr-python v2 fixtures"
     for name, dtype in DTYPES.items():
-        a = root.create_array(name, shape=SHAPE, chunks=CHUNKS, dtype=dtype,
-                              compressors=numcodecs.Zstd(level=1))
+        a = root.create_array(name, shape=SHAPE, chunks=CHUNKS, dtype=dtype, compressors=numcodecs.Zstd(level=1))
         a[...] = values(dtype)
         record(2, name, a, values(dtype), name)
     v2_variants = {
@@ -73,9 +90,13 @@ def main() -> None:
         "uint16_gzip": dict(compressors=numcodecs.GZip(level=5)),
         "uint16_bz2": dict(compressors=numcodecs.BZ2(level=5)),
         "uint16_blosc": dict(compressors=numcodecs.Blosc(cname="lz4", clevel=5, shuffle=numcodecs.Blosc.SHUFFLE)),
-        "uint16_blosc_bitshuffle": dict(compressors=numcodecs.Blosc(cname="zstd", clevel=3, shuffle=numcodecs.Blosc.BITSHUFFLE)),
+        "uint16_blosc_bitshuffle": dict(
+            compressors=numcodecs.Blosc(cname="zstd", clevel=3, shuffle=numcodecs.Blosc.BITSHUFFLE)
+        ),
         "uint16_order_f": dict(compressors=numcodecs.Zstd(level=1), order="F"),
-        "uint16_slash_separator": dict(compressors=numcodecs.Zstd(level=1), chunk_key_encoding={"name": "v2", "separator": "/"}),
+        "uint16_slash_separator": dict(
+            compressors=numcodecs.Zstd(level=1), chunk_key_encoding={"name": "v2", "separator": "/"}
+        ),
     }
     for name, options in v2_variants.items():
         a = root.create_array(name, shape=SHAPE, chunks=CHUNKS, dtype="uint16", **options)
@@ -86,8 +107,14 @@ def main() -> None:
         a[...] = values(dtype)
         record(2, name, a, values(dtype), data_type)
     # Only one block written: the rest must read as the fill value.
-    a = root.create_array("uint16_fill_partial", shape=SHAPE, chunks=CHUNKS, dtype="uint16", fill_value=42,
-                          compressors=numcodecs.Zstd(level=1))
+    a = root.create_array(
+        "uint16_fill_partial",
+        shape=SHAPE,
+        chunks=CHUNKS,
+        dtype="uint16",
+        fill_value=42,
+        compressors=numcodecs.Zstd(level=1),
+    )
     a[0:3, 0:2] = 1
     expected = np.full(SHAPE, 42, dtype="uint16")
     expected[0:3, 0:2] = 1
@@ -113,20 +140,29 @@ def main() -> None:
         "uint16_crc32c": dict(compressors=[ZstdCodec(level=1), Crc32cCodec()]),
         "uint16_big_endian": dict(serializer=BytesCodec(endian="big"), compressors=None),
         "uint16_transpose": dict(filters=[TransposeCodec(order=(1, 0))], compressors=ZstdCodec(level=1)),
-        "uint16_dot_separator": dict(compressors=ZstdCodec(level=1), chunk_key_encoding={"name": "default", "separator": "."}),
+        "uint16_dot_separator": dict(
+            compressors=ZstdCodec(level=1), chunk_key_encoding={"name": "default", "separator": "."}
+        ),
     }
     for name, options in v3_variants.items():
         a = root.create_array(name, shape=SHAPE, chunks=CHUNKS, dtype="uint16", **options)
         a[...] = values("uint16")
         record(3, name, a, values("uint16"), "uint16")
     # Sharded: 6x4 shards of 3x2 inner chunks; the manifest's chunks are the shards.
-    a = root.create_array("uint16_sharded", shape=SHAPE, shards=(6, 4), chunks=CHUNKS, dtype="uint16",
-                          compressors=ZstdCodec(level=1))
+    a = root.create_array(
+        "uint16_sharded", shape=SHAPE, shards=(6, 4), chunks=CHUNKS, dtype="uint16", compressors=ZstdCodec(level=1)
+    )
     a[...] = values("uint16")
     record(3, "uint16_sharded", a, values("uint16"), "uint16")
     manifest[-1]["chunks"] = [6, 4]
-    a = root.create_array("float32_fill_partial", shape=SHAPE, chunks=CHUNKS, dtype="float32", fill_value=float("nan"),
-                          compressors=ZstdCodec(level=1))
+    a = root.create_array(
+        "float32_fill_partial",
+        shape=SHAPE,
+        chunks=CHUNKS,
+        dtype="float32",
+        fill_value=float("nan"),
+        compressors=ZstdCodec(level=1),
+    )
     a[0:3, 0:2] = 1.5
     expected = np.full(SHAPE, np.nan, dtype="float32")
     expected[0:3, 0:2] = 1.5

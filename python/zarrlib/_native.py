@@ -14,7 +14,9 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import cffi
 
@@ -51,7 +53,8 @@ def library_path() -> Path:
     return Path(override) if override else PACKAGE_DIR / LIBRARY_NAME
 
 
-def _load():
+# cffi has no type information: ``ffi`` and ``lib`` are typed Any.
+def _load() -> tuple[Any, Any, str]:
     if not HEADER_PATH.is_file():
         raise ImportError(f"zarrlib is not installed correctly: {HEADER_PATH} is missing")
     ffi = cffi.FFI()
@@ -79,6 +82,9 @@ def _load():
     return ffi, lib, library_version
 
 
+ffi: Any
+lib: Any
+LIBRARY_VERSION: str
 ffi, lib, LIBRARY_VERSION = _load()
 
 
@@ -87,8 +93,8 @@ def last_error(status: int) -> errors.ZarrlibError:
     length = lib.zarrlib_last_error_length()
     buffer = ffi.new("char[]", max(length, 1))
     lib.zarrlib_last_error_message(buffer, length)
-    message = ffi.string(buffer).decode("utf-8", "replace")
-    name = ffi.string(lib.zarrlib_status_name(status)).decode()
+    message: str = ffi.string(buffer).decode("utf-8", "replace")
+    name: str = ffi.string(lib.zarrlib_status_name(status)).decode()
     return errors.error_for_status(status, name, message or name)
 
 
@@ -98,17 +104,18 @@ def check(status: int) -> None:
         raise last_error(status)
 
 
-def call_for_string(function, *args) -> str:
+def call_for_string(function: Callable[..., int], *args: Any) -> str:
     """Call a native function whose last argument receives a library-owned string."""
     out = ffi.new("char **")
     check(function(*args, out))
     try:
-        return ffi.string(out[0]).decode("utf-8")
+        text: str = ffi.string(out[0]).decode("utf-8")
+        return text
     finally:
         lib.zarrlib_string_free(out[0])
 
 
-def encode(text: str, what: str) -> bytes:
+def encode(text: object, what: str) -> bytes:
     """A str argument as the NUL-terminated UTF-8 the library takes."""
     if not isinstance(text, str):
         raise TypeError(f"{what} must be a str, not {type(text).__name__}")

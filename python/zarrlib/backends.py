@@ -10,35 +10,55 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import threading
+from typing import Protocol, cast
+
+import numpy.typing as npt
 
 from . import native_backend
+from ._types import BackendLike, BasicSelection, ChunkCoords, Document, Metadata, NDArray, StoreLike
 
-FUNCTIONS = (
-    "create_new_group",
-    "create_overwrite_group",
-    "create_new_array",
-    "create_overwrite_array",
-    "read_metadata",
-    "delete_node",
-    "list_children",
-    "read_chunk",
-    "read_encoded_chunk",
-    "write_chunk",
-    "delete_chunk",
-    "read_region",
-    "write_region",
-)
+
+class Backend(Protocol):
+    """What a backend provides: the functional API's functions, without ``backend``."""
+
+    def create_new_group(self, metadata: Metadata, store: StoreLike, path: str) -> None: ...
+    def create_overwrite_group(self, metadata: Metadata, store: StoreLike, path: str) -> None: ...
+    def create_new_array(self, metadata: Metadata, store: StoreLike, path: str) -> None: ...
+    def create_overwrite_array(self, metadata: Metadata, store: StoreLike, path: str) -> None: ...
+    def read_metadata(self, store: StoreLike, path: str) -> Document: ...
+    def delete_node(self, store: StoreLike, path: str) -> None: ...
+    def list_children(self, store: StoreLike, path: str) -> list[tuple[str, Document]]: ...
+    def read_chunk(
+        self, metadata: Metadata, store: StoreLike, path: str, chunk_coords: ChunkCoords, *, out: NDArray | None = None
+    ) -> NDArray: ...
+    def read_encoded_chunk(
+        self, metadata: Metadata, store: StoreLike, path: str, chunk_coords: ChunkCoords
+    ) -> bytes | None: ...
+    def write_chunk(
+        self, metadata: Metadata, store: StoreLike, path: str, chunk_coords: ChunkCoords, value: npt.ArrayLike
+    ) -> None: ...
+    def delete_chunk(self, metadata: Metadata, store: StoreLike, path: str, chunk_coords: ChunkCoords) -> None: ...
+    def read_region(
+        self, metadata: Metadata, store: StoreLike, path: str, selection: BasicSelection, *, out: NDArray | None = None
+    ) -> NDArray: ...
+    def write_region(
+        self, metadata: Metadata, store: StoreLike, path: str, selection: BasicSelection, value: npt.ArrayLike
+    ) -> None: ...
+
+
+#: The functional API's function names, in the order :class:`Backend` declares them.
+FUNCTIONS = tuple(name for name, member in vars(Backend).items() if callable(member) and not name.startswith("_"))
 
 DEFAULT = "native"
 
-_backends: dict[str, object] = {"native": native_backend}
+_backends: dict[str, Backend] = {"native": native_backend}
 _lock = threading.Lock()
 
 # Backends that register themselves on first use, so importing zarrlib does not import zarr.
 _LAZY = {"reference": ("zarrlib.reference_backend", "zarr")}
 
 
-def register_backend(name: str, backend) -> None:
+def register_backend(name: str, backend: object) -> None:
     """Make ``backend`` available as ``backend=name``. It must have every functional function."""
     if not isinstance(name, str) or not name:
         raise ValueError("a backend name must be a non-empty str")
@@ -46,10 +66,10 @@ def register_backend(name: str, backend) -> None:
     if missing:
         raise TypeError(f"backend {name!r} lacks {', '.join(missing)}")
     with _lock:
-        _backends[name] = backend
+        _backends[name] = cast(Backend, backend)
 
 
-def get_backend(name: str | None = None):
+def get_backend(name: str | None = None) -> Backend:
     """The backend registered as ``name`` (the default, ``"native"``, when None)."""
     key = DEFAULT if name is None else name
     backend = _backends.get(key)
@@ -57,8 +77,8 @@ def get_backend(name: str | None = None):
         module, requirement = _LAZY[key]
         if importlib.util.find_spec(requirement) is None:
             raise ValueError(f"backend {key!r} needs {requirement}: pip install 'zarrlib[reference]'")
-        backend = importlib.import_module(module)
-        register_backend(key, backend)
+        register_backend(key, importlib.import_module(module))
+        backend = _backends[key]
     if backend is None:
         raise ValueError(f"no backend named {key!r}; available: {', '.join(backend_names())}")
     return backend
@@ -70,7 +90,7 @@ def backend_names() -> list[str]:
     return sorted(set(_backends) | set(lazy))
 
 
-def resolve(backend):
+def resolve(backend: BackendLike) -> Backend:
     """A backend given by name, by object, or None for the default."""
     if backend is None or isinstance(backend, str):
         return get_backend(backend)

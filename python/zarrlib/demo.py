@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -14,7 +16,13 @@ _BYTES = {"name": "bytes", "configuration": {"endian": "little"}}
 _ZSTD = {"name": "zstd", "configuration": {"level": 3, "checksum": False}}
 
 
-def _v3(shape, chunks, dtype, codecs, attributes=None) -> dict:
+def _v3(
+    shape: Sequence[int],
+    chunks: Sequence[int],
+    dtype: str,
+    codecs: list[dict[str, Any]],
+    attributes: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     return {
         "zarr_format": 3,
         "node_type": "array",
@@ -28,7 +36,7 @@ def _v3(shape, chunks, dtype, codecs, attributes=None) -> dict:
     }
 
 
-def _best_of(repeats: int, function) -> float:
+def _best_of(repeats: int, function: Callable[[], object]) -> float:
     """The fastest of several timed runs, in seconds."""
     best = float("inf")
     for _ in range(repeats):
@@ -38,7 +46,7 @@ def _best_of(repeats: int, function) -> float:
     return best
 
 
-def run(directory: Path, print=print) -> None:  # noqa: A002 - the tour prints through `print`
+def run(directory: Path, print: Callable[..., None] = print) -> None:  # noqa: A002 - the tour prints through `print`
     print(f"zarrlib {zarrlib.__version__} (native library {zarrlib.library_version}) in {directory}")
     store = zarrlib.open_store(directory / "tour.zarr")
     root = zarrlib.Group.create(store, attributes={"title": "zarrlib tour"})
@@ -49,20 +57,33 @@ def run(directory: Path, print=print) -> None:  # noqa: A002 - the tour prints t
     print(f"   v3, zstd:        {temperature}")
     sharded = root.create_group("images").create_array(
         "stack",
-        _v3((64, 512, 512), (16, 256, 256), "uint16", [{
-            "name": "sharding_indexed",
-            "configuration": {
-                "chunk_shape": [16, 64, 64],
-                "codecs": [_BYTES, _ZSTD],
-                "index_codecs": [_BYTES, {"name": "crc32c"}],
-            },
-        }]),
+        _v3(
+            (64, 512, 512),
+            (16, 256, 256),
+            "uint16",
+            [
+                {
+                    "name": "sharding_indexed",
+                    "configuration": {
+                        "chunk_shape": [16, 64, 64],
+                        "codecs": [_BYTES, _ZSTD],
+                        "index_codecs": [_BYTES, {"name": "crc32c"}],
+                    },
+                }
+            ],
+        ),
     )
     print(f"   v3, sharded:     {sharded} (inner chunks 16x64x64)")
     counts_metadata = {
-        "zarr_format": 2, "shape": [500, 300], "chunks": [100, 100], "dtype": "<i4", "order": "C",
+        "zarr_format": 2,
+        "shape": [500, 300],
+        "chunks": [100, 100],
+        "dtype": "<i4",
+        "order": "C",
         "compressor": {"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 1, "blocksize": 0},
-        "fill_value": -1, "filters": None, "attributes": {"source": "demo"},
+        "fill_value": -1,
+        "filters": None,
+        "attributes": {"source": "demo"},
     }
     zarrlib.create_new_array(counts_metadata, store, "counts")
     print(f"   v2, blosc:       {zarrlib.Array.open(store, 'counts')}")
@@ -71,19 +92,25 @@ def run(directory: Path, print=print) -> None:  # noqa: A002 - the tour prints t
     rng = np.random.default_rng(0)
     field = (273.15 + 30 * rng.random((2048, 2048))).astype(np.float32)
     temperature[...] = field
-    print(f"   wrote {field.nbytes / 2**20:.0f} MiB to temperature; temperature[500, 100:104] = "
-          f"{np.array2string(temperature[500, 100:104], precision=2)}")
+    print(
+        f"   wrote {field.nbytes / 2**20:.0f} MiB to temperature; temperature[500, 100:104] = "
+        f"{np.array2string(temperature[500, 100:104], precision=2)}"
+    )
     every_hundredth = temperature[::200, ::-300]
-    print(f"   temperature[::200, ::-300] has shape {every_hundredth.shape} and equals numpy's: "
-          f"{np.array_equal(every_hundredth, field[::200, ::-300])}")
+    print(
+        f"   temperature[::200, ::-300] has shape {every_hundredth.shape} and equals numpy's: "
+        f"{np.array_equal(every_hundredth, field[::200, ::-300])}"
+    )
     sharded[8:40, 100:300, 100:300] = np.arange(32 * 200 * 200, dtype=np.uint16).reshape(32, 200, 200)
     print(f"   sharded[8:40, 100:300, 100:300] written; sharded[8, 100, 100:103] = {sharded[8, 100, 100:103]}")
     zarrlib.write_region(counts_metadata, store, "counts", (slice(0, 250), slice(None)), 7)
     window = zarrlib.read_region(counts_metadata, store, "counts", (slice(248, 252), 0))
     print(f"   counts[0:250] = 7 through the functional API; counts[248:252, 0] = {window} (fill -1)")
     encoded = temperature.read_encoded_chunk((0, 0))
-    print(f"   chunk (0, 0) of temperature: {len(encoded)} bytes stored, "
-          f"{temperature.read_chunk((0, 0)).nbytes} decoded")
+    assert encoded is not None  # the chunk was just written
+    print(
+        f"   chunk (0, 0) of temperature: {len(encoded)} bytes stored, {temperature.read_chunk((0, 0)).nbytes} decoded"
+    )
 
     print("\n3. The hierarchy")
     for line in root.tree().splitlines():
@@ -96,8 +123,10 @@ def run(directory: Path, print=print) -> None:  # noqa: A002 - the tour prints t
     copy_target = np.empty_like(field)
     copy_seconds = _best_of(5, lambda: np.copyto(copy_target, field))
     gib = field.nbytes / 2**30
-    print(f"   zarrlib read (zstd, {temperature.chunk_grid_shape[0] * temperature.chunk_grid_shape[1]} chunks): "
-          f"{read_seconds * 1e3:7.2f} ms  {gib / read_seconds:6.2f} GiB/s")
+    print(
+        f"   zarrlib read (zstd, {temperature.chunk_grid_shape[0] * temperature.chunk_grid_shape[1]} chunks): "
+        f"{read_seconds * 1e3:7.2f} ms  {gib / read_seconds:6.2f} GiB/s"
+    )
     print(f"   numpy copy of the same bytes:      {copy_seconds * 1e3:7.2f} ms  {gib / copy_seconds:6.2f} GiB/s")
     print(f"   data read back equals what was written: {np.array_equal(out, field)}")
 

@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._types import Document, DType
 from .errors import UnsupportedError
 
-_SIMPLE = {
-    name: np.dtype(name)
-    for name in (
-        "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-        "float16", "float32", "float64", "complex64", "complex128",
-    )
-}
+_SIMPLE_NAMES = "bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32 float64 complex64 complex128"
+_SIMPLE = {name: np.dtype(name) for name in _SIMPLE_NAMES.split()}
 
 
-def _datetime_dtype(kind: str, metadata: dict) -> np.dtype:
+def _datetime_dtype(kind: str, metadata: Document) -> DType:
     """numpy.datetime64 / numpy.timedelta64, whose unit the Zarr v3 document's data type
     configuration holds (zarrs reads no Zarr v2 datetimes)."""
     config = metadata["data_type"]["configuration"]
@@ -29,7 +25,7 @@ def _datetime_dtype(kind: str, metadata: dict) -> np.dtype:
     return np.dtype(f"{kind}8[{scale if scale != 1 else ''}{config['unit']}]")
 
 
-def numpy_dtype(data_type: str, metadata: dict, element_size: int) -> np.dtype:
+def numpy_dtype(data_type: str, metadata: Document, element_size: int) -> DType:
     """The native-order numpy dtype of an array's elements."""
     if data_type in _SIMPLE:
         dtype = _SIMPLE[data_type]

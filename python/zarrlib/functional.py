@@ -11,76 +11,113 @@ Metadata documents are the Zarr v3 ``zarr.json`` document, or for Zarr v2 the ``
 
 from __future__ import annotations
 
-import numpy as np
+import numpy.typing as npt
 
+from ._types import BackendLike, BasicSelection, ChunkCoords, Document, Metadata, NDArray, StoreLike
 from .backends import resolve
 
 
-def create_new_group(metadata, store, path: str, *, backend=None) -> None:
+def create_new_group(metadata: Metadata, store: StoreLike, path: str, *, backend: BackendLike = None) -> None:
     """Create a group; :class:`NodeExistsError` if any node is at ``path``."""
     resolve(backend).create_new_group(metadata, store, path)
 
 
-def create_overwrite_group(metadata, store, path: str, *, backend=None) -> None:
+def create_overwrite_group(metadata: Metadata, store: StoreLike, path: str, *, backend: BackendLike = None) -> None:
     """Create a group, replacing whatever node (and everything under it) is at ``path``."""
     resolve(backend).create_overwrite_group(metadata, store, path)
 
 
-def create_new_array(metadata, store, path: str, *, backend=None) -> None:
+def create_new_array(metadata: Metadata, store: StoreLike, path: str, *, backend: BackendLike = None) -> None:
     """Create an array; :class:`NodeExistsError` if any node is at ``path``."""
     resolve(backend).create_new_array(metadata, store, path)
 
 
-def create_overwrite_array(metadata, store, path: str, *, backend=None) -> None:
+def create_overwrite_array(metadata: Metadata, store: StoreLike, path: str, *, backend: BackendLike = None) -> None:
     """Create an array, replacing whatever node (and everything under it) is at ``path``."""
     resolve(backend).create_overwrite_array(metadata, store, path)
 
 
-def read_metadata(store, path: str, *, backend=None) -> dict:
+def read_metadata(store: StoreLike, path: str, *, backend: BackendLike = None) -> Document:
     """The metadata document of the node at ``path``; :class:`NodeNotFoundError` if none."""
     return resolve(backend).read_metadata(store, path)
 
 
-def delete_node(store, path: str, *, backend=None) -> None:
+def delete_node(store: StoreLike, path: str, *, backend: BackendLike = None) -> None:
     """Delete the node at ``path`` and everything under it; :class:`NodeNotFoundError` if none."""
     resolve(backend).delete_node(store, path)
 
 
-def list_children(store, path: str, *, backend=None) -> list[tuple[str, dict]]:
+def list_children(store: StoreLike, path: str, *, backend: BackendLike = None) -> list[tuple[str, Document]]:
     """The direct children of the node at ``path``: ``(store-relative path, metadata)`` pairs,
     sorted by path; :class:`NodeNotFoundError` if there is no node."""
     return resolve(backend).list_children(store, path)
 
 
-def read_chunk(metadata, store, path: str, chunk_coords, *, out: np.ndarray | None = None, backend=None) -> np.ndarray:
+def read_chunk(
+    metadata: Metadata,
+    store: StoreLike,
+    path: str,
+    chunk_coords: ChunkCoords,
+    *,
+    out: NDArray | None = None,
+    backend: BackendLike = None,
+) -> NDArray:
     """The whole chunk at ``chunk_coords``, edge chunks at full chunk shape; a chunk that is not
     stored reads as the fill value. ``out`` receives the data when given."""
     return resolve(backend).read_chunk(metadata, store, path, chunk_coords, out=out)
 
 
-def read_encoded_chunk(metadata, store, path: str, chunk_coords, *, backend=None) -> bytes | None:
+def read_encoded_chunk(
+    metadata: Metadata, store: StoreLike, path: str, chunk_coords: ChunkCoords, *, backend: BackendLike = None
+) -> bytes | None:
     """The chunk's stored (encoded) bytes, or None when it is not stored."""
     return resolve(backend).read_encoded_chunk(metadata, store, path, chunk_coords)
 
 
-def write_chunk(metadata, store, path: str, chunk_coords, value, *, backend=None) -> None:
+def write_chunk(
+    metadata: Metadata,
+    store: StoreLike,
+    path: str,
+    chunk_coords: ChunkCoords,
+    value: npt.ArrayLike,
+    *,
+    backend: BackendLike = None,
+) -> None:
     """Write a whole chunk (``value`` has exactly the chunk shape). A chunk that is entirely the
     fill value is not stored, and erased if present, unless ``store_empty_chunks`` is set."""
     resolve(backend).write_chunk(metadata, store, path, chunk_coords, value)
 
 
-def delete_chunk(metadata, store, path: str, chunk_coords, *, backend=None) -> None:
+def delete_chunk(
+    metadata: Metadata, store: StoreLike, path: str, chunk_coords: ChunkCoords, *, backend: BackendLike = None
+) -> None:
     """Erase a chunk (it then reads as the fill value)."""
     resolve(backend).delete_chunk(metadata, store, path, chunk_coords)
 
 
-def read_region(metadata, store, path: str, selection, *, out: np.ndarray | None = None, backend=None) -> np.ndarray:
+def read_region(
+    metadata: Metadata,
+    store: StoreLike,
+    path: str,
+    selection: BasicSelection,
+    *,
+    out: NDArray | None = None,
+    backend: BackendLike = None,
+) -> NDArray:
     """``data[selection]`` for a numpy basic selection (integers, slices with any step, one
     Ellipsis), equal to numpy's result. Only chunks holding selected elements are read."""
     return resolve(backend).read_region(metadata, store, path, selection, out=out)
 
 
-def write_region(metadata, store, path: str, selection, value, *, backend=None) -> None:
+def write_region(
+    metadata: Metadata,
+    store: StoreLike,
+    path: str,
+    selection: BasicSelection,
+    value: npt.ArrayLike,
+    *,
+    backend: BackendLike = None,
+) -> None:
     """``data[selection] = value``, ``value`` broadcast and cast as numpy assignment does. Chunks
     the selection covers in part are read, updated and written back."""
     resolve(backend).write_region(metadata, store, path, selection, value)

@@ -10,25 +10,24 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
-from . import _native, native_backend
-from ._native import check, ffi, lib
+from ._types import BasicSelection, ChunkCoords, Document, DType, Metadata, NDArray, StoreLike
 from .errors import NodeKindError, NodeNotFoundError
 from .native_array import NativeArray
 from .stores import Store, as_store, node_path
 
 
-def node_kind(store, path: str = "") -> str | None:
+def node_kind(store: StoreLike, path: str = "") -> str | None:
     """``"array"``, ``"group"``, or None when nothing is at ``path``."""
-    native_store = as_store(store)
-    out = ffi.new("int32_t *")
-    check(lib.zarrlib_node_kind(native_store._handle, _native.encode(node_path(path), "path"), out))
-    return {lib.ZARRLIB_NODE_ARRAY: "array", lib.ZARRLIB_NODE_GROUP: "group"}.get(out[0])
+    return as_store(store).node_kind(path)
 
 
-def open(store, path: str = "") -> Array | Group:  # noqa: A001 - zarrlib.open, as zarr.open
+def open(store: StoreLike, path: str = "") -> Array | Group:  # noqa: A001 - zarrlib.open, as zarr.open
     """The array or group at ``path``."""
     kind = node_kind(store, path)
     if kind is None:
@@ -36,9 +35,14 @@ def open(store, path: str = "") -> Array | Group:  # noqa: A001 - zarrlib.open, 
     return (Array if kind == "array" else Group).open(store, path)
 
 
-def _is_group(metadata: dict) -> bool:
+def _is_group(metadata: Document) -> bool:
     """Whether a metadata document describes a group (v2 documents have no node_type)."""
-    return metadata.get("node_type", "array" if "shape" in metadata else "group") == "group"
+    return bool(metadata.get("node_type", "array" if "shape" in metadata else "group") == "group")
+
+
+def _copy(document: Document) -> Document:
+    copied: Document = json.loads(json.dumps(document))
+    return copied
 
 
 def _join(parent: str, name: str) -> str:
@@ -54,18 +58,18 @@ class Array:
         self._native = native
 
     @classmethod
-    def open(cls, store, path: str) -> Array:
+    def open(cls, store: StoreLike, path: str) -> Array:
         """Open the array at ``path``: :class:`NodeNotFoundError` if nothing is there,
         :class:`NodeKindError` if it is a group."""
         native_store = as_store(store)
-        return cls(native_store, NativeArray.open(native_store, node_path(path)))
+        return cls(native_store, native_store.open_array(path))
 
     @classmethod
-    def create(cls, store, path: str, metadata, *, overwrite: bool = False) -> Array:
+    def create(cls, store: StoreLike, path: str, metadata: Metadata, *, overwrite: bool = False) -> Array:
         """Create an array from its metadata document and open it."""
-        create = native_backend.create_overwrite_array if overwrite else native_backend.create_new_array
-        create(metadata, store, path)
-        return cls.open(store, path)
+        native_store = as_store(store)
+        native_store.create_array(path, metadata, overwrite=overwrite)
+        return cls.open(native_store, path)
 
     # --- description ----------------------------------------------------------------------
 
@@ -78,18 +82,18 @@ class Array:
         return self.path.rsplit("/", 1)[-1]
 
     @property
-    def metadata(self) -> dict:
+    def metadata(self) -> Document:
         """The metadata document (a copy)."""
-        return json.loads(json.dumps(self._native.metadata))
+        return _copy(self._native.metadata)
 
     @property
-    def attrs(self) -> dict:
+    def attrs(self) -> dict[str, Any]:
         """The user attributes (a copy)."""
         return dict(self.metadata.get("attributes", {}))
 
     @property
     def zarr_format(self) -> int:
-        return self._native.metadata["zarr_format"]
+        return int(self._native.metadata["zarr_format"])
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -100,7 +104,7 @@ class Array:
         return self._native.ndim
 
     @property
-    def dtype(self) -> np.dtype:
+    def dtype(self) -> DType:
         return self._native.dtype
 
     @property
@@ -114,7 +118,7 @@ class Array:
         return self._native.chunk_grid_shape
 
     @property
-    def fill_value(self):
+    def fill_value(self) -> Any:
         return self._native.fill_value
 
     @property
@@ -135,39 +139,39 @@ class Array:
 
     # --- data -----------------------------------------------------------------------------
 
-    def __getitem__(self, selection) -> np.ndarray:
+    def __getitem__(self, selection: BasicSelection) -> NDArray:
         return self._native.read(selection)
 
-    def __setitem__(self, selection, value) -> None:
+    def __setitem__(self, selection: BasicSelection, value: npt.ArrayLike) -> None:
         self._native.write(selection, value)
 
-    def read(self, selection=Ellipsis, *, out: np.ndarray | None = None) -> np.ndarray:
+    def read(self, selection: BasicSelection = Ellipsis, *, out: NDArray | None = None) -> NDArray:
         """``self[selection]``, decoded into ``out`` when given."""
         return self._native.read(selection, out)
 
-    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+    def __array__(self, dtype: npt.DTypeLike | None = None, copy: bool | None = None) -> NDArray:
         if copy is False:
             raise ValueError("a zarrlib.Array is read from its store: a copy cannot be avoided")
         data = self._native.read(Ellipsis)
         return data if dtype is None else data.astype(dtype, copy=False)
 
-    def read_chunk(self, chunk_coords, *, out: np.ndarray | None = None) -> np.ndarray:
+    def read_chunk(self, chunk_coords: ChunkCoords, *, out: NDArray | None = None) -> NDArray:
         """The whole chunk at ``chunk_coords`` (full chunk shape; fill value when absent)."""
         return self._native.read_chunk(chunk_coords, out)
 
-    def read_chunks(self, chunk_coords_list) -> np.ndarray:
+    def read_chunks(self, chunk_coords_list: Iterable[ChunkCoords]) -> NDArray:
         """Several whole chunks, decoded in parallel, stacked along a new first axis."""
         return self._native.read_chunks(chunk_coords_list)
 
-    def read_encoded_chunk(self, chunk_coords) -> bytes | None:
+    def read_encoded_chunk(self, chunk_coords: ChunkCoords) -> bytes | None:
         """The chunk's stored bytes, or None when it is not stored."""
         return self._native.read_encoded_chunk(chunk_coords)
 
-    def write_chunk(self, chunk_coords, value) -> None:
+    def write_chunk(self, chunk_coords: ChunkCoords, value: npt.ArrayLike) -> None:
         """Write a whole chunk; ``value`` has exactly the chunk shape."""
         self._native.write_chunk(chunk_coords, value)
 
-    def delete_chunk(self, chunk_coords) -> None:
+    def delete_chunk(self, chunk_coords: ChunkCoords) -> None:
         """Erase a chunk; it then reads as the fill value."""
         self._native.delete_chunk(chunk_coords)
 
@@ -175,28 +179,34 @@ class Array:
 class Group:
     """A Zarr group: attributes and named children."""
 
-    def __init__(self, store: Store, path: str, metadata: dict):
+    def __init__(self, store: Store, path: str, metadata: Document):
         self.store = store
         self.path = path
         self._metadata = metadata
 
     @classmethod
-    def open(cls, store, path: str = "") -> Group:
+    def open(cls, store: StoreLike, path: str = "") -> Group:
         """Open the group at ``path``: :class:`NodeNotFoundError` if nothing is there,
         :class:`NodeKindError` if it is an array."""
         native_store = as_store(store)
         path = node_path(path)
-        metadata = native_backend.read_metadata(native_store, path)
+        metadata = native_store.read_metadata(path)
         if not _is_group(metadata):
             raise NodeKindError(f"the node at {path!r} is an array, not a group")
         return cls(native_store, path, metadata)
 
     @classmethod
     def create(
-        cls, store, path: str = "", *, zarr_format: int = 3, attributes: dict | None = None,
+        cls,
+        store: StoreLike,
+        path: str = "",
+        *,
+        zarr_format: int = 3,
+        attributes: Mapping[str, Any] | None = None,
         overwrite: bool = False,
     ) -> Group:
         """Create a group (Zarr v3 unless ``zarr_format=2``) and open it."""
+        metadata: Document
         if zarr_format == 3:
             metadata = {"zarr_format": 3, "node_type": "group"}
         elif zarr_format == 2:
@@ -205,20 +215,21 @@ class Group:
             raise ValueError(f"zarr_format must be 2 or 3, not {zarr_format!r}")
         if attributes:
             metadata["attributes"] = dict(attributes)
-        create = native_backend.create_overwrite_group if overwrite else native_backend.create_new_group
-        create(metadata, store, path)
-        return cls.open(store, path)
+        native_store = as_store(store)
+        native_store.create_group(path, metadata, overwrite=overwrite)
+        return cls.open(native_store, path)
 
     @property
     def name(self) -> str:
         return self.path.rsplit("/", 1)[-1]
 
     @property
-    def metadata(self) -> dict:
-        return json.loads(json.dumps(self._metadata))
+    def metadata(self) -> Document:
+        """The metadata document (a copy)."""
+        return _copy(self._metadata)
 
     @property
-    def attrs(self) -> dict:
+    def attrs(self) -> dict[str, Any]:
         """The user attributes (a copy)."""
         return dict(self._metadata.get("attributes", {}))
 
@@ -226,21 +237,22 @@ class Group:
 
     def children(self) -> list[tuple[str, Array | Group]]:
         """The direct children as ``(name, node)`` pairs, sorted by name."""
-        result = []
-        for child_path, metadata in native_backend.list_children(self.store, self.path):
+        result: list[tuple[str, Array | Group]] = []
+        for child_path, metadata in self.store.list_children(self.path):
             name = child_path.rsplit("/", 1)[-1]
             # The listing carries each child's metadata: build from it rather than read it again.
+            node: Array | Group
             if _is_group(metadata):
                 node = Group(self.store, child_path, metadata)
             else:
-                node = Array(self.store, self.store.cached_array(child_path, metadata))
+                node = Array(self.store, self.store.open_array(child_path, metadata))
             result.append((name, node))
         return result
 
     def keys(self) -> list[str]:
-        return [child_path.rsplit("/", 1)[-1] for child_path, _ in native_backend.list_children(self.store, self.path)]
+        return [child_path.rsplit("/", 1)[-1] for child_path, _ in self.store.list_children(self.path)]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self.keys())
 
     def __contains__(self, name: str) -> bool:
@@ -254,11 +266,20 @@ class Group:
             raise NodeNotFoundError(f"no node at {path!r}")
         return Array.open(self.store, path) if kind == "array" else Group.open(self.store, path)
 
-    def create_group(self, name: str, **kwargs) -> Group:
+    def create_group(
+        self,
+        name: str,
+        *,
+        zarr_format: int = 3,
+        attributes: Mapping[str, Any] | None = None,
+        overwrite: bool = False,
+    ) -> Group:
         """Create a child group (keywords as for :meth:`Group.create`)."""
-        return Group.create(self.store, _join(self.path, name), **kwargs)
+        return Group.create(
+            self.store, _join(self.path, name), zarr_format=zarr_format, attributes=attributes, overwrite=overwrite
+        )
 
-    def create_array(self, name: str, metadata, *, overwrite: bool = False) -> Array:
+    def create_array(self, name: str, metadata: Metadata, *, overwrite: bool = False) -> Array:
         """Create a child array from its metadata document."""
         return Array.create(self.store, _join(self.path, name), metadata, overwrite=overwrite)
 

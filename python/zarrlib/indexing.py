@@ -8,10 +8,11 @@ are dropped from the result, as numpy drops them.
 from __future__ import annotations
 
 import operator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._types import BasicSelection
 from .errors import OutOfBoundsError
 
 
@@ -31,13 +32,8 @@ class Selection(NamedTuple):
             size *= count
         return size
 
-    @property
-    def is_contiguous(self) -> bool:
-        """Whether the selection is a plain region (every axis ascending by one)."""
-        return all(step == 1 or count <= 1 for step, count in zip(self.steps, self.counts))
 
-
-def _expand(selection, ndim: int) -> list:
+def _expand(selection: BasicSelection, ndim: int) -> list[Any]:
     """The selection as one item per axis, Ellipsis expanded and missing trailing axes filled."""
     items = list(selection) if isinstance(selection, tuple) else [selection]
     ellipses = sum(1 for item in items if item is Ellipsis)
@@ -45,8 +41,7 @@ def _expand(selection, ndim: int) -> list:
         raise IndexError("an index can only have a single ellipsis ('...')")
     if len(items) - ellipses > ndim:
         raise IndexError(
-            f"too many indices for array: array is {ndim}-dimensional, "
-            f"but {len(items) - ellipses} were indexed"
+            f"too many indices for array: array is {ndim}-dimensional, but {len(items) - ellipses} were indexed"
         )
     if ellipses:
         at = next(i for i, item in enumerate(items) if item is Ellipsis)
@@ -54,7 +49,7 @@ def _expand(selection, ndim: int) -> list:
     return items + [slice(None)] * (ndim - len(items))
 
 
-def normalize_selection(selection, shape: tuple[int, ...]) -> Selection:
+def normalize_selection(selection: BasicSelection, shape: tuple[int, ...]) -> Selection:
     """Check a numpy basic selection against ``shape``.
 
     Raises OutOfBoundsError (an IndexError) for out-of-range integers, IndexError for too many
@@ -62,7 +57,7 @@ def normalize_selection(selection, shape: tuple[int, ...]) -> Selection:
     but integers, slices and Ellipsis (boolean and fancy indexing, ``None``).
     """
     starts, steps, counts, result_shape = [], [], [], []
-    for axis, (item, extent) in enumerate(zip(_expand(selection, len(shape)), shape)):
+    for axis, (item, extent) in enumerate(zip(_expand(selection, len(shape)), shape, strict=True)):
         if isinstance(item, slice):
             start, stop, step = item.indices(extent)
             count = len(range(start, stop, step))
@@ -74,8 +69,7 @@ def normalize_selection(selection, shape: tuple[int, ...]) -> Selection:
             continue
         if isinstance(item, (bool, np.bool_)) or not hasattr(type(item), "__index__"):
             raise TypeError(
-                "zarrlib selections take integers, slices and one Ellipsis; "
-                f"got {type(item).__name__} on axis {axis}"
+                f"zarrlib selections take integers, slices and one Ellipsis; got {type(item).__name__} on axis {axis}"
             )
         index = operator.index(item)
         if not -extent <= index < extent:

@@ -1,23 +1,78 @@
 """An open native array handle and its I/O: the one place numpy buffers meet the C ABI.
 
 Reads allocate the result once (or take the caller's ``out=``) and the engine decodes straight
-into it; writes hand the caller's buffer over without a copy when they can (see ``buffers``).
+into it; writes hand a C-contiguous array of the array's dtype over as it is, without a copy,
+and convert anything else (cast and broadcast as numpy assignment would) first.
 """
 
 from __future__ import annotations
 
 import json
+import operator
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _native
 from ._native import check, ffi, lib
-from .buffers import chunk_coords, read_target, write_source
+from ._types import BasicSelection, ChunkCoords, Document, DType, NDArray
 from .dtypes import numpy_dtype
+from .errors import OutOfBoundsError
 from .indexing import normalize_selection
 
 
-def _uint64s(getter, handle, count: int) -> tuple[int, ...]:
+def _chunk_coords(coords: ChunkCoords) -> list[int]:
+    """Chunk coordinates as a list of non-negative ints."""
+    if isinstance(coords, (int, np.integer)):
+        coords = (coords,)
+    try:
+        values = [operator.index(c) for c in coords]
+    except TypeError:
+        raise TypeError(f"chunk coordinates must be a sequence of integers, not {coords!r}") from None
+    if any(v < 0 for v in values):
+        raise OutOfBoundsError(f"chunk coordinates {tuple(values)} are negative")
+    return values
+
+
+def _read_target(out: NDArray | None, shape: tuple[int, ...], dtype: DType) -> tuple[NDArray, NDArray]:
+    """The array to return and the C-contiguous buffer the engine decodes into (the same array
+    unless the caller's ``out`` is not C-contiguous)."""
+    if out is None:
+        result = np.empty(shape, dtype)
+        return result, result
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray, not {type(out).__name__}")
+    if out.shape != shape:
+        raise ValueError(f"out has shape {out.shape}, the selection has shape {shape}")
+    if out.dtype != dtype:
+        raise ValueError(f"out has dtype {out.dtype}, the array has dtype {dtype}")
+    if not out.flags.writeable:
+        raise ValueError("out is read-only")
+    if out.flags.c_contiguous:
+        return out, out
+    return out, np.empty(shape, dtype)
+
+
+def _write_source(value: npt.ArrayLike, shape: tuple[int, ...], dtype: DType) -> NDArray:
+    """``value`` as a C-contiguous array of ``dtype`` and ``shape``, copied only if it must be."""
+    if isinstance(value, np.ndarray) and value.dtype == dtype and value.shape == shape and value.flags.c_contiguous:
+        return value
+    array = np.asarray(value, dtype=dtype)
+    # numpy assignment also takes a value with extra leading axes of length 1.
+    while array.ndim > len(shape) and array.shape[0] == 1:
+        array = array[0]
+    try:
+        array = np.broadcast_to(array, shape)
+    except ValueError:
+        raise ValueError(
+            f"could not broadcast a value of shape {array.shape} to the selection's shape {shape}"
+        ) from None
+    return np.ascontiguousarray(array)
+
+
+def _uint64s(getter: Callable[..., int], handle: Any, count: int) -> tuple[int, ...]:
     out = ffi.new("uint64_t[]", count)
     check(getter(handle, out, count))
     return tuple(out)
@@ -27,12 +82,31 @@ class NativeArray:
     """An open array: metadata parsed and codec chain built once, shared by every thread."""
 
     __slots__ = (
-        "_handle", "path", "metadata", "shape", "ndim", "dtype", "chunk_shape", "chunk_grid_shape",
+        "_handle",
+        "path",
+        "metadata",
+        "shape",
+        "ndim",
+        "dtype",
+        "chunk_shape",
+        "chunk_grid_shape",
     )
+    path: str
+    metadata: Document
+    ndim: int
+    shape: tuple[int, ...]
+    chunk_grid_shape: tuple[int, ...]
+    #: None for a chunk grid that is not regular.
+    chunk_shape: tuple[int, ...] | None
+    dtype: DType
 
-    def __init__(self, handle, path: str, metadata: dict):
+    def __init__(self, handle: Any, path: str, metadata: Document | None = None):
+        """Take ownership of an array handle; ``metadata`` is its document (read from the
+        handle when None). Stores open arrays: see :meth:`zarrlib.Store.open_array`."""
         self._handle = ffi.gc(handle, lib.zarrlib_array_free)
         self.path = path
+        if metadata is None:
+            metadata = json.loads(_native.call_for_string(lib.zarrlib_array_metadata, handle))
         self.metadata = metadata
         ndim = ffi.new("size_t *")
         check(lib.zarrlib_array_ndim(handle, ndim))
@@ -49,27 +123,8 @@ class NativeArray:
         data_type = _native.call_for_string(lib.zarrlib_array_data_type, handle)
         self.dtype = numpy_dtype(data_type, metadata, element_size[0])
 
-    @classmethod
-    def open(cls, store, path: str) -> NativeArray:
-        """Open the array stored at ``path`` (its metadata read from the store)."""
-        out = ffi.new("zarrlib_array **")
-        check(lib.zarrlib_array_open(store._handle, _native.encode(path, "path"), out))
-        metadata = json.loads(_native.call_for_string(lib.zarrlib_array_metadata, out[0]))
-        return cls(out[0], path, metadata)
-
-    @classmethod
-    def with_metadata(cls, store, path: str, metadata: dict, metadata_json: str) -> NativeArray:
-        """Open the array at ``path`` as ``metadata`` describes it (the store's is not read)."""
-        out = ffi.new("zarrlib_array **")
-        check(
-            lib.zarrlib_array_open_with_metadata(
-                store._handle, _native.encode(path, "path"), _native.encode(metadata_json, "metadata"), out
-            )
-        )
-        return cls(out[0], path, metadata)
-
     @property
-    def fill_value(self):
+    def fill_value(self) -> Any:
         out = np.empty((), self.dtype)
         check(lib.zarrlib_array_fill_value(self._handle, ffi.from_buffer(out), out.nbytes))
         return out[()]
@@ -79,13 +134,13 @@ class NativeArray:
     def _whole_chunk_shape(self) -> tuple[int, ...]:
         if self.chunk_shape is None:
             # Let the engine say why (a chunk grid that is not regular).
-            _uint64s(lib.zarrlib_array_chunk_shape, self._handle, self.ndim)
+            return _uint64s(lib.zarrlib_array_chunk_shape, self._handle, self.ndim)
         return self.chunk_shape
 
-    def read_chunk(self, coords, out: np.ndarray | None = None) -> np.ndarray:
+    def read_chunk(self, coords: ChunkCoords, out: NDArray | None = None) -> NDArray:
         """The whole chunk at ``coords`` (edge chunks at full chunk shape; fill value if absent)."""
-        coords = chunk_coords(coords, self.ndim)
-        result, target = read_target(out, self._whole_chunk_shape(), self.dtype)
+        coords = _chunk_coords(coords)
+        result, target = _read_target(out, self._whole_chunk_shape(), self.dtype)
         check(
             lib.zarrlib_array_read_chunk(
                 self._handle, coords, len(coords), ffi.from_buffer(target, require_writable=True), target.nbytes
@@ -95,22 +150,26 @@ class NativeArray:
             result[...] = target
         return result
 
-    def read_chunks(self, coords_list) -> np.ndarray:
+    def read_chunks(self, coords_list: Iterable[ChunkCoords]) -> NDArray:
         """Several whole chunks decoded in parallel, stacked: shape ``(len(coords_list), *chunk_shape)``."""
-        coords = [chunk_coords(c, self.ndim) for c in coords_list]
+        coords = [_chunk_coords(c) for c in coords_list]
         flat = [c for chunk in coords for c in chunk]
         result = np.empty((len(coords), *self._whole_chunk_shape()), self.dtype)
         check(
             lib.zarrlib_array_read_chunks(
-                self._handle, flat, len(coords), self.ndim,
-                ffi.from_buffer(result, require_writable=True), result.nbytes,
+                self._handle,
+                flat,
+                len(coords),
+                self.ndim,
+                ffi.from_buffer(result, require_writable=True),
+                result.nbytes,
             )
         )
         return result
 
-    def read_encoded_chunk(self, coords) -> bytes | None:
+    def read_encoded_chunk(self, coords: ChunkCoords) -> bytes | None:
         """The chunk's stored bytes, or None when it is not stored."""
-        coords = chunk_coords(coords, self.ndim)
+        coords = _chunk_coords(coords)
         data = ffi.new("uint8_t **")
         length = ffi.new("size_t *")
         check(lib.zarrlib_array_read_encoded_chunk(self._handle, coords, len(coords), data, length))
@@ -121,45 +180,55 @@ class NativeArray:
         finally:
             lib.zarrlib_bytes_free(data[0], length[0])
 
-    def write_chunk(self, coords, value) -> None:
+    def write_chunk(self, coords: ChunkCoords, value: npt.ArrayLike) -> None:
         """Write a whole chunk; ``value`` must have exactly the chunk shape."""
-        coords = chunk_coords(coords, self.ndim)
+        coords = _chunk_coords(coords)
         shape = self._whole_chunk_shape()
         value = np.asarray(value)
         if value.shape != shape:
             raise ValueError(f"a chunk has shape {shape}, the value has shape {value.shape}")
-        source = write_source(value, shape, self.dtype)
+        source = _write_source(value, shape, self.dtype)
         check(lib.zarrlib_array_write_chunk(self._handle, coords, len(coords), ffi.from_buffer(source), source.nbytes))
 
-    def delete_chunk(self, coords) -> None:
-        coords = chunk_coords(coords, self.ndim)
+    def delete_chunk(self, coords: ChunkCoords) -> None:
+        coords = _chunk_coords(coords)
         check(lib.zarrlib_array_delete_chunk(self._handle, coords, len(coords)))
 
     # --- selections -----------------------------------------------------------------------
 
-    def read(self, selection, out: np.ndarray | None = None) -> np.ndarray:
+    def read(self, selection: BasicSelection, out: NDArray | None = None) -> NDArray:
         """``array[selection]`` for a numpy basic selection, as numpy would return it."""
         sel = normalize_selection(selection, self.shape)
-        result, target = read_target(out, sel.shape, self.dtype)
+        result, target = _read_target(out, sel.shape, self.dtype)
         if sel.size:
             check(
                 lib.zarrlib_array_read_selection(
-                    self._handle, sel.starts, sel.steps, sel.counts, self.ndim,
-                    ffi.from_buffer(target, require_writable=True), target.nbytes,
+                    self._handle,
+                    sel.starts,
+                    sel.steps,
+                    sel.counts,
+                    self.ndim,
+                    ffi.from_buffer(target, require_writable=True),
+                    target.nbytes,
                 )
             )
         if target is not result:
             result[...] = target
         return result
 
-    def write(self, selection, value) -> None:
+    def write(self, selection: BasicSelection, value: npt.ArrayLike) -> None:
         """``array[selection] = value``: value broadcast and cast as numpy assignment does."""
         sel = normalize_selection(selection, self.shape)
-        source = write_source(value, sel.shape, self.dtype)
+        source = _write_source(value, sel.shape, self.dtype)
         if sel.size:
             check(
                 lib.zarrlib_array_write_selection(
-                    self._handle, sel.starts, sel.steps, sel.counts, self.ndim,
-                    ffi.from_buffer(source), source.nbytes,
+                    self._handle,
+                    sel.starts,
+                    sel.steps,
+                    sel.counts,
+                    self.ndim,
+                    ffi.from_buffer(source),
+                    source.nbytes,
                 )
             )

@@ -1,90 +1,117 @@
 """The functional API on the native engine (the default backend).
 
 Every function takes the caller's metadata document as authoritative: array I/O goes through a
-handle built from that document (cached per store), never through what the store holds.
+handle built from that document, never through what the store holds.
+
+Array handles are cached per store (bounded, least recently used first out), keyed on the node
+path and the canonical JSON of the metadata document, so repeated calls do not rebuild the codec
+chain. A store's cache dies with the store.
 """
 
 from __future__ import annotations
 
-import json
+import threading
+import weakref
 
-import numpy as np
+import numpy.typing as npt
 
-from . import _native
-from ._native import check, lib
-from .stores import as_store, canonical_json, node_path
+from ._lru import LRU
+from ._types import BasicSelection, ChunkCoords, Document, Metadata, NDArray, StoreLike
+from .native_array import NativeArray
+from .stores import Store, as_store, canonical_json, node_path
 
-name = "native"
+#: How many array handles the cache keeps open per store.
+HANDLE_CACHE_SIZE = 128
+
+# A cached handle does not refer to its Store object, so the cache does not keep the store alive.
+_caches: weakref.WeakKeyDictionary[Store, LRU[tuple[str, str], NativeArray]] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
 
 
-def _create(create, metadata, store, path, overwrite: bool) -> None:
+def _cache(store: Store) -> LRU[tuple[str, str], NativeArray]:
+    cache = _caches.get(store)
+    if cache is None:
+        with _caches_lock:
+            cache = _caches.setdefault(store, LRU(HANDLE_CACHE_SIZE))
+    return cache
+
+
+def _array(metadata: Metadata, store: StoreLike, path: str) -> NativeArray:
+    """The handle for ``metadata`` at ``path``, from the store's cache when one is open."""
     native_store = as_store(store)
-    check(
-        create(
-            native_store._handle,
-            _native.encode(node_path(path), "path"),
-            _native.encode(canonical_json(metadata), "metadata"),
-            overwrite,
-        )
-    )
+    key = (node_path(path), canonical_json(metadata))
+    return _cache(native_store).get_or_make(key, lambda: native_store.open_array(*key))
 
 
-def create_new_group(metadata, store, path: str) -> None:
-    _create(lib.zarrlib_group_create, metadata, store, path, overwrite=False)
+def cached_arrays(store: StoreLike) -> list[tuple[str, str]]:
+    """The ``(path, metadata JSON)`` keys of the handles cached for ``store``, least recently
+    used first."""
+    cache = _caches.get(as_store(store))
+    return [] if cache is None else cache.keys()
 
 
-def create_overwrite_group(metadata, store, path: str) -> None:
-    _create(lib.zarrlib_group_create, metadata, store, path, overwrite=True)
+def forget_arrays(store: StoreLike) -> None:
+    """Drop the handles cached for ``store`` (they close once no caller still uses them)."""
+    cache = _caches.get(as_store(store))
+    if cache is not None:
+        cache.clear()
 
 
-def create_new_array(metadata, store, path: str) -> None:
-    _create(lib.zarrlib_array_create, metadata, store, path, overwrite=False)
+def create_new_group(metadata: Metadata, store: StoreLike, path: str) -> None:
+    as_store(store).create_group(path, metadata)
 
 
-def create_overwrite_array(metadata, store, path: str) -> None:
-    _create(lib.zarrlib_array_create, metadata, store, path, overwrite=True)
+def create_overwrite_group(metadata: Metadata, store: StoreLike, path: str) -> None:
+    as_store(store).create_group(path, metadata, overwrite=True)
 
 
-def read_metadata(store, path: str) -> dict:
-    native_store = as_store(store)
-    text = _native.call_for_string(
-        lib.zarrlib_node_metadata, native_store._handle, _native.encode(node_path(path), "path")
-    )
-    return json.loads(text)
+def create_new_array(metadata: Metadata, store: StoreLike, path: str) -> None:
+    as_store(store).create_array(path, metadata)
 
 
-def delete_node(store, path: str) -> None:
-    native_store = as_store(store)
-    check(lib.zarrlib_node_delete(native_store._handle, _native.encode(node_path(path), "path")))
+def create_overwrite_array(metadata: Metadata, store: StoreLike, path: str) -> None:
+    as_store(store).create_array(path, metadata, overwrite=True)
 
 
-def list_children(store, path: str) -> list[tuple[str, dict]]:
-    native_store = as_store(store)
-    text = _native.call_for_string(
-        lib.zarrlib_node_children, native_store._handle, _native.encode(node_path(path), "path")
-    )
-    return [(child_path, metadata) for child_path, metadata in json.loads(text)]
+def read_metadata(store: StoreLike, path: str) -> Document:
+    return as_store(store).read_metadata(path)
 
 
-def read_chunk(metadata, store, path: str, chunk_coords, *, out=None) -> np.ndarray:
-    return as_store(store).cached_array(path, metadata).read_chunk(chunk_coords, out)
+def delete_node(store: StoreLike, path: str) -> None:
+    as_store(store).delete_node(path)
 
 
-def read_encoded_chunk(metadata, store, path: str, chunk_coords) -> bytes | None:
-    return as_store(store).cached_array(path, metadata).read_encoded_chunk(chunk_coords)
+def list_children(store: StoreLike, path: str) -> list[tuple[str, Document]]:
+    return as_store(store).list_children(path)
 
 
-def write_chunk(metadata, store, path: str, chunk_coords, value) -> None:
-    as_store(store).cached_array(path, metadata).write_chunk(chunk_coords, value)
+def read_chunk(
+    metadata: Metadata, store: StoreLike, path: str, chunk_coords: ChunkCoords, *, out: NDArray | None = None
+) -> NDArray:
+    return _array(metadata, store, path).read_chunk(chunk_coords, out)
 
 
-def delete_chunk(metadata, store, path: str, chunk_coords) -> None:
-    as_store(store).cached_array(path, metadata).delete_chunk(chunk_coords)
+def read_encoded_chunk(metadata: Metadata, store: StoreLike, path: str, chunk_coords: ChunkCoords) -> bytes | None:
+    return _array(metadata, store, path).read_encoded_chunk(chunk_coords)
 
 
-def read_region(metadata, store, path: str, selection, *, out=None) -> np.ndarray:
-    return as_store(store).cached_array(path, metadata).read(selection, out)
+def write_chunk(
+    metadata: Metadata, store: StoreLike, path: str, chunk_coords: ChunkCoords, value: npt.ArrayLike
+) -> None:
+    _array(metadata, store, path).write_chunk(chunk_coords, value)
 
 
-def write_region(metadata, store, path: str, selection, value) -> None:
-    as_store(store).cached_array(path, metadata).write(selection, value)
+def delete_chunk(metadata: Metadata, store: StoreLike, path: str, chunk_coords: ChunkCoords) -> None:
+    _array(metadata, store, path).delete_chunk(chunk_coords)
+
+
+def read_region(
+    metadata: Metadata, store: StoreLike, path: str, selection: BasicSelection, *, out: NDArray | None = None
+) -> NDArray:
+    return _array(metadata, store, path).read(selection, out)
+
+
+def write_region(
+    metadata: Metadata, store: StoreLike, path: str, selection: BasicSelection, value: npt.ArrayLike
+) -> None:
+    _array(metadata, store, path).write(selection, value)

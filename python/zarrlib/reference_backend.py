@@ -1,8 +1,11 @@
 """The functional API on zarr-python alone: the oracle for differential tests.
 
 Metadata documents are parsed and validated by zarr-python, chunks go through zarr-python's codec
-pipeline, and keys through zarr-python's store API, so nothing here shares code with the engine
-but the selection checks (``indexing``), which define the API rather than implement it.
+pipeline, and keys through zarr-python's store API. Casting and broadcasting values, checking
+``out=`` and chunk coordinates are done here again, plainly with numpy, so that a bug in the
+engine's own buffer code shows up in the differential tests. Nothing is shared with the engine's
+path but the selection checks (``indexing``), which define the API rather than implement it, the
+error classes, and the engine-wide setting ``store_empty_chunks``, which both backends obey.
 
 Stores: a zarr-python store object is used as is; a local path (``str``/``os.PathLike``) and a
 :class:`zarrlib.Store` on a local directory become a ``zarr.storage.LocalStore`` on that
@@ -14,20 +17,25 @@ Registered as ``backend="reference"`` when zarr is importable.
 from __future__ import annotations
 
 import json
+import operator
 import os
-from dataclasses import replace
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import numpy as np
+import numpy.typing as npt
 from zarr.abc.store import Store as ZarrStore
 from zarr.core.array import Array as ZarrArray
 from zarr.core.array import AsyncArray
+from zarr.core.array_spec import ArrayConfigParams, ArraySpec
 from zarr.core.buffer import BufferPrototype, cpu
-from zarr.core.metadata import ArrayV2Metadata, ArrayV3Metadata
+from zarr.core.chunk_grids import RegularChunkGrid
 from zarr.core.group import GroupMetadata
+from zarr.core.metadata import ArrayV2Metadata, ArrayV3Metadata
 from zarr.core.sync import sync
 from zarr.storage import LocalStore, StorePath
 
+from ._types import BasicSelection, ChunkCoords, Document, DType, Metadata, NDArray, StoreLike
 from .errors import (
     InvalidArgumentError,
     InvalidMetadataError,
@@ -37,13 +45,8 @@ from .errors import (
     OutOfBoundsError,
     UnsupportedError,
 )
-from .indexing import normalize_selection
-from .buffers import chunk_coords, read_target, write_source
+from .indexing import Selection, normalize_selection
 from .settings import get_config
-from .stores import Store, node_path
-
-name = "reference"
-
 
 
 class _BitwiseNDBuffer(cpu.NDBuffer):
@@ -52,8 +55,8 @@ class _BitwiseNDBuffer(cpu.NDBuffer):
     complex numbers, -0.0 equal to 0.0, so it drops chunks whose NaN payloads or signed zeros
     differ from the fill value and reads them back changed. The engine compares bits."""
 
-    def all_equal(self, other, equal_nan: bool = True) -> bool:
-        data = self._data
+    def all_equal(self, other: Any, equal_nan: bool = True) -> bool:
+        data = np.asarray(self._data)
         if other is None or data.dtype.kind in "USTOV":
             return super().all_equal(other, equal_nan)
         data, fill = np.broadcast_arrays(data, np.asarray(other, dtype=data.dtype))
@@ -72,20 +75,30 @@ _V2_KEYS = (".zarray", ".zgroup", ".zattrs")
 # --- stores and keys ----------------------------------------------------------------------
 
 
-def zarr_store(store) -> ZarrStore:
-    """The zarr-python store a caller's store argument names."""
+def zarr_store(store: StoreLike) -> ZarrStore:
+    """The zarr-python store a caller's store argument names.
+
+    A :class:`zarrlib.Store` is known by its ``url`` (this module takes nothing from the engine's
+    side of the package)."""
     if isinstance(store, ZarrStore):
         return store
-    if isinstance(store, Store):
-        url = store.url
+    if isinstance(store, (str, os.PathLike)):
+        return LocalStore(os.fspath(store))
+    url = getattr(store, "url", None)
+    if isinstance(url, str):
         if url.lower().startswith("memory:"):
             raise TypeError("a zarrlib.MemoryStore lives inside the engine: the reference backend cannot reach it")
         if url.lower().startswith("file:"):
             url = unquote(urlparse(url).path)
         return LocalStore(url)
-    if isinstance(store, (str, os.PathLike)):
-        return LocalStore(os.fspath(store))
     raise TypeError(f"{type(store).__name__} is not a store the reference backend can use")
+
+
+def node_path(path: object) -> str:
+    """A node path without leading or trailing '/'."""
+    if not isinstance(path, str):
+        raise TypeError(f"path must be a str, not {type(path).__name__}")
+    return path.strip("/")
 
 
 def _key(path: str, name: str) -> str:
@@ -101,12 +114,12 @@ def _set(store: ZarrStore, key: str, data: bytes) -> None:
     sync(store.set(key, _PROTOTYPE.buffer.from_bytes(data)))
 
 
-def _json(store: ZarrStore, key: str) -> dict | None:
+def _json(store: ZarrStore, key: str) -> Document | None:
     data = _get(store, key)
     if data is None:
         return None
     try:
-        document = json.loads(data)
+        document: object = json.loads(data)
     except ValueError as err:
         raise InvalidMetadataError(f"{key} is not valid JSON: {err}") from None
     if not isinstance(document, dict):
@@ -117,17 +130,16 @@ def _json(store: ZarrStore, key: str) -> dict | None:
 # --- metadata documents -------------------------------------------------------------------
 
 
-def _document(metadata) -> dict:
-    if isinstance(metadata, (str, bytes)):
-        metadata = json.loads(metadata)
-    if not isinstance(metadata, dict):
-        raise TypeError(f"metadata must be a dict (or its JSON text), not {type(metadata).__name__}")
-    return metadata
+def _document(metadata: Metadata) -> Document:
+    document: object = json.loads(metadata) if isinstance(metadata, (str, bytes)) else metadata
+    if not isinstance(document, dict):
+        raise TypeError(f"metadata must be a dict (or its JSON text), not {type(document).__name__}")
+    return document
 
 
-def _check_format(document: dict, kind: str) -> int:
+def _check_format(document: Document, kind: str) -> int:
     zarr_format = document.get("zarr_format")
-    if zarr_format not in (2, 3) or isinstance(zarr_format, bool):
+    if not isinstance(zarr_format, int) or zarr_format not in (2, 3) or isinstance(zarr_format, bool):
         if isinstance(zarr_format, int):
             raise UnsupportedError(f"unsupported zarr_format {zarr_format}")
         raise InvalidMetadataError('metadata has no integer "zarr_format"')
@@ -139,20 +151,23 @@ def _check_format(document: dict, kind: str) -> int:
     return zarr_format
 
 
-def parse_array(document: dict) -> ArrayV2Metadata | ArrayV3Metadata:
+def parse_array(document: Document) -> ArrayV2Metadata | ArrayV3Metadata:
     """zarr-python's parsed form of an array document."""
     zarr_format = _check_format(document, "array")
     try:
+        parsed: ArrayV2Metadata | ArrayV3Metadata
         if zarr_format == 3:
-            return ArrayV3Metadata.from_dict(dict(document))
-        return ArrayV2Metadata.from_dict({k: v for k, v in document.items() if k != "node_type"})
+            parsed = ArrayV3Metadata.from_dict(dict(document))
+        else:
+            parsed = ArrayV2Metadata.from_dict({k: v for k, v in document.items() if k != "node_type"})
+        return parsed
     except (ValueError, TypeError, KeyError) as err:
         message = str(err)
         unsupported = "codec" in message.lower() and ("not found" in message or "unknown" in message.lower())
         raise (UnsupportedError if unsupported else InvalidMetadataError)(message) from err
 
 
-def read_node(store: ZarrStore, path: str) -> dict | None:
+def read_node(store: ZarrStore, path: str) -> Document | None:
     """The metadata document of the node at ``path`` (v2 attributes merged), or None."""
     document = _json(store, _key(path, _V3_KEY))
     if document is not None:
@@ -167,8 +182,8 @@ def read_node(store: ZarrStore, path: str) -> dict | None:
     return None
 
 
-def _is_array(document: dict) -> bool:
-    return document.get("node_type", "array" if "shape" in document else "group") == "array"
+def _is_array(document: Document) -> bool:
+    return bool(document.get("node_type", "array" if "shape" in document else "group") == "array")
 
 
 def _erase(store: ZarrStore, path: str) -> None:
@@ -181,8 +196,8 @@ def _exists(store: ZarrStore, path: str) -> bool:
     return any(sync(store.exists(_key(path, key))) for key in (_V3_KEY, *_V2_KEYS[:2]))
 
 
-def _create(document: dict, store, path: str, overwrite: bool) -> None:
-    store = zarr_store(store)
+def _create(document: Document, store_like: StoreLike, path: str, overwrite: bool) -> None:
+    store = zarr_store(store_like)
     path = node_path(path)
     parts = path.split("/") if path else []
     for depth in range(len(parts)):
@@ -202,7 +217,7 @@ def _create(document: dict, store, path: str, overwrite: bool) -> None:
     _set(store, _key(path, ".zattrs"), json.dumps(document.get("attributes", {}), indent=2).encode())
 
 
-def _group_document(metadata) -> dict:
+def _group_document(metadata: Metadata) -> Document:
     document = _document(metadata)
     _check_format(document, "group")
     try:
@@ -212,57 +227,57 @@ def _group_document(metadata) -> dict:
     return document
 
 
-def _array_document(metadata) -> dict:
+def _array_document(metadata: Metadata) -> Document:
     document = _document(metadata)
     parse_array(document)
     return document
 
 
-def create_new_group(metadata, store, path: str) -> None:
+def create_new_group(metadata: Metadata, store: StoreLike, path: str) -> None:
     _create(_group_document(metadata), store, path, overwrite=False)
 
 
-def create_overwrite_group(metadata, store, path: str) -> None:
+def create_overwrite_group(metadata: Metadata, store: StoreLike, path: str) -> None:
     _create(_group_document(metadata), store, path, overwrite=True)
 
 
-def create_new_array(metadata, store, path: str) -> None:
+def create_new_array(metadata: Metadata, store: StoreLike, path: str) -> None:
     _create(_array_document(metadata), store, path, overwrite=False)
 
 
-def create_overwrite_array(metadata, store, path: str) -> None:
+def create_overwrite_array(metadata: Metadata, store: StoreLike, path: str) -> None:
     _create(_array_document(metadata), store, path, overwrite=True)
 
 
-def _require(store: ZarrStore, path: str) -> dict:
+def _require(store: ZarrStore, path: str) -> Document:
     document = read_node(store, path)
     if document is None:
         raise NodeNotFoundError(f"no node at {path!r}")
     return document
 
 
-def read_metadata(store, path: str) -> dict:
+def read_metadata(store: StoreLike, path: str) -> Document:
     return _require(zarr_store(store), node_path(path))
 
 
-def delete_node(store, path: str) -> None:
-    store, path = zarr_store(store), node_path(path)
-    _require(store, path)
-    _erase(store, path)
+def delete_node(store: StoreLike, path: str) -> None:
+    zstore, node = zarr_store(store), node_path(path)
+    _require(zstore, node)
+    _erase(zstore, node)
 
 
-def list_children(store, path: str) -> list[tuple[str, dict]]:
-    store, path = zarr_store(store), node_path(path)
-    if _is_array(_require(store, path)):
+def list_children(store: StoreLike, path: str) -> list[tuple[str, Document]]:
+    zstore, node = zarr_store(store), node_path(path)
+    if _is_array(_require(zstore, node)):
         return []
 
     async def names() -> list[str]:
-        return [name async for name in store.list_dir(path)]
+        return [name async for name in zstore.list_dir(node)]
 
     children = []
     for child in sorted(sync(names())):
-        child_path = _key(path, child)
-        document = read_node(store, child_path)
+        child_path = _key(node, child)
+        document = read_node(zstore, child_path)
         if document is not None:
             children.append((child_path, document))
     return children
@@ -271,66 +286,106 @@ def list_children(store, path: str) -> list[tuple[str, dict]]:
 # --- array data ---------------------------------------------------------------------------
 
 
+def _check_out(out: object, shape: tuple[int, ...], dtype: DType) -> None:
+    """Refuse an ``out=`` the result cannot be put in."""
+    if out is None:
+        return
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray, not {type(out).__name__}")
+    if (out.shape, out.dtype, out.flags.writeable) != (shape, dtype, True):
+        raise ValueError(f"out must be a writeable {shape} array of {dtype}, not a {out.shape} array of {out.dtype}")
+
+
+def _deliver(data: NDArray, out: NDArray | None) -> NDArray:
+    """The result: ``data`` itself, or copied into the caller's ``out``."""
+    if out is None:
+        return data
+    out[...] = data
+    return out
+
+
+def _assigned(value: npt.ArrayLike, shape: tuple[int, ...], dtype: DType) -> NDArray:
+    """``value`` cast and broadcast to ``shape`` by numpy assignment itself, the rule the API
+    promises for writes."""
+    data = np.empty(shape, dtype)
+    data[...] = value
+    return data
+
+
 class _ReferenceArray:
     """An array as zarr-python sees it, from the caller's document."""
 
-    def __init__(self, metadata, store, path: str):
-        store = zarr_store(store)
+    def __init__(self, metadata: Metadata, store: StoreLike, path: str):
         self.path = node_path(path)
         self.metadata = parse_array(_document(metadata))
-        config = {"write_empty_chunks": get_config()["store_empty_chunks"]}
-        if self.metadata.zarr_format == 2:
+        self.store_path = StorePath(zarr_store(store), self.path)
+        # mypy checks for Python 3.10, which lacks the typing.NotRequired zarr-python marks "order" with.
+        config: ArrayConfigParams = {"write_empty_chunks": get_config()["store_empty_chunks"]}  # type: ignore[typeddict-item]
+        self.array: AsyncArray[Any]
+        sharded = False
+        if isinstance(self.metadata, ArrayV2Metadata):
             config["order"] = self.metadata.order
-        self.store_path = StorePath(store, self.path)
-        self.array = AsyncArray(self.metadata, self.store_path, config=config)
-        self.dtype = np.dtype(self.metadata.dtype.to_native_dtype()).newbyteorder("=")
+            self.array = AsyncArray(self.metadata, self.store_path, config=config)
+            grid = self.metadata.chunks
+        else:
+            self.array = AsyncArray(self.metadata, self.store_path, config=config)
+            if not isinstance(self.metadata.chunk_grid, RegularChunkGrid):
+                raise UnsupportedError("zarr-python reads only regular chunk grids")
+            grid = self.metadata.chunk_grid.chunk_shape
+            sharded = any(codec.to_dict().get("name") == "sharding_indexed" for codec in self.metadata.codecs)
+        self.dtype: DType = np.dtype(self.metadata.dtype.to_native_dtype()).newbyteorder("=")
         self.shape = tuple(self.metadata.shape)
-        grid = self.metadata.chunks if self.metadata.zarr_format == 2 else self.metadata.chunk_grid.chunk_shape
         self.chunk_shape = tuple(grid)
-        sharded = self.metadata.zarr_format == 3 and any(
-            codec.to_dict().get("name") == "sharding_indexed" for codec in self.metadata.codecs
-        )
         self.prototype = _SHARDED_PROTOTYPE if sharded else _PROTOTYPE
 
-    def chunk(self, coords):
+    def chunk(self, chunk_coords: ChunkCoords) -> tuple[StorePath, ArraySpec]:
         """The chunk's coordinates, checked against the grid, and its store path and spec."""
-        coords = tuple(chunk_coords(coords, len(self.shape)))
+        if isinstance(chunk_coords, (int, np.integer)):
+            chunk_coords = (chunk_coords,)
+        try:
+            coords = tuple(operator.index(c) for c in chunk_coords)
+        except TypeError:
+            raise TypeError(f"chunk coordinates must be a sequence of integers, not {chunk_coords!r}") from None
+        if any(c < 0 for c in coords):
+            raise OutOfBoundsError(f"chunk coordinates {coords} are negative")
         if len(coords) != len(self.shape):
-            raise InvalidArgumentError(f"chunk coordinates have {len(coords)} dimensions, the array has {len(self.shape)}")
-        grid = tuple(-(-s // c) if c else 0 for s, c in zip(self.shape, self.chunk_shape))
-        if any(c >= g for c, g in zip(coords, grid)):
+            raise InvalidArgumentError(
+                f"chunk coordinates have {len(coords)} dimensions, the array has {len(self.shape)}"
+            )
+        grid = tuple(-(-s // c) if c else 0 for s, c in zip(self.shape, self.chunk_shape, strict=True))
+        if any(c >= g for c, g in zip(coords, grid, strict=True)):
             raise OutOfBoundsError(f"chunk {list(coords)} is outside the chunk grid {list(grid)}")
         spec = self.metadata.get_chunk_spec(coords, self.array.config, self.prototype)
         return self.store_path / self.metadata.encode_chunk_key(coords), spec
 
-    def whole_chunk(self):
+    def whole_chunk(self) -> tuple[slice, ...]:
         return tuple(slice(0, c) for c in self.chunk_shape)
 
-    def read_chunk(self, chunk_coords, out):
+    def read_chunk(self, chunk_coords: ChunkCoords, out: NDArray | None) -> NDArray:
         key_path, spec = self.chunk(chunk_coords)
-        result, target = read_target(out, self.chunk_shape, self.dtype)
-        buffer = self.prototype.nd_buffer.from_numpy_array(target)
+        _check_out(out, self.chunk_shape, self.dtype)
+        data = np.empty(self.chunk_shape, self.dtype)
+        buffer = self.prototype.nd_buffer.from_numpy_array(data)
         whole = self.whole_chunk()
         sync(self.array.codec_pipeline.read([(key_path, spec, whole, whole, True)], buffer, drop_axes=()))
-        if target is not result:
-            result[...] = target
-        return result
+        return _deliver(data, out)
 
-    def write_chunk(self, chunk_coords, value):
+    def write_chunk(self, chunk_coords: ChunkCoords, value: npt.ArrayLike) -> None:
         key_path, spec = self.chunk(chunk_coords)
-        value = np.asarray(value)
-        if value.shape != self.chunk_shape:
-            raise ValueError(f"a chunk has shape {self.chunk_shape}, the value has shape {value.shape}")
-        buffer = self.prototype.nd_buffer.from_numpy_array(write_source(value, self.chunk_shape, self.dtype))
+        array = np.asarray(value)
+        if array.shape != self.chunk_shape:
+            raise ValueError(f"a chunk has shape {self.chunk_shape}, the value has shape {array.shape}")
+        buffer = self.prototype.nd_buffer.from_numpy_array(_assigned(array, self.chunk_shape, self.dtype))
         whole = self.whole_chunk()
         sync(self.array.codec_pipeline.write([(key_path, spec, whole, whole, True)], buffer, drop_axes=()))
 
-    def positive(self, selection):
+    def positive(self, selection: BasicSelection) -> tuple[Selection, tuple[slice, ...], tuple[slice, ...]]:
         """A selection as zarr-python takes it (steps >= 1, integers kept as length-1 slices),
         and how to turn its result into numpy's: axes to reverse and the result shape."""
         sel = normalize_selection(selection, self.shape)
-        slices, reverse = [], []
-        for start, step, count in zip(sel.starts, sel.steps, sel.counts):
+        slices: list[slice] = []
+        reverse: list[slice] = []
+        for start, step, count in zip(sel.starts, sel.steps, sel.counts, strict=True):
             if count == 0:
                 slices.append(slice(0, 0))
                 reverse.append(slice(None))
@@ -340,49 +395,55 @@ class _ReferenceArray:
             reverse.append(slice(None, None, -1) if step < 0 else slice(None))
         return sel, tuple(slices), tuple(reverse)
 
-    def read(self, selection, out):
+    def read(self, selection: BasicSelection, out: NDArray | None) -> NDArray:
         sel, slices, reverse = self.positive(selection)
-        result, target = read_target(out, sel.shape, self.dtype)
+        _check_out(out, sel.shape, self.dtype)
+        data = np.empty(sel.shape, self.dtype)
         if sel.size:
-            data = ZarrArray(self.array).get_basic_selection(slices, prototype=self.prototype)
-            target[...] = np.asarray(data).reshape(sel.counts)[reverse].reshape(sel.shape)
-        if target is not result:
-            result[...] = target
-        return result
+            selected = ZarrArray(self.array).get_basic_selection(slices, prototype=self.prototype)
+            data[...] = np.asarray(selected).reshape(sel.counts)[reverse].reshape(sel.shape)
+        return _deliver(data, out)
 
-    def write(self, selection, value):
+    def write(self, selection: BasicSelection, value: npt.ArrayLike) -> None:
         sel, slices, reverse = self.positive(selection)
-        source = write_source(value, sel.shape, self.dtype)
+        source = _assigned(value, sel.shape, self.dtype)
         if sel.size:
             ZarrArray(self.array).set_basic_selection(
                 slices, source.reshape(sel.counts)[reverse], prototype=self.prototype
             )
 
 
-def read_chunk(metadata, store, path: str, chunk_coords, *, out=None) -> np.ndarray:
+def read_chunk(
+    metadata: Metadata, store: StoreLike, path: str, chunk_coords: ChunkCoords, *, out: NDArray | None = None
+) -> NDArray:
     return _ReferenceArray(metadata, store, path).read_chunk(chunk_coords, out)
 
 
-def read_encoded_chunk(metadata, store, path: str, chunk_coords) -> bytes | None:
+def read_encoded_chunk(metadata: Metadata, store: StoreLike, path: str, chunk_coords: ChunkCoords) -> bytes | None:
     array = _ReferenceArray(metadata, store, path)
     key_path, _ = array.chunk(chunk_coords)
     return _get(key_path.store, key_path.path)
 
 
-def write_chunk(metadata, store, path: str, chunk_coords, value) -> None:
+def write_chunk(
+    metadata: Metadata, store: StoreLike, path: str, chunk_coords: ChunkCoords, value: npt.ArrayLike
+) -> None:
     _ReferenceArray(metadata, store, path).write_chunk(chunk_coords, value)
 
 
-def delete_chunk(metadata, store, path: str, chunk_coords) -> None:
+def delete_chunk(metadata: Metadata, store: StoreLike, path: str, chunk_coords: ChunkCoords) -> None:
     array = _ReferenceArray(metadata, store, path)
     key_path, _ = array.chunk(chunk_coords)
     sync(key_path.store.delete(key_path.path))
 
 
-def read_region(metadata, store, path: str, selection, *, out=None) -> np.ndarray:
+def read_region(
+    metadata: Metadata, store: StoreLike, path: str, selection: BasicSelection, *, out: NDArray | None = None
+) -> NDArray:
     return _ReferenceArray(metadata, store, path).read(selection, out)
 
 
-def write_region(metadata, store, path: str, selection, value) -> None:
+def write_region(
+    metadata: Metadata, store: StoreLike, path: str, selection: BasicSelection, value: npt.ArrayLike
+) -> None:
     _ReferenceArray(metadata, store, path).write(selection, value)
-

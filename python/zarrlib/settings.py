@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._native import check, ffi, lib
 
 
-def get_config() -> dict:
+def get_config() -> dict[str, Any]:
     """The engine's settings: ``threads`` (pool size), ``concurrent_target`` (how many chunks
     and codec tasks one call runs at once; 0 is the pool size), ``validate_checksums`` and
     ``store_empty_chunks``."""

@@ -1,13 +1,13 @@
-"""Stores: where a hierarchy lives, and how callers name one.
+"""Stores: the native store handle with every node call on it, and how callers name a store.
 
-A :class:`Store` holds a native store handle. The functional API also accepts a local path
-(``str`` or ``os.PathLike``) or a zarr-python ``LocalStore``; both map to one shared native
-filesystem store per directory, so repeated calls reuse its cached array handles and its chunk
-locks.
+A :class:`Store` holds a native store handle and makes every call about nodes: creating groups
+and arrays, reading metadata, node kinds and children, deleting, and opening array handles
+(:class:`~zarrlib.native_array.NativeArray`). Paths are store-relative (``""`` is the root; a
+leading or trailing ``/`` is ignored); metadata documents are dicts or their JSON text.
 
-Each store caches open array handles (bounded, least recently used first out), keyed on the
-node path and the canonical JSON of the metadata document, so repeated functional calls do not
-rebuild the codec chain. The cache dies with its store.
+The API also accepts a local path (``str`` or ``os.PathLike``) or a zarr-python ``LocalStore``
+(:func:`as_store`); both map to one shared native filesystem store per directory, so repeated
+calls reuse its chunk locks and the functional API's array handles cached for it.
 """
 
 from __future__ import annotations
@@ -15,20 +15,19 @@ from __future__ import annotations
 import json
 import os
 import sys
-import threading
-from collections import OrderedDict
+from typing import Any
 
 from . import _native
+from ._lru import LRU
 from ._native import check, ffi, lib
+from ._types import Document, Metadata, StoreLike
 from .native_array import NativeArray
 
-#: How many array handles one store keeps open for the functional API.
-HANDLE_CACHE_SIZE = 128
 #: How many stores opened from paths are kept (the least recently used is dropped).
 PATH_STORE_CACHE_SIZE = 32
 
 
-def canonical_json(metadata) -> str:
+def canonical_json(metadata: object) -> str:
     """One JSON text per document, whatever its key order."""
     if isinstance(metadata, (str, bytes)):
         metadata = json.loads(metadata)
@@ -37,38 +36,22 @@ def canonical_json(metadata) -> str:
     return json.dumps(metadata, sort_keys=True, separators=(",", ":"))
 
 
-def node_path(path) -> str:
-    """A node path in the form handles are cached under: no leading or trailing '/'."""
+def node_path(path: object) -> str:
+    """A node path in its one form: no leading or trailing '/'."""
     if not isinstance(path, str):
         raise TypeError(f"path must be a str, not {type(path).__name__}")
     return path.strip("/")
 
 
-class _LRU:
-    """A small thread-safe least-recently-used mapping."""
+def _path(path: str) -> bytes:
+    return _native.encode(node_path(path), "path")
 
-    def __init__(self, size: int):
-        self._size = size
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
 
-    def get_or_make(self, key, make):
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-                return value
-        value = make()  # outside the lock: it calls into the engine
-        with self._lock:
-            value = self._items.setdefault(key, value)
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return value
+def _metadata(metadata: Metadata) -> bytes:
+    return _native.encode(canonical_json(metadata), "metadata")
 
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
+
+_NODE_KINDS = {lib.ZARRLIB_NODE_ARRAY: "array", lib.ZARRLIB_NODE_GROUP: "group"}
 
 
 class Store:
@@ -80,66 +63,97 @@ class Store:
     chunk file by renaming a finished temporary file over it, so readers never see a torn chunk.
     """
 
-    def __init__(self, url: str | os.PathLike, **options):
-        url = os.fspath(url)
-        if not isinstance(url, str):
+    def __init__(self, url: str | os.PathLike[str], **options: Any):
+        location: object = os.fspath(url)
+        if not isinstance(location, str):
             raise TypeError(f"a store URL must be a str or os.PathLike, not {type(url).__name__}")
         options_json = _native.encode(json.dumps(options), "options") if options else ffi.NULL
         out = ffi.new("zarrlib_store **")
-        check(lib.zarrlib_store_open(_native.encode(url, "url"), options_json, out))
+        check(lib.zarrlib_store_open(_native.encode(location, "url"), options_json, out))
         self._handle = ffi.gc(out[0], lib.zarrlib_store_free)
-        self.url = url
-        self.options = dict(options)
-        self._arrays = _LRU(HANDLE_CACHE_SIZE)
+        #: The URL or path the store was opened with.
+        self.url: str = location
+        #: The options it was opened with.
+        self.options: dict[str, Any] = dict(options)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r})"
 
-    def metrics(self) -> dict:
+    def metrics(self) -> dict[str, int]:
         """Requests made since the store was opened (needs ``metrics=True``): ``reads``,
         ``bytes_read``, ``writes``, ``bytes_written``, ``keys_erased``."""
-        return json.loads(_native.call_for_string(lib.zarrlib_store_metrics, self._handle))
+        counts: dict[str, int] = json.loads(_native.call_for_string(lib.zarrlib_store_metrics, self._handle))
+        return counts
 
-    def cached_array(self, path: str, metadata) -> NativeArray:
-        """An array handle for ``metadata`` at ``path``, from the cache when one is open."""
-        path = node_path(path)
+    # --- nodes ----------------------------------------------------------------------------
+
+    def create_group(self, path: str, metadata: Metadata, *, overwrite: bool = False) -> None:
+        """Create a group; :class:`NodeExistsError` if any node is at ``path``, unless
+        ``overwrite``, which replaces it and everything under it."""
+        check(lib.zarrlib_group_create(self._handle, _path(path), _metadata(metadata), overwrite))
+
+    def create_array(self, path: str, metadata: Metadata, *, overwrite: bool = False) -> None:
+        """Create an array, as :meth:`create_group` creates a group."""
+        check(lib.zarrlib_array_create(self._handle, _path(path), _metadata(metadata), overwrite))
+
+    def read_metadata(self, path: str) -> Document:
+        """The metadata document of the node at ``path``; :class:`NodeNotFoundError` if none."""
+        document: Document = json.loads(_native.call_for_string(lib.zarrlib_node_metadata, self._handle, _path(path)))
+        return document
+
+    def node_kind(self, path: str = "") -> str | None:
+        """``"array"``, ``"group"``, or None when nothing is at ``path``."""
+        out = ffi.new("int32_t *")
+        check(lib.zarrlib_node_kind(self._handle, _path(path), out))
+        return _NODE_KINDS.get(out[0])
+
+    def delete_node(self, path: str) -> None:
+        """Delete the node at ``path`` and everything under it; :class:`NodeNotFoundError` if none."""
+        check(lib.zarrlib_node_delete(self._handle, _path(path)))
+
+    def list_children(self, path: str) -> list[tuple[str, Document]]:
+        """The direct children of the node at ``path``: ``(store-relative path, metadata)`` pairs,
+        sorted by path."""
+        text = _native.call_for_string(lib.zarrlib_node_children, self._handle, _path(path))
+        return [(child_path, metadata) for child_path, metadata in json.loads(text)]
+
+    def open_array(self, path: str, metadata: Metadata | None = None) -> NativeArray:
+        """A new handle on the array at ``path``: as the store describes it, or, given
+        ``metadata``, as that document describes it (the store's is then not read)."""
+        out = ffi.new("zarrlib_array **")
+        if metadata is None:
+            check(lib.zarrlib_array_open(self._handle, _path(path), out))
+            return NativeArray(out[0], node_path(path))
         text = canonical_json(metadata)
-        return self._arrays.get_or_make(
-            (path, text),
-            lambda: NativeArray.with_metadata(
-                self, path, metadata if isinstance(metadata, dict) else json.loads(text), text
-            ),
-        )
-
-    def forget_arrays(self) -> None:
-        """Drop the cached array handles (they close once no caller still uses them)."""
-        self._arrays.clear()
+        check(lib.zarrlib_array_open_with_metadata(self._handle, _path(path), _native.encode(text, "metadata"), out))
+        return NativeArray(out[0], node_path(path), json.loads(text))
 
 
 class MemoryStore(Store):
     """A new, empty in-process store. Its contents live as long as the object."""
 
-    def __init__(self, **options):
+    def __init__(self, **options: Any):
         super().__init__("memory://", **options)
 
 
-def open_store(url: str | os.PathLike, **options) -> Store:
+def open_store(url: str | os.PathLike[str], **options: Any) -> Store:
     """Open the store at ``url``: a local path, a ``file://`` URL, or ``memory://``."""
     return Store(url, **options)
 
 
-_path_stores = _LRU(PATH_STORE_CACHE_SIZE)
+_path_stores: LRU[str | bytes, Store] = LRU(PATH_STORE_CACHE_SIZE)
 
 
-def _zarr_local_store_root(obj):
+def _zarr_local_store_root(obj: object) -> os.PathLike[str] | None:
     """The root directory of a zarr-python LocalStore, or None for anything else."""
     zarr_storage = sys.modules.get("zarr.storage")
     if zarr_storage is not None and isinstance(obj, zarr_storage.LocalStore):
-        return obj.root
+        root: os.PathLike[str] = obj.root
+        return root
     return None
 
 
-def as_store(store) -> Store:
+def as_store(store: StoreLike) -> Store:
     """The native store a caller's store argument names."""
     if isinstance(store, Store):
         return store

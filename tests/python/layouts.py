@@ -4,6 +4,24 @@ from __future__ import annotations
 
 import numpy as np
 
+#: Every fixed-size data type with a plain numpy equivalent, by its Zarr v3 name.
+DTYPES = (
+    "bool",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+    "complex64",
+    "complex128",
+)
+
 
 def v3_array(shape, chunks, dtype="uint16", *, fill_value=0, compressor="zstd", attributes=None):
     """A Zarr v3 array document: regular chunks, little-endian bytes, optional compressor."""
@@ -51,7 +69,9 @@ def v3_sharded(shape, shard, inner, dtype="uint16", *, fill_value=0):
     return doc
 
 
-def v2_array(shape, chunks, dtype="<u2", *, fill_value=0, order="C", separator=".", compressor="blosc", attributes=None):
+def v2_array(
+    shape, chunks, dtype="<u2", *, fill_value=0, order="C", separator=".", compressor="blosc", attributes=None
+):
     """A Zarr v2 array document (`.zarray` with `.zattrs` under "attributes")."""
     compressors = {
         "blosc": {"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 1, "blocksize": 0},

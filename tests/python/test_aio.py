@@ -13,9 +13,19 @@ from layouts import v2_array, v3_array
 from zarrlib import aio, functional
 
 FUNCTIONAL_NAMES = {
-    "create_new_group", "create_overwrite_group", "create_new_array", "create_overwrite_array",
-    "read_metadata", "delete_node", "list_children", "read_chunk", "read_encoded_chunk",
-    "write_chunk", "delete_chunk", "read_region", "write_region",
+    "create_new_group",
+    "create_overwrite_group",
+    "create_new_array",
+    "create_overwrite_array",
+    "read_metadata",
+    "delete_node",
+    "list_children",
+    "read_chunk",
+    "read_encoded_chunk",
+    "write_chunk",
+    "delete_chunk",
+    "read_region",
+    "write_region",
 }
 
 
@@ -23,7 +33,8 @@ def test_all_lists_the_functional_api():
     assert set(aio.__all__) == FUNCTIONAL_NAMES
     assert len(aio.__all__) == len(set(aio.__all__))
     defined_in_functional = {
-        name for name, obj in vars(functional).items()
+        name
+        for name, obj in vars(functional).items()
         if inspect.isfunction(obj) and obj.__module__ == functional.__name__ and not name.startswith("_")
     }
     assert set(aio.__all__) == defined_in_functional
@@ -71,7 +82,7 @@ def test_gather_region_writes_and_reads(any_store):
         )
         assert results == [None] * len(coords)
         reads = await asyncio.gather(*(aio.read_region(metadata, any_store, "a", region(i, j)) for i, j in coords))
-        for (i, j), got in zip(coords, reads):
+        for (i, j), got in zip(coords, reads, strict=True):
             np.testing.assert_array_equal(got, block(i, j))
         # Strided reads spanning many chunks, concurrently, against the whole array.
         whole = await aio.read_region(metadata, any_store, "a", Ellipsis)
@@ -84,7 +95,7 @@ def test_gather_region_writes_and_reads(any_store):
     for i, j in coords:
         expected[8 * i : 8 * i + 8, 6 * j : 6 * j + 6] = block(i, j)
     np.testing.assert_array_equal(whole, expected)
-    for selection, got in zip(selections, strided):
+    for selection, got in zip(selections, strided, strict=True):
         np.testing.assert_array_equal(got, expected[selection])
     np.testing.assert_array_equal(zarrlib.read_region(metadata, any_store, "a", Ellipsis), expected)
 
@@ -119,7 +130,7 @@ def test_gather_chunk_api_and_hierarchy(any_store):
         coords = [(i, j) for i in range(4) for j in range(4)]
         await asyncio.gather(*(aio.write_chunk(metadata, any_store, "g/a", c, block(*c)) for c in coords))
         chunks = await asyncio.gather(*(aio.read_chunk(metadata, any_store, "g/a", c) for c in coords))
-        for c, got in zip(coords, chunks):
+        for c, got in zip(coords, chunks, strict=True):
             np.testing.assert_array_equal(got, block(*c))
         encoded = await asyncio.gather(*(aio.read_encoded_chunk(metadata, any_store, "g/a", c) for c in coords))
         assert all(isinstance(e, bytes) and e for e in encoded)
@@ -156,7 +167,9 @@ def test_read_region_out(any_store):
     zarrlib.write_region(metadata, any_store, "a", Ellipsis, data)
     out = np.empty((7, 10), "int32")
 
-    result = asyncio.run(aio.read_region(metadata, any_store, "a", (slice(None, None, 3), slice(None, None, -2)), out=out))
+    result = asyncio.run(
+        aio.read_region(metadata, any_store, "a", (slice(None, None, 3), slice(None, None, -2)), out=out)
+    )
     assert result is out
     np.testing.assert_array_equal(out, data[::3, ::-2])
 

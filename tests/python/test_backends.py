@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import zarrlib
-from zarrlib import backends, native_backend
 from layouts import v3_array
+from zarrlib import backends, native_backend
 
 GROUP = {"zarr_format": 3, "node_type": "group"}
 

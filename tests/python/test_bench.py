@@ -13,10 +13,32 @@ BENCH = Path(__file__).parents[2] / "tools" / "bench.py"
 def test_a_tiny_benchmark_runs_every_operation(tmp_path):
     out = tmp_path / "bench.json"
     result = subprocess.run(
-        [sys.executable, str(BENCH), "--shape", "32", "--chunks", "8", "--inner", "4", "--repeats", "1",
-         "--small-reads", "5", "--inner-calls", "2", "--impls", "zarrlib,zarrlib-func,zarr-python",
-         "--no-memory", "--json", str(out), "--tmpdir", str(tmp_path)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(BENCH),
+            "--shape",
+            "32",
+            "--chunks",
+            "8",
+            "--inner",
+            "4",
+            "--repeats",
+            "1",
+            "--small-reads",
+            "5",
+            "--inner-calls",
+            "2",
+            "--impls",
+            "zarrlib,zarrlib-func,zarr-python",
+            "--no-memory",
+            "--json",
+            str(out),
+            "--tmpdir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     assert "error" not in result.stdout

@@ -22,8 +22,7 @@ import numpy as np
 import pytest
 
 import zarrlib
-
-from layouts import v2_array, v3_array, v3_sharded
+from layouts import DTYPES, v2_array, v3_array, v3_sharded
 
 zarr = pytest.importorskip("zarr")
 numcodecs = pytest.importorskip("numcodecs")
@@ -41,11 +40,6 @@ from zarr.codecs import (  # noqa: E402
     ZstdCodec,
 )
 from zarr.storage import LocalStore  # noqa: E402
-
-DTYPES = [
-    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-    "float16", "float32", "float64", "complex64", "complex128",
-]
 
 #: Shape and chunks chosen so that the last chunk along each axis is a partial edge chunk.
 SHAPE = (13, 10)
@@ -126,7 +120,8 @@ def assert_zarrlib_reads(root, name: str, expected: np.ndarray, *, fill_value=No
     for selection in SELECTIONS:
         np.testing.assert_array_equal(array[selection], expected[selection], err_msg=f"Array[{selection}]")
         np.testing.assert_array_equal(
-            zarrlib.read_region(metadata, root, name, selection), expected[selection],
+            zarrlib.read_region(metadata, root, name, selection),
+            expected[selection],
             err_msg=f"read_region({selection})",
         )
     if fill_value is not None:
@@ -142,8 +137,14 @@ def write_with_zarr(root, name: str, dtype, *, fill_value, zarr_format, chunks=C
     The last chunk row (row 12) stays unwritten, so it reads as the fill value; rows 9-11 are
     written only in part of their chunk."""
     array = zarr.create_array(
-        store=LocalStore(root), name=name, shape=SHAPE, chunks=chunks, dtype=dtype,
-        fill_value=fill_value, zarr_format=zarr_format, **kwargs,
+        store=LocalStore(root),
+        name=name,
+        shape=SHAPE,
+        chunks=chunks,
+        dtype=dtype,
+        fill_value=fill_value,
+        zarr_format=zarr_format,
+        **kwargs,
     )
     # A v2 fill_value of null reads as the data type's zero in zarr-python.
     fill = array.fill_value if array.fill_value is not None else np.zeros((), array.dtype)[()]
@@ -181,7 +182,7 @@ def zarrlib_written(root, name: str, metadata: dict, *, seed: int = 1) -> np.nda
     chunk_shape = array.chunks
     chunk = sample(chunk_shape, dtype, seed + 3)
     zarrlib.write_chunk(metadata, root, name, (1, 0), chunk)
-    expected[chunk_shape[0]:2 * chunk_shape[0], :chunk_shape[1]] = chunk[
+    expected[chunk_shape[0] : 2 * chunk_shape[0], : chunk_shape[1]] = chunk[
         : min(chunk_shape[0], shape[0] - chunk_shape[0]), : min(chunk_shape[1], shape[1])
     ]
 
@@ -239,7 +240,9 @@ V2_CODECS = {
     "bz2": dict(compressors=numcodecs.BZ2(level=1)),
     "blosc-noshuffle": dict(compressors=numcodecs.Blosc(cname="lz4", clevel=5, shuffle=numcodecs.Blosc.NOSHUFFLE)),
     "blosc-shuffle": dict(compressors=numcodecs.Blosc(cname="zstd", clevel=3, shuffle=numcodecs.Blosc.SHUFFLE)),
-    "blosc-bitshuffle": dict(compressors=numcodecs.Blosc(cname="blosclz", clevel=9, shuffle=numcodecs.Blosc.BITSHUFFLE)),
+    "blosc-bitshuffle": dict(
+        compressors=numcodecs.Blosc(cname="blosclz", clevel=9, shuffle=numcodecs.Blosc.BITSHUFFLE)
+    ),
     "blosc-autoshuffle": dict(compressors=numcodecs.Blosc(cname="lz4hc", shuffle=numcodecs.Blosc.AUTOSHUFFLE)),
     "order-F": dict(order="F"),
     "order-F-blosc": dict(order="F", compressors=numcodecs.Blosc(shuffle=numcodecs.Blosc.SHUFFLE)),
@@ -277,11 +280,13 @@ def test_zarr_v2_codecs_read_by_zarrlib(tmp_path, kwargs, dtype):
     assert_zarrlib_reads(tmp_path, "a", expected, fill_value=3, attributes=attributes)
 
 
-@pytest.mark.xfail(strict=True, raises=zarrlib.UnsupportedError,
-                   reason="zarrs limitation: zarrs 0.23 has no numcodecs delta filter")
+@pytest.mark.xfail(
+    strict=True, raises=zarrlib.UnsupportedError, reason="zarrs limitation: zarrs 0.23 has no numcodecs delta filter"
+)
 def test_zarr_v2_delta_filter_read_by_zarrlib(tmp_path):
-    expected = write_with_zarr(tmp_path, "a", "int32", fill_value=0, zarr_format=2,
-                               filters=[numcodecs.Delta(dtype="<i4")])
+    expected = write_with_zarr(
+        tmp_path, "a", "int32", fill_value=0, zarr_format=2, filters=[numcodecs.Delta(dtype="<i4")]
+    )
     assert_zarrlib_reads(tmp_path, "a", expected)
 
 
@@ -319,7 +324,7 @@ def _chunk_key(kwargs, document) -> str:
     encoding = kwargs.get("chunk_key_encoding", {"name": "default", "separator": "/"})
     separator = encoding["separator"]
     grid = document["chunk_grid"]["configuration"]["chunk_shape"]
-    coords = separator.join(str(index // size) for index, size in zip((9, 4), grid))
+    coords = separator.join(str(index // size) for index, size in zip((9, 4), grid, strict=True))
     return f"c{separator}{coords}" if encoding["name"] == "default" else coords
 
 
@@ -362,8 +367,9 @@ def test_zarr_scalar_and_1d_arrays_read_by_zarrlib(tmp_path, zarr_format):
 
 
 def test_dimension_names_cross(tmp_path):
-    zarr.create_array(store=str(tmp_path), name="z", shape=(4, 3), chunks=(2, 2), dtype="int8",
-                      dimension_names=["y", "x"])
+    zarr.create_array(
+        store=str(tmp_path), name="z", shape=(4, 3), chunks=(2, 2), dtype="int8", dimension_names=["y", "x"]
+    )
     metadata = zarrlib.read_metadata(tmp_path, "z")
     assert metadata["dimension_names"] == ["y", "x"]
     zarrlib.create_new_array({**metadata, "dimension_names": ["t", None]}, tmp_path, "l")
@@ -459,8 +465,10 @@ BYTES_LE = {"name": "bytes", "configuration": {"endian": "little"}}
 
 
 def _blosc(shuffle, cname="lz4", typesize=2):
-    return {"name": "blosc", "configuration": {
-        "cname": cname, "clevel": 5, "shuffle": shuffle, "typesize": typesize, "blocksize": 0}}
+    return {
+        "name": "blosc",
+        "configuration": {"cname": cname, "clevel": 5, "shuffle": shuffle, "typesize": typesize, "blocksize": 0},
+    }
 
 
 V3_DOCUMENTS = {
@@ -472,17 +480,29 @@ V3_DOCUMENTS = {
     "blosc-shuffle": lambda: _v3_codec_document([BYTES_LE, _blosc("shuffle", "zstd")]),
     "blosc-bitshuffle": lambda: _v3_codec_document([BYTES_LE, _blosc("bitshuffle", "blosclz")]),
     "gzip-crc32c": lambda: _v3_codec_document(
-        [BYTES_LE, {"name": "gzip", "configuration": {"level": 6}}, {"name": "crc32c"}]),
+        [BYTES_LE, {"name": "gzip", "configuration": {"level": 6}}, {"name": "crc32c"}]
+    ),
     "big-endian": lambda: _v3_codec_document([{"name": "bytes", "configuration": {"endian": "big"}}]),
     "transpose-F": lambda: _v3_codec_document(
-        [{"name": "transpose", "configuration": {"order": [1, 0]}}, BYTES_LE,
-         {"name": "zstd", "configuration": {"level": 1, "checksum": True}}]),
-    "sharding-index-start": lambda: _v3_codec_document([{"name": "sharding_indexed", "configuration": {
-        "chunk_shape": [2, 3],
-        "codecs": [BYTES_LE, _blosc("shuffle")],
-        "index_codecs": [BYTES_LE],
-        "index_location": "start",
-    }}]),
+        [
+            {"name": "transpose", "configuration": {"order": [1, 0]}},
+            BYTES_LE,
+            {"name": "zstd", "configuration": {"level": 1, "checksum": True}},
+        ]
+    ),
+    "sharding-index-start": lambda: _v3_codec_document(
+        [
+            {
+                "name": "sharding_indexed",
+                "configuration": {
+                    "chunk_shape": [2, 3],
+                    "codecs": [BYTES_LE, _blosc("shuffle")],
+                    "index_codecs": [BYTES_LE],
+                    "index_location": "start",
+                },
+            }
+        ]
+    ),
     "separator-dot": lambda: _v3_codec_document([BYTES_LE], separator="."),
     "v2-encoding-dot": lambda: _v3_codec_document([BYTES_LE], encoding="v2", separator="."),
     "v2-encoding-slash": lambda: _v3_codec_document([BYTES_LE], encoding="v2", separator="/"),
@@ -523,9 +543,11 @@ V2_DOCUMENTS = {
     "zstd": lambda: _with_compressor({"id": "zstd", "level": 3}),
     "bz2": lambda: _with_compressor({"id": "bz2", "level": 1}),
     "blosc-noshuffle": lambda: _with_compressor(
-        {"id": "blosc", "cname": "zstd", "clevel": 3, "shuffle": 0, "blocksize": 0}),
+        {"id": "blosc", "cname": "zstd", "clevel": 3, "shuffle": 0, "blocksize": 0}
+    ),
     "blosc-bitshuffle": lambda: _with_compressor(
-        {"id": "blosc", "cname": "lz4hc", "clevel": 3, "shuffle": 2, "blocksize": 0}),
+        {"id": "blosc", "cname": "lz4hc", "clevel": 3, "shuffle": 2, "blocksize": 0}
+    ),
     "big-endian": lambda: _v2_document(">i2"),
 }
 
@@ -609,7 +631,13 @@ def test_zarrlib_hierarchy_read_by_zarr(tmp_path, zarr_format, api):
     assert sorted(zgroup.keys()) == ["empty", "g1", "x"]
     assert sorted(name for name, _ in zgroup.members()) == ["empty", "g1", "x"]
     assert sorted(name for name, _ in zgroup.members(max_depth=None)) == [
-        "empty", "g1", "g1/g2", "g1/g2/x", "g1/x", "x"]
+        "empty",
+        "g1",
+        "g1/g2",
+        "g1/g2/x",
+        "g1/x",
+        "x",
+    ]
     assert sorted(zgroup["g1"].keys()) == ["g2", "x"]
     assert dict(zgroup["g1"].attrs) == {"level": 1}
     assert dict(zgroup["g1/g2"].attrs) == {}
@@ -652,10 +680,15 @@ def test_zarr_appends_to_a_zarrlib_array_and_back(tmp_path):
 
 ROUND_TRIP = {
     "v2-blosc-F": dict(zarr_format=2, order="F", compressors=numcodecs.Blosc(shuffle=numcodecs.Blosc.BITSHUFFLE)),
-    "v2-slash-zlib": dict(zarr_format=2, compressors=numcodecs.Zlib(), chunk_key_encoding={"name": "v2", "separator": "/"}),
+    "v2-slash-zlib": dict(
+        zarr_format=2, compressors=numcodecs.Zlib(), chunk_key_encoding={"name": "v2", "separator": "/"}
+    ),
     "v3-sharded-crc32c": dict(zarr_format=3, shards=(8, 6), compressors=[ZstdCodec(), Crc32cCodec()]),
-    "v3-dot-blosc": dict(zarr_format=3, compressors=BloscCodec(shuffle="shuffle"),
-                         chunk_key_encoding={"name": "default", "separator": "."}),
+    "v3-dot-blosc": dict(
+        zarr_format=3,
+        compressors=BloscCodec(shuffle="shuffle"),
+        chunk_key_encoding={"name": "default", "separator": "."},
+    ),
     "v3-transpose": dict(zarr_format=3, filters=[TransposeCodec(order=(1, 0))], compressors=GzipCodec()),
 }
 
@@ -675,7 +708,7 @@ def test_zarrlib_updates_a_zarr_array(tmp_path, kwargs):
     expected[12, :] = 9
     chunk = sample(array.chunks, "uint32", 12)
     array.write_chunk((0, 1), chunk)
-    region = expected[: array.chunks[0], array.chunks[1]: 2 * array.chunks[1]]
+    region = expected[: array.chunks[0], array.chunks[1] : 2 * array.chunks[1]]
     region[...] = chunk[: region.shape[0], : region.shape[1]]  # an edge chunk is cut off
     assert_zarr_reads(tmp_path, "a", expected, fill_value=5)
     assert_zarrlib_reads(tmp_path, "a", expected, fill_value=5)

@@ -15,12 +15,15 @@ def run(*args: str) -> str:
 def test_demo_prints_its_tour():
     output = run("demo")
     for expected in (
-        "v3, zstd:", "v3, sharded:", "v2, blosc:",
+        "v3, zstd:",
+        "v3, sharded:",
+        "v2, blosc:",
         "equals numpy's: True",
         "counts[248:252, 0] = [ 7  7 -1 -1]",
         "images/",
         "stack (64, 512, 512) uint16",
-        "zarrlib read", "numpy copy of the same bytes",
+        "zarrlib read",
+        "numpy copy of the same bytes",
         "data read back equals what was written: True",
     ):
         assert expected in output, f"{expected!r} missing from:\n{output}"

@@ -17,6 +17,7 @@ from them unless ``ZARRLIB_DIFFERENTIAL_DRAW_KNOWN=1`` (see "known differences")
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import os
@@ -30,19 +31,12 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import zarrlib
-from layouts import v3_array
+from layouts import DTYPES, v3_array
 
 pytest.importorskip("zarr")
 
 BACKENDS = ("native", "reference")
 
-DTYPES = (
-    "bool",
-    "int8", "int16", "int32", "int64",
-    "uint8", "uint16", "uint32", "uint64",
-    "float16", "float32", "float64",
-    "complex64", "complex128",
-)
 
 MAX_ELEMENTS = 2000
 MAX_SIDE = 12
@@ -70,7 +64,7 @@ class Spec:
 
     @property
     def grid(self) -> tuple[int, ...]:
-        return tuple(-(-s // c) for s, c in zip(self.shape, self.chunks))
+        return tuple(-(-s // c) for s, c in zip(self.shape, self.chunks, strict=True))
 
     def chunk_coords(self):
         return itertools.product(*(range(g) for g in self.grid))
@@ -118,7 +112,7 @@ def _prod(values) -> int:
 
 
 def _grid_size(shape, chunks) -> int:
-    return _prod([-(-s // c) for s, c in zip(shape, chunks)])
+    return _prod([-(-s // c) for s, c in zip(shape, chunks, strict=True)])
 
 
 shapes = hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=MAX_SIDE).filter(
@@ -533,7 +527,9 @@ def test_write_and_delete_chunk(writer, data):
         for reader in BACKENDS:
             assert_equal(zarrlib.read_chunk(md, root, "a", coords, backend=reader), value)
         # The part of the chunk inside the array, read as a region.
-        region = tuple(slice(c * n, min((c + 1) * n, s)) for c, n, s in zip(coords, spec.chunks, spec.shape))
+        region = tuple(
+            slice(c * n, min((c + 1) * n, s)) for c, n, s in zip(coords, spec.chunks, spec.shape, strict=True)
+        )
         inside = value[tuple(slice(0, r.stop - r.start) for r in region)]
         for reader in BACKENDS:
             assert_equal(zarrlib.read_region(md, root, "a", region, backend=reader), inside)
@@ -573,9 +569,9 @@ def _bad_chunk_coords(spec: Spec):
     return bad
 
 
-def _same_error(call) -> None:
-    """``call(backend)`` raises, and the same exception class, through both backends."""
-    outcomes = {backend: outcome(lambda: call(backend)) for backend in BACKENDS}
+def _same_error(function, *args) -> None:
+    """``function(*args, backend=...)`` raises, and the same exception class, through both backends."""
+    outcomes = {backend: outcome(functools.partial(function, *args, backend=backend)) for backend in BACKENDS}
     assert outcomes["native"] == outcomes["reference"], outcomes
     assert outcomes["native"][0] == "raises", outcomes
 
@@ -590,25 +586,25 @@ def test_errors_agree(spec):
         zarrlib.create_new_array(md, root, "a", backend="reference")
         zarrlib.create_new_group(group, root, "g", backend="native")
         for selection in _bad_selections(spec.shape):
-            _same_error(lambda b: zarrlib.read_region(md, root, "a", selection, backend=b))
-            _same_error(lambda b: zarrlib.write_region(md, root, "a", selection, 0, backend=b))
+            _same_error(zarrlib.read_region, md, root, "a", selection)
+            _same_error(zarrlib.write_region, md, root, "a", selection, 0)
         value = np.full(spec.chunks, spec.fill, spec.dtype)
         for coords in _bad_chunk_coords(spec):
-            _same_error(lambda b: zarrlib.read_chunk(md, root, "a", coords, backend=b))
-            _same_error(lambda b: zarrlib.read_encoded_chunk(md, root, "a", coords, backend=b))
-            _same_error(lambda b: zarrlib.write_chunk(md, root, "a", coords, value, backend=b))
-            _same_error(lambda b: zarrlib.delete_chunk(md, root, "a", coords, backend=b))
+            _same_error(zarrlib.read_chunk, md, root, "a", coords)
+            _same_error(zarrlib.read_encoded_chunk, md, root, "a", coords)
+            _same_error(zarrlib.write_chunk, md, root, "a", coords, value)
+            _same_error(zarrlib.delete_chunk, md, root, "a", coords)
         if spec.grid and all(spec.grid):
             # A value that is not of the chunk's shape.
             wrong = np.zeros(spec.chunks + (2,), spec.dtype)
-            _same_error(lambda b: zarrlib.write_chunk(md, root, "a", (0,) * len(spec.grid), wrong, backend=b))
+            _same_error(zarrlib.write_chunk, md, root, "a", (0,) * len(spec.grid), wrong)
         if spec.shape and 1 < spec.shape[-1]:
             # A value that does not broadcast to the selection.
             wrong = np.zeros(spec.shape[-1] + 1, spec.dtype)
-            _same_error(lambda b: zarrlib.write_region(md, root, "a", Ellipsis, wrong, backend=b))
+            _same_error(zarrlib.write_region, md, root, "a", Ellipsis, wrong)
         # No node inside an array.
         for create, document in ((zarrlib.create_new_array, md), (zarrlib.create_new_group, group)):
-            _same_error(lambda b: create(document, root, "a/inside", backend=b))
+            _same_error(create, document, root, "a/inside")
         # A node exists at each of these paths: create_new of either kind refuses.
         for path in ("", "a", "g"):
             for create, document in ((zarrlib.create_new_array, md), (zarrlib.create_new_group, group)):
@@ -619,8 +615,8 @@ def test_errors_agree(spec):
             for backend in BACKENDS:
                 with pytest.raises(zarrlib.NodeNotFoundError):
                     zarrlib.read_metadata(root, path, backend=backend)
-            _same_error(lambda b: zarrlib.list_children(root, path, backend=b))
-            _same_error(lambda b: zarrlib.delete_node(root, path, backend=b))
+            _same_error(zarrlib.list_children, root, path)
+            _same_error(zarrlib.delete_node, root, path)
         # Nothing above changed the store.
         assert store_keys(root) == sorted(
             ["zarr.json", "a/zarr.json", "g/zarr.json"]
@@ -664,9 +660,18 @@ def test_zarr_python_writes_0d_shards():
 
 
 def test_0d_shards_written_by_the_engine_read_by_both():
-    md = _v3((), (), "int32", 0, [
-        {"name": "sharding_indexed", "configuration": {"chunk_shape": [], "codecs": [LITTLE], "index_codecs": [LITTLE]}}
-    ])
+    md = _v3(
+        (),
+        (),
+        "int32",
+        0,
+        [
+            {
+                "name": "sharding_indexed",
+                "configuration": {"chunk_shape": [], "codecs": [LITTLE], "index_codecs": [LITTLE]},
+            }
+        ],
+    )
     with tempfile.TemporaryDirectory() as root:
         zarrlib.create_new_array(md, root, "a", backend="native")
         zarrlib.write_region(md, root, "a", (), 7, backend="native")
@@ -710,17 +715,26 @@ def test_nan_equal_chunks_are_stored(case, backend):
     assert read.tobytes() == data.tobytes()
 
 
-@pytest.mark.parametrize("backend", [
-    "native",
-    pytest.param("reference", marks=pytest.mark.xfail(
-        strict=True,
-        reason="zarr-python 3.1.6: its sharding codec (which takes only zarr-python's own buffers) drops inner "
-        "chunks that equal the fill value with NaNs equal (NDBuffer.all_equal, equal_nan=True)",
-    )),
-])
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "native",
+        pytest.param(
+            "reference",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="zarr-python 3.1.6: its sharding codec (which takes only zarr-python's own buffers) drops inner "
+                "chunks that equal the fill value with NaNs equal (NDBuffer.all_equal, equal_nan=True)",
+            ),
+        ),
+    ],
+)
 def test_nan_equal_inner_chunks_are_stored(backend):
     """Inside a shard, an inner chunk holding -NaN is not the NaN fill value's bits: it is stored."""
-    inner = {"name": "sharding_indexed", "configuration": {"chunk_shape": [1], "codecs": [LITTLE], "index_codecs": [LITTLE]}}
+    inner = {
+        "name": "sharding_indexed",
+        "configuration": {"chunk_shape": [1], "codecs": [LITTLE], "index_codecs": [LITTLE]},
+    }
     md = _v3((2,), (2,), "float32", "NaN", [inner])
     data = -np.array([-1, np.nan], "float32")
     with tempfile.TemporaryDirectory() as root:

@@ -69,7 +69,7 @@ def test_large_chunk_reads_match_numpy(stored):
     chunks = metadata.get("chunks") or metadata["chunk_grid"]["configuration"]["chunk_shape"]
     for coords in [(0, 0, 0), (2, 2, 2), (1, 2, 0)]:
         got = array.read_chunk(coords)
-        region = tuple(slice(c * n, min((c + 1) * n, s)) for c, n, s in zip(coords, chunks, SHAPE))
+        region = tuple(slice(c * n, min((c + 1) * n, s)) for c, n, s in zip(coords, chunks, SHAPE, strict=True))
         inside = tuple(slice(0, r.stop - r.start) for r in region)
         np.testing.assert_array_equal(got[inside], model[region])
 

@@ -8,11 +8,11 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import cffi
 import pytest
+import tomllib
 
 import zarrlib
 from zarrlib import _native
@@ -170,7 +170,10 @@ def _real_libc() -> Path | None:
         return None
     if os.path.isabs(name) and os.path.isfile(name):
         return Path(name).resolve()
-    candidates = [Path(d) / name for d in ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib")]
+    candidates = [
+        Path(d) / name
+        for d in ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib")
+    ]
     ldconfig = shutil.which("ldconfig") or ("/sbin/ldconfig" if os.path.exists("/sbin/ldconfig") else None)
     if ldconfig:
         try:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from layouts import v2_array, v3_array
 
 import zarrlib
+from layouts import v2_array, v3_array
 
 
 @pytest.fixture

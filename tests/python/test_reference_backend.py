@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import zarr
-from layouts import v2_array, v3_array
 
 import zarrlib
+from layouts import v2_array, v3_array
 from zarrlib import reference_backend
 
 GROUP = {"zarr_format": 3, "node_type": "group"}

@@ -44,8 +44,8 @@ def selected_indices(selection, shape) -> list[list[int]]:
     """Per axis, the (non-negative) indices a basic selection picks, computed by numpy."""
     result = []
     grids = np.indices(shape, sparse=True)
-    for axis, extent in enumerate(shape):
-        index = np.broadcast_to(grids[axis], shape)[selection]
+    for grid in grids:
+        index = np.broadcast_to(grid, shape)[selection]
         result.append(sorted(set(np.asarray(index).ravel().tolist())))
     return result
 
@@ -65,27 +65,93 @@ E = Ellipsis
 SELECTIONS = {
     0: [(), E, (E,)],
     1: [
-        0, 5, 22, -1, -23, np.int64(4), np.uint8(7),
-        S(None), S(2, 19), S(3, 4), S(None, None, 2), S(1, None, 7), S(None, None, 11), S(0, 23, 22),
-        S(None, None, -1), S(8, 1, -3), S(None, None, -6), S(-2, -20, -5), S(20, None, -9),
-        S(5, 5), S(10, 2), S(2, 10, -1), S(30, 40), S(-100, 100), S(-3, None), S(None, -30),
-        E, (E,), (E, 3), (3, E), (S(2, 20, 3), E), (E, S(None, None, -4)), (),
+        0,
+        5,
+        22,
+        -1,
+        -23,
+        np.int64(4),
+        np.uint8(7),
+        S(None),
+        S(2, 19),
+        S(3, 4),
+        S(None, None, 2),
+        S(1, None, 7),
+        S(None, None, 11),
+        S(0, 23, 22),
+        S(None, None, -1),
+        S(8, 1, -3),
+        S(None, None, -6),
+        S(-2, -20, -5),
+        S(20, None, -9),
+        S(5, 5),
+        S(10, 2),
+        S(2, 10, -1),
+        S(30, 40),
+        S(-100, 100),
+        S(-3, None),
+        S(None, -30),
+        E,
+        (E,),
+        (E, 3),
+        (3, E),
+        (S(2, 20, 3), E),
+        (E, S(None, None, -4)),
+        (),
     ],
     2: [
-        (3, 4), (-1, -1), (0, -11), 3, -13, (S(1, 12, 5),), S(None, None, 6),
-        (S(None, None, -1), S(None, None, 2)), (S(8, 1, -3), 7), (S(12, None, -5), S(10, None, -4)),
-        (S(None, None, 6), S(None, None, 4)), (S(-2, None), S(None, -2)), (S(1, 12), S(2, 10)),
-        (S(None), S(5, 5)), (S(4, 4), S(None, None, -1)), (S(7, 2), 3),
-        (E, 2), (2, E), (E, S(None, None, -4)), (S(None, None, 5), E), (E, 1, 2), (1, E, 2),
-        (), E, (E,),
+        (3, 4),
+        (-1, -1),
+        (0, -11),
+        3,
+        -13,
+        (S(1, 12, 5),),
+        S(None, None, 6),
+        (S(None, None, -1), S(None, None, 2)),
+        (S(8, 1, -3), 7),
+        (S(12, None, -5), S(10, None, -4)),
+        (S(None, None, 6), S(None, None, 4)),
+        (S(-2, None), S(None, -2)),
+        (S(1, 12), S(2, 10)),
+        (S(None), S(5, 5)),
+        (S(4, 4), S(None, None, -1)),
+        (S(7, 2), 3),
+        (E, 2),
+        (2, E),
+        (E, S(None, None, -4)),
+        (S(None, None, 5), E),
+        (E, 1, 2),
+        (1, E, 2),
+        (),
+        E,
+        (E,),
     ],
     3: [
-        (1, 2, 3), (-1, -1, -1), (-7, 0, 9), 2, (2, 3), (S(None, None, -1),) * 3,
-        (S(None, None, 4), S(1, None, 5), S(None, None, -4)), (0, S(8, 1, -3), S(None, None, 7)),
-        (S(6, 0, -2), E), (S(0, 0), E, 1), (S(1, 6), S(2, 8), S(3, 9)), (S(1, 6, 2), 4, S(9, 0, -3)),
-        (-1, E, -1), (E, 2), (1, E, S(None, None, -2)), (1, E, 2), (S(None), 2, E), (E, S(3, 3)),
-        (E, S(None, None, 4), S(None, None, 4)), (S(None, None, 3), E, S(None, None, 4)),
-        (E, 4, 5), (6, E), (), E, (E,),
+        (1, 2, 3),
+        (-1, -1, -1),
+        (-7, 0, 9),
+        2,
+        (2, 3),
+        (S(None, None, -1),) * 3,
+        (S(None, None, 4), S(1, None, 5), S(None, None, -4)),
+        (0, S(8, 1, -3), S(None, None, 7)),
+        (S(6, 0, -2), E),
+        (S(0, 0), E, 1),
+        (S(1, 6), S(2, 8), S(3, 9)),
+        (S(1, 6, 2), 4, S(9, 0, -3)),
+        (-1, E, -1),
+        (E, 2),
+        (1, E, S(None, None, -2)),
+        (1, E, 2),
+        (S(None), 2, E),
+        (E, S(3, 3)),
+        (E, S(None, None, 4), S(None, None, 4)),
+        (S(None, None, 3), E, S(None, None, 4)),
+        (E, 4, 5),
+        (6, E),
+        (),
+        E,
+        (E,),
     ],
 }
 
@@ -455,7 +521,7 @@ def touched_chunks(selection, shape, chunks) -> tuple[int, int]:
     computed from the selected index sets per axis."""
     per_axis = selected_indices(selection, shape)
     touched = partial = 0
-    grid = [range(-(-extent // size)) for extent, size in zip(shape, chunks)]
+    grid = [range(-(-extent // size)) for extent, size in zip(shape, chunks, strict=True)]
     for coords in itertools.product(*grid):
         holds, whole = True, True
         for axis, c in enumerate(coords):
@@ -489,7 +555,7 @@ def test_strided_read_reads_only_touched_chunks(metered_store, shape, chunks, se
     data = sample_data(shape, "int32")
     stored(metadata, data, store)
     touched, _ = touched_chunks(selection, shape, chunks)
-    all_chunks = int(np.prod([-(-e // c) for e, c in zip(shape, chunks)]))
+    all_chunks = int(np.prod([-(-e // c) for e, c in zip(shape, chunks, strict=True)]))
     assert 0 < touched < all_chunks
     before = store.metrics()
     result = zarrlib.read_region(metadata, store, "a", selection)
@@ -597,7 +663,9 @@ def test_empty_and_oversized_chunk_arrays(shape, chunks, selection):
 
 
 @pytest.mark.parametrize(
-    "selection", [S(None, None, 10**18), S(None, None, -(10**18)), S(-(10**20), 10**20, 3), S(10**20, None, -4)], ids=repr
+    "selection",
+    [S(None, None, 10**18), S(None, None, -(10**18)), S(-(10**20), 10**20, 3), S(10**20, None, -4)],
+    ids=repr,
 )
 def test_huge_slice_bounds_and_steps(selection):
     metadata = v3_array((10,), (3,), "int32")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 
 import zarrlib
-from zarrlib import stores
 from layouts import v3_array
+from zarrlib import native_backend, stores
 
 GROUP = {"zarr_format": 3, "node_type": "group"}
 
@@ -158,7 +161,7 @@ def test_functional_calls_on_a_path_reuse_array_handles(tmp_path):
     for i in range(5):
         zarrlib.write_chunk(metadata, directory, "a", (1,), np.full(4, i, "uint16"))
         zarrlib.read_chunk(metadata, str(directory), "a", (1,))
-    assert len(stores.as_store(directory)._arrays._items) == 1
+    assert len(native_backend.cached_arrays(directory)) == 1
 
 
 @pytest.mark.parametrize("url", ["memory://", "MEMORY://", "memory://x"])
@@ -224,21 +227,33 @@ def test_metrics_count_chunk_requests(metered_store):
     encoded = zarrlib.read_encoded_chunk(metadata, store, "a", (0, 1))
     assert encoded is not None
     assert diff(after_write, before) == {
-        "reads": 0, "bytes_read": 0, "writes": 1, "bytes_written": len(encoded), "keys_erased": 0,
+        "reads": 0,
+        "bytes_read": 0,
+        "writes": 1,
+        "bytes_written": len(encoded),
+        "keys_erased": 0,
     }
 
     # Reading a whole chunk is one request for its stored bytes (as is read_encoded_chunk).
     before = store.metrics()
     np.testing.assert_array_equal(zarrlib.read_chunk(metadata, store, "a", (0, 1)), data)
     assert diff(store.metrics(), before) == {
-        "reads": 1, "bytes_read": len(encoded), "writes": 0, "bytes_written": 0, "keys_erased": 0,
+        "reads": 1,
+        "bytes_read": len(encoded),
+        "writes": 0,
+        "bytes_written": 0,
+        "keys_erased": 0,
     }
 
     # A chunk that is not stored is one read of a missing key.
     before = store.metrics()
     assert (zarrlib.read_chunk(metadata, store, "a", (1, 1)) == 0).all()
     assert diff(store.metrics(), before) == {
-        "reads": 1, "bytes_read": 0, "writes": 0, "bytes_written": 0, "keys_erased": 0,
+        "reads": 1,
+        "bytes_read": 0,
+        "writes": 0,
+        "bytes_written": 0,
+        "keys_erased": 0,
     }
 
     # Writing a chunk of fill values erases it (store_empty_chunks is off by default).
@@ -246,7 +261,11 @@ def test_metrics_count_chunk_requests(metered_store):
     before = store.metrics()
     zarrlib.write_chunk(metadata, store, "a", (0, 1), np.zeros((4, 4), "uint16"))
     assert diff(store.metrics(), before) == {
-        "reads": 0, "bytes_read": 0, "writes": 0, "bytes_written": 0, "keys_erased": 1,
+        "reads": 0,
+        "bytes_read": 0,
+        "writes": 0,
+        "bytes_written": 0,
+        "keys_erased": 1,
     }
     assert zarrlib.read_encoded_chunk(metadata, store, "a", (0, 1)) is None
 
@@ -257,7 +276,7 @@ def test_metrics_count_chunk_requests(metered_store):
 def test_one_array_is_one_cached_handle(store):
     metadata = v3_array((8, 8), (4, 4))
     zarrlib.create_new_array(metadata, store, "a")
-    assert len(store._arrays._items) == 0
+    assert len(native_backend.cached_arrays(store)) == 0
     reordered = dict(reversed(list(metadata.items())))
     as_text = __import__("json").dumps(metadata)
     for i in range(20):
@@ -266,7 +285,7 @@ def test_one_array_is_one_cached_handle(store):
         zarrlib.write_chunk(doc, store, path, (i % 2, 0), np.full((4, 4), i, "uint16"))
         zarrlib.read_chunk(doc, store, path, (i % 2, 0))
         zarrlib.read_region(doc, store, path, (slice(1, 3), 2))
-    assert len(store._arrays._items) == 1
+    assert len(native_backend.cached_arrays(store)) == 1
 
 
 def test_another_document_is_another_handle():
@@ -275,30 +294,44 @@ def test_another_document_is_another_handle():
     b = v3_array((8,), (4,), fill_value=7)
     zarrlib.read_chunk(a, store, "x", (0,))
     assert (zarrlib.read_chunk(b, store, "x", (0,)) == 7).all()
-    assert len(store._arrays._items) == 2
+    assert len(native_backend.cached_arrays(store)) == 2
 
 
 def test_handle_cache_is_bounded():
     store = zarrlib.MemoryStore()
-    size = stores.HANDLE_CACHE_SIZE
+    size = native_backend.HANDLE_CACHE_SIZE
     metadata = v3_array((4,), (2,), fill_value=3)
     for i in range(size + 20):
         assert (zarrlib.read_chunk(metadata, store, f"a{i}", (1,)) == 3).all()
-        assert len(store._arrays._items) == min(i + 1, size)
-    assert len(store._arrays._items) == size
+        assert len(native_backend.cached_arrays(store)) == min(i + 1, size)
+    assert len(native_backend.cached_arrays(store)) == size
     # The least recently used went first; the newest are kept.
-    cached_paths = {path for path, _ in store._arrays._items}
+    cached_paths = {path for path, _ in native_backend.cached_arrays(store)}
     assert f"a{size + 19}" in cached_paths
     assert "a0" not in cached_paths
     # Evicted handles still work when needed again.
     zarrlib.write_chunk(metadata, store, "a0", (0,), np.array([1, 2], "uint16"))
     np.testing.assert_array_equal(zarrlib.read_chunk(metadata, store, "a0", (0,)), [1, 2])
-    assert len(store._arrays._items) == size
+    assert len(native_backend.cached_arrays(store)) == size
 
 
 def test_forget_arrays(store):
     metadata = v3_array((4,), (2,))
     zarrlib.read_chunk(metadata, store, "a", (0,))
-    assert len(store._arrays._items) == 1
-    store.forget_arrays()
-    assert len(store._arrays._items) == 0
+    assert len(native_backend.cached_arrays(store)) == 1
+    native_backend.forget_arrays(store)
+    assert len(native_backend.cached_arrays(store)) == 0
+
+
+def test_the_handle_cache_dies_with_its_store():
+    gc.collect()
+    caches = len(native_backend._caches)
+    store = zarrlib.MemoryStore()
+    zarrlib.read_chunk(v3_array((4,), (2,)), store, "a", (0,))
+    assert len(native_backend.cached_arrays(store)) == 1
+    assert len(native_backend._caches) == caches + 1
+    dead = weakref.ref(store)
+    del store
+    gc.collect()
+    assert dead() is None  # the cached handle did not keep its store alive
+    assert len(native_backend._caches) == caches

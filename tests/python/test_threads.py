@@ -68,7 +68,9 @@ def test_functional_threads_on_own_chunks(any_store, compressor):
             for c, (lo, hi) in enumerate(COLUMNS):
                 value = chunk_value(k, r, c, (8, hi - lo))
                 zarrlib.write_region(metadata, any_store, "a", (rows, slice(lo, hi)), value)
-                np.testing.assert_array_equal(zarrlib.read_region(metadata, any_store, "a", (rows, slice(lo, hi))), value)
+                np.testing.assert_array_equal(
+                    zarrlib.read_region(metadata, any_store, "a", (rows, slice(lo, hi))), value
+                )
             # Whole chunks too, through the chunk API.
             np.testing.assert_array_equal(
                 zarrlib.read_chunk(metadata, any_store, "a", (k, 0)), chunk_value(k, r, 0, (8, 6))
@@ -185,7 +187,11 @@ def test_strided_shared_array_writes_lose_no_update(any_store):
     def work(k):
         for r in range(ROUNDS):
             # Alternate the direction: negative steps write the same elements.
-            selection = (slice(None), slice(k, None, THREADS)) if r % 2 else (slice(None, None, -1), slice(64 - THREADS + k, None, -THREADS))
+            selection = (
+                (slice(None), slice(k, None, THREADS))
+                if r % 2
+                else (slice(None, None, -1), slice(64 - THREADS + k, None, -THREADS))
+            )
             value = strided_value(k, r, (40, 8))
             array[selection] = value
             np.testing.assert_array_equal(array[selection], value)
@@ -194,7 +200,11 @@ def test_strided_shared_array_writes_lose_no_update(any_store):
     expected = np.zeros((40, 64), "int32")
     last = ROUNDS - 1
     for k in range(THREADS):
-        selection = (slice(None), slice(k, None, THREADS)) if last % 2 else (slice(None, None, -1), slice(64 - THREADS + k, None, -THREADS))
+        selection = (
+            (slice(None), slice(k, None, THREADS))
+            if last % 2
+            else (slice(None, None, -1), slice(64 - THREADS + k, None, -THREADS))
+        )
         expected[selection] = strided_value(k, last, (40, 8))
     np.testing.assert_array_equal(array[...], expected)
     np.testing.assert_array_equal(zarrlib.read_region(metadata, any_store, "a", Ellipsis), expected)
