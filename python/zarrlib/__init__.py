@@ -45,10 +45,11 @@ from .hierarchy import Array, Group, node_kind, open
 from .settings import get_config, set_config
 from .stores import MemoryStore, Store, open_store
 
-__version__ = "0.1.0"
-
 #: The version of the native library this package loaded.
 library_version = _native.LIBRARY_VERSION
+#: The package's version: the package and its library are built together from the one version
+#: written in native/Cargo.toml, and loading checks the library is the one the package expects.
+__version__ = library_version
 
 
 def get_include() -> str:

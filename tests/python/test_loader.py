@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes.util
+import importlib.metadata
 import os
 import re
 import shutil
@@ -105,16 +106,22 @@ def test_library_version_matches_header_and_package(header_text):
     assert version == f"{lib.ZARRLIB_VERSION_MAJOR}.{lib.ZARRLIB_VERSION_MINOR}.{lib.ZARRLIB_VERSION_PATCH}"
 
 
-def test_library_version_matches_pyproject_and_cargo():
-    pyproject = REPO / "pyproject.toml"
+def test_one_version_everywhere():
+    """The version is written once, in native/Cargo.toml: the library, the header, the package
+    metadata (pyproject.toml reads it from there) and CMake's project all carry it."""
     cargo = REPO / "native" / "Cargo.toml"
-    if not (pyproject.is_file() and cargo.is_file()):
-        pytest.skip("pyproject.toml or native/Cargo.toml is not in this checkout")
-    with pyproject.open("rb") as f:
-        project_version = tomllib.load(f)["project"]["version"]
+    if not cargo.is_file():
+        pytest.skip("native/Cargo.toml is not in this checkout")
     with cargo.open("rb") as f:
         cargo_version = tomllib.load(f)["package"]["version"]
-    assert zarrlib.library_version == project_version == cargo_version
+    assert zarrlib.library_version == zarrlib.__version__ == cargo_version
+    assert importlib.metadata.version("zarrlib") == cargo_version
+    with (REPO / "pyproject.toml").open("rb") as f:
+        pyproject = tomllib.load(f)
+    assert "version" not in pyproject["project"] and "version" in pyproject["project"]["dynamic"]
+    assert pyproject["tool"]["scikit-build"]["metadata"]["version"]["input"] == "native/Cargo.toml"
+    cmake = (REPO / "CMakeLists.txt").read_text()
+    assert "project(zarrlib VERSION ${ZARRLIB_VERSION}" in cmake
 
 
 # --- failures to load, in a fresh interpreter ---------------------------------------------
