@@ -9,6 +9,7 @@
 pub mod array;
 mod box_copy;
 mod chunk_locks;
+mod codecs;
 pub mod config;
 pub mod error;
 pub mod ffi;

@@ -18,6 +18,7 @@ use crate::store::Store;
 
 /// Build the zarrs array a document describes.
 fn build_array(store: &Store, path: &NodePath, doc: &NodeDoc) -> Result<ZarrsArray> {
+    crate::codecs::register();
     let mut value = doc.doc.clone();
     let metadata = if doc.zarr_format == 3 {
         ArrayMetadata::V3(serde_json::from_value::<ArrayMetadataV3>(value.into())?)

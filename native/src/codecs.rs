@@ -1,0 +1,373 @@
+//! Bounded decoders: the compressors zarrs builds in, registered again under their own names so
+//! that decoding a chunk never allocates more than the chunk's decoded size, whatever the stored
+//! bytes claim. Hostile or corrupt data (a zstd frame header claiming terabytes, a gzip stream
+//! that inflates without end, a blosc header with a huge size) is then `CorruptData`, not an
+//! abort or gigabytes of memory.
+//!
+//! Each codec wraps zarrs' own: creation, configuration and encoding are zarrs', so metadata and
+//! encoded bytes are unchanged; only `decode` is bounded by the size zarrs says the decoded value
+//! has (its `decoded_representation`). zarrs looks runtime-registered codecs up before its
+//! built-in ones, so registering once makes every array use these.
+
+use std::borrow::Cow;
+use std::io::Read;
+use std::sync::{Arc, Once};
+
+use zarrs::array::ArrayBytesRaw;
+use zarrs::array::codec::api::{
+    BytesRepresentation, BytesToBytesCodecTraits, Codec, CodecError, CodecMetadataOptions,
+    CodecOptions, CodecRuntimePluginV2, CodecRuntimePluginV3, CodecTraits, CodecTraitsV2,
+    CodecTraitsV3, PartialDecoderCapability, PartialEncoderCapability, RecommendedConcurrency,
+    register_codec_v2, register_codec_v3,
+};
+use zarrs::array::codec::{BloscCodec, Bz2Codec, GzipCodec, ZlibCodec, ZstdCodec};
+use zarrs::metadata::{Configuration, v3::MetadataV3};
+use zarrs::plugin::{
+    ExtensionAliasesV2, ExtensionAliasesV3, ExtensionName, PluginCreateError, ZarrVersion,
+};
+
+/// How a codec's encoded bytes are decoded within a bound.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Zstd,
+    Gzip,
+    Zlib,
+    Bz2,
+    Blosc,
+}
+
+/// A zarrs bytes-to-bytes codec whose decoding is bounded.
+#[derive(Debug)]
+struct Bounded {
+    inner: Arc<dyn BytesToBytesCodecTraits>,
+    kind: Kind,
+}
+
+/// Register the bounded codecs, once per process, before the first array is built.
+pub fn register() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        register_kind::<ZstdCodec>(Kind::Zstd);
+        register_kind::<GzipCodec>(Kind::Gzip);
+        register_kind::<ZlibCodec>(Kind::Zlib);
+        register_kind::<Bz2Codec>(Kind::Bz2);
+        register_kind::<BloscCodec>(Kind::Blosc);
+    });
+}
+
+fn register_kind<C>(kind: Kind)
+where
+    C: CodecTraitsV3 + CodecTraitsV2 + ExtensionAliasesV3 + ExtensionAliasesV2 + 'static,
+{
+    // The handles would unregister them: these stay for the life of the process.
+    let _ = register_codec_v3(CodecRuntimePluginV3::new(
+        C::matches_name_v3,
+        move |metadata| {
+            check_v3(kind, metadata)?;
+            wrap(<C as CodecTraitsV3>::create(metadata)?, kind)
+        },
+    ));
+    let _ = register_codec_v2(CodecRuntimePluginV2::new(
+        C::matches_name_v2,
+        move |metadata| wrap(<C as CodecTraitsV2>::create(metadata)?, kind),
+    ));
+}
+
+fn wrap(codec: Codec, kind: Kind) -> Result<Codec, PluginCreateError> {
+    match codec {
+        Codec::BytesToBytes(inner) => Ok(Codec::BytesToBytes(Arc::new(Bounded { inner, kind }))),
+        other => Ok(other),
+    }
+}
+
+/// Configuration zarrs accepts but its codec cannot survive.
+fn check_v3(kind: Kind, metadata: &MetadataV3) -> Result<(), PluginCreateError> {
+    if let Kind::Blosc = kind {
+        // c-blosc takes the type size as a C int: 2^32 wraps to 0 and divides by zero.
+        let typesize = metadata
+            .configuration()
+            .and_then(|c| c.get("typesize"))
+            .and_then(serde_json::Value::as_u64);
+        if typesize.is_some_and(|t| t > 255) {
+            return Err(PluginCreateError::Other(format!(
+                "blosc typesize {} is out of range (0 to 255)",
+                typesize.unwrap_or_default()
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn too_large(what: &str, size: impl std::fmt::Display, limit: u64) -> CodecError {
+    CodecError::Other(format!(
+        "{what} decodes to {size} bytes, more than the {limit} bytes the chunk holds"
+    ))
+}
+
+/// Read all of `reader`, failing as soon as it yields more than `limit` bytes.
+fn read_bounded(reader: impl Read, limit: u64, what: &str) -> Result<Vec<u8>, CodecError> {
+    let mut out = Vec::with_capacity(usize::try_from(limit).unwrap_or(0).min(1 << 26));
+    reader.take(limit + 1).read_to_end(&mut out)?;
+    if out.len() as u64 > limit {
+        return Err(too_large(what, format!("more than {limit}"), limit));
+    }
+    Ok(out)
+}
+
+thread_local! {
+    /// One zstd decompression context per thread, reused across chunks.
+    static ZSTD: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn zstd_decode(encoded: &[u8], limit: u64) -> Result<Vec<u8>, CodecError> {
+    if let Ok(Some(size)) = zstd::zstd_safe::get_frame_content_size(encoded)
+        && size > limit
+    {
+        return Err(too_large("a zstd frame", size, limit));
+    }
+    let capacity = usize::try_from(limit).map_err(|_| too_large("a zstd frame", limit, limit))?;
+    ZSTD.with_borrow_mut(|slot| {
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Decompressor::new()?);
+        }
+        let decompressor = slot.as_mut().expect("set above");
+        // The output buffer has exactly `capacity` bytes: a frame that decodes to more fails.
+        decompressor.decompress(encoded, capacity).map_err(|err| {
+            CodecError::Other(format!(
+                "a zstd frame did not decode within the chunk's {limit} bytes: {err}"
+            ))
+        })
+    })
+}
+
+/// The decoded size a blosc header announces (bytes 4 to 8, little-endian).
+fn blosc_nbytes(encoded: &[u8]) -> Result<u64, CodecError> {
+    let header: [u8; 4] = encoded
+        .get(4..8)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| {
+            CodecError::Other("blosc encoded value is shorter than its header".into())
+        })?;
+    Ok(u64::from(u32::from_le_bytes(header)))
+}
+
+impl Bounded {
+    fn decode_within(&self, encoded: &[u8], limit: u64) -> Result<Option<Vec<u8>>, CodecError> {
+        Ok(Some(match self.kind {
+            Kind::Zstd => zstd_decode(encoded, limit)?,
+            Kind::Gzip => read_bounded(flate2::read::GzDecoder::new(encoded), limit, "gzip")?,
+            Kind::Zlib => read_bounded(flate2::read::ZlibDecoder::new(encoded), limit, "zlib")?,
+            Kind::Bz2 => read_bounded(bzip2::read::BzDecoder::new(encoded), limit, "bz2")?,
+            Kind::Blosc => {
+                let size = blosc_nbytes(encoded)?;
+                if size > limit {
+                    return Err(too_large("a blosc buffer", size, limit));
+                }
+                return Ok(None); // within bounds: zarrs decodes it
+            }
+        }))
+    }
+}
+
+impl ExtensionName for Bounded {
+    fn name(&self, version: ZarrVersion) -> Option<Cow<'static, str>> {
+        self.inner.name(version)
+    }
+}
+
+impl CodecTraits for Bounded {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self.inner.as_any()
+    }
+
+    fn configuration(
+        &self,
+        version: ZarrVersion,
+        options: &CodecMetadataOptions,
+    ) -> Option<Configuration> {
+        self.inner.configuration(version, options)
+    }
+
+    fn partial_decoder_capability(&self) -> PartialDecoderCapability {
+        // Partial decoders go through `decode` (the trait's default), so they are bounded too.
+        PartialDecoderCapability {
+            partial_read: false,
+            partial_decode: false,
+        }
+    }
+
+    fn partial_encoder_capability(&self) -> PartialEncoderCapability {
+        self.inner.partial_encoder_capability()
+    }
+}
+
+impl BytesToBytesCodecTraits for Bounded {
+    fn into_dyn(self: Arc<Self>) -> Arc<dyn BytesToBytesCodecTraits> {
+        self
+    }
+
+    fn recommended_concurrency(
+        &self,
+        decoded_representation: &BytesRepresentation,
+    ) -> Result<RecommendedConcurrency, CodecError> {
+        self.inner.recommended_concurrency(decoded_representation)
+    }
+
+    fn encoded_representation(
+        &self,
+        decoded_representation: &BytesRepresentation,
+    ) -> BytesRepresentation {
+        self.inner.encoded_representation(decoded_representation)
+    }
+
+    fn encode<'a>(
+        &self,
+        decoded_value: ArrayBytesRaw<'a>,
+        options: &CodecOptions,
+    ) -> Result<ArrayBytesRaw<'a>, CodecError> {
+        self.inner.encode(decoded_value, options)
+    }
+
+    fn decode<'a>(
+        &self,
+        encoded_value: ArrayBytesRaw<'a>,
+        decoded_representation: &BytesRepresentation,
+        options: &CodecOptions,
+    ) -> Result<ArrayBytesRaw<'a>, CodecError> {
+        // An unbounded representation gives nothing to check against.
+        if let Some(limit) = decoded_representation.size()
+            && let Some(decoded) = self.decode_within(&encoded_value, limit)?
+        {
+            return Ok(Cow::Owned(decoded));
+        }
+        self.inner
+            .decode(encoded_value, decoded_representation, options)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::Arc;
+
+    use zarrs::storage::{StoreKey, WritableStorageTraits};
+
+    use crate::array::{ArrayHandle, create_array};
+    use crate::error::ErrorKind;
+    use crate::store::Store;
+
+    /// A 2x2 uint8 array (4-byte chunks) compressed with `codec`, whose one chunk is then
+    /// replaced by `stored`: reading it must fail as corrupt data.
+    fn read_stored(codec: &str, stored: Vec<u8>) -> ErrorKind {
+        let metadata = format!(
+            r#"{{"zarr_format":3,"node_type":"array","shape":[2,2],"data_type":"uint8",
+            "chunk_grid":{{"name":"regular","configuration":{{"chunk_shape":[2,2]}}}},
+            "chunk_key_encoding":{{"name":"default"}},"fill_value":0,
+            "codecs":[{{"name":"bytes"}},{codec}]}}"#
+        );
+        let store = Arc::new(Store::open("memory://", None).unwrap());
+        create_array(&store, "a", &metadata, false).unwrap();
+        let array = ArrayHandle::open(store.clone(), "a").unwrap();
+        let key = StoreKey::new("a/c/0/0").unwrap();
+        store.storage.set(&key, stored.into()).unwrap();
+        let mut out = [0u8; 4];
+        let err = array.read_chunk(&[0, 0], &mut out).unwrap_err();
+        assert!(err.message.contains("bytes"), "{}", err.message);
+        assert_eq!(err.kind, ErrorKind::CorruptData, "{}", err.message);
+        let err_region = array
+            .read_region(&[0, 0], &[1, 1], &mut out[..1])
+            .unwrap_err();
+        assert_eq!(err_region.kind, err.kind);
+        err.kind
+    }
+
+    const ZEROS: usize = 64 << 20;
+
+    #[test]
+    fn a_zstd_frame_claiming_more_than_the_chunk_is_corrupt() {
+        let zstd = r#"{"name":"zstd","configuration":{"level":0,"checksum":false}}"#;
+        // A frame header announcing 2^60 bytes (single segment, 8-byte content size), then one
+        // empty last raw block: decoding it with the announced capacity would abort.
+        let mut frame = vec![0x28, 0xb5, 0x2f, 0xfd, 0xe0];
+        frame.extend_from_slice(&(1u64 << 60).to_le_bytes());
+        frame.extend_from_slice(&[1, 0, 0]);
+        assert_eq!(read_stored(zstd, frame), ErrorKind::CorruptData);
+        // 64 MiB of zeros in a few kilobytes, with and without the content size in the header.
+        let bomb = zstd::bulk::compress(&vec![0u8; ZEROS], 3).unwrap();
+        assert_eq!(read_stored(zstd, bomb), ErrorKind::CorruptData);
+        let zeros = std::io::Read::take(std::io::repeat(0), ZEROS as u64);
+        let streamed = zstd::stream::encode_all(zeros, 3).unwrap();
+        assert_eq!(read_stored(zstd, streamed), ErrorKind::CorruptData);
+    }
+
+    #[test]
+    fn deflate_and_bz2_bombs_are_corrupt() {
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gzip.write_all(&vec![0u8; ZEROS]).unwrap();
+        let gzip_bomb = gzip.finish().unwrap();
+        let gzip_codec = r#"{"name":"gzip","configuration":{"level":5}}"#;
+        assert_eq!(read_stored(gzip_codec, gzip_bomb), ErrorKind::CorruptData);
+
+        let mut bz2 = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::best());
+        bz2.write_all(&vec![0u8; ZEROS]).unwrap();
+        let bz2_bomb = bz2.finish().unwrap();
+        let bz2_codec = r#"{"name":"numcodecs.bz2","configuration":{"level":5}}"#;
+        assert_eq!(read_stored(bz2_codec, bz2_bomb), ErrorKind::CorruptData);
+    }
+
+    #[test]
+    fn a_blosc_header_claiming_more_than_the_chunk_is_corrupt() {
+        let blosc = r#"{"name":"blosc","configuration":{"cname":"lz4","clevel":5,
+            "shuffle":"noshuffle","typesize":1,"blocksize":0}}"#;
+        // version 2, lz4 1, flags, typesize 1, nbytes 2^31 - 17, blocksize, cbytes = 32.
+        let mut header = vec![2u8, 1, 0x01, 1];
+        header.extend_from_slice(&(i32::MAX as u32 - 16).to_le_bytes());
+        header.extend_from_slice(&4096u32.to_le_bytes());
+        header.extend_from_slice(&32u32.to_le_bytes());
+        header.resize(32, 0);
+        assert_eq!(read_stored(blosc, header), ErrorKind::CorruptData);
+    }
+
+    #[test]
+    fn blosc_typesizes_c_blosc_cannot_take_are_refused_at_create() {
+        let store = Arc::new(Store::open("memory://", None).unwrap());
+        let metadata = r#"{"zarr_format":3,"node_type":"array","shape":[2],"data_type":"uint8",
+            "chunk_grid":{"name":"regular","configuration":{"chunk_shape":[2]}},
+            "chunk_key_encoding":{"name":"default"},"fill_value":0,
+            "codecs":[{"name":"bytes"},{"name":"blosc","configuration":{"cname":"lz4","clevel":5,
+            "shuffle":"shuffle","typesize":4294967296,"blocksize":0}}]}"#;
+        let err = create_array(&store, "a", metadata, false).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidMetadata, "{}", err.message);
+        assert!(err.message.contains("typesize"), "{}", err.message);
+    }
+
+    #[test]
+    fn bounded_codecs_still_round_trip() {
+        for codec in [
+            r#"{"name":"zstd","configuration":{"level":3,"checksum":true}}"#,
+            r#"{"name":"gzip","configuration":{"level":5}}"#,
+            r#"{"name":"numcodecs.zlib","configuration":{"level":5}}"#,
+            r#"{"name":"numcodecs.bz2","configuration":{"level":5}}"#,
+            r#"{"name":"blosc","configuration":{"cname":"zstd","clevel":5,"shuffle":"bitshuffle","typesize":1,"blocksize":0}}"#,
+        ] {
+            let metadata = format!(
+                r#"{{"zarr_format":3,"node_type":"array","shape":[300],"data_type":"uint8",
+                "chunk_grid":{{"name":"regular","configuration":{{"chunk_shape":[128]}}}},
+                "chunk_key_encoding":{{"name":"default"}},"fill_value":0,
+                "codecs":[{{"name":"bytes"}},{codec}]}}"#
+            );
+            let store = Arc::new(Store::open("memory://", None).unwrap());
+            create_array(&store, "a", &metadata, false).unwrap();
+            let array = ArrayHandle::open(store, "a").unwrap();
+            let data: Vec<u8> = (0..300).map(|i| (i * 7 % 251) as u8).collect();
+            array.write_region(&[0], &[300], &data).unwrap();
+            let mut out = vec![0u8; 300];
+            array.read_region(&[0], &[300], &mut out).unwrap();
+            assert_eq!(out, data, "{codec}");
+            let mut part = vec![0u8; 5];
+            array.read_region(&[130], &[5], &mut part).unwrap();
+            assert_eq!(part, data[130..135], "{codec}");
+        }
+    }
+}
