@@ -96,6 +96,9 @@ impl NodeDoc {
     }
 }
 
+/// The names of metadata documents, which no node may take.
+const METADATA_NAMES: [&str; 5] = ["zarr.json", ".zarray", ".zgroup", ".zattrs", ".zmetadata"];
+
 /// Turn a store-relative path ("", "a", "a/b"; a leading or trailing "/" is tolerated) into a
 /// zarrs node path ("/", "/a", "/a/b").
 pub fn node_path(path: &str) -> Result<NodePath> {
@@ -110,6 +113,15 @@ pub fn node_path(path: &str) -> Result<NodePath> {
     {
         return Err(Error::invalid_argument(format!(
             "invalid node path {path:?}: empty, \".\" and \"..\" components are not allowed"
+        )));
+    }
+    // A node named after a metadata key would turn its parent's metadata into a directory.
+    if let Some(key) = trimmed
+        .split('/')
+        .find(|part| METADATA_NAMES.contains(part))
+    {
+        return Err(Error::invalid_argument(format!(
+            "invalid node path {path:?}: {key:?} is the name of a metadata document"
         )));
     }
     NodePath::new(&format!("/{trimmed}")).map_err(|err| Error::invalid_argument(err.to_string()))
@@ -411,7 +423,15 @@ mod tests {
         assert_eq!(node_path("/").unwrap().as_str(), "/");
         assert_eq!(node_path("a/b").unwrap().as_str(), "/a/b");
         assert_eq!(node_path("/a/b/").unwrap().as_str(), "/a/b");
-        for bad in ["a//b", "a/../b", "./a"] {
+        for bad in [
+            "a//b",
+            "a/../b",
+            "./a",
+            ".zarray",
+            "g/.zattrs",
+            "zarr.json/x",
+            ".zmetadata",
+        ] {
             assert_eq!(
                 node_path(bad).unwrap_err().kind,
                 ErrorKind::InvalidArgument,

@@ -10,7 +10,8 @@
 //! - `plan`: the read policy of one call, from one snapshot of the settings ([`ReadPlan`]);
 //! - `read`: chunks and regions, with the unencoded and unit-by-unit paths;
 //! - `strided`: strided selections, read and written block by block;
-//! - `write`: chunks and regions written, chunks deleted.
+//! - `write`: chunks and regions written, chunks deleted;
+//! - `validate`: checks of a document that zarrs would leave to the first read or write.
 
 mod checks;
 mod layout;
@@ -20,6 +21,7 @@ mod read;
 mod strided;
 #[cfg(test)]
 mod tests;
+mod validate;
 mod write;
 
 use std::sync::Arc;

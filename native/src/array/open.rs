@@ -26,11 +26,9 @@ fn build_array(store: &Store, path: &NodePath, doc: &NodeDoc) -> Result<ZarrsArr
         complex_null_fill_as_zero(&mut value);
         ArrayMetadata::V2(serde_json::from_value::<ArrayMetadataV2>(value.into())?)
     };
-    Ok(Array::new_with_metadata(
-        store.storage.clone(),
-        path.as_str(),
-        metadata,
-    )?)
+    let array = Array::new_with_metadata(store.storage.clone(), path.as_str(), metadata)?;
+    super::validate::check(&array, &doc.doc)?;
+    Ok(array)
 }
 
 /// Zarr v2 `"fill_value": null` means "no fill value"; zarrs reads it as zero for real types but

@@ -327,3 +327,82 @@ fn a_read_plan_never_reads_inner_chunks_without_their_locks() {
         assert_eq!(grid_is_inner, plan.inner_chunks);
     }
 }
+
+#[test]
+fn documents_zarrs_would_fail_on_later_are_invalid_at_create() {
+    let sharded = |inner: &str, index: &str| {
+        UINT16_ZSTD.replace(
+            r#"[{"name":"bytes","configuration":{"endian":"little"}},{"name":"zstd","configuration":{"level":0,"checksum":false}}]"#,
+            &format!(
+                r#"[{{"name":"sharding_indexed","configuration":{{"chunk_shape":{inner},
+                "codecs":[{{"name":"bytes","configuration":{{"endian":"little"}}}}],
+                "index_codecs":[{index}]}}}}]"#
+            ),
+        )
+    };
+    let bytes = r#"{"name":"bytes","configuration":{"endian":"little"}}"#;
+    let cases = [
+        // A shard chunk shape of the wrong rank, or one that does not divide the shard [4, 3].
+        sharded("[2]", bytes),
+        sharded("[2,1,1]", bytes),
+        sharded("[3,1]", bytes),
+        sharded("[0,1]", bytes),
+        // A compressor inside the fixed-size shard index.
+        sharded(
+            "[2,1]",
+            &format!(r#"{bytes},{{"name":"zstd","configuration":{{"level":0,"checksum":false}}}}"#),
+        ),
+        // A transpose order of the wrong length, or not a permutation.
+        UINT16_ZSTD.replace(
+            r#"[{"name":"bytes""#,
+            r#"[{"name":"transpose","configuration":{"order":[0]}},{"name":"bytes""#,
+        ),
+        UINT16_ZSTD.replace(
+            r#"[{"name":"bytes""#,
+            r#"[{"name":"transpose","configuration":{"order":[1,1]}},{"name":"bytes""#,
+        ),
+        // No endian for a two-byte type.
+        UINT16_ZSTD.replace(
+            r#"{"name":"bytes","configuration":{"endian":"little"}}"#,
+            r#"{"name":"bytes"}"#,
+        ),
+        // Chunks whose size overflows.
+        UINT16_ZSTD.replace(
+            r#""chunk_shape":[4,3]"#,
+            r#""chunk_shape":[4294967296,4294967296]"#,
+        ),
+        UINT16_ZSTD.replace(
+            r#""chunk_shape":[4,3]"#,
+            r#""chunk_shape":[4611686018427387904,1]"#,
+        ),
+    ];
+    for metadata in cases {
+        let store = Arc::new(Store::open("memory://", None).unwrap());
+        let err = create_array(&store, "a", &metadata, false).unwrap_err();
+        assert_eq!(
+            err.kind,
+            ErrorKind::InvalidMetadata,
+            "{metadata}: {}",
+            err.message
+        );
+        let err = ArrayHandle::open_with_metadata(store, "a", &metadata)
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.kind,
+            ErrorKind::InvalidMetadata,
+            "{metadata}: {}",
+            err.message
+        );
+    }
+    // The valid forms of the same documents still open.
+    for metadata in [
+        sharded("[2,1]", &format!(r#"{bytes},{{"name":"crc32c"}}"#)),
+        UINT16_ZSTD.replace(
+            r#"[{"name":"bytes""#,
+            r#"[{"name":"transpose","configuration":{"order":[1,0]}},{"name":"bytes""#,
+        ),
+    ] {
+        memory_array(&metadata);
+    }
+}

@@ -1,0 +1,193 @@
+"""Hostile and corrupt data: each case here once crashed the process, exhausted its memory or was
+accepted and failed later. Each must now fail cleanly, with the library's own error, and reading a
+decompression bomb must not grow the process by more than a small multiple of the chunk.
+
+The reads run in a child process, so a regression shows as a failed test, not a dead test run,
+and the child's peak RSS is measured on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import zlib
+from pathlib import Path
+
+import numcodecs
+import numpy as np
+import pytest
+
+import zarrlib
+
+#: How much a child process may grow while it reads a bomb stored for a tiny chunk.
+RSS_BUDGET_MIB = 64
+BOMB_BYTES = 256 << 20
+
+
+def v3_metadata(codecs: list[dict], shape=(2, 2), dtype="uint8") -> dict:
+    return {
+        "zarr_format": 3,
+        "node_type": "array",
+        "shape": list(shape),
+        "data_type": dtype,
+        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(shape)}},
+        "chunk_key_encoding": {"name": "default"},
+        "fill_value": 0,
+        "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}, *codecs],
+    }
+
+
+def v2_metadata(compressor: dict) -> dict:
+    return {
+        "zarr_format": 2,
+        "shape": [2, 2],
+        "chunks": [2, 2],
+        "dtype": "|u1",
+        "compressor": compressor,
+        "fill_value": 0,
+        "order": "C",
+        "filters": None,
+    }
+
+
+def gzip_bomb(size: int) -> bytes:
+    """``size`` zero bytes, gzip-compressed without ever holding them."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = bytes(1 << 20)
+    parts = [compressor.compress(block) for _ in range(size // len(block))]
+    return b"".join(parts) + compressor.flush()
+
+
+def zstd_claiming(size: int) -> bytes:
+    """A zstd frame whose header announces ``size`` bytes, holding none."""
+    return bytes([0x28, 0xB5, 0x2F, 0xFD, 0xE0]) + size.to_bytes(8, "little") + bytes([1, 0, 0])
+
+
+def with_crc32c(data: bytes) -> bytes:
+    """``data`` followed by its CRC-32C, as the v3 ``crc32c`` codec stores it, so decoding gets
+    past the checksum to the codec before it."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return data + (crc ^ 0xFFFFFFFF).to_bytes(4, "little")
+
+
+CHILD = textwrap.dedent(
+    """
+    import json, resource, sys
+    import zarrlib
+    metadata, root, path = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    outcome = {}
+    for name, call in [
+        ("read_chunk", lambda: zarrlib.read_chunk(metadata, root, path, (0, 0))),
+        ("read_region", lambda: zarrlib.read_region(metadata, root, path, (0, slice(0, 1)))),
+    ]:
+        try:
+            call()
+            outcome[name] = "no error"
+        except zarrlib.ZarrlibError as err:
+            outcome[name] = type(err).__name__
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    outcome["grew_mib"] = (after - before) / 1024
+    print(json.dumps(outcome))
+    """
+)
+
+
+def read_in_child(tmp_path: Path, metadata: dict, chunk_key: str, stored: bytes) -> dict:
+    """Create the array, store ``stored`` as its one chunk, and read it in a child process."""
+    zarrlib.create_new_array(metadata, tmp_path, "a")
+    (tmp_path / "a" / chunk_key).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "a" / chunk_key).write_bytes(stored)
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, json.dumps(metadata), str(tmp_path), "a"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, f"the child died ({result.returncode}): {result.stderr[-2000:]}"
+    return json.loads(result.stdout)
+
+
+ZSTD = {"name": "zstd", "configuration": {"level": 0, "checksum": False}}
+BOMBS = {
+    "zstd frame claiming 2^60 bytes, v3": (v3_metadata([ZSTD]), "c/0/0", lambda: zstd_claiming(1 << 60)),
+    "zstd frame claiming 2^60 bytes, v3 with crc32c": (
+        v3_metadata([ZSTD, {"name": "crc32c"}]),
+        "c/0/0",
+        lambda: with_crc32c(zstd_claiming(1 << 60)),
+    ),
+    "zstd frame claiming 2^60 bytes, v2": (
+        v2_metadata({"id": "zstd", "level": 1}),
+        "0.0",
+        lambda: zstd_claiming(1 << 60),
+    ),
+    "zstd bomb, v3": (
+        v3_metadata([ZSTD]),
+        "c/0/0",
+        lambda: numcodecs.Zstd(level=3).encode(np.zeros(64 << 20, np.uint8)),
+    ),
+    "gzip bomb, v3": (
+        v3_metadata([{"name": "gzip", "configuration": {"level": 5}}]),
+        "c/0/0",
+        lambda: gzip_bomb(BOMB_BYTES),
+    ),
+    "gzip bomb, v2": (v2_metadata({"id": "gzip", "level": 5}), "0.0", lambda: gzip_bomb(BOMB_BYTES)),
+    "zlib bomb, v2": (
+        v2_metadata({"id": "zlib", "level": 5}),
+        "0.0",
+        lambda: zlib.compress(bytes(64 << 20), 9),
+    ),
+    "bz2 bomb, v2": (
+        v2_metadata({"id": "bz2", "level": 9}),
+        "0.0",
+        lambda: numcodecs.BZ2(level=9).encode(np.zeros(64 << 20, np.uint8)),
+    ),
+    "blosc header claiming 2 GiB, v2": (
+        v2_metadata({"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 0, "blocksize": 0}),
+        "0.0",
+        lambda: (
+            bytes([2, 1, 1, 1])
+            + (2**31 - 17).to_bytes(4, "little")
+            + (4096).to_bytes(4, "little")
+            + (32).to_bytes(4, "little")
+            + bytes(16)
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BOMBS))
+def test_decompression_bombs_are_corrupt_data_within_bounded_memory(tmp_path, case):
+    metadata, key, make = BOMBS[case]
+    outcome = read_in_child(tmp_path, metadata, key, make())
+    assert outcome["read_chunk"] == "CorruptDataError"
+    assert outcome["read_region"] == "CorruptDataError"
+    assert outcome["grew_mib"] < RSS_BUDGET_MIB, outcome
+
+
+def test_a_blosc_typesize_c_blosc_cannot_take_is_refused_at_create(tmp_path):
+    blosc = {
+        "name": "blosc",
+        "configuration": {"cname": "lz4", "clevel": 5, "shuffle": "shuffle", "typesize": 2**32, "blocksize": 0},
+    }
+    with pytest.raises(zarrlib.InvalidMetadataError, match="typesize"):
+        zarrlib.create_new_array(v3_metadata([blosc]), tmp_path, "a")
+    assert not (tmp_path / "a").exists()
+
+
+@pytest.mark.parametrize("name", [".zarray", ".zgroup", ".zattrs", "zarr.json", ".zmetadata"])
+def test_nodes_cannot_take_the_names_of_metadata_documents(tmp_path, name):
+    zarrlib.create_new_group({"zarr_format": 2}, tmp_path, "")
+    with pytest.raises(zarrlib.InvalidArgumentError, match="metadata document"):
+        zarrlib.create_new_group({"zarr_format": 2}, tmp_path, name)
+    with pytest.raises(zarrlib.InvalidArgumentError, match="metadata document"):
+        zarrlib.create_new_array(v2_metadata({"id": "zlib", "level": 1}), tmp_path, f"g/{name}")
+    # The group is untouched and still works.
+    assert zarrlib.read_metadata(tmp_path, "") == {"zarr_format": 2, "attributes": {}}
+    assert zarrlib.list_children(tmp_path, "") == []
