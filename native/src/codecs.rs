@@ -15,16 +15,18 @@ use std::sync::{Arc, Once};
 
 use zarrs::array::ArrayBytesRaw;
 use zarrs::array::codec::api::{
-    BytesRepresentation, BytesToBytesCodecTraits, Codec, CodecError, CodecMetadataOptions,
-    CodecOptions, CodecRuntimePluginV2, CodecRuntimePluginV3, CodecTraits, CodecTraitsV2,
-    CodecTraitsV3, PartialDecoderCapability, PartialEncoderCapability, RecommendedConcurrency,
-    register_codec_v2, register_codec_v3,
+    BytesPartialDecoderTraits, BytesRepresentation, BytesToBytesCodecTraits, Codec, CodecError,
+    CodecMetadataOptions, CodecOptions, CodecPartialDefault, CodecRuntimePluginV2,
+    CodecRuntimePluginV3, CodecTraits, CodecTraitsV2, CodecTraitsV3, PartialDecoderCapability,
+    PartialEncoderCapability, RecommendedConcurrency, register_codec_v2, register_codec_v3,
 };
 use zarrs::array::codec::{BloscCodec, Bz2Codec, GzipCodec, ZlibCodec, ZstdCodec};
 use zarrs::metadata::{Configuration, v3::MetadataV3};
 use zarrs::plugin::{
     ExtensionAliasesV2, ExtensionAliasesV3, ExtensionName, PluginCreateError, ZarrVersion,
 };
+use zarrs::storage::StorageError;
+use zarrs::storage::byte_range::{ByteRange, ByteRangeIterator};
 
 /// How a codec's encoded bytes are decoded within a bound.
 #[derive(Clone, Copy, Debug)]
@@ -170,6 +172,47 @@ impl Bounded {
     }
 }
 
+/// Encoded blosc bytes whose header is checked against the chunk's size whenever they are read
+/// from their start, as zarrs' blosc partial decoder reads them.
+struct BloscHeaderChecked {
+    input: Arc<dyn BytesPartialDecoderTraits>,
+    limit: u64,
+}
+
+impl BytesPartialDecoderTraits for BloscHeaderChecked {
+    fn exists(&self) -> Result<bool, StorageError> {
+        self.input.exists()
+    }
+
+    fn size_held(&self) -> usize {
+        self.input.size_held()
+    }
+
+    fn partial_decode_many(
+        &self,
+        decoded_regions: ByteRangeIterator,
+        options: &CodecOptions,
+    ) -> Result<Option<Vec<ArrayBytesRaw<'_>>>, CodecError> {
+        let regions: Vec<ByteRange> = decoded_regions.collect();
+        let values = self
+            .input
+            .partial_decode_many(Box::new(regions.clone().into_iter()), options)?;
+        for (region, value) in regions.iter().zip(values.iter().flatten()) {
+            if matches!(region, ByteRange::FromStart(0, _)) {
+                let size = blosc_nbytes(value)?;
+                if size > self.limit {
+                    return Err(too_large("a blosc buffer", size, self.limit));
+                }
+            }
+        }
+        Ok(values)
+    }
+
+    fn supports_partial_decode(&self) -> bool {
+        self.input.supports_partial_decode()
+    }
+}
+
 impl ExtensionName for Bounded {
     fn name(&self, version: ZarrVersion) -> Option<Cow<'static, str>> {
         self.inner.name(version)
@@ -190,10 +233,15 @@ impl CodecTraits for Bounded {
     }
 
     fn partial_decoder_capability(&self) -> PartialDecoderCapability {
-        // Partial decoders go through `decode` (the trait's default), so they are bounded too.
-        PartialDecoderCapability {
-            partial_read: false,
-            partial_decode: false,
+        match self.kind {
+            // zarrs' blosc partial decoder decompresses only the blocks asked for; it is given
+            // encoded bytes whose header was checked (see `partial_decoder`).
+            Kind::Blosc => self.inner.partial_decoder_capability(),
+            // The rest decode through `decode` (the trait's default), so they are bounded too.
+            _ => PartialDecoderCapability {
+                partial_read: false,
+                partial_decode: false,
+            },
         }
     }
 
@@ -227,6 +275,30 @@ impl BytesToBytesCodecTraits for Bounded {
         options: &CodecOptions,
     ) -> Result<ArrayBytesRaw<'a>, CodecError> {
         self.inner.encode(decoded_value, options)
+    }
+
+    fn partial_decoder(
+        self: Arc<Self>,
+        input_handle: Arc<dyn BytesPartialDecoderTraits>,
+        decoded_representation: &BytesRepresentation,
+        options: &CodecOptions,
+    ) -> Result<Arc<dyn BytesPartialDecoderTraits>, CodecError> {
+        match (self.kind, decoded_representation.size()) {
+            (Kind::Blosc, Some(limit)) => {
+                let checked = Arc::new(BloscHeaderChecked {
+                    input: input_handle,
+                    limit,
+                });
+                self.inner
+                    .clone()
+                    .partial_decoder(checked, decoded_representation, options)
+            }
+            _ => Ok(Arc::new(CodecPartialDefault::new_bytes(
+                input_handle,
+                *decoded_representation,
+                self.into_dyn(),
+            ))),
+        }
     }
 
     fn decode<'a>(

@@ -33,6 +33,9 @@ def _chunk_coords(coords: ChunkCoords) -> list[int]:
         raise TypeError(f"chunk coordinates must be a sequence of integers, not {coords!r}") from None
     if any(v < 0 for v in values):
         raise OutOfBoundsError(f"chunk coordinates {tuple(values)} are negative")
+    # The engine takes uint64_t coordinates: larger ones lie outside any chunk grid.
+    if any(v >= 1 << 64 for v in values):
+        raise OutOfBoundsError(f"chunk coordinates {tuple(values)} lie outside any chunk grid")
     return values
 
 

@@ -21,6 +21,7 @@ from . import _native
 from ._lru import LRU
 from ._native import check, ffi, lib
 from ._types import Document, Metadata, StoreLike
+from .errors import InvalidMetadataError
 from .native_array import NativeArray
 
 #: How many stores opened from paths are kept (the least recently used is dropped).
@@ -29,11 +30,16 @@ PATH_STORE_CACHE_SIZE = 32
 
 def canonical_json(metadata: object) -> str:
     """One JSON text per document, whatever its key order."""
-    if isinstance(metadata, (str, bytes)):
-        metadata = json.loads(metadata)
-    if not isinstance(metadata, dict):
-        raise TypeError(f"metadata must be a dict (or its JSON text), not {type(metadata).__name__}")
-    return json.dumps(metadata, sort_keys=True, separators=(",", ":"))
+    try:
+        if isinstance(metadata, (str, bytes)):
+            metadata = json.loads(metadata)
+        if not isinstance(metadata, dict):
+            raise TypeError(f"metadata must be a dict (or its JSON text), not {type(metadata).__name__}")
+        return json.dumps(metadata, sort_keys=True, separators=(",", ":"))
+    except RecursionError:
+        raise InvalidMetadataError("the metadata document is nested too deeply") from None
+    except json.JSONDecodeError as err:
+        raise InvalidMetadataError(f"the metadata document is not valid JSON: {err}") from None
 
 
 def node_path(path: object) -> str:

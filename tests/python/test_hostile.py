@@ -191,3 +191,29 @@ def test_nodes_cannot_take_the_names_of_metadata_documents(tmp_path, name):
     # The group is untouched and still works.
     assert zarrlib.read_metadata(tmp_path, "") == {"zarr_format": 2, "attributes": {}}
     assert zarrlib.list_children(tmp_path, "") == []
+
+
+def test_chunk_coordinates_past_uint64_are_out_of_bounds(tmp_path):
+    metadata = v3_metadata([ZSTD])
+    zarrlib.create_new_array(metadata, tmp_path, "a")
+    for coords in [(2**64, 0), (0, 2**70)]:
+        with pytest.raises(zarrlib.OutOfBoundsError):
+            zarrlib.read_chunk(metadata, tmp_path, "a", coords)
+        with pytest.raises(zarrlib.OutOfBoundsError):
+            zarrlib.write_chunk(metadata, tmp_path, "a", coords, np.zeros((2, 2), np.uint8))
+
+
+def test_metadata_nested_too_deeply_is_invalid_metadata(tmp_path):
+    deep: dict = {}
+    for _ in range(5000):
+        deep = {"x": deep}
+    metadata = {**v3_metadata([ZSTD]), "attributes": deep}
+    with pytest.raises(zarrlib.InvalidMetadataError):
+        zarrlib.create_new_array(metadata, tmp_path, "a")
+    with pytest.raises(zarrlib.InvalidMetadataError):
+        zarrlib.read_chunk(metadata, tmp_path, "a", (0, 0))
+    # Deep, but within what the engine's JSON parser takes, is fine in the attributes.
+    shallow: dict = {}
+    for _ in range(50):
+        shallow = {"x": shallow}
+    zarrlib.create_new_array({**v3_metadata([ZSTD]), "attributes": shallow}, tmp_path, "b")
