@@ -217,3 +217,30 @@ def test_metadata_nested_too_deeply_is_invalid_metadata(tmp_path):
     for _ in range(50):
         shallow = {"x": shallow}
     zarrlib.create_new_array({**v3_metadata([ZSTD]), "attributes": shallow}, tmp_path, "b")
+
+
+def test_a_corrupt_inner_chunk_of_a_checksummed_shard_fails_every_read(tmp_path):
+    """Partial reads of a shard whose inner chunks carry crc32c returned the corrupted values
+    while a whole-chunk read reported the corruption."""
+    bytes_codec = {"name": "bytes", "configuration": {"endian": "little"}}
+    sharding = {
+        "name": "sharding_indexed",
+        "configuration": {
+            "chunk_shape": [4, 4],
+            "codecs": [bytes_codec, {"name": "crc32c"}],
+            "index_codecs": [bytes_codec, {"name": "crc32c"}],
+        },
+    }
+    metadata = {**v3_metadata([], shape=(8, 8), dtype="uint16"), "codecs": [sharding]}
+    zarrlib.create_new_array(metadata, tmp_path, "a")
+    zarrlib.write_region(metadata, tmp_path, "a", ..., np.arange(64, dtype=np.uint16).reshape(8, 8))
+    shard = tmp_path / "a" / "c" / "0" / "0"
+    stored = bytearray(shard.read_bytes())
+    stored[2] ^= 0xFF  # element (0, 1) of the first inner chunk; its checksum is left as it was
+    shard.write_bytes(bytes(stored))
+    array = zarrlib.Array.open(tmp_path, "a")
+    for selection in [(slice(0, 2), slice(0, 2)), (0, slice(None)), ..., (slice(None, None, 2), slice(None, None, 2))]:
+        with pytest.raises(zarrlib.CorruptDataError):
+            array[selection]
+    with pytest.raises(zarrlib.CorruptDataError):
+        array.read_chunk((0, 0))

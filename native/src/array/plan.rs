@@ -15,7 +15,8 @@ pub(super) struct ReadPlan<'a> {
     pub grid: &'a ChunkGrid,
     /// Whether a sharded array is read by inner chunk, through zarrs' sharded-read extension.
     /// Not while checksums go unvalidated: the extension decodes shard indexes with default
-    /// codec options, which validate them.
+    /// codec options, which validate them. Nor for inner chunks with a checksum while checksums
+    /// are validated: the extension does not check it.
     pub inner_chunks: bool,
     /// Whether reads decode whole chunks, so that their checksums are validated.
     pub whole_chunks: bool,
@@ -34,10 +35,12 @@ impl ArrayHandle {
     /// The plan for a read under `settings`.
     pub(super) fn read_plan_with(&self, settings: Settings) -> ReadPlan<'_> {
         let layout = &self.layout;
+        // zarrs' sharded-read extension strips inner chunks' checksums unchecked, so checksummed
+        // shards are read whole while checksums are validated.
         let inner_grid = layout
             .inner_chunk_grid
             .as_ref()
-            .filter(|_| settings.validate_checksums);
+            .filter(|_| settings.validate_checksums && !layout.checksummed);
         ReadPlan {
             settings,
             grid: inner_grid.unwrap_or(self.array.chunk_grid()),

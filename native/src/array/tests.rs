@@ -308,7 +308,7 @@ fn a_read_plan_never_reads_inner_chunks_without_their_locks() {
     let sharded = UINT16_ZSTD.replace(
         r#"[{"name":"bytes","configuration":{"endian":"little"}},{"name":"zstd","configuration":{"level":0,"checksum":false}}]"#,
         r#"[{"name":"sharding_indexed","configuration":{"chunk_shape":[2,1],
-            "codecs":[{"name":"bytes","configuration":{"endian":"little"}},{"name":"crc32c"}],
+            "codecs":[{"name":"bytes","configuration":{"endian":"little"}}],
             "index_codecs":[{"name":"bytes","configuration":{"endian":"little"}},{"name":"crc32c"}]}}]"#,
     );
     let array = memory_array(&sharded);
@@ -319,7 +319,7 @@ fn a_read_plan_never_reads_inner_chunks_without_their_locks() {
         };
         let plan = array.read_plan_with(settings);
         assert_eq!(plan.inner_chunks, validate_checksums);
-        assert_eq!(plan.whole_chunks, validate_checksums);
+        assert!(!plan.whole_chunks);
         // Inner-chunk reads or zarrs' partial decoder: several requests either way, so locked.
         assert!(plan.locks_partial_reads);
         let inner = array.layout.inner_chunk_grid.as_ref().unwrap();
@@ -395,8 +395,15 @@ fn documents_zarrs_would_fail_on_later_are_invalid_at_create() {
             err.message
         );
     }
-    // The valid forms of the same documents still open.
+    // The valid forms of the same documents still open; raw bits have no byte order.
     for metadata in [
+        UINT16_ZSTD
+            .replace(r#""uint16""#, r#""r16""#)
+            .replace(r#""fill_value":9"#, r#""fill_value":[0,9]"#)
+            .replace(
+                r#"{"name":"bytes","configuration":{"endian":"little"}}"#,
+                r#"{"name":"bytes"}"#,
+            ),
         sharded("[2,1]", &format!(r#"{bytes},{{"name":"crc32c"}}"#)),
         UINT16_ZSTD.replace(
             r#"[{"name":"bytes""#,
@@ -405,4 +412,54 @@ fn documents_zarrs_would_fail_on_later_are_invalid_at_create() {
     ] {
         memory_array(&metadata);
     }
+}
+
+#[test]
+fn corrupt_inner_chunks_of_checksummed_shards_are_found_by_every_read() {
+    use zarrs::storage::{ReadableStorageTraits, StoreKey, WritableStorageTraits};
+    let sharded = UINT16_ZSTD.replace(
+        r#"[{"name":"bytes","configuration":{"endian":"little"}},{"name":"zstd","configuration":{"level":0,"checksum":false}}]"#,
+        r#"[{"name":"sharding_indexed","configuration":{"chunk_shape":[2,1],
+            "codecs":[{"name":"bytes","configuration":{"endian":"little"}},{"name":"crc32c"}],
+            "index_codecs":[{"name":"bytes","configuration":{"endian":"little"}},{"name":"crc32c"}]}}]"#,
+    );
+    let array = memory_array(&sharded);
+    let values: Vec<u16> = (0..70).collect();
+    array
+        .write_region(&[0, 0], &[10, 7], &to_bytes(&values))
+        .unwrap();
+    // The shard (0, 0) covers rows 0..4, columns 0..3; its first inner chunk is rows 0..2 of
+    // column 0. Flip a data byte of element (1, 0), keeping its stored checksum.
+    let key = StoreKey::new("a/c/0/0").unwrap();
+    let mut stored = array.store.storage.get(&key).unwrap().unwrap().to_vec();
+    stored[2] ^= 0xff;
+    array.store.storage.set(&key, stored.into()).unwrap();
+
+    let mut one = vec![0u8; 2];
+    let err = array.read_region(&[1, 0], &[1, 1], &mut one).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::CorruptData, "{}", err.message);
+    let mut whole = vec![0u8; 140];
+    let err = array
+        .read_region(&[0, 0], &[10, 7], &mut whole)
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::CorruptData, "{}", err.message);
+    let axes = [
+        AxisSelection {
+            start: 0,
+            step: 2,
+            count: 5,
+        },
+        AxisSelection {
+            start: 0,
+            step: 3,
+            count: 3,
+        },
+    ];
+    let mut strided = vec![0u8; 30];
+    let err = array.read_selection(&axes, &mut strided).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::CorruptData, "{}", err.message);
+    // Shards that are intact still read.
+    let mut other = vec![0u8; 2];
+    array.read_region(&[5, 4], &[1, 1], &mut other).unwrap();
+    assert_eq!(from_bytes(&other), [5 * 7 + 4]);
 }

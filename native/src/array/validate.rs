@@ -14,10 +14,23 @@ pub(super) fn check(array: &ZarrsArray, doc: &Map<String, Value>) -> Result<()> 
         let shape: Vec<u64> = shape.iter().map(|d| d.get()).collect();
         check_chunk_bytes(&shape, array.data_type().fixed_size().unwrap_or(1))?;
         if let Some(codecs) = doc.get("codecs").and_then(Value::as_array) {
-            check_codecs(codecs, &shape, array.data_type().fixed_size())?;
+            check_codecs(codecs, &shape, endian_size(array, doc))?;
         }
     }
     Ok(())
+}
+
+/// The element size of a data type that has a byte order: multi-byte numbers do, raw bits
+/// (`r16`, ...) and variable-length types do not.
+fn endian_size(array: &ZarrsArray, doc: &Map<String, Value>) -> Option<usize> {
+    let name = doc
+        .get("data_type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let raw_bits = name
+        .strip_prefix('r')
+        .is_some_and(|bits| bits.parse::<u32>().is_ok());
+    array.data_type().fixed_size().filter(|_| !raw_bits)
 }
 
 /// A chunk must fit in memory this machine can address: zarrs computes its size unchecked.
@@ -42,7 +55,8 @@ fn u64_list(value: Option<&Value>) -> Option<Vec<u64>> {
     value?.as_array()?.iter().map(Value::as_u64).collect()
 }
 
-/// Check a codec list applied to chunks of `shape`.
+/// Check a codec list applied to chunks of `shape` of elements of `element_size` bytes, where
+/// the data type has a byte order.
 fn check_codecs(codecs: &[Value], shape: &[u64], element_size: Option<usize>) -> Result<()> {
     for codec in codecs {
         let name = match codec {
