@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 import zarrlib
+from layouts import v3_array
 
 #: How much a child process may grow while it reads a bomb stored for a tiny chunk.
 RSS_BUDGET_MIB = 64
@@ -27,16 +28,10 @@ BOMB_BYTES = 256 << 20
 
 
 def v3_metadata(codecs: list[dict], shape=(2, 2), dtype="uint8") -> dict:
-    return {
-        "zarr_format": 3,
-        "node_type": "array",
-        "shape": list(shape),
-        "data_type": dtype,
-        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(shape)}},
-        "chunk_key_encoding": {"name": "default"},
-        "fill_value": 0,
-        "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}, *codecs],
-    }
+    """One chunk of ``shape``, the ``bytes`` codec, then ``codecs``."""
+    metadata = v3_array(shape, shape, dtype, compressor=None)
+    metadata["codecs"] += codecs
+    return metadata
 
 
 def v2_metadata(compressor: dict) -> dict:
