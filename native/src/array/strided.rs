@@ -18,6 +18,15 @@ use crate::config::Settings;
 use crate::error::{Error, ErrorKind, Result};
 use crate::selection::{AxisSelection, Blocks, Selection};
 
+/// The selection as a plain region, when it is one: such selections take the region paths.
+fn region_of(selection: &Selection) -> Result<Option<ArraySubset>> {
+    let Some((start, shape)) = selection.as_region() else {
+        return Ok(None);
+    };
+    let subset = ArraySubset::new_with_start_shape(start, shape).map_err(|e| internal(&e))?;
+    Ok(Some(subset))
+}
+
 impl ArrayHandle {
     /// Read a strided selection into `out`, C-contiguous with shape `counts` (numpy's
     /// `a[start:stop:step, ...]` order, negative steps included). Only chunks holding selected
@@ -29,9 +38,7 @@ impl ArrayHandle {
             return Ok(());
         }
         let plan = self.read_plan();
-        if let Some((start, shape)) = selection.as_region() {
-            let subset =
-                ArraySubset::new_with_start_shape(start, shape).map_err(|e| internal(&e))?;
+        if let Some(subset) = region_of(&selection)? {
             return self.read_box(&plan, &subset, out);
         }
         self.read_blocks(&plan, &selection, out)
@@ -103,9 +110,7 @@ impl ArrayHandle {
             return Ok(());
         }
         let settings = Settings::current();
-        if let Some((start, shape)) = selection.as_region() {
-            let subset =
-                ArraySubset::new_with_start_shape(start, shape).map_err(|e| internal(&e))?;
+        if let Some(subset) = region_of(&selection)? {
             return self.write_box(&settings, &subset, data);
         }
         let blocks = self.blocks_on(self.array.chunk_grid(), &selection)?;
