@@ -34,6 +34,12 @@
 #include <stdint.h>
 
 /**
+ * The default of [`max_chunk_bytes`]: 2 GiB, above the chunks and shards Zarr data is written
+ * with, below what a hostile document could make a host abort on.
+ */
+#define DEFAULT_MAX_CHUNK_BYTES (1 << 31)
+
+/**
  * The version of the zarrlib C ABI this header describes. `zarrlib_version()` returns the same
  * string for the library actually loaded.
  */
@@ -104,6 +110,10 @@ typedef enum {
    * The engine panicked; the call was abandoned. The message says where.
    */
   ZARRLIB_ERR_PANIC = -13,
+  /**
+   * A write to a read-only store (HTTP, a zip file, or one opened with `read_only`).
+   */
+  ZARRLIB_ERR_READ_ONLY = -14,
 } zarrlib_status;
 
 /**
@@ -387,6 +397,20 @@ int32_t zarrlib_config_set_store_empty_chunks(bool store);
  * `zarrlib_config_set_store_empty_chunks`).
  */
 bool zarrlib_config_store_empty_chunks(void);
+
+/**
+ * The largest chunk, in bytes, a call decodes or encodes whole (default 2 GiB). A write to an
+ * array whose chunks are larger, or a read of one that would decode such a chunk (for a
+ * sharded array read by inner chunk, an inner chunk), fails with `ZARRLIB_ERR_UNSUPPORTED`
+ * before allocating anything: chunk shapes come from metadata, which may be hostile, and an
+ * allocation that fails aborts the process.
+ */
+int32_t zarrlib_config_set_max_chunk_bytes(uint64_t bytes);
+
+/**
+ * The limit set with `zarrlib_config_set_max_chunk_bytes`.
+ */
+uint64_t zarrlib_config_max_chunk_bytes(void);
 
 /**
  * Create a group at `path` ("" is the store root) from a metadata document: Zarr v3

@@ -54,6 +54,7 @@ pub fn register() {
         register_kind::<ZlibCodec>(Kind::Zlib);
         register_kind::<Bz2Codec>(Kind::Bz2);
         register_kind::<BloscCodec>(Kind::Blosc);
+        crate::shard_index::register();
     });
 }
 

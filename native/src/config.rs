@@ -5,7 +5,7 @@
 //! read path, whether to lock, what the codecs validate) follows that one snapshot: a setting
 //! changed by another thread mid-call cannot split a call between two policies.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use rayon::{ThreadPool, ThreadPoolBuilder};
@@ -17,6 +17,11 @@ static VALIDATE_CHECKSUMS: AtomicBool = AtomicBool::new(true);
 static STORE_EMPTY_CHUNKS: AtomicBool = AtomicBool::new(false);
 /// 0 means "as many as the pool has threads".
 static CONCURRENT_TARGET: AtomicUsize = AtomicUsize::new(0);
+static MAX_CHUNK_BYTES: AtomicU64 = AtomicU64::new(DEFAULT_MAX_CHUNK_BYTES);
+
+/// The default of [`max_chunk_bytes`]: 2 GiB, above the chunks and shards Zarr data is written
+/// with, below what a hostile document could make a host abort on.
+pub const DEFAULT_MAX_CHUNK_BYTES: u64 = 1 << 31;
 
 /// The engine's own pool. A pool we own (rather than rayon's global one) can be resized at any
 /// time, and keeps zarrlib's work apart from a host application's own use of rayon.
@@ -96,6 +101,18 @@ pub fn concurrent_target() -> usize {
     CONCURRENT_TARGET.load(Ordering::Relaxed)
 }
 
+/// The largest chunk (or, for reads by inner chunk, inner chunk) a call may decode or encode
+/// whole, in bytes. A chunk is declared by its array's metadata, which may come from anyone:
+/// without a limit, a document declaring terabyte chunks makes the first write (or a read of a
+/// compressed chunk) allocate a terabyte, and Rust aborts the host process when that fails.
+pub fn set_max_chunk_bytes(value: u64) {
+    MAX_CHUNK_BYTES.store(value, Ordering::Relaxed);
+}
+
+pub fn max_chunk_bytes() -> u64 {
+    MAX_CHUNK_BYTES.load(Ordering::Relaxed)
+}
+
 /// The settings one call runs with, read once when it starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Settings {
@@ -103,6 +120,8 @@ pub struct Settings {
     pub store_empty_chunks: bool,
     /// How many chunks and codec tasks may run at once; 0: as many as the pool has threads.
     pub concurrent_target: usize,
+    /// See [`max_chunk_bytes`].
+    pub max_chunk_bytes: u64,
 }
 
 impl Settings {
@@ -112,6 +131,7 @@ impl Settings {
             validate_checksums: validate_checksums(),
             store_empty_chunks: store_empty_chunks(),
             concurrent_target: concurrent_target(),
+            max_chunk_bytes: max_chunk_bytes(),
         }
     }
 
@@ -183,6 +203,7 @@ mod tests {
             validate_checksums: false,
             store_empty_chunks: true,
             concurrent_target: 7,
+            max_chunk_bytes: DEFAULT_MAX_CHUNK_BYTES,
         };
         let options = settings.codec_options(2);
         assert_eq!(options.concurrent_target(), 7);

@@ -23,6 +23,7 @@ pub enum ErrorKind {
     Storage,
     CorruptData,
     Internal,
+    ReadOnly,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,6 +67,17 @@ impl From<StorageError> for Error {
                 ErrorKind::InvalidArgument
             }
             StorageError::Unsupported(_) => ErrorKind::Unsupported,
+            StorageError::ReadOnly => ErrorKind::ReadOnly,
+            // The engine asks only for ranges that metadata or a shard index place inside a
+            // value: one that is not there means the value or the index is corrupt.
+            StorageError::InvalidByteRangeError(_) => {
+                return Self::new(
+                    ErrorKind::CorruptData,
+                    format!(
+                        "a stored value is shorter than its shard index or metadata say: {err}"
+                    ),
+                );
+            }
             _ => ErrorKind::Storage,
         };
         Self::new(kind, err.to_string())
@@ -102,7 +114,7 @@ impl From<ArrayCreateError> for Error {
 /// failure came from the store or from an unsupported combination.
 fn codec_decode_kind(err: &CodecError) -> ErrorKind {
     match err {
-        CodecError::StorageError(_) => ErrorKind::Storage,
+        CodecError::StorageError(storage) => Error::from(storage.clone()).kind,
         CodecError::UnsupportedDataType(..) | CodecError::UnsupportedDataTypeCodec(_) => {
             ErrorKind::Unsupported
         }
@@ -145,7 +157,7 @@ mod tests {
             StorageError::InvalidMetadata("a/zarr.json".try_into().unwrap(), "x".into()).into();
         assert_eq!(err.kind, ErrorKind::InvalidMetadata);
         let err: Error = StorageError::ReadOnly.into();
-        assert_eq!(err.kind, ErrorKind::Storage);
+        assert_eq!(err.kind, ErrorKind::ReadOnly);
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod ffi;
 mod local_store;
 pub mod node;
 pub mod selection;
+mod shard_index;
 pub mod store;
 
 /// mimalloc for the engine's own allocations: chunk-sized buffers (a stored chunk read from a

@@ -151,6 +151,12 @@ impl Selection {
                     let (chunk, end) = chunk_along(number, axis.index(j))?;
                     // The last selected element before the chunk ends.
                     let last = ((end - 1 - axis.lo) / axis.step).min(axis.count - 1);
+                    if last < j {
+                        return Err(Error::new(
+                            ErrorKind::Internal,
+                            format!("the chunk holding index {} ends at {end}", axis.index(j)),
+                        ));
+                    }
                     pieces.push(Piece {
                         chunk,
                         first: j,

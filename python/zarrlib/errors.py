@@ -104,6 +104,12 @@ class PanicError(ZarrlibError, RuntimeError):
     status_name = "ZARRLIB_ERR_PANIC"
 
 
+class ReadOnlyError(ZarrlibError, PermissionError):
+    """A write to a read-only store: HTTP, a zip file, or one opened with ``read_only=True``."""
+
+    status_name = "ZARRLIB_ERR_READ_ONLY"
+
+
 ERROR_CLASSES = (
     InvalidArgumentError,
     InvalidHandleError,
@@ -118,6 +124,7 @@ ERROR_CLASSES = (
     CorruptDataError,
     InternalError,
     PanicError,
+    ReadOnlyError,
 )
 
 _BY_STATUS_NAME = {cls.status_name: cls for cls in ERROR_CLASSES}

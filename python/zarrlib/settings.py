@@ -10,7 +10,9 @@ from ._native import check, ffi, lib
 def get_config() -> dict[str, Any]:
     """The engine's settings: ``threads`` (pool size), ``concurrent_target`` (how many chunks
     and codec tasks one call runs at once; 0 is the pool size), ``validate_checksums`` and
-    ``store_empty_chunks``."""
+    ``store_empty_chunks``, and ``max_chunk_bytes`` (the largest chunk, or inner chunk of a
+    sharded array read by inner chunk, a call decodes or encodes whole; larger ones raise
+    ``UnsupportedError`` before anything is allocated)."""
     threads = ffi.new("size_t *")
     check(lib.zarrlib_config_thread_count(threads))
     return {
@@ -18,6 +20,7 @@ def get_config() -> dict[str, Any]:
         "concurrent_target": lib.zarrlib_config_concurrent_target(),
         "validate_checksums": bool(lib.zarrlib_config_validate_checksums()),
         "store_empty_chunks": bool(lib.zarrlib_config_store_empty_chunks()),
+        "max_chunk_bytes": lib.zarrlib_config_max_chunk_bytes(),
     }
 
 
@@ -27,10 +30,12 @@ def set_config(
     concurrent_target: int | None = None,
     validate_checksums: bool | None = None,
     store_empty_chunks: bool | None = None,
+    max_chunk_bytes: int | None = None,
 ) -> None:
     """Change engine settings; those left None keep their value. ``threads=0`` means one per CPU.
     Settings are process-wide and apply to calls that start afterwards."""
-    for name, value in (("threads", threads), ("concurrent_target", concurrent_target)):
+    sizes = (("threads", threads), ("concurrent_target", concurrent_target), ("max_chunk_bytes", max_chunk_bytes))
+    for name, value in sizes:
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
             raise ValueError(f"{name} must be a non-negative int, not {value!r}")
     for name, value in (("validate_checksums", validate_checksums), ("store_empty_chunks", store_empty_chunks)):
@@ -44,3 +49,7 @@ def set_config(
         check(lib.zarrlib_config_set_validate_checksums(validate_checksums))
     if store_empty_chunks is not None:
         check(lib.zarrlib_config_set_store_empty_chunks(store_empty_chunks))
+    if max_chunk_bytes is not None:
+        if max_chunk_bytes >= 2**64:
+            raise ValueError(f"max_chunk_bytes must be below 2**64, not {max_chunk_bytes!r}")
+        check(lib.zarrlib_config_set_max_chunk_bytes(max_chunk_bytes))

@@ -37,13 +37,14 @@ static void test_status_names(void) {
       {ZARRLIB_ERR_CORRUPT_DATA, "ZARRLIB_ERR_CORRUPT_DATA"},
       {ZARRLIB_ERR_INTERNAL, "ZARRLIB_ERR_INTERNAL"},
       {ZARRLIB_ERR_PANIC, "ZARRLIB_ERR_PANIC"},
+      {ZARRLIB_ERR_READ_ONLY, "ZARRLIB_ERR_READ_ONLY"},
   };
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     CHECK_STREQ(zarrlib_status_name(names[i].code), names[i].name);
-    /* The codes are the documented, stable values 0, -1, ..., -13. */
+    /* The codes are the documented, stable values 0, -1, ..., -14. */
     CHECK_EQ_U64((uint64_t)(int64_t)names[i].code, (uint64_t)(int64_t)-(int32_t)i);
   }
-  const int32_t unknown[] = {1, -14, 42, -100, INT32_MAX, INT32_MIN};
+  const int32_t unknown[] = {1, -15, 42, -100, INT32_MAX, INT32_MIN};
   for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
     CHECK_STREQ(zarrlib_status_name(unknown[i]), "ZARRLIB_UNKNOWN_STATUS");
 }

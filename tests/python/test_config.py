@@ -8,7 +8,7 @@ import pytest
 import zarrlib
 from layouts import v3_array
 
-KEYS = {"threads", "concurrent_target", "validate_checksums", "store_empty_chunks"}
+KEYS = {"threads", "concurrent_target", "validate_checksums", "store_empty_chunks", "max_chunk_bytes"}
 
 
 @pytest.fixture(autouse=True)
@@ -179,3 +179,25 @@ def test_validate_checksums_on_partial_reads(tmp_path, selection):
     zarrlib.set_config(validate_checksums=True)
     with pytest.raises(zarrlib.CorruptDataError):
         zarrlib.read_region(metadata, root, "a", selection)
+
+
+def test_max_chunk_bytes_bounds_what_a_call_decodes_or_encodes_whole():
+    assert zarrlib.get_config()["max_chunk_bytes"] == 2**31
+    store = zarrlib.MemoryStore()
+    metadata = v3_array((16, 16), (8, 8))  # 128-byte chunks of uint16
+    data = np.arange(256, dtype="uint16").reshape(16, 16)
+    zarrlib.write_region(metadata, store, "a", ..., data)
+    zarrlib.set_config(max_chunk_bytes=127)
+    assert zarrlib.get_config()["max_chunk_bytes"] == 127
+    for call in [
+        lambda: zarrlib.read_region(metadata, store, "a", ...),
+        lambda: zarrlib.read_chunk(metadata, store, "a", (0, 0)),
+        lambda: zarrlib.write_region(metadata, store, "a", (0, 0), np.uint16(1)),
+    ]:
+        with pytest.raises(zarrlib.UnsupportedError, match="128 bytes.*max_chunk_bytes"):
+            call()
+    zarrlib.set_config(max_chunk_bytes=128)
+    np.testing.assert_array_equal(zarrlib.read_region(metadata, store, "a", ...), data)
+    for bad in [-1, 2**64, 1.5, True]:
+        with pytest.raises(ValueError, match="max_chunk_bytes"):
+            zarrlib.set_config(max_chunk_bytes=bad)

@@ -239,3 +239,120 @@ def test_a_corrupt_inner_chunk_of_a_checksummed_shard_fails_every_read(tmp_path)
             array[selection]
     with pytest.raises(zarrlib.CorruptDataError):
         array.read_chunk((0, 0))
+
+
+def run_in_child(code: str) -> dict:
+    """Run ``code`` in a child process and return what it stored in ``outcome``, plus how much
+    the child grew while running it (``grew_mib``)."""
+    script = (
+        "import json, resource, sys\nimport numpy as np\nimport zarrlib\noutcome = {}\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        + textwrap.dedent(code)
+        + "\noutcome['grew_mib'] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024"
+        + "\nprint(json.dumps(outcome))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"the child died ({result.returncode}): {result.stderr[-2000:]}"
+    return json.loads(result.stdout)
+
+
+def test_chunks_far_larger_than_the_array_are_refused_before_anything_is_allocated(tmp_path):
+    """A [4] array of 2^40-byte chunks: a one-element read or any write made the engine allocate
+    the declared chunk, and the failed allocation aborted the process."""
+    metadata = v3_metadata([{"name": "gzip", "configuration": {"level": 1}}], shape=(4,))
+    metadata["chunk_grid"]["configuration"]["chunk_shape"] = [2**40]
+    zarrlib.create_new_array(metadata, tmp_path, "a")
+    (tmp_path / "a" / "c").mkdir()
+    (tmp_path / "a" / "c" / "0").write_bytes(gzip_bomb(1 << 20))
+    outcome = run_in_child(
+        f"""
+        metadata, root = {metadata!r}, {str(tmp_path)!r}
+        for name, call in [
+            ("read", lambda: zarrlib.read_region(metadata, root, "a", (slice(0, 1),))),
+            ("write", lambda: zarrlib.write_region(metadata, root, "a", (slice(0, 1),), np.ones(1, np.uint8))),
+        ]:
+            try:
+                call()
+                outcome[name] = "no error"
+            except zarrlib.ZarrlibError as err:
+                outcome[name] = f"{{type(err).__name__}}: {{err}}"
+        """
+    )
+    for name in ["read", "write"]:
+        assert outcome[name].startswith("UnsupportedError"), outcome
+        assert "max_chunk_bytes" in outcome[name], outcome
+    assert outcome["grew_mib"] < RSS_BUDGET_MIB, outcome
+    # The limit is a setting: chunks up to it are read and written.
+    assert zarrlib.get_config()["max_chunk_bytes"] == 2**31
+
+
+def test_reading_part_of_an_unstored_checksummed_chunk_allocates_only_that_part(tmp_path):
+    """2x2 elements of an unstored [2, 2^28] int32 chunk with crc32c (2 GiB): reads that validate
+    checksums decode whole chunks, and made the whole declared chunk of fill value."""
+    codecs = [{"name": "bytes", "configuration": {"endian": "little"}}, {"name": "crc32c"}]
+    metadata = v3_array((2, 2**28), (2, 2**28), "int32", compressor=None)
+    metadata["codecs"] = codecs
+    metadata["fill_value"] = 7
+    zarrlib.create_new_array(metadata, tmp_path, "a")
+    outcome = run_in_child(
+        f"""
+        metadata, root = {metadata!r}, {str(tmp_path)!r}
+        outcome["region"] = zarrlib.read_region(metadata, root, "a", (slice(0, 2), slice(5, 7))).tolist()
+        outcome["strided"] = zarrlib.Array.open(root, "a")[:, 10:20:5].tolist()
+        """
+    )
+    assert outcome["region"] == outcome["strided"] == [[7, 7], [7, 7]]
+    assert outcome["grew_mib"] < RSS_BUDGET_MIB, outcome
+
+
+def test_the_last_chunks_of_an_axis_of_extent_near_2_64(tmp_path):
+    """Where the last chunk ends past 2^64 elements, zarrs' arithmetic wrapped: wrong values, an
+    InternalError, or a strided read that allocated until the process was killed."""
+    metadata = v3_metadata([ZSTD], shape=(2**64 - 1,))
+    metadata["chunk_grid"]["configuration"]["chunk_shape"] = [3]  # 3 divides 2^64 - 1
+    metadata["fill_value"] = 3
+    zarrlib.create_new_array(metadata, tmp_path, "a")
+    end = slice(2**64 - 3, 2**64 - 1)
+    assert zarrlib.read_region(metadata, tmp_path, "a", (end,)).tolist() == [3, 3]
+    zarrlib.write_region(metadata, tmp_path, "a", (end,), np.array([1, 2], np.uint8))
+    assert zarrlib.read_region(metadata, tmp_path, "a", (end,)).tolist() == [1, 2]
+    assert zarrlib.read_chunk(metadata, tmp_path, "a", ((2**64 - 2) // 3,)).tolist() == [3, 1, 2]
+    assert zarrlib.Array.open(tmp_path, "a")[2**64 - 5 :: 2].tolist() == [3, 1]
+    # Chunks of 7 elements: the last one would end past 2^64.
+    metadata["chunk_grid"]["configuration"]["chunk_shape"] = [7]
+    with pytest.raises(zarrlib.InvalidMetadataError, match="past 2\\^64"):
+        zarrlib.create_new_array(metadata, tmp_path, "b")
+    with pytest.raises(zarrlib.InvalidMetadataError, match="past 2\\^64"):
+        zarrlib.read_region(metadata, tmp_path, "a", (end,))
+
+
+@pytest.mark.parametrize("index_location", ["start", "end"])
+def test_a_shard_index_entry_ending_past_2_64_is_corrupt_data(tmp_path, index_location):
+    """An index entry whose offset plus size passes 2^64, under a valid index checksum, panicked
+    in zarrs' sharding codec."""
+    bytes_codec = {"name": "bytes", "configuration": {"endian": "little"}}
+    sharding = {
+        "name": "sharding_indexed",
+        "configuration": {
+            "chunk_shape": [2],
+            "codecs": [bytes_codec],
+            "index_codecs": [bytes_codec, {"name": "crc32c"}],
+            "index_location": index_location,
+        },
+    }
+    metadata = {**v3_metadata([], shape=(4,)), "codecs": [sharding]}
+    zarrlib.create_new_array(metadata, tmp_path, "a")
+    zarrlib.write_region(metadata, tmp_path, "a", ..., np.arange(4, dtype=np.uint8))
+    shard = tmp_path / "a" / "c" / "0"
+    stored = shard.read_bytes()
+    index_at = 0 if index_location == "start" else len(stored) - 36
+    index = bytearray(stored[index_at : index_at + 32])
+    index[:8] = (2**64 - 2).to_bytes(8, "little")
+    index_with_crc = with_crc32c(bytes(index))
+    shard.write_bytes(stored[:index_at] + index_with_crc + stored[index_at + 36 :])
+    array = zarrlib.Array.open(tmp_path, "a")
+    for call in [lambda: array[...], lambda: array[0:1], lambda: array.read_chunk((0,))]:
+        with pytest.raises(zarrlib.CorruptDataError, match="shard index"):
+            call()
+    with pytest.raises(zarrlib.CorruptDataError, match="shard index"):
+        array[1:2] = np.array([9], np.uint8)

@@ -15,6 +15,10 @@ pub(super) struct Layout {
     pub data_type_name: String,
     /// The chunk shape of a regular chunk grid; `None` for other grids.
     pub chunk_shape: Option<Vec<u64>>,
+    /// The bytes of the largest chunk, and of a sharded array's inner chunks: what decoding or
+    /// encoding one whole takes (checked against `config::max_chunk_bytes`).
+    pub chunk_bytes: u64,
+    pub inner_chunk_bytes: Option<u64>,
     /// Whether reading part of a chunk may take several store requests (sharding, uncompressed
     /// chunks), so such reads must not interleave with writes of that chunk. Reading a whole
     /// chunk is always one request, which the store makes atomic.
@@ -55,7 +59,7 @@ impl Layout {
         let first_chunk = vec![0; array.dimensionality()];
         let chunk_shape = if v3.chunk_grid.name() == "regular" {
             let shape = array.chunk_shape(&first_chunk)?;
-            Some(shape.iter().map(|d| d.get()).collect())
+            Some(shape.iter().map(|d| d.get()).collect::<Vec<u64>>())
         } else {
             None
         };
@@ -69,9 +73,21 @@ impl Layout {
                 codecs.recommended_concurrency(&shape, data_type).ok()
             })
             .is_none_or(|concurrency| concurrency.max() > 1);
+        let bytes = |shape: &[u64]| {
+            // Sizes were checked to fit in an isize when the array was built.
+            shape.iter().product::<u64>() * element_size as u64
+        };
+        let inner_chunk_bytes = array
+            .effective_subchunk_shape()
+            .map(|shape| bytes(&shape.iter().map(|d| d.get()).collect::<Vec<_>>()));
         Ok(Self {
             element_size,
             data_type_name: v3.data_type.name().to_owned(),
+            chunk_bytes: bytes(&match &chunk_shape {
+                Some(shape) => shape.clone(),
+                None => largest_chunk(array)?,
+            }),
+            inner_chunk_bytes,
             chunk_shape,
             partial_reads_need_locks: array.codecs().partial_decoder_capability().partial_read,
             checksummed: has_checksum(doc),
@@ -90,6 +106,26 @@ impl Layout {
             )
         })
     }
+}
+
+/// The shape of the largest chunk of a grid other than a regular one: on each axis, the longest
+/// chunk along it. Such grids list their chunks' extents in the document, so walking each axis
+/// is bounded by the document's size.
+fn largest_chunk(array: &ZarrsArray) -> Result<Vec<u64>> {
+    let ndim = array.dimensionality();
+    let mut index = vec![0; ndim];
+    let first: Vec<u64> = array.chunk_shape(&index)?.iter().map(|d| d.get()).collect();
+    let grid = array.chunk_grid_shape().to_vec();
+    let mut largest = first;
+    for axis in 0..ndim {
+        for i in 1..grid[axis] {
+            index[axis] = i;
+            let extent = array.chunk_shape(&index)?[axis].get();
+            largest[axis] = largest[axis].max(extent);
+        }
+        index[axis] = 0;
+    }
+    Ok(largest)
 }
 
 /// The Zarr v3 form of the array's metadata, which zarrs derives for v2 arrays too, so names and

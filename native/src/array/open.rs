@@ -21,6 +21,7 @@ fn build_array(store: &Store, path: &NodePath, doc: &NodeDoc) -> Result<ZarrsArr
     crate::codecs::register();
     let mut value = doc.doc.clone();
     let metadata = if doc.zarr_format == 3 {
+        crate::shard_index::insert_checks(&mut value);
         ArrayMetadata::V3(serde_json::from_value::<ArrayMetadataV3>(value.into())?)
     } else {
         complex_null_fill_as_zero(&mut value);

@@ -6,6 +6,7 @@ use zarrs::array::{ArraySubset, ChunkGrid};
 use super::ArrayHandle;
 use crate::chunk_locks::{Access, ChunkLocks};
 use crate::config::Settings;
+use crate::error::{Error, ErrorKind, Result};
 
 /// How one read runs.
 pub(super) struct ReadPlan<'a> {
@@ -28,8 +29,24 @@ pub(super) struct ReadPlan<'a> {
 
 impl ArrayHandle {
     /// The plan for a read starting now.
-    pub(super) fn read_plan(&self) -> ReadPlan<'_> {
-        self.read_plan_with(Settings::current())
+    pub(super) fn read_plan(&self) -> Result<ReadPlan<'_>> {
+        let plan = self.read_plan_with(Settings::current());
+        // Read by inner chunk, or partially decoded by zarrs, a sharded array's shards are never
+        // decoded whole: only its inner chunks are.
+        let (what, bytes) = match self.layout.inner_chunk_bytes {
+            Some(inner) if !plan.whole_chunks => ("an inner chunk", inner),
+            _ => ("a chunk", self.layout.chunk_bytes),
+        };
+        check_size(what, bytes, plan.settings.max_chunk_bytes)?;
+        Ok(plan)
+    }
+
+    /// The settings for a write starting now. A write encodes whole chunks (and a partial one
+    /// decodes the chunk first), shards included.
+    pub(super) fn write_settings(&self) -> Result<Settings> {
+        let settings = Settings::current();
+        check_size("a chunk", self.layout.chunk_bytes, settings.max_chunk_bytes)?;
+        Ok(settings)
     }
 
     /// The plan for a read under `settings`.
@@ -55,6 +72,19 @@ impl ArrayHandle {
         let indices = chunks.indices().into_iter();
         self.locks.lock(access, chunks.num_elements(), indices)
     }
+}
+
+/// Refuse to decode or encode `what` of `bytes` bytes whole when that is more than `limit`.
+fn check_size(what: &str, bytes: u64, limit: u64) -> Result<()> {
+    if bytes > limit {
+        return Err(Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "{what} of this array holds {bytes} bytes, more than the {limit} bytes the engine decodes or encodes whole (raise the max_chunk_bytes setting if that is intended)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 impl ReadPlan<'_> {

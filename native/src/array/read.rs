@@ -36,7 +36,7 @@ impl ArrayHandle {
         if self.read_unencoded_chunk(chunk, out)? {
             return Ok(());
         }
-        let plan = self.read_plan();
+        let plan = self.read_plan()?;
         let subset = self.array.chunk_subset(chunk)?;
         let _locks = plan
             .inner_chunks
@@ -74,7 +74,7 @@ impl ArrayHandle {
             pieces.push(piece);
             rest = tail;
         }
-        let plan = self.read_plan();
+        let plan = self.read_plan()?;
         let _locks = plan
             .inner_chunks
             .then(|| self.locks.lock(Access::Read, chunks.len() as u64, chunks));
@@ -98,7 +98,7 @@ impl ArrayHandle {
         if subset.num_elements() == 0 {
             return Ok(());
         }
-        self.read_box(&self.read_plan(), &subset, out)
+        self.read_box(&self.read_plan()?, &subset, out)
     }
 
     /// Read a checked, non-empty region into `out`. Chunks with checksums to validate are
@@ -195,7 +195,8 @@ impl ArrayHandle {
         let read_unit = |unit: &[u64], options: &CodecOptions| -> Result<()> {
             let unit_subset = unit_subset(plan, unit)?;
             let piece = unit_subset.overlap(subset).map_err(|e| internal(&e))?;
-            let decoded = self.decode_piece(unit, &unit_subset, &piece, cache.as_ref(), options)?;
+            let decoded =
+                self.decode_piece(plan, unit, &unit_subset, &piece, cache.as_ref(), options)?;
             let target_start = offsets(piece.start(), subset.start());
             let from = Place {
                 shape: &decoded.shape,
@@ -231,21 +232,27 @@ impl ArrayHandle {
     }
 
     /// Decode the part `piece` of read unit `unit` (whose box is `unit_subset`). Most of a unit
-    /// is decoded whole (a partial read of uncompressed data is one store request per row);
-    /// less, just the piece.
+    /// is decoded whole (a partial read of uncompressed data is one store request per row), and
+    /// every unit when the plan validates checksums; less, just the piece.
     pub(super) fn decode_piece(
         &self,
+        plan: &ReadPlan<'_>,
         unit: &[u64],
         unit_subset: &ArraySubset,
         piece: &ArraySubset,
         cache: Option<&ArrayShardedReadableExtCache>,
         options: &CodecOptions,
     ) -> Result<DecodedPiece> {
-        let whole = 2 * piece.num_elements() >= unit_subset.num_elements();
+        let whole = plan.whole_chunks || 2 * piece.num_elements() >= unit_subset.num_elements();
         let (bytes, shape, start): (ArrayBytes<'static>, _, _) = if whole {
             let bytes = match cache {
                 Some(cache) => self.array.retrieve_subchunk_opt(cache, unit, options)?,
-                None => self.array.retrieve_chunk_opt(unit, options)?,
+                None => match self.array.retrieve_chunk_if_exists_opt(unit, options)? {
+                    Some(bytes) => bytes,
+                    // A chunk that is not stored is the fill value: only the piece asked for is
+                    // made, not the whole declared chunk (which may be far larger).
+                    None => return self.fill_piece(piece),
+                },
             };
             let start = offsets(piece.start(), unit_subset.start());
             (bytes, unit_subset.shape().to_vec(), start)
@@ -279,6 +286,23 @@ impl ArrayHandle {
             bytes,
             shape,
             start,
+        })
+    }
+
+    /// The fill value over `piece`.
+    fn fill_piece(&self, piece: &ArraySubset) -> Result<DecodedPiece> {
+        let bytes = ArrayBytes::new_fill_value(
+            self.array.data_type(),
+            piece.num_elements(),
+            self.array.fill_value(),
+        )
+        .map_err(|e| internal(&e))?
+        .into_fixed()
+        .map_err(|e| internal(&e))?;
+        Ok(DecodedPiece {
+            bytes,
+            shape: piece.shape().to_vec(),
+            start: vec![0; piece.dimensionality()],
         })
     }
 }

@@ -14,7 +14,6 @@ use super::checks::{internal, offsets};
 use super::plan::ReadPlan;
 use super::read::unit_subset;
 use crate::chunk_locks::{Access, ChunkLocks};
-use crate::config::Settings;
 use crate::error::{Error, ErrorKind, Result};
 use crate::selection::{AxisSelection, Blocks, Selection};
 
@@ -37,7 +36,7 @@ impl ArrayHandle {
         if selection.is_empty() {
             return Ok(());
         }
-        let plan = self.read_plan();
+        let plan = self.read_plan()?;
         if let Some(subset) = region_of(&selection)? {
             return self.read_box(&plan, &subset, out);
         }
@@ -73,14 +72,11 @@ impl ArrayHandle {
                 let block = blocks.get(b);
                 let unit = Blocks::chunk(&block);
                 let unit_subset = unit_subset(plan, &unit)?;
-                let piece = if plan.whole_chunks {
-                    unit_subset.clone()
-                } else {
-                    let (start, shape) = selection.bounding_box(&block);
-                    ArraySubset::new_with_start_shape(start, shape).map_err(|e| internal(&e))?
-                };
+                let (start, shape) = selection.bounding_box(&block);
+                let piece =
+                    ArraySubset::new_with_start_shape(start, shape).map_err(|e| internal(&e))?;
                 let decoded =
-                    self.decode_piece(&unit, &unit_subset, &piece, cache.as_ref(), options)?;
+                    self.decode_piece(plan, &unit, &unit_subset, &piece, cache.as_ref(), options)?;
                 let origin = offsets(piece.start(), &decoded.start);
                 let bytes = &decoded.bytes;
                 selection.for_each_element(
@@ -109,7 +105,7 @@ impl ArrayHandle {
         if selection.is_empty() {
             return Ok(());
         }
-        let settings = Settings::current();
+        let settings = self.write_settings()?;
         if let Some(subset) = region_of(&selection)? {
             return self.write_box(&settings, &subset, data);
         }
@@ -149,7 +145,9 @@ impl ArrayHandle {
                 .subset(&cell)
                 .map_err(|e| internal(&e))?
                 .ok_or_else(|| internal(&format!("no chunk {cell:?}")))?;
-            Ok((cell[axis], subset.start()[axis] + subset.shape()[axis]))
+            // A chunk at the end of an axis of extent near 2^64 may reach past 2^64.
+            let end = subset.start()[axis].saturating_add(subset.shape()[axis]);
+            Ok((cell[axis], end))
         })?;
         Ok(Blocks::new(pieces))
     }

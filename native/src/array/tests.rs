@@ -463,3 +463,50 @@ fn corrupt_inner_chunks_of_checksummed_shards_are_found_by_every_read() {
     array.read_region(&[5, 4], &[1, 1], &mut other).unwrap();
     assert_eq!(from_bytes(&other), [5 * 7 + 4]);
 }
+
+/// CRC-32C (Castagnoli), as the `crc32c` codec appends it.
+fn crc32c(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in data {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = (crc >> 1) ^ (0x82F6_3B78 & (crc & 1).wrapping_neg());
+        }
+    }
+    !crc
+}
+
+#[test]
+fn shard_index_entries_whose_end_overflows_are_corrupt_data() {
+    use zarrs::storage::{ReadableStorageTraits, StoreKey, WritableStorageTraits};
+    let array = memory_array(
+        r#"{"zarr_format":3,"node_type":"array","shape":[4],"data_type":"uint8",
+        "chunk_grid":{"name":"regular","configuration":{"chunk_shape":[4]}},
+        "chunk_key_encoding":{"name":"default"},"fill_value":0,
+        "codecs":[{"name":"sharding_indexed","configuration":{"chunk_shape":[2],
+            "codecs":[{"name":"bytes"}],
+            "index_codecs":[{"name":"bytes","configuration":{"endian":"little"}},{"name":"crc32c"}]}}]}"#,
+    );
+    array.write_region(&[0], &[4], &[1, 2, 3, 4]).unwrap();
+    // The shard: two 2-byte inner chunks, then the index (two 16-byte entries) and its CRC.
+    // The first entry's offset becomes 2^64 - 2, under a valid checksum.
+    let key = StoreKey::new("a/c/0").unwrap();
+    let mut shard = array.store.storage.get(&key).unwrap().unwrap().to_vec();
+    assert_eq!(shard.len(), 4 + 32 + 4);
+    shard[4..12].copy_from_slice(&(u64::MAX - 1).to_le_bytes());
+    let crc = crc32c(&shard[4..36]);
+    shard[36..].copy_from_slice(&crc.to_le_bytes());
+    array.store.storage.set(&key, shard.into()).unwrap();
+
+    let mut out = [0u8; 4];
+    let errors = [
+        array.read_chunk(&[0], &mut out).unwrap_err(),
+        array.read_region(&[0], &[4], &mut out).unwrap_err(),
+        array.read_region(&[0], &[1], &mut out[..1]).unwrap_err(),
+        array.write_region(&[1], &[1], &[9]).unwrap_err(),
+    ];
+    for err in errors {
+        assert_eq!(err.kind, ErrorKind::CorruptData, "{}", err.message);
+        assert!(err.message.contains("shard index"), "{}", err.message);
+    }
+}

@@ -13,6 +13,7 @@ pub(super) fn check(array: &ZarrsArray, doc: &Map<String, Value>) -> Result<()> 
     if let Ok(shape) = array.chunk_shape(&vec![0; ndim]) {
         let shape: Vec<u64> = shape.iter().map(|d| d.get()).collect();
         check_chunk_bytes(&shape, array.data_type().fixed_size().unwrap_or(1))?;
+        check_grid_ends(array.chunk_grid_shape(), &shape)?;
         if let Some(codecs) = doc.get("codecs").and_then(Value::as_array) {
             check_codecs(codecs, &shape, endian_size(array, doc))?;
         }
@@ -43,6 +44,21 @@ fn check_chunk_bytes(shape: &[u64], element_size: usize) -> Result<()> {
         return Err(Error::invalid_metadata(format!(
             "a chunk of shape {shape:?} with {element_size}-byte elements is larger than this machine can address"
         )));
+    }
+    Ok(())
+}
+
+/// Every chunk of a regular grid must end within 2^64: zarrs computes where a chunk ends
+/// (start plus chunk extent, even for the last chunk, which the array's shape cuts short)
+/// unchecked, and a last chunk reaching past 2^64 wraps around and reads or writes the wrong
+/// elements.
+fn check_grid_ends(grid_shape: &[u64], chunk_shape: &[u64]) -> Result<()> {
+    for (axis, (&chunks, &extent)) in grid_shape.iter().zip(chunk_shape).enumerate() {
+        if chunks.checked_mul(extent).is_none() {
+            return Err(Error::invalid_metadata(format!(
+                "the last chunk on axis {axis} ({chunks} chunks of {extent}) ends past 2^64 elements"
+            )));
+        }
     }
     Ok(())
 }

@@ -18,10 +18,11 @@ impl ArrayHandle {
         self.check_buffer(&shape, data.len())?;
         let _locks = self.locks.lock_one(Access::Write, chunk);
         let splits = self.layout.splits_chunks;
-        Settings::current().run_sized(1, data.len(), splits, |options| {
-            let bytes = ArrayBytes::new_flen(Cow::Borrowed(data));
-            Ok(self.array.store_chunk_opt(chunk, bytes, options)?)
-        })
+        self.write_settings()?
+            .run_sized(1, data.len(), splits, |options| {
+                let bytes = ArrayBytes::new_flen(Cow::Borrowed(data));
+                Ok(self.array.store_chunk_opt(chunk, bytes, options)?)
+            })
     }
 
     pub fn delete_chunk(&self, chunk: &[u64]) -> Result<()> {
@@ -37,7 +38,7 @@ impl ArrayHandle {
         if subset.num_elements() == 0 {
             return Ok(());
         }
-        self.write_box(&Settings::current(), &subset, data)
+        self.write_box(&self.write_settings()?, &subset, data)
     }
 
     /// Write a checked, non-empty region from `data`.

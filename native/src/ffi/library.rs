@@ -153,6 +153,25 @@ pub extern "C" fn zarrlib_config_store_empty_chunks() -> bool {
     guard_value(false, config::store_empty_chunks)
 }
 
+/// The largest chunk, in bytes, a call decodes or encodes whole (default 2 GiB). A write to an
+/// array whose chunks are larger, or a read of one that would decode such a chunk (for a
+/// sharded array read by inner chunk, an inner chunk), fails with `ZARRLIB_ERR_UNSUPPORTED`
+/// before allocating anything: chunk shapes come from metadata, which may be hostile, and an
+/// allocation that fails aborts the process.
+#[unsafe(no_mangle)]
+pub extern "C" fn zarrlib_config_set_max_chunk_bytes(bytes: u64) -> i32 {
+    guard(|| {
+        config::set_max_chunk_bytes(bytes);
+        Ok(())
+    })
+}
+
+/// The limit set with `zarrlib_config_set_max_chunk_bytes`.
+#[unsafe(no_mangle)]
+pub extern "C" fn zarrlib_config_max_chunk_bytes() -> u64 {
+    guard_value(config::DEFAULT_MAX_CHUNK_BYTES, config::max_chunk_bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,6 +35,8 @@ pub enum zarrlib_status {
     ZARRLIB_ERR_INTERNAL = -12,
     /// The engine panicked; the call was abandoned. The message says where.
     ZARRLIB_ERR_PANIC = -13,
+    /// A write to a read-only store (HTTP, a zip file, or one opened with `read_only`).
+    ZARRLIB_ERR_READ_ONLY = -14,
 }
 
 /// The node kinds `zarrlib_node_kind` reports (as an int32_t).
@@ -66,12 +68,13 @@ pub(crate) fn status_of(kind: ErrorKind) -> i32 {
         ErrorKind::Storage => ZARRLIB_ERR_STORAGE,
         ErrorKind::CorruptData => ZARRLIB_ERR_CORRUPT_DATA,
         ErrorKind::Internal => ZARRLIB_ERR_INTERNAL,
+        ErrorKind::ReadOnly => ZARRLIB_ERR_READ_ONLY,
     };
     status as i32
 }
 
 /// NUL-terminated names, so `zarrlib_status_name` can hand out static C strings.
-const STATUS_NAMES: [(zarrlib_status, &str); 14] = [
+const STATUS_NAMES: [(zarrlib_status, &str); 15] = [
     (ZARRLIB_OK, "ZARRLIB_OK\0"),
     (
         ZARRLIB_ERR_INVALID_ARGUMENT,
@@ -92,6 +95,7 @@ const STATUS_NAMES: [(zarrlib_status, &str); 14] = [
     (ZARRLIB_ERR_CORRUPT_DATA, "ZARRLIB_ERR_CORRUPT_DATA\0"),
     (ZARRLIB_ERR_INTERNAL, "ZARRLIB_ERR_INTERNAL\0"),
     (ZARRLIB_ERR_PANIC, "ZARRLIB_ERR_PANIC\0"),
+    (ZARRLIB_ERR_READ_ONLY, "ZARRLIB_ERR_READ_ONLY\0"),
 ];
 
 pub(crate) fn status_name(code: i32) -> &'static str {
