@@ -462,16 +462,25 @@ int32_t zarrlib_node_children(const zarrlib_store *store, const char *path, char
 
 /**
  * Open a store. `url` is a local directory (a plain path or a `file://` URL; created on the
- * first write if missing) or `memory://` (a new, empty in-process store). `options_json` may be
- * NULL, or a JSON object of store options: `{"metrics": bool}` for every store (count requests
- * for `zarrlib_store_metrics`), and for directories also `{"sync": bool, "direct_io": bool,
- * "file_handle_cache_size": integer}`. A directory store writes each value to a temporary file
- * and renames it over the key, so readers see the old value or the new one, never a mix;
- * `"sync": true` also fsyncs the file and its directory before the call returns (default false,
- * as zarr-python). `direct_io` or a nonzero `file_handle_cache_size` makes writes go through
- * zarrs' store, in place and always synced (so `"sync": false` with them is an error). An
- * unknown option is ZARRLIB_ERR_INVALID_ARGUMENT. On success `*out` receives a handle to free
- * with `zarrlib_store_free`.
+ * first write if missing), `memory://` (a new, empty in-process store), or an object store:
+ * `s3://bucket[/prefix]`, `gs://bucket[/prefix]`, `az://container[/prefix]` (also `abfs://`),
+ * or `http(s)://host[/path]` (read-only, and it cannot list: listing is
+ * ZARRLIB_ERR_UNSUPPORTED). `options_json` may be NULL, or a JSON object of store options:
+ * `{"metrics": bool}` for every store (count requests for `zarrlib_store_metrics`),
+ * `{"read_only": bool}` for every store (writes fail with ZARRLIB_ERR_READ_ONLY), and for
+ * directories also `{"sync": bool, "direct_io": bool, "file_handle_cache_size": integer}`. A
+ * directory store writes each value to a temporary file and renames it over the key, so
+ * readers see the old value or the new one, never a mix; `"sync": true` also fsyncs the file
+ * and its directory before the call returns (default false, as zarr-python). `direct_io` or a
+ * nonzero `file_handle_cache_size` makes writes go through zarrs' store, in place and always
+ * synced (so `"sync": false` with them is an error). Object stores take object_store's
+ * configuration keys in snake_case (for S3: `endpoint`, `region`, `access_key_id`,
+ * `secret_access_key`, `session_token`, `allow_http`, `skip_signature`; for every kind:
+ * `timeout`, a duration such as "30s"), plus `retries` (a count, default 3) and
+ * `retry_timeout` (default "30s"); settings they leave out come from the environment (`AWS_*`,
+ * `GOOGLE_*`, `AZURE_*`). Opening makes no request. An unknown option is
+ * ZARRLIB_ERR_INVALID_ARGUMENT. On success `*out` receives a handle to free with
+ * `zarrlib_store_free`.
  */
 int32_t zarrlib_store_open(const char *url, const char *options_json, zarrlib_store **out);
 

@@ -23,9 +23,10 @@ static MAX_CHUNK_BYTES: AtomicU64 = AtomicU64::new(DEFAULT_MAX_CHUNK_BYTES);
 /// with, below what a hostile document could make a host abort on.
 pub const DEFAULT_MAX_CHUNK_BYTES: u64 = 1 << 31;
 
-/// The engine's own pool. A pool we own (rather than rayon's global one) can be resized at any
-/// time, and keeps zarrlib's work apart from a host application's own use of rayon.
-static POOL: RwLock<Option<Arc<ThreadPool>>> = RwLock::new(None);
+/// The engine's own pool, and the process it was made in. A pool we own (rather than rayon's
+/// global one) can be resized at any time, and keeps zarrlib's work apart from a host
+/// application's own use of rayon.
+static POOL: RwLock<Option<(u32, Arc<ThreadPool>)>> = RwLock::new(None);
 
 /// The name of the engine's pool threads, followed by their number.
 pub(crate) const POOL_THREAD_PREFIX: &str = "zarrlib-";
@@ -43,22 +44,43 @@ fn build_pool(threads: usize) -> Result<ThreadPool> {
         })
 }
 
+/// The pool of this process. A pool's threads do not survive `fork`: a process forked after the
+/// pool was made (a Dask or multiprocessing worker) gets a new pool of as many threads, and the
+/// parent's is left alone (dropping it would wait for threads that are not there).
 fn pool() -> Result<Arc<ThreadPool>> {
-    if let Some(pool) = POOL.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+    let pid = std::process::id();
+    if let Some((owner, pool)) = POOL.read().unwrap_or_else(|e| e.into_inner()).as_ref()
+        && *owner == pid
+    {
         return Ok(pool.clone());
     }
     let mut slot = POOL.write().unwrap_or_else(|e| e.into_inner());
-    if slot.is_none() {
-        *slot = Some(Arc::new(build_pool(0)?));
+    match slot.take() {
+        Some((owner, pool)) if owner == pid => *slot = Some((owner, pool)),
+        Some((_, inherited)) => {
+            let threads = inherited.current_num_threads();
+            std::mem::forget(inherited);
+            *slot = Some((pid, Arc::new(build_pool(threads)?)));
+        }
+        None => *slot = Some((pid, Arc::new(build_pool(0)?))),
     }
-    Ok(slot.as_ref().expect("pool was just set").clone())
+    Ok(slot.as_ref().expect("pool was just set").1.clone())
 }
 
 /// Replace the pool with one of `threads` threads (0: one per CPU). Calls already running keep
 /// the pool they started on.
 pub fn set_thread_count(threads: usize) -> Result<()> {
     let new_pool = Arc::new(build_pool(threads)?);
-    *POOL.write().unwrap_or_else(|e| e.into_inner()) = Some(new_pool);
+    let old = POOL
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .replace((std::process::id(), new_pool));
+    // A pool inherited through fork has no threads to join.
+    if let Some((owner, pool)) = old
+        && owner != std::process::id()
+    {
+        std::mem::forget(pool);
+    }
     Ok(())
 }
 

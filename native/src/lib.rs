@@ -15,6 +15,8 @@ pub mod error;
 pub mod ffi;
 mod local_store;
 pub mod node;
+mod object_stores;
+mod restricted;
 pub mod selection;
 mod shard_index;
 pub mod store;

@@ -14,6 +14,8 @@ use zarrs::storage::{ReadableWritableListableStorage, ReadableWritableListableSt
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::local_store::LocalStore;
+use crate::object_stores;
+use crate::restricted::Restricted;
 
 type Metered = PerformanceMetricsStorageAdapter<dyn ReadableWritableListableStorageTraits>;
 
@@ -59,6 +61,7 @@ static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 enum Location {
     Memory,
     Directory(PathBuf),
+    Object(object_stores::Kind),
 }
 
 fn parse_url(url: &str) -> Result<Location> {
@@ -88,12 +91,26 @@ fn parse_url(url: &str) -> Result<Location> {
             })?;
             Ok(Location::Directory(PathBuf::from(decoded.as_ref())))
         }
-        other => Err(Error::new(
-            ErrorKind::Unsupported,
-            format!(
-                "unsupported store scheme {other:?} in {url:?}: supported are a local path, file:// and memory://"
-            ),
-        )),
+        other => match object_stores::Kind::of_scheme(other) {
+            Some(kind) => Ok(Location::Object(kind)),
+            None => Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "unsupported store scheme {other:?} in {url:?}: supported are a local path, file://, memory://, s3://, gs://, az://, abfs://, http:// and https://"
+                ),
+            )),
+        },
+    }
+}
+
+/// Remove the boolean option `key` (false when absent).
+fn take_bool(options: &mut Map<String, Value>, key: &str) -> Result<bool> {
+    match options.remove(key) {
+        None => Ok(false),
+        Some(Value::Bool(on)) => Ok(on),
+        Some(other) => Err(Error::invalid_argument(format!(
+            "store option {key:?} has the wrong type: {other}"
+        ))),
     }
 }
 
@@ -164,22 +181,21 @@ fn local_store(
 
 impl Store {
     /// Open the store at `url`: a local directory (plain path or `file://` URL, created on the
-    /// first write if missing) or `memory://` (a new, empty in-process store).
+    /// first write if missing), `memory://` (a new, empty in-process store), or an object store
+    /// (`s3://`, `gs://`, `az://`/`abfs://`, and `http(s)://`, which is read-only and cannot
+    /// list).
     ///
     /// Options: `metrics` (bool, every kind of store) counts requests and bytes for
-    /// [`Store::metrics`]; the local directory options are listed at `local_store`.
+    /// [`Store::metrics`]; `read_only` (bool, every kind) refuses writes; the local directory
+    /// options are listed at `local_store`, the object store ones at `object_stores::open`.
     pub fn open(url: &str, options_json: Option<&str>) -> Result<Self> {
         let mut options = parse_options(options_json)?;
-        let metered = match options.remove("metrics") {
-            None => false,
-            Some(Value::Bool(on)) => on,
-            Some(other) => {
-                return Err(Error::invalid_argument(format!(
-                    "store option \"metrics\" has the wrong type: {other}"
-                )));
-            }
-        };
-        let (storage, local): (ReadableWritableListableStorage, _) = match parse_url(url)? {
+        let metered = take_bool(&mut options, "metrics")?;
+        let read_only = take_bool(&mut options, "read_only")?;
+        let location = parse_url(url)?;
+        let mut writable = !read_only;
+        let mut unlistable = None;
+        let (storage, local): (ReadableWritableListableStorage, _) = match location {
             Location::Memory => {
                 if let Some(key) = options.keys().next() {
                     return Err(Error::invalid_argument(format!(
@@ -197,6 +213,30 @@ impl Store {
                 }
                 local_store(&path, &options)?
             }
+            Location::Object(kind) => {
+                let remote = object_stores::open(kind, url, &options)?;
+                writable &= !kind.is_read_only();
+                if !kind.can_list() {
+                    unlistable = Some(
+                        "an HTTP store cannot list its keys (no children, no listing of a prefix)",
+                    );
+                }
+                (Arc::new(remote), None)
+            }
+        };
+        let (storage, local) = if writable && unlistable.is_none() {
+            (storage, local)
+        } else {
+            let restricted = Restricted {
+                inner: storage,
+                writable,
+                unlistable,
+            };
+            // Direct reads from a local store stay: they are reads.
+            (
+                Arc::new(restricted) as ReadableWritableListableStorage,
+                local,
+            )
         };
         let (storage, metrics) = if metered {
             let metered = Arc::new(PerformanceMetricsStorageAdapter::new(storage));
@@ -261,7 +301,11 @@ mod tests {
             ErrorKind::InvalidArgument
         );
         assert_eq!(
-            parse_url("s3://bucket/x").unwrap_err().kind,
+            parse_url("s3://bucket/x").unwrap(),
+            Location::Object(object_stores::Kind::S3)
+        );
+        assert_eq!(
+            parse_url("ftp://host/x").unwrap_err().kind,
             ErrorKind::Unsupported
         );
     }

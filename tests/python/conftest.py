@@ -30,3 +30,29 @@ def store(request, tmp_path):
 def metered_store():
     """An in-memory store that counts its requests."""
     return zarrlib.MemoryStore(metrics=True)
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server on loopback, for the whole session."""
+    from servers import S3Server
+
+    server = S3Server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server):
+    """A new, empty bucket on the S3 server: its name."""
+    return s3_server.new_bucket()
+
+
+@pytest.fixture(scope="session")
+def http_server():
+    """nginx serving a directory on loopback, for the whole session."""
+    from servers import HttpServer
+
+    server = HttpServer()
+    yield server
+    server.stop()

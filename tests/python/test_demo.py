@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import textwrap
 
 import zarrlib
 
@@ -51,3 +53,17 @@ def test_the_readme_python_example_runs(tmp_path):
     result = subprocess.run([sys.executable, "-c", example], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "('temperature'," in result.stdout and "(1000, 1000) float32 (250, 250) [7. 7. 7. 7. 7.]" in result.stdout
+
+
+def test_the_readme_s3_example_runs(tmp_path):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = re.search(r"```sh\n(\s*python -c \"\n.*?)```", readme, re.S).group(1)
+    command = textwrap.dedent(block)
+    # `python` is this interpreter, as in a shell where its environment is active.
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=tmp_path, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "[[1. 0.]\n [0. 1.]]" in result.stdout

@@ -1,0 +1,467 @@
+//! Object stores: S3, Google Cloud Storage, Azure Blob Storage and HTTP(S) servers, through the
+//! `object_store` crate (via `zarrs_object_store`), driven from the engine's own tokio runtime.
+//!
+//! The runtime is made lazily, the first time a remote store is opened, and made again in a
+//! process forked after that: a tokio runtime's threads do not survive `fork` (Dask and
+//! multiprocessing workers). A store's client does not either (its pooled connections are the
+//! parent's sockets), so each store keeps what it was opened from and rebuilds its client, once,
+//! in the first call it serves in a new process.
+//!
+//! Calls block the calling thread (the engine's pool, or the host's thread) on the runtime;
+//! called from inside a tokio runtime of the host's, they would panic, which the C ABI reports.
+
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use object_store::ObjectStore;
+use object_store::path::Path;
+use object_store::prefix::PrefixStore;
+use object_store::{ObjectStoreScheme, RetryConfig};
+use serde_json::{Map, Value};
+use tokio::runtime::{Handle, Runtime};
+use url::Url;
+use zarrs::storage::byte_range::ByteRangeIterator;
+use zarrs::storage::storage_adapter::async_to_sync::{
+    AsyncToSyncBlockOn, AsyncToSyncStorageAdapter,
+};
+use zarrs::storage::{
+    Bytes, ListableStorageTraits, MaybeBytes, MaybeBytesIterator, OffsetBytesIterator,
+    ReadableStorageTraits, StorageError, StoreKey, StoreKeys, StoreKeysPrefixes, StorePrefix,
+    WritableStorageTraits,
+};
+use zarrs_object_store::AsyncObjectStore;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// The object store kinds a URL can name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    S3,
+    Gcs,
+    Azure,
+    Http,
+}
+
+impl Kind {
+    /// The kind of store `scheme` names, if it is an object store scheme.
+    pub(crate) fn of_scheme(scheme: &str) -> Option<Self> {
+        match scheme {
+            "s3" | "s3a" => Some(Self::S3),
+            "gs" => Some(Self::Gcs),
+            "az" | "azure" | "abfs" | "abfss" | "adl" => Some(Self::Azure),
+            "http" | "https" => Some(Self::Http),
+            _ => None,
+        }
+    }
+
+    /// HTTP servers serve files: they take no writes and cannot list.
+    pub(crate) fn is_read_only(self) -> bool {
+        self == Self::Http
+    }
+
+    pub(crate) fn can_list(self) -> bool {
+        self != Self::Http
+    }
+}
+
+/// The engine's runtime for the process it was made in.
+static RUNTIME: Mutex<Option<(u32, Arc<Runtime>)>> = Mutex::new(None);
+
+/// A handle on the runtime, made for this process if it has none yet.
+fn runtime() -> Result<Handle> {
+    let mut slot = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
+    let pid = std::process::id();
+    match slot.as_ref() {
+        Some((owner, runtime)) if *owner == pid => return Ok(runtime.handle().clone()),
+        // Made before a fork: its threads are gone, and dropping it would wait for them.
+        Some(_) => std::mem::forget(slot.take()),
+        None => {}
+    }
+    // TLS through rustls needs a crypto provider for the process; one installed already (by
+    // another user of this rustls) is as good.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("zarrlib-io")
+        .enable_all()
+        .build()
+        .map_err(|err| {
+            Error::new(
+                ErrorKind::Internal,
+                format!("cannot start the I/O runtime: {err}"),
+            )
+        })?;
+    let handle = runtime.handle().clone();
+    *slot = Some((pid, Arc::new(runtime)));
+    Ok(handle)
+}
+
+/// Runs a store's futures to completion on the engine's runtime.
+struct BlockOn(Handle);
+
+impl AsyncToSyncBlockOn for BlockOn {
+    fn block_on<F: core::future::Future>(&self, future: F) -> F::Output {
+        self.0.block_on(future)
+    }
+}
+
+type Adapter = AsyncToSyncStorageAdapter<AsyncObjectStore<Arc<dyn ObjectStore>>, BlockOn>;
+
+/// What a remote store is opened from: enough to open it again in a forked process.
+#[derive(Clone, Debug)]
+struct Spec {
+    kind: Kind,
+    url: Url,
+    /// object_store configuration keys and values.
+    config: Vec<(String, String)>,
+    retry: RetryConfig,
+}
+
+/// An object store, reopened in a process forked after it was opened.
+pub(crate) struct Remote {
+    spec: Spec,
+    current: RwLock<(u32, Arc<Adapter>)>,
+}
+
+/// zarrlib's own options for remote stores; the rest are object_store's.
+const RETRIES: &str = "retries";
+const RETRY_TIMEOUT: &str = "retry_timeout";
+
+/// Open the object store `url` names, of kind `kind`, with `options` (object_store configuration
+/// keys in snake_case, plus `retries` and `retry_timeout`). Credentials and settings the options
+/// leave out come from the environment variables object_store reads (`AWS_*`, `GOOGLE_*`,
+/// `AZURE_*`).
+pub(crate) fn open(kind: Kind, url: &str, options: &Map<String, Value>) -> Result<Remote> {
+    let parsed = Url::parse(url)
+        .map_err(|err| Error::invalid_argument(format!("invalid store URL {url:?}: {err}")))?;
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(Error::invalid_argument(format!(
+            "store URL {url:?} names no bucket, container or host"
+        )));
+    }
+    let mut retry = RetryConfig {
+        // object_store retries for up to three minutes by default: a server that is down
+        // would look like a hang.
+        max_retries: 3,
+        retry_timeout: Duration::from_secs(30),
+        ..RetryConfig::default()
+    };
+    let mut config = Vec::new();
+    for (key, value) in options {
+        match key.as_str() {
+            RETRIES => {
+                retry.max_retries = value
+                    .as_u64()
+                    .and_then(|n| usize::try_from(n).ok())
+                    .ok_or_else(|| wrong_type(key, value))?;
+            }
+            RETRY_TIMEOUT => {
+                let text = value.as_str().ok_or_else(|| wrong_type(key, value))?;
+                retry.retry_timeout = parse_duration(key, text)?;
+            }
+            _ => {
+                let text = match value {
+                    Value::String(s) => s.clone(),
+                    Value::Bool(b) => b.to_string(),
+                    Value::Number(n) => n.to_string(),
+                    _ => return Err(wrong_type(key, value)),
+                };
+                check_key(kind, key)?;
+                config.push((key.clone(), text));
+            }
+        }
+    }
+    // An http:// URL asks for plain HTTP; object_store refuses it unless allowed.
+    if kind == Kind::Http && parsed.scheme() == "http" && !options.contains_key("allow_http") {
+        config.push(("allow_http".to_owned(), "true".to_owned()));
+    }
+    let spec = Spec {
+        kind,
+        url: parsed,
+        config,
+        retry,
+    };
+    let adapter = spec.build()?;
+    Ok(Remote {
+        spec,
+        current: RwLock::new((std::process::id(), adapter)),
+    })
+}
+
+fn wrong_type(key: &str, value: &Value) -> Error {
+    Error::invalid_argument(format!("store option {key:?} has the wrong type: {value}"))
+}
+
+/// A duration as object_store's client options take them (`"30s"`, `"1.5s"`, `"500ms"`).
+fn parse_duration(key: &str, text: &str) -> Result<Duration> {
+    let bad = || {
+        Error::invalid_argument(format!(
+            "store option {key:?} is not a duration such as \"30s\" or \"500ms\": {text:?}"
+        ))
+    };
+    let (number, unit) = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .map_or((text, ""), |at| text.split_at(at));
+    let number: f64 = number.parse().map_err(|_| bad())?;
+    let seconds = match unit.trim() {
+        "ms" => number / 1000.0,
+        "s" | "" => number,
+        "m" | "min" => number * 60.0,
+        _ => return Err(bad()),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|_| bad())
+}
+
+/// Refuse a configuration key the store kind does not know, naming it.
+fn check_key(kind: Kind, key: &str) -> Result<()> {
+    let known = match kind {
+        Kind::S3 => object_store::aws::AmazonS3ConfigKey::from_str(key).is_ok(),
+        Kind::Gcs => object_store::gcp::GoogleConfigKey::from_str(key).is_ok(),
+        Kind::Azure => object_store::azure::AzureConfigKey::from_str(key).is_ok(),
+        Kind::Http => object_store::ClientConfigKey::from_str(key).is_ok(),
+    };
+    if known {
+        Ok(())
+    } else {
+        Err(Error::invalid_argument(format!(
+            "unknown {kind:?} store option {key:?}"
+        )))
+    }
+}
+
+fn storage_error(err: object_store::Error) -> Error {
+    Error::new(ErrorKind::Storage, err.to_string())
+}
+
+impl Spec {
+    /// A client for this process.
+    fn build(&self) -> Result<Arc<Adapter>> {
+        let handle = runtime()?;
+        let (_, path) = ObjectStoreScheme::parse(&self.url).map_err(|err| {
+            Error::invalid_argument(format!("invalid store URL {}: {err}", self.url))
+        })?;
+        let store: Arc<dyn ObjectStore> = match self.kind {
+            Kind::S3 => {
+                let mut builder =
+                    object_store::aws::AmazonS3Builder::from_env().with_url(self.url.as_str());
+                for (key, value) in &self.config {
+                    let key = key.parse().map_err(storage_error)?;
+                    builder = builder.with_config(key, value);
+                }
+                Arc::new(
+                    builder
+                        .with_retry(self.retry.clone())
+                        .build()
+                        .map_err(storage_error)?,
+                )
+            }
+            Kind::Gcs => {
+                let mut builder = object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                    .with_url(self.url.as_str());
+                for (key, value) in &self.config {
+                    let key = key.parse().map_err(storage_error)?;
+                    builder = builder.with_config(key, value);
+                }
+                Arc::new(
+                    builder
+                        .with_retry(self.retry.clone())
+                        .build()
+                        .map_err(storage_error)?,
+                )
+            }
+            Kind::Azure => {
+                let mut builder = object_store::azure::MicrosoftAzureBuilder::from_env()
+                    .with_url(self.url.as_str());
+                for (key, value) in &self.config {
+                    let key = key.parse().map_err(storage_error)?;
+                    builder = builder.with_config(key, value);
+                }
+                Arc::new(
+                    builder
+                        .with_retry(self.retry.clone())
+                        .build()
+                        .map_err(storage_error)?,
+                )
+            }
+            Kind::Http => {
+                // The server's root; the URL's path becomes the store's prefix, as for buckets.
+                let root = &self.url[..url::Position::BeforePath];
+                let mut builder = object_store::http::HttpBuilder::new().with_url(root);
+                for (key, value) in &self.config {
+                    let key = key.parse().map_err(storage_error)?;
+                    builder = builder.with_config(key, value);
+                }
+                Arc::new(
+                    builder
+                        .with_retry(self.retry.clone())
+                        .build()
+                        .map_err(storage_error)?,
+                )
+            }
+        };
+        let store: Arc<dyn ObjectStore> = if path == Path::default() {
+            store
+        } else {
+            Arc::new(PrefixStore::new(store, path))
+        };
+        Ok(Arc::new(AsyncToSyncStorageAdapter::new(
+            Arc::new(AsyncObjectStore::new(store)),
+            BlockOn(handle),
+        )))
+    }
+}
+
+impl Remote {
+    /// The client for this process: the one opened here, or one rebuilt after a fork.
+    fn client(&self) -> std::result::Result<Arc<Adapter>, StorageError> {
+        let pid = std::process::id();
+        {
+            let current = self.current.read().unwrap_or_else(|e| e.into_inner());
+            if current.0 == pid {
+                return Ok(current.1.clone());
+            }
+        }
+        let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+        if current.0 != pid {
+            let rebuilt = self
+                .spec
+                .build()
+                .map_err(|err| StorageError::Other(err.message))?;
+            // The parent's client holds the parent's connections: never dropped here, where
+            // closing them would close the parent's sockets' shared descriptors' peers.
+            std::mem::forget(std::mem::replace(&mut current.1, rebuilt));
+            current.0 = pid;
+        }
+        Ok(current.1.clone())
+    }
+}
+
+impl ReadableStorageTraits for Remote {
+    fn get(&self, key: &StoreKey) -> std::result::Result<MaybeBytes, StorageError> {
+        self.client()?.get(key)
+    }
+
+    fn get_partial_many<'a>(
+        &'a self,
+        key: &StoreKey,
+        byte_ranges: ByteRangeIterator<'a>,
+    ) -> std::result::Result<MaybeBytesIterator<'a>, StorageError> {
+        let client = self.client()?;
+        // The adapter's iterator borrows the adapter: collect within this call.
+        let values = client.get_partial_many(key, byte_ranges)?;
+        let Some(values) = values else {
+            return Ok(None);
+        };
+        let values: Vec<_> = values.collect();
+        Ok(Some(Box::new(values.into_iter())))
+    }
+
+    fn size_key(&self, key: &StoreKey) -> std::result::Result<Option<u64>, StorageError> {
+        self.client()?.size_key(key)
+    }
+
+    fn supports_get_partial(&self) -> bool {
+        true
+    }
+}
+
+impl WritableStorageTraits for Remote {
+    fn set(&self, key: &StoreKey, value: Bytes) -> std::result::Result<(), StorageError> {
+        self.client()?.set(key, value)
+    }
+
+    fn set_partial_many(
+        &self,
+        key: &StoreKey,
+        offset_values: OffsetBytesIterator,
+    ) -> std::result::Result<(), StorageError> {
+        self.client()?.set_partial_many(key, offset_values)
+    }
+
+    fn erase(&self, key: &StoreKey) -> std::result::Result<(), StorageError> {
+        self.client()?.erase(key)
+    }
+
+    fn erase_prefix(&self, prefix: &StorePrefix) -> std::result::Result<(), StorageError> {
+        self.client()?.erase_prefix(prefix)
+    }
+
+    fn supports_set_partial(&self) -> bool {
+        false
+    }
+}
+
+impl ListableStorageTraits for Remote {
+    fn list(&self) -> std::result::Result<StoreKeys, StorageError> {
+        self.client()?.list()
+    }
+
+    fn list_prefix(&self, prefix: &StorePrefix) -> std::result::Result<StoreKeys, StorageError> {
+        self.client()?.list_prefix(prefix)
+    }
+
+    fn list_dir(
+        &self,
+        prefix: &StorePrefix,
+    ) -> std::result::Result<StoreKeysPrefixes, StorageError> {
+        self.client()?.list_dir(prefix)
+    }
+
+    fn size_prefix(&self, prefix: &StorePrefix) -> std::result::Result<u64, StorageError> {
+        self.client()?.size_prefix(prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_as_object_store_takes_them() {
+        assert_eq!(parse_duration("t", "30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(
+            parse_duration("t", "1.5s").unwrap(),
+            Duration::from_millis(1500)
+        );
+        assert_eq!(
+            parse_duration("t", "500ms").unwrap(),
+            Duration::from_millis(500)
+        );
+        assert_eq!(parse_duration("t", "2m").unwrap(), Duration::from_secs(120));
+        for bad in ["", "s", "3 days", "-1s", "1e999s"] {
+            assert!(parse_duration("t", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn unknown_options_are_named() {
+        let options: Map<String, Value> =
+            serde_json::from_str(r#"{"region":"us-east-1","regoin":"x"}"#).unwrap();
+        let err = open(Kind::S3, "s3://bucket/prefix", &options)
+            .err()
+            .unwrap();
+        assert_eq!(err.kind, ErrorKind::InvalidArgument);
+        assert!(err.message.contains("\"regoin\""), "{}", err.message);
+        let options: Map<String, Value> = serde_json::from_str(r#"{"retries":"x"}"#).unwrap();
+        let err = open(Kind::S3, "s3://bucket", &options).err().unwrap();
+        assert!(err.message.contains("retries"), "{}", err.message);
+        let err = open(Kind::S3, "s3:///x", &Map::new()).err().unwrap();
+        assert_eq!(err.kind, ErrorKind::InvalidArgument);
+    }
+
+    #[test]
+    fn a_remote_store_opens_without_a_request() {
+        let options: Map<String, Value> = serde_json::from_str(
+            r#"{"endpoint":"http://127.0.0.1:1","allow_http":true,"region":"us-east-1",
+            "access_key_id":"a","secret_access_key":"b","timeout":"1s","retries":0}"#,
+        )
+        .unwrap();
+        let remote = open(Kind::S3, "s3://bucket/a/b", &options).unwrap();
+        // Nothing listens on port 1: a storage error, quickly.
+        let err = remote
+            .get(&StoreKey::new("zarr.json").unwrap())
+            .unwrap_err();
+        assert!(!err.to_string().is_empty());
+    }
+}

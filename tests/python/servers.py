@@ -1,0 +1,118 @@
+"""Real servers on loopback for the store tests: moto's S3 server and nginx serving a directory
+over HTTP (with range requests). Each starts on a free port and stops when its test session ends.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+#: The credentials moto accepts (any), passed explicitly so the tests never read the environment's.
+S3_CREDENTIALS = {"access_key_id": "testing", "secret_access_key": "testing", "region": "us-east-1"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1).close()  # noqa: S310 (loopback only)
+            return
+        except urllib.error.HTTPError:
+            return  # the server answers
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+class S3Server:
+    """moto's S3 server, in this process's threads."""
+
+    def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+        wait_for(self.endpoint)
+
+    def options(self, **extra) -> dict:
+        """Store options for this server."""
+        return {"endpoint": self.endpoint, "allow_http": True, **S3_CREDENTIALS, **extra}
+
+    def new_bucket(self) -> str:
+        import boto3
+
+        name = f"b-{uuid.uuid4().hex[:12]}"
+        client = boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name="us-east-1",
+        )
+        client.create_bucket(Bucket=name)
+        return name
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+class HttpServer:
+    """nginx serving ``root`` read-only, counting nothing: it only has to answer GET, HEAD and
+    range requests as a static file server does."""
+
+    def __init__(self) -> None:
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        if not Path(nginx).exists():
+            raise RuntimeError("nginx is needed for the HTTP store tests (Debian package nginx; .ci/run installs it)")
+        self._dir = Path(tempfile.mkdtemp(prefix="zarrlib-nginx-"))
+        self.root = self._dir / "www"
+        self.root.mkdir()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        conf = self._dir / "nginx.conf"
+        conf.write_text(
+            f"""
+            daemon off;
+            master_process off;
+            worker_processes 1;
+            error_log {self._dir}/error.log;
+            pid {self._dir}/nginx.pid;
+            events {{ worker_connections 256; }}
+            http {{
+                access_log off;
+                client_body_temp_path {self._dir}/body;
+                proxy_temp_path {self._dir}/proxy;
+                fastcgi_temp_path {self._dir}/fastcgi;
+                uwsgi_temp_path {self._dir}/uwsgi;
+                scgi_temp_path {self._dir}/scgi;
+                server {{
+                    listen 127.0.0.1:{self.port};
+                    root {self.root};
+                }}
+            }}
+            """
+        )
+        self._process = subprocess.Popen(
+            [nginx, "-p", str(self._dir), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        wait_for(self.url)
+
+    def stop(self) -> None:
+        self._process.terminate()
+        self._process.wait(timeout=10)
+        shutil.rmtree(self._dir, ignore_errors=True)

@@ -1,0 +1,235 @@
+"""Object stores against real servers on loopback: S3 (moto's server) and HTTP (nginx), plus
+read-only stores of every kind."""
+
+from __future__ import annotations
+
+import multiprocessing
+import tempfile
+import time
+
+import numpy as np
+import pytest
+import zarr
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import zarrlib
+from layouts import v2_array, v3_array, v3_sharded
+from servers import S3_CREDENTIALS, free_port
+from test_differential import _build, array_specs, arrays, assert_equal, selections, sharded, values
+
+LAYOUTS = {
+    "v3 zstd": v3_array((20, 30), (8, 16)),
+    "v3 sharded": v3_sharded((20, 30), (10, 16), (5, 8)),
+    "v2 blosc": v2_array((20, 30), (8, 16)),
+}
+
+
+def s3_store(server, bucket: str, prefix: str = "data.zarr", **options) -> zarrlib.Store:
+    return zarrlib.open_store(f"s3://{bucket}/{prefix}", **server.options(**options))
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_s3_round_trip(s3_server, s3_bucket, layout):
+    store = s3_store(s3_server, s3_bucket)
+    metadata = LAYOUTS[layout]
+    data = np.arange(600, dtype=np.uint16).reshape(20, 30)
+    group = {"zarr_format": metadata["zarr_format"], "node_type": "group"}
+    if metadata["zarr_format"] == 2:
+        group = {"zarr_format": 2}
+    zarrlib.create_new_group(group, store, "")
+    zarrlib.create_new_group(group, store, "g")
+    zarrlib.create_new_array(metadata, store, "g/a")
+    zarrlib.write_region(metadata, store, "g/a", ..., data)
+    zarrlib.write_region(metadata, store, "g/a", (slice(3, 9), slice(5, 25)), np.uint16(7))
+    data[3:9, 5:25] = 7
+    np.testing.assert_array_equal(zarrlib.read_region(metadata, store, "g/a", ...), data)
+    np.testing.assert_array_equal(zarrlib.read_region(metadata, store, "g/a", (slice(1, 19, 3), 4)), data[1:19:3, 4])
+    np.testing.assert_array_equal(zarrlib.Array.open(store, "g/a")[::2, ::5], data[::2, ::5])
+    # Listing at every depth, and the documents as stored.
+    assert [path for path, _ in zarrlib.list_children(store, "")] == ["g"]
+    assert [path for path, _ in zarrlib.list_children(store, "g")] == ["g/a"]
+    assert zarrlib.list_children(store, "g/a") == []
+    assert zarrlib.read_metadata(store, "g/a")["shape"] == [20, 30]
+    # A store on the same bucket without the prefix sees the hierarchy one level down.
+    bucket_root = zarrlib.open_store(f"s3://{s3_bucket}", **s3_server.options())
+    assert [path for path, _ in zarrlib.list_children(bucket_root, "data.zarr")] == ["data.zarr/g"]
+    zarrlib.delete_node(store, "g/a")
+    assert zarrlib.list_children(store, "g") == []
+    with pytest.raises(zarrlib.NodeNotFoundError):
+        zarrlib.read_metadata(store, "g/a")
+
+
+@settings(max_examples=15)
+@given(spec=array_specs(), data=st.data())
+def test_s3_stores_what_a_local_store_stores(s3_server, spec, data):
+    """Every layout the differential suite draws: the same operations on S3 and on a local
+    directory leave the same documents and the same chunk bytes."""
+    model = spec.model()
+    full = data.draw(arrays(spec.dtype, spec.shape, spec.fill, sharded(spec)), label="full")
+    selection = data.draw(selections(spec.shape), label="selection")
+    value = values(data, spec.dtype, model[selection].shape, spec.fill, sharded(spec))
+    model[...] = full
+    model[selection] = value
+    md = spec.metadata
+    s3 = s3_store(s3_server, s3_server.new_bucket(), "root")
+    with tempfile.TemporaryDirectory() as local:
+        stores = [s3, zarrlib.open_store(local)]
+        for store in stores:
+            _build(spec, store, "native", full, selection, value)
+        for path in ("", "g", "g/h", "b", "g/a"):
+            assert zarrlib.read_metadata(stores[0], path) == zarrlib.read_metadata(stores[1], path)
+        for path in ("", "g", "g/h"):
+            assert zarrlib.list_children(stores[0], path) == zarrlib.list_children(stores[1], path)
+        for coords in spec.chunk_coords():
+            encoded = [zarrlib.read_encoded_chunk(md, store, "g/a", coords) for store in stores]
+            if spec.uncompressed:
+                assert encoded[0] == encoded[1], coords
+            else:
+                assert (encoded[0] is None) == (encoded[1] is None), coords
+        assert_equal(zarrlib.read_region(md, s3, "g/a", Ellipsis), model)
+
+
+def test_s3_credentials_from_the_environment(s3_server, s3_bucket, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", S3_CREDENTIALS["access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", S3_CREDENTIALS["secret_access_key"])
+    monkeypatch.setenv("AWS_REGION", S3_CREDENTIALS["region"])
+    monkeypatch.setenv("AWS_ENDPOINT", s3_server.endpoint)
+    monkeypatch.setenv("AWS_ALLOW_HTTP", "true")
+    store = zarrlib.open_store(f"s3://{s3_bucket}")
+    zarrlib.create_new_group({"zarr_format": 3, "node_type": "group"}, store, "")
+    assert zarrlib.read_metadata(store, "")["node_type"] == "group"
+
+
+def test_s3_errors_are_storage_errors_and_never_hang(s3_server):
+    missing_bucket = s3_store(s3_server, "no-such-bucket", retries=0)
+    with pytest.raises(zarrlib.StorageError):
+        zarrlib.create_new_group({"zarr_format": 3, "node_type": "group"}, missing_bucket, "")
+    # Nothing listens on the port: the configured timeout and retries bound the wait.
+    options = {**S3_CREDENTIALS, "endpoint": f"http://127.0.0.1:{free_port()}", "allow_http": True}
+    stopped = zarrlib.open_store("s3://bucket", **options, timeout="2s", retries=1, retry_timeout="5s")
+    started = time.monotonic()
+    with pytest.raises(zarrlib.StorageError):
+        zarrlib.read_metadata(stopped, "")
+    assert time.monotonic() - started < 60  # a hang guard, not a timing test
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [({"regoin": "x"}, "regoin"), ({"retries": -1}, "retries"), ({"timeout": []}, "timeout")],
+)
+def test_unknown_or_mistyped_object_store_options_are_named(options, named):
+    with pytest.raises(zarrlib.InvalidArgumentError, match=named):
+        zarrlib.open_store("s3://bucket/x", **options)
+
+
+@pytest.mark.parametrize("url", ["gs://bucket/x", "az://container/x", "abfs://container/x"])
+def test_other_object_store_schemes_check_their_options(url):
+    with pytest.raises(zarrlib.InvalidArgumentError, match="no_such_option"):
+        zarrlib.open_store(url, no_such_option=1)
+
+
+def test_read_only_stores_refuse_every_write(s3_server, s3_bucket, tmp_path):
+    metadata = v3_array((4,), (2,))
+    writable = s3_store(s3_server, s3_bucket)
+    zarrlib.create_new_array(metadata, writable, "a")
+    zarrlib.write_region(metadata, writable, "a", ..., np.arange(4, dtype=np.uint16))
+    zarrlib.create_new_array(metadata, tmp_path, "a")
+    zarrlib.write_region(metadata, tmp_path, "a", ..., np.arange(4, dtype=np.uint16))
+    for store in [
+        s3_store(s3_server, s3_bucket, read_only=True),
+        zarrlib.open_store(tmp_path, read_only=True),
+    ]:
+        writes = [
+            lambda s: zarrlib.create_new_group({"zarr_format": 3, "node_type": "group"}, s, "g"),
+            lambda s: zarrlib.write_region(metadata, s, "a", ..., np.zeros(4, np.uint16)),
+            lambda s: zarrlib.write_chunk(metadata, s, "a", (0,), np.zeros(2, np.uint16)),
+            lambda s: zarrlib.delete_chunk(metadata, s, "a", (0,)),
+            lambda s: zarrlib.delete_node(s, "a"),
+        ]
+        for write in writes:
+            with pytest.raises(zarrlib.ReadOnlyError) as raised:
+                write(store)
+            assert isinstance(raised.value, PermissionError)
+        np.testing.assert_array_equal(zarrlib.read_region(metadata, store, "a", ...), np.arange(4))
+    with pytest.raises(zarrlib.ReadOnlyError):
+        zarrlib.create_new_array(metadata, zarrlib.MemoryStore(read_only=True), "a")
+
+
+def _read_in_child(store, metadata, queue):
+    queue.put(zarrlib.read_region(metadata, store, "a", ...).tolist())
+
+
+def test_a_forked_process_reopens_the_store(s3_server, s3_bucket):
+    """The engine's runtime and the store's connections do not survive fork: both are made
+    again in the child, which reads as the parent does."""
+    store = s3_store(s3_server, s3_bucket)
+    metadata = v3_array((6,), (2,))
+    zarrlib.create_new_array(metadata, store, "a")
+    zarrlib.write_region(metadata, store, "a", ..., np.arange(6, dtype=np.uint16))
+    assert zarrlib.read_region(metadata, store, "a", ...).tolist() == list(range(6))
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_read_in_child, args=(store, metadata, queue))
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    assert queue.get(timeout=5) == list(range(6))
+    # The parent's store still works.
+    assert zarrlib.read_region(metadata, store, "a", ...).tolist() == list(range(6))
+
+
+# --- HTTP ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served(http_server):
+    """Arrays zarr-python wrote, served over HTTP: ``(store URL, {path: data})``."""
+    root = http_server.root / "written-by-zarr-python.zarr"
+    data = np.arange(24 * 30, dtype=np.int32).reshape(24, 30)
+    group = zarr.open_group(str(root), mode="w")
+    arrays = {}
+    for name, kwargs in {
+        "v3": {"chunks": (8, 16), "compressors": zarr.codecs.ZstdCodec()},
+        "sharded": {"chunks": (4, 5), "shards": (12, 15)},
+    }.items():
+        group.create_array(name, shape=data.shape, dtype=data.dtype, **kwargs)[...] = data
+        arrays[name] = data
+    v2 = zarr.open_group(str(http_server.root / "v2.zarr"), mode="w", zarr_format=2)
+    v2.create_array("a", shape=data.shape, dtype=data.dtype, chunks=(8, 16))[...] = data
+    return http_server.url, arrays, data
+
+
+def test_http_reads_what_zarr_python_wrote(served):
+    url, arrays, data = served
+    store = zarrlib.open_store(f"{url}/written-by-zarr-python.zarr")
+    for name in arrays:
+        np.testing.assert_array_equal(zarrlib.Array.open(store, name)[...], data)
+        np.testing.assert_array_equal(zarrlib.Array.open(store, name)[3:17:2, 5], data[3:17:2, 5])
+    v2 = zarrlib.open_store(f"{url}/v2.zarr")
+    np.testing.assert_array_equal(zarrlib.Array.open(v2, "a")[...], data)
+
+
+def test_http_reads_one_inner_chunk_with_range_requests(served):
+    url, _, data = served
+    store = zarrlib.open_store(f"{url}/written-by-zarr-python.zarr", metrics=True)
+    array = zarrlib.Array.open(store, "sharded")
+    before = store.metrics()
+    np.testing.assert_array_equal(array[0:4, 0:5], data[0:4, 0:5])
+    read = store.metrics()["bytes_read"] - before["bytes_read"]
+    # The index (9 entries of 16 bytes, and a checksum) and one 4x5 int32 inner chunk, not the
+    # shard's 720 bytes of data.
+    assert read < 12 * 15 * 4, read
+
+
+def test_http_stores_are_read_only_and_cannot_list(served):
+    url, _, _ = served
+    store = zarrlib.open_store(f"{url}/written-by-zarr-python.zarr")
+    with pytest.raises(zarrlib.ReadOnlyError):
+        zarrlib.create_new_group({"zarr_format": 3, "node_type": "group"}, store, "new")
+    with pytest.raises(zarrlib.ReadOnlyError):
+        zarrlib.Array.open(store, "v3")[0, 0] = 1
+    with pytest.raises(zarrlib.UnsupportedError, match="cannot list"):
+        zarrlib.list_children(store, "")
+    with pytest.raises(zarrlib.NodeNotFoundError):
+        zarrlib.read_metadata(store, "missing")
