@@ -234,6 +234,19 @@ fn storage_error(err: object_store::Error) -> Error {
     Error::new(ErrorKind::Storage, err.to_string())
 }
 
+/// `builder` for `url` with the spec's configuration and retries, built. object_store's
+/// builders share these methods but no trait.
+macro_rules! configured {
+    ($spec:expr, $builder:expr, $url:expr) => {{
+        let mut builder = $builder.with_url($url);
+        for (key, value) in &$spec.config {
+            builder = builder.with_config(key.parse().map_err(storage_error)?, value);
+        }
+        let store = builder.with_retry($spec.retry.clone()).build();
+        Arc::new(store.map_err(storage_error)?)
+    }};
+}
+
 impl Spec {
     /// A client for this process.
     fn build(&self) -> Result<Arc<Adapter>> {
@@ -241,64 +254,25 @@ impl Spec {
         let (_, path) = ObjectStoreScheme::parse(&self.url).map_err(|err| {
             Error::invalid_argument(format!("invalid store URL {}: {err}", self.url))
         })?;
+        let url = self.url.as_str();
         let store: Arc<dyn ObjectStore> = match self.kind {
-            Kind::S3 => {
-                let mut builder =
-                    object_store::aws::AmazonS3Builder::from_env().with_url(self.url.as_str());
-                for (key, value) in &self.config {
-                    let key = key.parse().map_err(storage_error)?;
-                    builder = builder.with_config(key, value);
-                }
-                Arc::new(
-                    builder
-                        .with_retry(self.retry.clone())
-                        .build()
-                        .map_err(storage_error)?,
-                )
-            }
-            Kind::Gcs => {
-                let mut builder = object_store::gcp::GoogleCloudStorageBuilder::from_env()
-                    .with_url(self.url.as_str());
-                for (key, value) in &self.config {
-                    let key = key.parse().map_err(storage_error)?;
-                    builder = builder.with_config(key, value);
-                }
-                Arc::new(
-                    builder
-                        .with_retry(self.retry.clone())
-                        .build()
-                        .map_err(storage_error)?,
-                )
-            }
-            Kind::Azure => {
-                let mut builder = object_store::azure::MicrosoftAzureBuilder::from_env()
-                    .with_url(self.url.as_str());
-                for (key, value) in &self.config {
-                    let key = key.parse().map_err(storage_error)?;
-                    builder = builder.with_config(key, value);
-                }
-                Arc::new(
-                    builder
-                        .with_retry(self.retry.clone())
-                        .build()
-                        .map_err(storage_error)?,
-                )
-            }
-            Kind::Http => {
-                // The server's root; the URL's path becomes the store's prefix, as for buckets.
-                let root = &self.url[..url::Position::BeforePath];
-                let mut builder = object_store::http::HttpBuilder::new().with_url(root);
-                for (key, value) in &self.config {
-                    let key = key.parse().map_err(storage_error)?;
-                    builder = builder.with_config(key, value);
-                }
-                Arc::new(
-                    builder
-                        .with_retry(self.retry.clone())
-                        .build()
-                        .map_err(storage_error)?,
-                )
-            }
+            Kind::S3 => configured!(self, object_store::aws::AmazonS3Builder::from_env(), url),
+            Kind::Gcs => configured!(
+                self,
+                object_store::gcp::GoogleCloudStorageBuilder::from_env(),
+                url
+            ),
+            Kind::Azure => configured!(
+                self,
+                object_store::azure::MicrosoftAzureBuilder::from_env(),
+                url
+            ),
+            // The server's root; the URL's path becomes the store's prefix, as for buckets.
+            Kind::Http => configured!(
+                self,
+                object_store::http::HttpBuilder::new(),
+                &self.url[..url::Position::BeforePath]
+            ),
         };
         let store: Arc<dyn ObjectStore> = if path == Path::default() {
             store

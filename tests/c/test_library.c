@@ -168,7 +168,7 @@ static void *fail_on_other_thread(void *arg) {
   thread_error_t *t = arg;
   t->length_at_start = zarrlib_last_error_length();
   zarrlib_store *store = NULL;
-  t->status = zarrlib_store_open("s3://elsewhere/x", NULL, &store);
+  t->status = zarrlib_store_open("ftp://elsewhere/x", NULL, &store);
   zarrlib_last_error_message(t->message, sizeof t->message);
   return NULL;
 }
@@ -195,7 +195,7 @@ static void test_last_error_is_per_thread(void) {
   CHECK(pthread_join(thread, NULL) == 0);
   CHECK_EQ_U64(other.length_at_start, 0);
   CHECK_EQ_U64((uint64_t)(int64_t)other.status, (uint64_t)(int64_t)ZARRLIB_ERR_UNSUPPORTED);
-  CHECK(strstr(other.message, "s3") != NULL);
+  CHECK(strstr(other.message, "ftp") != NULL);
 
   /* This thread's error is unchanged by the other thread's failure and success. */
   size_t threads = 0;
@@ -350,9 +350,15 @@ static void test_store_open(void) {
   store = NULL;
 
   /* Unsupported schemes. */
-  CHECK_STATUS(zarrlib_store_open("s3://x", NULL, &store), ZARRLIB_ERR_UNSUPPORTED);
-  CHECK_STATUS(zarrlib_store_open("https://example.com/a.zarr", NULL, &store),
+  CHECK_STATUS(zarrlib_store_open("ftp://x", NULL, &store), ZARRLIB_ERR_UNSUPPORTED);
+  CHECK_STATUS(zarrlib_store_open("gopher://example.com/a.zarr", NULL, &store),
                ZARRLIB_ERR_UNSUPPORTED);
+  /* Object stores open without a request; their options are checked. */
+  CHECK_OK(zarrlib_store_open("https://example.com/a.zarr", NULL, &store));
+  zarrlib_store_free(store);
+  store = NULL;
+  CHECK_STATUS(zarrlib_store_open("s3://bucket/a.zarr", "{\"regoin\": \"x\"}", &store),
+               ZARRLIB_ERR_INVALID_ARGUMENT);
   /* Malformed URLs. */
   CHECK_STATUS(zarrlib_store_open("", NULL, &store), ZARRLIB_ERR_INVALID_ARGUMENT);
   CHECK_STATUS(zarrlib_store_open("memory://name", NULL, &store), ZARRLIB_ERR_INVALID_ARGUMENT);

@@ -479,13 +479,20 @@ def _compare_stores(spec: Spec, roots: dict[str, str], *, exact_bytes: bool) -> 
             assert encoded[0] == encoded[2], (coords, encoded[0], encoded[2])
 
 
-def _same_operations(spec: Spec, data, *, exact_bytes: bool) -> None:
+def draw_writes(spec: Spec, data):
+    """The writes ``_build`` makes, drawn: a whole array, then a value at a selection; and the
+    model of the array after both. Returns ``(model, full, selection, value)``."""
     model = spec.model()
     full = data.draw(arrays(spec.dtype, spec.shape, spec.fill, sharded(spec)), label="full")
     selection = data.draw(selections(spec.shape), label="selection")
     value = values(data, spec.dtype, model[selection].shape, spec.fill, sharded(spec))
     model[...] = full
     model[selection] = value
+    return model, full, selection, value
+
+
+def _same_operations(spec: Spec, data, *, exact_bytes: bool) -> None:
+    model, full, selection, value = draw_writes(spec, data)
     with tempfile.TemporaryDirectory() as native_root, tempfile.TemporaryDirectory() as reference_root:
         roots = {"native": native_root, "reference": reference_root}
         for backend, root in roots.items():

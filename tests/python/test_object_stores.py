@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import zarrlib
 from layouts import v2_array, v3_array, v3_sharded
 from servers import S3_CREDENTIALS, free_port
-from test_differential import _build, array_specs, arrays, assert_equal, selections, sharded, values
+from test_differential import _build, array_specs, assert_equal, draw_writes
 
 LAYOUTS = {
     "v3 zstd": v3_array((20, 30), (8, 16)),
@@ -65,12 +65,7 @@ def test_s3_round_trip(s3_server, s3_bucket, layout):
 def test_s3_stores_what_a_local_store_stores(s3_server, spec, data):
     """Every layout the differential suite draws: the same operations on S3 and on a local
     directory leave the same documents and the same chunk bytes."""
-    model = spec.model()
-    full = data.draw(arrays(spec.dtype, spec.shape, spec.fill, sharded(spec)), label="full")
-    selection = data.draw(selections(spec.shape), label="selection")
-    value = values(data, spec.dtype, model[selection].shape, spec.fill, sharded(spec))
-    model[...] = full
-    model[selection] = value
+    model, full, selection, value = draw_writes(spec, data)
     md = spec.metadata
     s3 = s3_store(s3_server, s3_server.new_bucket(), "root")
     with tempfile.TemporaryDirectory() as local:
