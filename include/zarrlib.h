@@ -465,7 +465,9 @@ int32_t zarrlib_node_children(const zarrlib_store *store, const char *path, char
  * first write if missing), `memory://` (a new, empty in-process store), or an object store:
  * `s3://bucket[/prefix]`, `gs://bucket[/prefix]`, `az://container[/prefix]` (also `abfs://`),
  * or `http(s)://host[/path]` (read-only, and it cannot list: listing is
- * ZARRLIB_ERR_UNSUPPORTED). `options_json` may be NULL, or a JSON object of store options:
+ * ZARRLIB_ERR_UNSUPPORTED). A path or `file://` URL naming an existing file opens it as a zip
+ * file, read-only; `zip+URL` opens a zip file held in any store (`zip+s3://bucket/a.zip`,
+ * `zip+https://host/a.zip`), the options going to that store. `options_json` may be NULL, or a JSON object of store options:
  * `{"metrics": bool}` for every store (count requests for `zarrlib_store_metrics`),
  * `{"read_only": bool}` for every store (writes fail with ZARRLIB_ERR_READ_ONLY), and for
  * directories also `{"sync": bool, "direct_io": bool, "file_handle_cache_size": integer}`. A
@@ -482,7 +484,9 @@ int32_t zarrlib_node_children(const zarrlib_store *store, const char *path, char
  * ZARRLIB_ERR_INVALID_ARGUMENT. On success `*out` receives a handle to free with
  * `zarrlib_store_free`.
  */
-int32_t zarrlib_store_open(const char *url, const char *options_json, zarrlib_store **out);
+int32_t zarrlib_store_open(const char *url,
+                           const char *options_json,
+                           zarrlib_store **out);
 
 /**
  * Free a store handle. NULL is ignored, and so is a pointer that is not a live store handle.

@@ -16,7 +16,7 @@ pub mod ffi;
 mod local_store;
 pub mod node;
 mod object_stores;
-mod restricted;
+mod read_only;
 pub mod selection;
 mod shard_index;
 pub mod store;

@@ -10,12 +10,16 @@ use serde_json::{Map, Value};
 use zarrs::filesystem::{FilesystemStore, FilesystemStoreOptions};
 use zarrs::storage::storage_adapter::performance_metrics::PerformanceMetricsStorageAdapter;
 use zarrs::storage::store::MemoryStore;
-use zarrs::storage::{ReadableWritableListableStorage, ReadableWritableListableStorageTraits};
+use zarrs::storage::{
+    ReadableListableStorage, ReadableWritableListableStorage,
+    ReadableWritableListableStorageTraits, StoreKey,
+};
+use zarrs_zip::ZipStorageAdapter;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::local_store::LocalStore;
 use crate::object_stores;
-use crate::restricted::Restricted;
+use crate::read_only::ReadOnly;
 
 type Metered = PerformanceMetricsStorageAdapter<dyn ReadableWritableListableStorageTraits>;
 
@@ -62,6 +66,8 @@ enum Location {
     Memory,
     Directory(PathBuf),
     Object(object_stores::Kind),
+    /// `zip+URL`: the zip file at URL, in whatever store holds it.
+    Zip(String),
 }
 
 fn parse_url(url: &str) -> Result<Location> {
@@ -71,6 +77,9 @@ fn parse_url(url: &str) -> Result<Location> {
     let Some((scheme, rest)) = url.split_once("://") else {
         return Ok(Location::Directory(PathBuf::from(url)));
     };
+    if let Some(inner) = scheme.to_ascii_lowercase().strip_prefix("zip+") {
+        return Ok(Location::Zip(format!("{inner}://{rest}")));
+    }
     match scheme.to_ascii_lowercase().as_str() {
         "memory" if rest.is_empty() => Ok(Location::Memory),
         "memory" => Err(Error::invalid_argument(format!(
@@ -179,11 +188,100 @@ fn local_store(
     Ok((local.clone(), Some(local)))
 }
 
+/// A store as opened, before zarrlib's own options wrap it.
+enum Access {
+    /// With the local directory store behind it, when it is one.
+    ReadWrite(ReadableWritableListableStorage, Option<Arc<LocalStore>>),
+    /// With why it cannot list, when it cannot.
+    ReadOnly(ReadableListableStorage, Option<&'static str>),
+}
+
+fn read_only_store(
+    inner: ReadableListableStorage,
+    unlistable: Option<&'static str>,
+) -> ReadableWritableListableStorage {
+    Arc::new(ReadOnly { inner, unlistable })
+}
+
+/// Open the store `url` names with the options zarrlib does not handle itself.
+fn open_storage(url: &str, options: &Map<String, Value>) -> Result<Access> {
+    Ok(match parse_url(url)? {
+        Location::Memory => {
+            if let Some(key) = options.keys().next() {
+                return Err(Error::invalid_argument(format!(
+                    "unknown memory store option {key:?}"
+                )));
+            }
+            Access::ReadWrite(Arc::new(MemoryStore::new()), None)
+        }
+        Location::Directory(path) if path.is_file() => {
+            // An existing file is a zip file: the store is its contents.
+            let parent = match path.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent,
+                _ => Path::new("."),
+            };
+            let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+                Error::invalid_argument(format!("store path {} has no file name", path.display()))
+            })?;
+            let (container, _) = local_store(parent, options)?;
+            Access::ReadOnly(open_zip(container.readable_listable(), name, url)?, None)
+        }
+        Location::Directory(path) => {
+            if path.exists() && !path.is_dir() {
+                return Err(Error::invalid_argument(format!(
+                    "store path {} exists and is neither a directory nor a file",
+                    path.display()
+                )));
+            }
+            let (storage, local) = local_store(&path, options)?;
+            Access::ReadWrite(storage, local)
+        }
+        Location::Object(kind) => {
+            let remote = Arc::new(object_stores::open(kind, url, options)?);
+            if kind.is_read_only() {
+                let why =
+                    "an HTTP store cannot list its keys (no children, no listing of a prefix)";
+                Access::ReadOnly(remote, (!kind.can_list()).then_some(why))
+            } else {
+                Access::ReadWrite(remote, None)
+            }
+        }
+        Location::Zip(inner) => {
+            let (container_url, name) = inner
+                .rsplit_once('/')
+                .ok_or_else(|| Error::invalid_argument(format!("{url:?} names no zip file")))?;
+            let container = match open_storage(container_url, options)? {
+                Access::ReadWrite(storage, _) => storage.readable_listable(),
+                Access::ReadOnly(storage, _) => storage,
+            };
+            Access::ReadOnly(open_zip(container, name, url)?, None)
+        }
+    })
+}
+
+/// The zip file `name` in `container`, as a read-only store.
+fn open_zip(
+    container: ReadableListableStorage,
+    name: &str,
+    url: &str,
+) -> Result<ReadableListableStorage> {
+    let key =
+        StoreKey::new(name).map_err(|err| Error::invalid_argument(format!("{url:?}: {err}")))?;
+    match ZipStorageAdapter::new(container, key) {
+        Ok(zip) => Ok(Arc::new(zip)),
+        Err(zarrs_zip::ZipStorageAdapterCreateError::StorageError(err)) => Err(err.into()),
+        Err(err) => Err(Error::invalid_argument(format!(
+            "{url:?} is not a zip file a store can be read from: {err}"
+        ))),
+    }
+}
+
 impl Store {
     /// Open the store at `url`: a local directory (plain path or `file://` URL, created on the
     /// first write if missing), `memory://` (a new, empty in-process store), or an object store
     /// (`s3://`, `gs://`, `az://`/`abfs://`, and `http(s)://`, which is read-only and cannot
-    /// list).
+    /// list). A path or `file://` URL naming an existing file, or `zip+URL` for a zip file in any
+    /// store, opens that zip file as a read-only store.
     ///
     /// Options: `metrics` (bool, every kind of store) counts requests and bytes for
     /// [`Store::metrics`]; `read_only` (bool, every kind) refuses writes; the local directory
@@ -192,51 +290,13 @@ impl Store {
         let mut options = parse_options(options_json)?;
         let metered = take_bool(&mut options, "metrics")?;
         let read_only = take_bool(&mut options, "read_only")?;
-        let location = parse_url(url)?;
-        let mut writable = !read_only;
-        let mut unlistable = None;
-        let (storage, local): (ReadableWritableListableStorage, _) = match location {
-            Location::Memory => {
-                if let Some(key) = options.keys().next() {
-                    return Err(Error::invalid_argument(format!(
-                        "unknown memory store option {key:?}"
-                    )));
-                }
-                (Arc::new(MemoryStore::new()), None)
-            }
-            Location::Directory(path) => {
-                if path.exists() && !path.is_dir() {
-                    return Err(Error::invalid_argument(format!(
-                        "store path {} exists and is not a directory",
-                        path.display()
-                    )));
-                }
-                local_store(&path, &options)?
-            }
-            Location::Object(kind) => {
-                let remote = object_stores::open(kind, url, &options)?;
-                writable &= !kind.is_read_only();
-                if !kind.can_list() {
-                    unlistable = Some(
-                        "an HTTP store cannot list its keys (no children, no listing of a prefix)",
-                    );
-                }
-                (Arc::new(remote), None)
-            }
-        };
-        let (storage, local) = if writable && unlistable.is_none() {
-            (storage, local)
-        } else {
-            let restricted = Restricted {
-                inner: storage,
-                writable,
-                unlistable,
-            };
+        let (storage, local) = match open_storage(url, &options)? {
+            Access::ReadWrite(storage, local) if !read_only => (storage, local),
             // Direct reads from a local store stay: they are reads.
-            (
-                Arc::new(restricted) as ReadableWritableListableStorage,
-                local,
-            )
+            Access::ReadWrite(storage, local) => {
+                (read_only_store(storage.readable_listable(), None), local)
+            }
+            Access::ReadOnly(storage, unlistable) => (read_only_store(storage, unlistable), None),
         };
         let (storage, metrics) = if metered {
             let metered = Arc::new(PerformanceMetricsStorageAdapter::new(storage));

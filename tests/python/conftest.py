@@ -56,3 +56,20 @@ def http_server():
     server = HttpServer()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def azurite():
+    """Azurite's blob service on loopback, for the whole session. object_store finds an
+    emulator through ``AZURITE_BLOB_STORAGE_URL``."""
+    from servers import AzuriteServer
+
+    server = AzuriteServer()
+    previous = os.environ.get("AZURITE_BLOB_STORAGE_URL")
+    os.environ["AZURITE_BLOB_STORAGE_URL"] = server.url
+    yield server
+    if previous is None:
+        del os.environ["AZURITE_BLOB_STORAGE_URL"]
+    else:
+        os.environ["AZURITE_BLOB_STORAGE_URL"] = previous
+    server.stop()

@@ -116,3 +116,48 @@ class HttpServer:
         self._process.terminate()
         self._process.wait(timeout=10)
         shutil.rmtree(self._dir, ignore_errors=True)
+
+
+#: Azurite's well-known development account.
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+class AzuriteServer:
+    """Azurite's blob service (the Azure Storage emulator, from npm), in a temporary directory.
+    ``tools/run_tests`` installs it under ``build-node``."""
+
+    def __init__(self) -> None:
+        installed = Path(__file__).parents[2] / "build-node" / "node_modules" / ".bin" / "azurite-blob"
+        azurite = shutil.which("azurite-blob") or str(installed)
+        if not Path(azurite).exists():
+            raise RuntimeError("azurite is needed for the Azure store tests (tools/run_tests installs it with npm)")
+        self._dir = Path(tempfile.mkdtemp(prefix="zarrlib-azurite-"))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._process = subprocess.Popen(
+            [azurite, "--blobHost", "127.0.0.1", "--blobPort", str(self.port), "--location", str(self._dir)]
+            + ["--silent", "--skipApiVersionCheck", "--loose"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        wait_for(f"{self.url}/{AZURITE_ACCOUNT}?comp=list")
+
+    @property
+    def connection_string(self) -> str:
+        return (
+            f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+            f"BlobEndpoint={self.url}/{AZURITE_ACCOUNT};"
+        )
+
+    def new_container(self) -> str:
+        from azure.storage.blob import BlobServiceClient
+
+        name = f"c-{uuid.uuid4().hex[:12]}"
+        BlobServiceClient.from_connection_string(self.connection_string).create_container(name)
+        return name
+
+    def stop(self) -> None:
+        self._process.terminate()
+        self._process.wait(timeout=10)
+        shutil.rmtree(self._dir, ignore_errors=True)

@@ -228,3 +228,81 @@ def test_http_stores_are_read_only_and_cannot_list(served):
         zarrlib.list_children(store, "")
     with pytest.raises(zarrlib.NodeNotFoundError):
         zarrlib.read_metadata(store, "missing")
+
+
+# --- zip files -------------------------------------------------------------------------------
+
+
+def write_zip(path) -> np.ndarray:
+    """A zip file zarr-python's ZipStore wrote: a group with a v3 and a sharded array."""
+    data = np.arange(12 * 10, dtype=np.float64).reshape(12, 10)
+    store = zarr.storage.ZipStore(path, mode="w")
+    group = zarr.open_group(store, mode="w")
+    group.create_array("plain", shape=data.shape, dtype=data.dtype, chunks=(5, 5))[...] = data
+    group.create_array("sharded", shape=data.shape, dtype=data.dtype, chunks=(2, 5), shards=(6, 10))[...] = data
+    store.close()
+    return data
+
+
+def check_zip_store(store) -> None:
+    data = np.arange(12 * 10, dtype=np.float64).reshape(12, 10)
+    assert sorted(path for path, _ in zarrlib.list_children(store, "")) == ["plain", "sharded"]
+    for name in ["plain", "sharded"]:
+        np.testing.assert_array_equal(zarrlib.Array.open(store, name)[...], data)
+        np.testing.assert_array_equal(zarrlib.Array.open(store, name)[1:11:3, ::4], data[1:11:3, ::4])
+    with pytest.raises(zarrlib.ReadOnlyError):
+        zarrlib.Array.open(store, "plain")[0, 0] = 1
+    with pytest.raises(zarrlib.ReadOnlyError):
+        zarrlib.create_new_group({"zarr_format": 3, "node_type": "group"}, store, "g")
+
+
+def test_a_zip_file_zarr_python_wrote_reads_equal(tmp_path):
+    write_zip(tmp_path / "data.zip")
+    check_zip_store(zarrlib.open_store(tmp_path / "data.zip"))
+    check_zip_store(zarrlib.open_store(f"file://{tmp_path}/data.zip"))
+    check_zip_store(zarrlib.open_store(f"zip+file://{tmp_path}/data.zip"))
+    assert (tmp_path / "data.zip").stat().st_size > 0
+
+
+def test_a_file_that_is_not_a_zip_file_is_not_a_store(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a zip file")
+    with pytest.raises(zarrlib.InvalidArgumentError, match="zip"):
+        zarrlib.open_store(tmp_path / "notes.txt")
+    with pytest.raises(zarrlib.StorageError):
+        zarrlib.open_store(f"zip+file://{tmp_path}/missing.zip")
+
+
+def test_a_zip_file_in_a_bucket(s3_server, s3_bucket, tmp_path):
+    import boto3
+
+    write_zip(tmp_path / "data.zip")
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_server.endpoint,
+        **{"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"},
+    )
+    client.upload_file(str(tmp_path / "data.zip"), s3_bucket, "archive/data.zip")
+    check_zip_store(zarrlib.open_store(f"zip+s3://{s3_bucket}/archive/data.zip", **s3_server.options()))
+
+
+def test_a_zip_file_over_http(http_server):
+    write_zip(http_server.root / "data.zip")
+    check_zip_store(zarrlib.open_store(f"zip+{http_server.url}/data.zip"))
+
+
+# --- Azure (Azurite) -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scheme", ["az", "abfs"])
+def test_azure_round_trip(azurite, scheme):
+    container = azurite.new_container()
+    store = zarrlib.open_store(f"{scheme}://{container}/data.zarr", use_emulator=True, retries=1)
+    metadata = LAYOUTS["v3 sharded"]
+    data = np.arange(600, dtype=np.uint16).reshape(20, 30)
+    zarrlib.create_new_group({"zarr_format": 3, "node_type": "group"}, store, "")
+    zarrlib.create_new_array(metadata, store, "a")
+    zarrlib.write_region(metadata, store, "a", ..., data)
+    np.testing.assert_array_equal(zarrlib.Array.open(store, "a")[2:19:4, 3:29:5], data[2:19:4, 3:29:5])
+    assert [path for path, _ in zarrlib.list_children(store, "")] == ["a"]
+    zarrlib.delete_node(store, "a")
+    assert zarrlib.list_children(store, "") == []

@@ -31,7 +31,9 @@ const _: () = {
 /// first write if missing), `memory://` (a new, empty in-process store), or an object store:
 /// `s3://bucket[/prefix]`, `gs://bucket[/prefix]`, `az://container[/prefix]` (also `abfs://`),
 /// or `http(s)://host[/path]` (read-only, and it cannot list: listing is
-/// ZARRLIB_ERR_UNSUPPORTED). `options_json` may be NULL, or a JSON object of store options:
+/// ZARRLIB_ERR_UNSUPPORTED). A path or `file://` URL naming an existing file opens it as a zip
+/// file, read-only; `zip+URL` opens a zip file held in any store (`zip+s3://bucket/a.zip`,
+/// `zip+https://host/a.zip`), the options going to that store. `options_json` may be NULL, or a JSON object of store options:
 /// `{"metrics": bool}` for every store (count requests for `zarrlib_store_metrics`),
 /// `{"read_only": bool}` for every store (writes fail with ZARRLIB_ERR_READ_ONLY), and for
 /// directories also `{"sync": bool, "direct_io": bool, "file_handle_cache_size": integer}`. A

@@ -1,33 +1,25 @@
-//! A store that refuses what it cannot or may not do: writes to a read-only store (HTTP, a zip
-//! file, any store opened with `read_only`), listings of a store that cannot list (HTTP). Each
-//! refusal is an error the caller can act on, never an empty answer that looks like no data.
+//! A read-only store: HTTP, a zip file, or any store opened with `read_only`. Every write is
+//! refused with `StorageError::ReadOnly`, and a store that cannot list (HTTP) refuses listings,
+//! so that each refusal is an error the caller can act on, never an empty answer that looks
+//! like no data.
 
 use zarrs::storage::byte_range::ByteRangeIterator;
 use zarrs::storage::{
     Bytes, ListableStorageTraits, MaybeBytes, MaybeBytesIterator, OffsetBytesIterator,
-    ReadableStorageTraits, ReadableWritableListableStorage, StorageError, StoreKey, StoreKeys,
+    ReadableListableStorage, ReadableStorageTraits, StorageError, StoreKey, StoreKeys,
     StoreKeysPrefixes, StorePrefix, WritableStorageTraits,
 };
 
-pub(crate) struct Restricted {
-    pub inner: ReadableWritableListableStorage,
-    pub writable: bool,
+pub(crate) struct ReadOnly {
+    pub inner: ReadableListableStorage,
     /// Why listing is refused, when it is.
     pub unlistable: Option<&'static str>,
 }
 
 type StorageResult<T> = Result<T, StorageError>;
 
-impl Restricted {
-    fn writing(&self) -> StorageResult<&ReadableWritableListableStorage> {
-        if self.writable {
-            Ok(&self.inner)
-        } else {
-            Err(StorageError::ReadOnly)
-        }
-    }
-
-    fn listing(&self) -> StorageResult<&ReadableWritableListableStorage> {
+impl ReadOnly {
+    fn listing(&self) -> StorageResult<&ReadableListableStorage> {
         match self.unlistable {
             Some(why) => Err(StorageError::Unsupported(why.to_owned())),
             None => Ok(&self.inner),
@@ -35,7 +27,7 @@ impl Restricted {
     }
 }
 
-impl ReadableStorageTraits for Restricted {
+impl ReadableStorageTraits for ReadOnly {
     fn get(&self, key: &StoreKey) -> StorageResult<MaybeBytes> {
         self.inner.get(key)
     }
@@ -57,33 +49,33 @@ impl ReadableStorageTraits for Restricted {
     }
 }
 
-impl WritableStorageTraits for Restricted {
-    fn set(&self, key: &StoreKey, value: Bytes) -> StorageResult<()> {
-        self.writing()?.set(key, value)
+impl WritableStorageTraits for ReadOnly {
+    fn set(&self, _key: &StoreKey, _value: Bytes) -> StorageResult<()> {
+        Err(StorageError::ReadOnly)
     }
 
     fn set_partial_many(
         &self,
-        key: &StoreKey,
-        offset_values: OffsetBytesIterator,
+        _key: &StoreKey,
+        _offset_values: OffsetBytesIterator,
     ) -> StorageResult<()> {
-        self.writing()?.set_partial_many(key, offset_values)
+        Err(StorageError::ReadOnly)
     }
 
-    fn erase(&self, key: &StoreKey) -> StorageResult<()> {
-        self.writing()?.erase(key)
+    fn erase(&self, _key: &StoreKey) -> StorageResult<()> {
+        Err(StorageError::ReadOnly)
     }
 
-    fn erase_prefix(&self, prefix: &StorePrefix) -> StorageResult<()> {
-        self.writing()?.erase_prefix(prefix)
+    fn erase_prefix(&self, _prefix: &StorePrefix) -> StorageResult<()> {
+        Err(StorageError::ReadOnly)
     }
 
     fn supports_set_partial(&self) -> bool {
-        self.writable && self.inner.supports_set_partial()
+        false
     }
 }
 
-impl ListableStorageTraits for Restricted {
+impl ListableStorageTraits for ReadOnly {
     fn list(&self) -> StorageResult<StoreKeys> {
         self.listing()?.list()
     }
