@@ -142,10 +142,72 @@ typedef enum {
 typedef struct zarrlib_array zarrlib_array;
 
 /**
+ * A buffer the engine lends to one callback; the callback appends bytes to it with
+ * `zarrlib_sink_write`. Valid only during that callback.
+ */
+typedef struct zarrlib_sink zarrlib_sink;
+
+/**
  * An open store. Thread-safe: any number of threads may use one store handle at once. Array
  * handles opened from it keep the store alive after `zarrlib_store_free`.
  */
 typedef struct zarrlib_store zarrlib_store;
+
+/**
+ * A store's callbacks. Every callback gets `user_data` first and returns a status:
+ * `ZARRLIB_OK`; `ZARRLIB_ERR_NOT_FOUND` from `get` and `size` for a key that has no value;
+ * any other status for a failure, whose message the callback may give with
+ * `zarrlib_callback_error` (it reaches the caller's last error). Keys and prefixes are
+ * NUL-terminated UTF-8, valid during the call; prefixes are empty (the whole store) or end with
+ * `/`. Callbacks must be safe to call from several threads at once.
+ */
+typedef struct {
+  /**
+   * Passed to every callback; the engine never reads it.
+   */
+  void *user_data;
+  /**
+   * Required. Append the bytes of `key`'s value from `offset`, `length` of them
+   * (`length == UINT64_MAX`: to the end of the value), to `sink`. A range past the value's
+   * end is an error.
+   */
+  int32_t (*get)(void *user_data,
+                 const char *key,
+                 uint64_t offset,
+                 uint64_t length,
+                 zarrlib_sink *sink);
+  /**
+   * Optional: write the size in bytes of `key`'s value to `*out_size`. Without it, a size is
+   * found by getting the whole value.
+   */
+  int32_t (*size)(void *user_data, const char *key, uint64_t *out_size);
+  /**
+   * Store `data_len` bytes at `data` as `key`'s value, replacing any. With `erase` and
+   * `erase_prefix`, all three or none: none makes the store read-only (writes fail with
+   * `ZARRLIB_ERR_READ_ONLY`).
+   */
+  int32_t (*set)(void *user_data, const char *key, const uint8_t *data, size_t data_len);
+  /**
+   * Remove `key`'s value; a key without one is not an error.
+   */
+  int32_t (*erase)(void *user_data, const char *key);
+  /**
+   * Remove every value whose key starts with `prefix`.
+   */
+  int32_t (*erase_prefix)(void *user_data, const char *prefix);
+  /**
+   * Optional: append to `sink` the keys under `prefix`, each followed by a NUL byte. With
+   * `one_level`, only what lies directly under it: keys, and the sub-prefixes (ending with
+   * `/`) holding deeper keys, each once. Without this callback the store cannot list, and
+   * listing fails with `ZARRLIB_ERR_UNSUPPORTED`.
+   */
+  int32_t (*list)(void *user_data, const char *prefix, bool one_level, zarrlib_sink *sink);
+  /**
+   * Optional: called once, with `user_data`, after the store and every array handle made
+   * from it are freed (or when `zarrlib_store_from_callbacks` fails).
+   */
+  void (*destroy)(void *user_data);
+} zarrlib_store_callbacks;
 
 #ifdef __cplusplus
 extern "C" {
@@ -317,6 +379,28 @@ int32_t zarrlib_array_write_selection(const zarrlib_array *array,
                                       size_t ndim,
                                       const void *data,
                                       size_t data_len);
+
+/**
+ * Append `data_len` bytes at `data` to `sink`, from inside the callback the sink was lent to.
+ */
+int32_t zarrlib_sink_write(zarrlib_sink *sink, const void *data, size_t data_len);
+
+/**
+ * From inside a callback about to return a failure: the message that explains it (copied;
+ * NULL clears it). It becomes part of the last error of the call the failure ends.
+ */
+void zarrlib_callback_error(const char *message);
+
+/**
+ * Make a store whose I/O the host's `callbacks` do (copied: the struct need not outlive the
+ * call). `options_json` may be NULL, or take `metrics` and `read_only` as for
+ * `zarrlib_store_open`. `get` is required; `set`, `erase` and `erase_prefix` come all three or
+ * none. On success `*out` receives a handle to free with `zarrlib_store_free`; on failure the
+ * `destroy` callback has been called.
+ */
+int32_t zarrlib_store_from_callbacks(const zarrlib_store_callbacks *callbacks,
+                                     const char *options_json,
+                                     zarrlib_store **out);
 
 /**
  * The library's version, "MAJOR.MINOR.PATCH"; a static string, never freed.

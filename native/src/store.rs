@@ -290,7 +290,36 @@ impl Store {
         let mut options = parse_options(options_json)?;
         let metered = take_bool(&mut options, "metrics")?;
         let read_only = take_bool(&mut options, "read_only")?;
-        let (storage, local) = match open_storage(url, &options)? {
+        Ok(Self::with_access(
+            open_storage(url, &options)?,
+            read_only,
+            metered,
+        ))
+    }
+
+    /// A store whose I/O `storage` does, made by the host (the C ABI's callback stores), which
+    /// refuses what it cannot do itself. Options: `metrics` and `read_only`, as for `open`.
+    pub fn from_storage(
+        storage: ReadableWritableListableStorage,
+        options_json: Option<&str>,
+    ) -> Result<Self> {
+        let mut options = parse_options(options_json)?;
+        let metered = take_bool(&mut options, "metrics")?;
+        let read_only = take_bool(&mut options, "read_only")?;
+        if let Some(key) = options.keys().next() {
+            return Err(Error::invalid_argument(format!(
+                "unknown callback store option {key:?}"
+            )));
+        }
+        Ok(Self::with_access(
+            Access::ReadWrite(storage, None),
+            read_only,
+            metered,
+        ))
+    }
+
+    fn with_access(access: Access, read_only: bool, metered: bool) -> Self {
+        let (storage, local) = match access {
             Access::ReadWrite(storage, local) if !read_only => (storage, local),
             // Direct reads from a local store stay: they are reads.
             Access::ReadWrite(storage, local) => {
@@ -307,13 +336,13 @@ impl Store {
         } else {
             (storage, None)
         };
-        Ok(Self {
+        Self {
             storage,
             // Reads around the metering adapter would go uncounted.
             local: local.filter(|_| !metered),
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
             metrics,
-        })
+        }
     }
 
     /// The request counters, or an error when the store was opened without `metrics`.

@@ -151,7 +151,7 @@ pub(crate) fn string_out(out: &mut *mut c_char, text: String) -> Result<()> {
 /// puts the tag first in every kind of handle, so the tag of any pointer to a live handle can be
 /// read before the pointer is trusted to be of the kind a function expects.
 #[repr(C)]
-struct Tagged<T> {
+pub(crate) struct Tagged<T> {
     tag: u64,
     value: T,
 }
@@ -190,6 +190,31 @@ pub(crate) unsafe fn handle_arg<'a, H: Handle>(ptr: *const H) -> Result<&'a H::V
     }
     // SAFETY: the tag says this is a live handle of kind `H`, so it holds a `H::Value`.
     Ok(unsafe { &(*tagged).value })
+}
+
+impl<T> Tagged<T> {
+    /// A handle of kind `H` the engine owns and lends to the host for one callback, at a stable
+    /// address (the engine's stack); `take` ends the loan.
+    pub(crate) fn lent<H: Handle<Value = T>>(value: T) -> Self {
+        Self { tag: H::TAG, value }
+    }
+
+    /// The pointer a callback receives.
+    pub(crate) fn as_handle<H: Handle<Value = T>>(&mut self) -> *mut H {
+        std::ptr::from_mut(self).cast()
+    }
+
+    /// End the loan: the handle's tag is cleared in place, so a host that kept the pointer past
+    /// its callback is caught while the memory has not been reused, and the value comes back.
+    pub(crate) fn take(&mut self) -> T
+    where
+        T: Default,
+    {
+        // SAFETY: a write to a field of a value borrowed mutably here; volatile so that it is
+        // not elided as a dead store.
+        unsafe { std::ptr::addr_of_mut!(self.tag).write_volatile(0) };
+        std::mem::take(&mut self.value)
+    }
 }
 
 /// Box a value as a handle of kind `H` for the caller.

@@ -9,12 +9,14 @@
 mod args;
 mod array;
 mod boundary;
+mod callback_store;
 mod library;
 mod node;
 mod status;
 mod store;
 
 pub use array::*;
+pub use callback_store::*;
 pub use library::*;
 pub use node::*;
 pub use status::*;
