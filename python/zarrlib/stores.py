@@ -61,12 +61,22 @@ _NODE_KINDS = {lib.ZARRLIB_NODE_ARRAY: "array", lib.ZARRLIB_NODE_GROUP: "group"}
 
 
 class Store:
-    """An open store: a local directory (a path or ``file://`` URL) or ``memory://``.
+    """An open store: a local directory (a path or ``file://`` URL), ``memory://``, an object
+    store (``s3://``, ``gs://``, ``az://``/``abfs://``, read-only ``http(s)://``), or a zip file
+    (a path to an existing file, or ``zip+URL``), read-only.
 
-    Options: ``metrics=True`` counts store requests (see :meth:`metrics`); for directories also
-    ``sync`` (bool, default False: fsync each written chunk and its directory before returning),
-    ``direct_io`` (bool) and ``file_handle_cache_size`` (int). A directory store replaces a
-    chunk file by renaming a finished temporary file over it, so readers never see a torn chunk.
+    Options: ``metrics=True`` counts store requests (see :meth:`metrics`); ``read_only=True``
+    refuses writes (:class:`ReadOnlyError`); for directories also ``sync`` (bool, default False:
+    fsync each written chunk and its directory before returning), ``direct_io`` (bool) and
+    ``file_handle_cache_size`` (int); for object stores, object_store's configuration keys
+    (``endpoint``, ``region``, ``access_key_id``, ...) plus ``retries`` and ``retry_timeout``. A
+    directory store replaces a chunk file by renaming a finished temporary file over it, so
+    readers never see a torn chunk.
+
+    A store pickles as its URL and options (so Dask workers and other processes reopen it):
+    credentials the options hold travel with it, the rest come from the environment of the
+    process that unpickles it. A ``memory://`` store lives in this process only and refuses to
+    pickle.
     """
 
     def __init__(self, url: str | os.PathLike[str], **options: Any):
@@ -84,6 +94,14 @@ class Store:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        if self.url.lower().startswith("memory://"):
+            raise TypeError(
+                "a memory:// store lives in this process's memory and cannot be pickled; "
+                "use a directory or an object store to share data between processes"
+            )
+        return (_reopen_store, (self.url, self.options))
 
     def metrics(self) -> dict[str, int]:
         """Requests made since the store was opened (needs ``metrics=True``): ``reads``,
@@ -133,6 +151,11 @@ class Store:
         text = canonical_json(metadata)
         check(lib.zarrlib_array_open_with_metadata(self._handle, _path(path), _native.encode(text, "metadata"), out))
         return NativeArray(out[0], node_path(path), json.loads(text))
+
+
+def _reopen_store(url: str, options: dict[str, Any]) -> Store:
+    """Open a pickled store again, in the process that unpickles it."""
+    return Store(url, **options)
 
 
 class MemoryStore(Store):

@@ -306,3 +306,48 @@ def test_azure_round_trip(azurite, scheme):
     assert [path for path, _ in zarrlib.list_children(store, "")] == ["a"]
     zarrlib.delete_node(store, "a")
     assert zarrlib.list_children(store, "") == []
+
+
+# --- pickling --------------------------------------------------------------------------------
+
+
+def test_stores_pickle_as_their_url_and_options(s3_server, s3_bucket, tmp_path, monkeypatch):
+    import pickle
+
+    metadata = v3_array((4,), (2,))
+    local = zarrlib.open_store(tmp_path / "d.zarr", sync=True)
+    s3 = s3_store(s3_server, s3_bucket)
+    for store in [local, s3]:
+        zarrlib.create_new_array(metadata, store, "a")
+        zarrlib.write_region(metadata, store, "a", ..., np.arange(4, dtype=np.uint16))
+        again = pickle.loads(pickle.dumps(store))
+        assert type(again) is zarrlib.Store and again.url == store.url and again.options == store.options
+        assert zarrlib.read_region(metadata, again, "a", ...).tolist() == [0, 1, 2, 3]
+    # Credentials left out of the options come from the environment where it is unpickled.
+    bare = zarrlib.open_store(f"s3://{s3_bucket}/data.zarr", endpoint=s3_server.endpoint, allow_http=True)
+    payload = pickle.dumps(bare)
+    assert b"testing" not in payload
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    assert zarrlib.read_region(metadata, pickle.loads(payload), "a", ...).tolist() == [0, 1, 2, 3]
+    with pytest.raises(TypeError, match="memory"):
+        pickle.dumps(zarrlib.MemoryStore())
+
+
+def _read_pickled(store, metadata, queue):
+    queue.put(zarrlib.read_region(metadata, store, "a", ...).tolist())
+
+
+def test_a_spawned_process_reopens_a_pickled_store(s3_server, s3_bucket):
+    store = s3_store(s3_server, s3_bucket)
+    metadata = v3_array((6,), (4,))
+    zarrlib.create_new_array(metadata, store, "a")
+    zarrlib.write_region(metadata, store, "a", ..., np.arange(6, dtype=np.uint16))
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=_read_pickled, args=(store, metadata, queue))
+    child.start()
+    child.join(timeout=120)
+    assert child.exitcode == 0
+    assert queue.get(timeout=5) == list(range(6))
