@@ -155,6 +155,18 @@ def _read_in_child(store, metadata, queue):
     queue.put(zarrlib.read_region(metadata, store, "a", ...).tolist())
 
 
+def read_in_process(start_method: str, store, metadata) -> list:
+    """Array "a" of ``store`` as a process started by ``start_method`` reads it (the store
+    travels to it pickled, or inherited through fork)."""
+    context = multiprocessing.get_context(start_method)
+    queue = context.Queue()
+    child = context.Process(target=_read_in_child, args=(store, metadata, queue))
+    child.start()
+    child.join(timeout=120)
+    assert child.exitcode == 0
+    return queue.get(timeout=5)
+
+
 def test_a_forked_process_reopens_the_store(s3_server, s3_bucket):
     """The engine's runtime and the store's connections do not survive fork: both are made
     again in the child, which reads as the parent does."""
@@ -163,13 +175,7 @@ def test_a_forked_process_reopens_the_store(s3_server, s3_bucket):
     zarrlib.create_new_array(metadata, store, "a")
     zarrlib.write_region(metadata, store, "a", ..., np.arange(6, dtype=np.uint16))
     assert zarrlib.read_region(metadata, store, "a", ...).tolist() == list(range(6))
-    context = multiprocessing.get_context("fork")
-    queue = context.Queue()
-    child = context.Process(target=_read_in_child, args=(store, metadata, queue))
-    child.start()
-    child.join(timeout=60)
-    assert child.exitcode == 0
-    assert queue.get(timeout=5) == list(range(6))
+    assert read_in_process("fork", store, metadata) == list(range(6))
     # The parent's store still works.
     assert zarrlib.read_region(metadata, store, "a", ...).tolist() == list(range(6))
 
@@ -335,19 +341,9 @@ def test_stores_pickle_as_their_url_and_options(s3_server, s3_bucket, tmp_path, 
         pickle.dumps(zarrlib.MemoryStore())
 
 
-def _read_pickled(store, metadata, queue):
-    queue.put(zarrlib.read_region(metadata, store, "a", ...).tolist())
-
-
 def test_a_spawned_process_reopens_a_pickled_store(s3_server, s3_bucket):
     store = s3_store(s3_server, s3_bucket)
     metadata = v3_array((6,), (4,))
     zarrlib.create_new_array(metadata, store, "a")
     zarrlib.write_region(metadata, store, "a", ..., np.arange(6, dtype=np.uint16))
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    child = context.Process(target=_read_pickled, args=(store, metadata, queue))
-    child.start()
-    child.join(timeout=120)
-    assert child.exitcode == 0
-    assert queue.get(timeout=5) == list(range(6))
+    assert read_in_process("spawn", store, metadata) == list(range(6))
