@@ -135,6 +135,27 @@ typedef enum {
 } zarrlib_node_type;
 
 /**
+ * Whether a read of node metadata may use consolidated metadata: the metadata of a whole
+ * hierarchy that zarr-python (and `zarrlib_node_consolidate`) keeps at a group, so that a
+ * hierarchy is read without listing the store (slow on object stores, impossible over HTTP).
+ */
+typedef enum {
+  /**
+   * Use the nearest group at or above the node whose consolidated metadata lists it, if any;
+   * otherwise the store (zarr-python's default, `use_consolidated=None`).
+   */
+  ZARRLIB_CONSOLIDATED_IF_PRESENT = 0,
+  /**
+   * Never: read the store.
+   */
+  ZARRLIB_CONSOLIDATED_NEVER = 1,
+  /**
+   * Only consolidated metadata: ZARRLIB_ERR_NOT_FOUND when none lists the node.
+   */
+  ZARRLIB_CONSOLIDATED_REQUIRED = 2,
+} zarrlib_consolidated;
+
+/**
  * An open array: its metadata parsed and codec chain built once. Thread-safe: any number of
  * threads may read and write through one handle at once; writes to the same chunk are
  * serialised. The handle keeps its store alive.
@@ -539,10 +560,85 @@ int32_t zarrlib_node_delete(const zarrlib_store *store, const char *path);
 /**
  * List the direct children of the node at `path` as a JSON array of `[path, metadata]` pairs
  * sorted by path; paths are store-relative without a leading "/". An array has no children.
+ * Answered from consolidated metadata when a group at or above `path` has some that lists it
+ * (ZARRLIB_CONSOLIDATED_IF_PRESENT), otherwise by listing the store.
  * `*out_json` receives a string to free with `zarrlib_string_free`. ZARRLIB_ERR_NOT_FOUND if
  * there is no node.
  */
 int32_t zarrlib_node_children(const zarrlib_store *store, const char *path, char **out_json);
+
+/**
+ * Change the attributes of the node at `path` without touching its data or other metadata:
+ * merge the JSON object `attributes_json` into them key by key at the top level, or with
+ * `replace` make it the whole set. Zarr v3 rewrites `zarr.json` with its other members as
+ * stored; Zarr v2 writes `.zattrs` alone. `*out_json` receives the node's new metadata document,
+ * to free with `zarrlib_string_free`. ZARRLIB_ERR_NOT_FOUND if there is no node,
+ * ZARRLIB_ERR_INVALID_ARGUMENT if `attributes_json` is not a JSON object. Consolidated metadata
+ * that lists the node is not updated (call `zarrlib_node_consolidate` again).
+ */
+int32_t zarrlib_node_update_attributes(const zarrlib_store *store,
+                                       const char *path,
+                                       const char *attributes_json,
+                                       bool replace,
+                                       char **out_json);
+
+/**
+ * `zarrlib_node_children` with a choice of whether consolidated metadata answers
+ * (`consolidated`, a `zarrlib_consolidated` value).
+ */
+int32_t zarrlib_node_children_opt(const zarrlib_store *store,
+                                  const char *path,
+                                  int32_t consolidated,
+                                  char **out_json);
+
+/**
+ * `zarrlib_node_metadata` with a choice of whether consolidated metadata answers
+ * (`consolidated`, a `zarrlib_consolidated` value). Unless it is required, the node's own
+ * document is read: one request either way, and never stale.
+ */
+int32_t zarrlib_node_metadata_opt(const zarrlib_store *store,
+                                  const char *path,
+                                  int32_t consolidated,
+                                  char **out_json);
+
+/**
+ * Write the consolidated metadata of the group at `path`: the metadata of every node below it,
+ * found by listing the store, kept as zarr-python keeps it (Zarr v3: inside the group's
+ * `zarr.json`; Zarr v2: `.zmetadata`). It is a snapshot: write it again after changing the
+ * hierarchy. `*out_json` receives the group's new metadata document, to free with
+ * `zarrlib_string_free`. ZARRLIB_ERR_NODE_KIND if the node is an array.
+ */
+int32_t zarrlib_node_consolidate(const zarrlib_store *store, const char *path, char **out_json);
+
+/**
+ * Resize the array to `shape` (`ndim` values, the array's dimension count): any axis may grow
+ * or shrink. Chunks wholly outside the new shape are erased and stored chunks partly outside it
+ * are cleared beyond it, so growing again reads the fill value there. The new metadata is
+ * written so that a reader never sees data it should not: when growing, after clearing what the
+ * new shape shows; when shrinking, before erasing. `*out` receives a handle for the new shape (to
+ * free with `zarrlib_array_free`); `array` keeps describing the old one. Regular chunk grids
+ * only (ZARRLIB_ERR_UNSUPPORTED otherwise).
+ */
+int32_t zarrlib_array_resize(const zarrlib_array *array,
+                             const uint64_t *shape,
+                             size_t ndim,
+                             zarrlib_array **out);
+
+/**
+ * Append `data` (`data_len` bytes), a C-contiguous block of `shape` (`ndim` values), along
+ * `axis`: the array grows by `shape[axis]` on that axis, and `shape` equals the array's shape
+ * on every other axis (ZARRLIB_ERR_INVALID_ARGUMENT otherwise). The data is written before the
+ * metadata that shows it, so a reader sees the old array or the whole new one. `*out` receives
+ * a handle for the grown array (to free with `zarrlib_array_free`); `array` keeps describing the
+ * old one.
+ */
+int32_t zarrlib_array_append(const zarrlib_array *array,
+                             size_t axis,
+                             const uint64_t *shape,
+                             size_t ndim,
+                             const void *data,
+                             size_t data_len,
+                             zarrlib_array **out);
 
 /**
  * Open a store. `url` is a local directory (a plain path or a `file://` URL; created on the
@@ -580,7 +676,7 @@ void zarrlib_store_free(zarrlib_store *store);
 
 /**
  * The request counters of a store opened with `{"metrics": true}`, as a JSON object
- * `{"reads", "bytes_read", "writes", "bytes_written", "keys_erased"}` counted since it was
+ * `{"reads", "bytes_read", "writes", "bytes_written", "keys_erased", "lists"}` counted since it was
  * opened (a read of a missing key counts as a read). For tests and diagnostics: to see how many
  * store requests an operation made. ZARRLIB_ERR_INVALID_ARGUMENT for a store opened without
  * the option. Free `*out_json` with `zarrlib_string_free`.

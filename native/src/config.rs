@@ -158,7 +158,7 @@ impl Settings {
     }
 
     /// The codec options for work that may use `threads` threads at once.
-    fn codec_options(&self, threads: usize) -> CodecOptions {
+    pub fn codec_options(&self, threads: usize) -> CodecOptions {
         let target = match self.concurrent_target {
             0 => threads,
             n => n,

@@ -7,12 +7,15 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod array;
+pub mod attributes;
 mod box_copy;
 mod chunk_locks;
 mod codecs;
 pub mod config;
+pub mod consolidated;
 pub mod error;
 pub mod ffi;
+mod list_metrics;
 mod local_store;
 pub mod node;
 mod object_stores;

@@ -210,7 +210,10 @@ pub fn read_node(
     Ok(None)
 }
 
-pub fn require_node(storage: &ReadableWritableListableStorage, path: &NodePath) -> Result<NodeDoc> {
+pub(crate) fn require_node(
+    storage: &ReadableWritableListableStorage,
+    path: &NodePath,
+) -> Result<NodeDoc> {
     read_node(storage, path)?.ok_or_else(|| {
         Error::new(
             ErrorKind::NotFound,
@@ -266,7 +269,7 @@ fn erase_node(storage: &ReadableWritableListableStorage, path: &NodePath) -> Res
     Ok(())
 }
 
-fn write_json(
+pub(crate) fn write_json(
     storage: &ReadableWritableListableStorage,
     key: &StoreKey,
     doc: &Map<String, Value>,
@@ -281,22 +284,36 @@ fn write_node(
     path: &NodePath,
     node: &NodeDoc,
 ) -> Result<()> {
+    write_metadata(storage, path, node)?;
+    if node.zarr_format == 3 {
+        return Ok(());
+    }
+    // Zarr v2 keeps attributes in their own document, written even when empty (as zarr-python does).
+    let attributes = match node.doc.get("attributes") {
+        Some(Value::Object(map)) => map.clone(),
+        _ => Map::new(),
+    };
+    write_json(storage, &meta_key_v2_attributes(path), &attributes)
+}
+
+/// Write a node's metadata document: `zarr.json` (attributes included), or for Zarr v2
+/// `.zarray`/`.zgroup` without the attributes, which live in `.zattrs` (not written here).
+pub(crate) fn write_metadata(
+    storage: &ReadableWritableListableStorage,
+    path: &NodePath,
+    node: &NodeDoc,
+) -> Result<()> {
     if node.zarr_format == 3 {
         return write_json(storage, &meta_key_v3(path), &node.doc);
     }
-    // Zarr v2 keeps attributes in their own document, written even when empty (as zarr-python does).
     let mut doc = node.doc.clone();
     doc.remove("node_type");
-    let attributes = match doc.remove("attributes") {
-        Some(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
+    doc.remove("attributes");
     let key = match node.kind {
         NodeKind::Array => meta_key_v2_array(path),
         NodeKind::Group => meta_key_v2_group(path),
     };
-    write_json(storage, &key, &doc)?;
-    write_json(storage, &meta_key_v2_attributes(path), &attributes)
+    write_json(storage, &key, &doc)
 }
 
 /// Create the node described by `node` at `path`. Without `overwrite`, fails if a node is there;
@@ -332,7 +349,7 @@ fn delete_node(storage: &ReadableWritableListableStorage, path: &NodePath) -> Re
 
 /// The direct children of the node at `path`, sorted by path: each one's store-relative path and
 /// metadata document. An array has no children; prefixes holding no node are skipped.
-fn list_children(
+pub(crate) fn list_children(
     storage: &ReadableWritableListableStorage,
     path: &NodePath,
 ) -> Result<Vec<(String, NodeDoc)>> {
@@ -354,7 +371,7 @@ fn list_children(
 }
 
 /// Serialise a children listing as `[[path, metadata], ...]`.
-fn children_to_json(children: &[(String, NodeDoc)]) -> String {
+pub(crate) fn children_to_json(children: &[(String, NodeDoc)]) -> String {
     let list: Vec<Value> = children
         .iter()
         .map(|(path, node)| {
@@ -388,12 +405,6 @@ pub fn kind(store: &Store, path: &str) -> Result<Option<NodeKind>> {
 /// Delete the node at `path` and everything under it; `NotFound` if there is none.
 pub fn delete(store: &Store, path: &str) -> Result<()> {
     delete_node(&store.storage, &node_path(path)?)
-}
-
-/// The direct children of the node at `path` as JSON `[[path, metadata], ...]`, sorted by path.
-pub fn children_json(store: &Store, path: &str) -> Result<String> {
-    let children = list_children(&store.storage, &node_path(path)?)?;
-    Ok(children_to_json(&children))
 }
 
 #[cfg(test)]

@@ -17,11 +17,16 @@ use zarrs::storage::{
 use zarrs_zip::ZipStorageAdapter;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::list_metrics::ListCounter;
 use crate::local_store::LocalStore;
 use crate::object_stores;
 use crate::read_only::ReadOnly;
 
-type Metered = PerformanceMetricsStorageAdapter<dyn ReadableWritableListableStorageTraits>;
+/// The counters of a metered store: zarrs' request counters, and listings around them.
+struct Metered {
+    requests: Arc<PerformanceMetricsStorageAdapter<dyn ReadableWritableListableStorageTraits>>,
+    listings: Arc<ListCounter>,
+}
 
 /// An open store. `id` tells stores apart for the chunk lock table (two handles on one store
 /// object share locks; distinct store objects do not).
@@ -32,7 +37,7 @@ pub struct Store {
     pub(crate) local: Option<Arc<LocalStore>>,
     pub id: u64,
     /// Request counters, when the store was opened with the `metrics` option.
-    metrics: Option<Arc<Metered>>,
+    metrics: Option<Metered>,
 }
 
 /// What a metered store has done since it was opened.
@@ -43,6 +48,8 @@ pub struct Metrics {
     pub writes: u64,
     pub bytes_written: u64,
     pub keys_erased: u64,
+    /// Listing requests (of a directory, a prefix, or the whole store).
+    pub lists: u64,
 }
 
 impl Metrics {
@@ -53,6 +60,7 @@ impl Metrics {
             "writes": self.writes,
             "bytes_written": self.bytes_written,
             "keys_erased": self.keys_erased,
+            "lists": self.lists,
         })
         .to_string()
     }
@@ -328,11 +336,13 @@ impl Store {
             Access::ReadOnly(storage, unlistable) => (read_only_store(storage, unlistable), None),
         };
         let (storage, metrics) = if metered {
-            let metered = Arc::new(PerformanceMetricsStorageAdapter::new(storage));
-            (
-                metered.clone() as ReadableWritableListableStorage,
-                Some(metered),
-            )
+            let requests = Arc::new(PerformanceMetricsStorageAdapter::new(storage));
+            let listings = Arc::new(ListCounter {
+                inner: requests.clone(),
+                lists: AtomicU64::new(0),
+            });
+            let outer = listings.clone() as ReadableWritableListableStorage;
+            (outer, Some(Metered { requests, listings }))
         } else {
             (storage, None)
         };
@@ -351,12 +361,14 @@ impl Store {
             Error::invalid_argument("the store was opened without the \"metrics\" option")
         })?;
         let count = |n: usize| n as u64;
+        let requests = &metered.requests;
         Ok(Metrics {
-            reads: count(metered.reads()),
-            bytes_read: count(metered.bytes_read()),
-            writes: count(metered.writes()),
-            bytes_written: count(metered.bytes_written()),
-            keys_erased: count(metered.keys_erased()),
+            reads: count(requests.reads()),
+            bytes_read: count(requests.bytes_read()),
+            writes: count(requests.writes()),
+            bytes_written: count(requests.bytes_written()),
+            keys_erased: count(requests.keys_erased()),
+            lists: metered.listings.lists.load(Ordering::Relaxed),
         })
     }
 }
@@ -470,6 +482,10 @@ mod tests {
             .get(&StoreKey::new("missing").unwrap())
             .unwrap();
         store.storage.erase(&key).unwrap();
+        store
+            .storage
+            .list_dir(&zarrs::storage::StorePrefix::root())
+            .unwrap();
         let metrics = store.metrics().unwrap();
         assert_eq!(
             metrics,
@@ -478,7 +494,8 @@ mod tests {
                 bytes_read: 3,
                 writes: 1,
                 bytes_written: 3,
-                keys_erased: 1
+                keys_erased: 1,
+                lists: 1,
             }
         );
     }

@@ -22,7 +22,7 @@ fn product(shape: &[u64]) -> Option<u64> {
 }
 
 impl ArrayHandle {
-    fn check_ndim(&self, what: &str, len: usize) -> Result<()> {
+    pub(super) fn check_ndim(&self, what: &str, len: usize) -> Result<()> {
         if len != self.ndim() {
             return Err(Error::invalid_argument(format!(
                 "{what} has {len} dimensions, the array has {}",

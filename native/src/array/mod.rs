@@ -11,6 +11,7 @@
 //! - `read`: chunks and regions, with the unencoded and unit-by-unit paths;
 //! - `strided`: strided selections, read and written block by block;
 //! - `write`: chunks and regions written, chunks deleted;
+//! - `resize`: new shapes, resized and appended, with the chunks brought in line;
 //! - `validate`: checks of a document that zarrs would leave to the first read or write.
 
 mod checks;
@@ -18,6 +19,7 @@ mod layout;
 mod open;
 mod plan;
 mod read;
+mod resize;
 mod strided;
 #[cfg(test)]
 mod tests;

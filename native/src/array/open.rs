@@ -79,7 +79,7 @@ impl ArrayHandle {
         Self::with_doc(store, node_path, doc)
     }
 
-    fn with_doc(store: Arc<Store>, path: NodePath, doc: NodeDoc) -> Result<Self> {
+    pub(super) fn with_doc(store: Arc<Store>, path: NodePath, doc: NodeDoc) -> Result<Self> {
         let array = build_array(&store, &path, &doc)?;
         let layout = Layout::of(&array, &doc.doc)?;
         let locks = ArrayLocks::of(store.id, path.as_str());

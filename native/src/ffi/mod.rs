@@ -12,6 +12,7 @@ mod boundary;
 mod callback_store;
 mod library;
 mod node;
+mod resize;
 mod status;
 mod store;
 
@@ -19,5 +20,6 @@ pub use array::*;
 pub use callback_store::*;
 pub use library::*;
 pub use node::*;
+pub use resize::*;
 pub use status::*;
 pub use store::*;

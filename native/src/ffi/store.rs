@@ -78,7 +78,7 @@ pub unsafe extern "C" fn zarrlib_store_free(store: *mut zarrlib_store) {
 }
 
 /// The request counters of a store opened with `{"metrics": true}`, as a JSON object
-/// `{"reads", "bytes_read", "writes", "bytes_written", "keys_erased"}` counted since it was
+/// `{"reads", "bytes_read", "writes", "bytes_written", "keys_erased", "lists"}` counted since it was
 /// opened (a read of a missing key counts as a read). For tests and diagnostics: to see how many
 /// store requests an operation made. ZARRLIB_ERR_INVALID_ARGUMENT for a store opened without
 /// the option. Free `*out_json` with `zarrlib_string_free`.

@@ -1,0 +1,220 @@
+/*
+ * The data-model calls: resizing and appending (data kept, cleared beyond a shrink, handles per
+ * shape, bad arguments), attributes changed without touching data (v2 and v3, merge and
+ * replace), and consolidated metadata (written, answering listings without the store's own
+ * documents, required and refused).
+ */
+#include "test_util.h"
+
+/* A 6x5 int32 array of 4x2 chunks, fill value -1; `extra` goes before the closing brace. */
+#define ARRAY_6X5(extra)                                                                         \
+  "{\"zarr_format\":3,\"node_type\":\"array\",\"shape\":[6,5],\"data_type\":\"int32\","            \
+  "\"chunk_grid\":{\"name\":\"regular\",\"configuration\":{\"chunk_shape\":[4,2]}},"             \
+  "\"chunk_key_encoding\":{\"name\":\"default\"},\"fill_value\":-1," extra TU_ZSTD_CODECS
+
+static void read_all(const zarrlib_array *array, uint64_t rows, uint64_t cols, int32_t *out) {
+  uint64_t start[2] = {0, 0}, shape[2] = {rows, cols};
+  CHECK_OK(zarrlib_array_read_region(array, start, shape, 2, out, rows * cols * sizeof *out));
+}
+
+static void check_shape(const zarrlib_array *array, uint64_t rows, uint64_t cols) {
+  uint64_t shape[2];
+  CHECK_OK(zarrlib_array_shape(array, shape, 2));
+  CHECK_EQ_U64(shape[0], rows);
+  CHECK_EQ_U64(shape[1], cols);
+}
+
+static void test_resize_and_append(zarrlib_store *store) {
+  CHECK_OK(zarrlib_array_create(store, "r", ARRAY_6X5(""), true));
+  zarrlib_array *array = NULL;
+  CHECK_OK(zarrlib_array_open(store, "r", &array));
+  int32_t data[30];
+  for (int i = 0; i < 30; i++) data[i] = i;
+  uint64_t start[2] = {0, 0}, shape[2] = {6, 5};
+  CHECK_OK(zarrlib_array_write_region(array, start, shape, 2, data, sizeof data));
+
+  /* Shrink to 3x3, then grow back: what was cut reads as the fill value. */
+  uint64_t small[2] = {3, 3};
+  zarrlib_array *shrunk = NULL;
+  CHECK_OK(zarrlib_array_resize(array, small, 2, &shrunk));
+  check_shape(shrunk, 3, 3);
+  check_shape(array, 6, 5); /* the old handle keeps its shape */
+  int32_t got[42];
+  read_all(shrunk, 3, 3, got);
+  for (int r = 0; r < 3; r++)
+    for (int c = 0; c < 3; c++) CHECK(got[r * 3 + c] == r * 5 + c);
+  zarrlib_array *grown = NULL;
+  uint64_t big[2] = {7, 6};
+  CHECK_OK(zarrlib_array_resize(shrunk, big, 2, &grown));
+  read_all(grown, 7, 6, got);
+  for (int r = 0; r < 7; r++)
+    for (int c = 0; c < 6; c++) CHECK(got[r * 6 + c] == (r < 3 && c < 3 ? r * 5 + c : -1));
+
+  /* The store's metadata follows, so a fresh open sees the new shape. */
+  zarrlib_array *reopened = NULL;
+  CHECK_OK(zarrlib_array_open(store, "r", &reopened));
+  check_shape(reopened, 7, 6);
+
+  /* Append two rows. */
+  int32_t rows[12];
+  for (int i = 0; i < 12; i++) rows[i] = 100 + i;
+  uint64_t block[2] = {2, 6};
+  zarrlib_array *appended = NULL;
+  CHECK_OK(zarrlib_array_append(grown, 0, block, 2, rows, sizeof rows, &appended));
+  check_shape(appended, 9, 6);
+  read_all(appended, 9, 6, got);
+  CHECK(got[7 * 6] == 100 && got[8 * 6 + 5] == 111 && got[0] == 0);
+
+  /* Bad arguments change nothing. */
+  uint64_t wrong[2] = {2, 5};
+  zarrlib_array *none = NULL;
+  CHECK_STATUS(zarrlib_array_append(appended, 0, wrong, 2, rows, 10 * sizeof *rows, &none),
+               ZARRLIB_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(zarrlib_array_append(appended, 2, block, 2, rows, sizeof rows, &none),
+               ZARRLIB_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(zarrlib_array_append(appended, 0, block, 2, rows, sizeof rows - 1, &none),
+               ZARRLIB_ERR_BUFFER_SIZE);
+  CHECK_STATUS(zarrlib_array_resize(appended, big, 1, &none), ZARRLIB_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(zarrlib_array_resize(appended, big, 2, NULL), ZARRLIB_ERR_INVALID_ARGUMENT);
+  CHECK(none == NULL);
+  zarrlib_array_free(reopened);
+  CHECK_OK(zarrlib_array_open(store, "r", &reopened));
+  check_shape(reopened, 9, 6);
+
+  /* Shrinking to nothing erases every chunk. */
+  uint64_t empty[2] = {0, 6};
+  zarrlib_array *emptied = NULL;
+  CHECK_OK(zarrlib_array_resize(appended, empty, 2, &emptied));
+  uint8_t *encoded = NULL;
+  size_t encoded_len = 0;
+  uint64_t first[2] = {0, 0};
+  CHECK_OK(zarrlib_array_read_encoded_chunk(appended, first, 2, &encoded, &encoded_len));
+  CHECK(encoded == NULL);
+
+  zarrlib_array *handles[] = {array, shrunk, grown, reopened, appended, emptied};
+  for (size_t i = 0; i < sizeof handles / sizeof *handles; i++) zarrlib_array_free(handles[i]);
+}
+
+static void check_contains(const char *json, const char *want) {
+  if (!strstr(json, want)) FAIL("%s lacks %s", json, want);
+}
+
+static void test_attributes(zarrlib_store *store, const char *dir) {
+  CHECK_OK(zarrlib_array_create(store, "v3", ARRAY_6X5("\"attributes\":{\"a\":1,\"b\":2},"), true));
+  zarrlib_array *array = NULL;
+  CHECK_OK(zarrlib_array_open(store, "v3", &array));
+  int32_t data[30] = {7};
+  uint64_t start[2] = {0, 0}, shape[2] = {6, 5};
+  CHECK_OK(zarrlib_array_write_region(array, start, shape, 2, data, sizeof data));
+
+  char *json = NULL;
+  CHECK_OK(zarrlib_node_update_attributes(store, "v3", "{\"b\":3,\"c\":[1]}", false, &json));
+  check_contains(json, "\"a\":1");
+  check_contains(json, "\"b\":3");
+  check_contains(json, "\"c\":[1]");
+  check_contains(json, "\"shape\":[6,5]");
+  zarrlib_string_free(json);
+  CHECK_OK(zarrlib_node_update_attributes(store, "v3", "{\"only\":true}", true, &json));
+  CHECK(strstr(json, "\"a\":1") == NULL);
+  check_contains(json, "\"only\":true");
+  zarrlib_string_free(json);
+  /* The data is untouched. */
+  int32_t got[30];
+  read_all(array, 6, 5, got);
+  CHECK(got[0] == 7 && got[1] == 0);
+
+  /* Zarr v2: .zattrs alone is written. */
+  const char *v2 =
+      "{\"zarr_format\":2,\"shape\":[4],\"chunks\":[2],\"dtype\":\"<i2\",\"compressor\":null,"
+      "\"fill_value\":0,\"order\":\"C\",\"filters\":null,\"attributes\":{\"k\":\"v\"}}";
+  CHECK_OK(zarrlib_array_create(store, "v2", v2, true));
+  CHECK_OK(zarrlib_node_update_attributes(store, "v2", "{\"n\":2}", false, &json));
+  check_contains(json, "\"k\":\"v\"");
+  check_contains(json, "\"n\":2");
+  zarrlib_string_free(json);
+  if (dir) {
+    char *zattrs = tu_join(dir, "v2/.zattrs"), *zarray = tu_join(dir, "v2/.zarray");
+    size_t size = 0;
+    unsigned char *text = tu_read_file(zattrs, &size);
+    CHECK(text && strstr((char *)text, "\"n\": 2"));
+    free(text);
+    text = tu_read_file(zarray, &size);
+    CHECK(text && !strstr((char *)text, "\"n\""));
+    free(text);
+    free(zattrs);
+    free(zarray);
+  }
+
+  CHECK_STATUS(zarrlib_node_update_attributes(store, "v3", "[1]", false, &json),
+               ZARRLIB_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(zarrlib_node_update_attributes(store, "v3", "{", false, &json),
+               ZARRLIB_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(zarrlib_node_update_attributes(store, "nothing", "{}", false, &json),
+               ZARRLIB_ERR_NOT_FOUND);
+  zarrlib_array_free(array);
+}
+
+static void test_consolidated(zarrlib_store *store, const char *dir, int format) {
+  const char *group = format == 3 ? "{\"zarr_format\":3,\"node_type\":\"group\"}"
+                                  : "{\"zarr_format\":2}";
+  const char *array =
+      format == 3 ? ARRAY_6X5("")
+                  : "{\"zarr_format\":2,\"shape\":[4],\"chunks\":[2],\"dtype\":\"<i2\","
+                    "\"compressor\":null,\"fill_value\":0,\"order\":\"C\",\"filters\":null}";
+  CHECK_OK(zarrlib_group_create(store, "c", group, true));
+  CHECK_OK(zarrlib_group_create(store, "c/g", group, false));
+  CHECK_OK(zarrlib_array_create(store, "c/g/x", array, false));
+  CHECK_OK(zarrlib_array_create(store, "c/y", array, false));
+  char *json = NULL;
+  CHECK_STATUS(zarrlib_node_children_opt(store, "c", ZARRLIB_CONSOLIDATED_REQUIRED, &json),
+               ZARRLIB_ERR_NOT_FOUND);
+  CHECK_OK(zarrlib_node_consolidate(store, "c", &json));
+  zarrlib_string_free(json);
+  CHECK_STATUS(zarrlib_node_consolidate(store, "c/y", &json), ZARRLIB_ERR_NODE_KIND);
+  CHECK_STATUS(zarrlib_node_children_opt(store, "c", 7, &json), ZARRLIB_ERR_INVALID_ARGUMENT);
+
+  /* Answered from the consolidated document: removing a node's own metadata file (which a
+     listing would notice) does not change what is listed. */
+  if (dir) {
+    char *meta = tu_join(dir, format == 3 ? "c/g/x/zarr.json" : "c/g/x/.zarray");
+    CHECK(remove(meta) == 0);
+    free(meta);
+  }
+  int32_t modes[2] = {ZARRLIB_CONSOLIDATED_IF_PRESENT, ZARRLIB_CONSOLIDATED_REQUIRED};
+  for (int m = 0; m < 2; m++) {
+    CHECK_OK(zarrlib_node_children_opt(store, "c/g", modes[m], &json));
+    check_contains(json, "[[\"c/g/x\",{");
+    zarrlib_string_free(json);
+    CHECK_OK(zarrlib_node_children_opt(store, "c", modes[m], &json));
+    check_contains(json, "[[\"c/g\",{");
+    check_contains(json, "[\"c/y\",{");
+    zarrlib_string_free(json);
+  }
+  CHECK_OK(zarrlib_node_metadata_opt(store, "c/g/x", ZARRLIB_CONSOLIDATED_REQUIRED, &json));
+  check_contains(json, "\"shape\":[");
+  zarrlib_string_free(json);
+  if (dir) {
+    CHECK_OK(zarrlib_node_children_opt(store, "c/g", ZARRLIB_CONSOLIDATED_NEVER, &json));
+    CHECK(strcmp(json, "[]") == 0);
+    zarrlib_string_free(json);
+    CHECK_STATUS(zarrlib_node_metadata_opt(store, "c/g/x", ZARRLIB_CONSOLIDATED_IF_PRESENT, &json),
+                 ZARRLIB_ERR_NOT_FOUND);
+  }
+}
+
+int main(void) {
+  char *dir = tu_make_temp_dir();
+  const char *urls[2] = {"memory://", dir};
+  for (int i = 0; i < 2; i++) {
+    zarrlib_store *store = tu_open_store(urls[i]);
+    const char *on_disk = i == 1 ? dir : NULL;
+    test_resize_and_append(store);
+    test_attributes(store, on_disk);
+    test_consolidated(store, on_disk, 3);
+    test_consolidated(store, on_disk, 2);
+    zarrlib_store_free(store);
+  }
+  tu_remove_temp_dir(dir);
+  printf("data model: OK\n");
+  return 0;
+}
