@@ -28,6 +28,8 @@ from .errors import (
     ZarrlibError,
 )
 from .functional import (
+    append,
+    consolidate_metadata,
     create_new_array,
     create_new_group,
     create_overwrite_array,
@@ -39,10 +41,13 @@ from .functional import (
     read_encoded_chunk,
     read_metadata,
     read_region,
+    resize_array,
+    update_attributes,
     write_chunk,
     write_region,
 )
-from .hierarchy import Array, Group, node_kind, open
+from .hierarchy import Array, Group, create_array, node_kind, open, open_array, open_group
+from .metadata import array_metadata, group_metadata
 from .settings import get_config, set_config
 from .stores import MemoryStore, Store, open_store
 
@@ -83,7 +88,11 @@ __all__ = [
     "Store",
     "UnsupportedError",
     "ZarrlibError",
+    "append",
+    "array_metadata",
     "backend_names",
+    "consolidate_metadata",
+    "create_array",
     "create_new_array",
     "create_new_group",
     "create_overwrite_array",
@@ -94,17 +103,22 @@ __all__ = [
     "get_config",
     "get_include",
     "get_library",
+    "group_metadata",
     "library_version",
     "list_children",
     "node_kind",
     "open",
+    "open_array",
+    "open_group",
     "open_store",
     "read_chunk",
     "read_encoded_chunk",
     "read_metadata",
     "read_region",
     "register_backend",
+    "resize_array",
     "set_config",
+    "update_attributes",
     "write_chunk",
     "write_region",
 ]

@@ -4,36 +4,12 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 import zarrlib
-
-_BYTES = {"name": "bytes", "configuration": {"endian": "little"}}
-_ZSTD = {"name": "zstd", "configuration": {"level": 3, "checksum": False}}
-
-
-def _v3(
-    shape: Sequence[int],
-    chunks: Sequence[int],
-    dtype: str,
-    codecs: list[dict[str, Any]],
-    attributes: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return {
-        "zarr_format": 3,
-        "node_type": "array",
-        "shape": list(shape),
-        "data_type": dtype,
-        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(chunks)}},
-        "chunk_key_encoding": {"name": "default"},
-        "fill_value": 0,
-        "codecs": codecs,
-        "attributes": attributes or {},
-    }
 
 
 def _best_of(repeats: int, function: Callable[[], object]) -> float:
@@ -52,41 +28,24 @@ def run(directory: Path, print: Callable[..., None] = print) -> None:  # noqa: A
     root = zarrlib.Group.create(store, attributes={"title": "zarrlib tour"})
     print("\n1. A group and three arrays")
     temperature = root.create_array(
-        "temperature", _v3((2048, 2048), (256, 256), "float32", [_BYTES, _ZSTD], {"units": "K"})
+        "temperature", shape=(2048, 2048), dtype="float32", chunks=(256, 256), attributes={"units": "K"}
     )
     print(f"   v3, zstd:        {temperature}")
     sharded = root.create_group("images").create_array(
-        "stack",
-        _v3(
-            (64, 512, 512),
-            (16, 256, 256),
-            "uint16",
-            [
-                {
-                    "name": "sharding_indexed",
-                    "configuration": {
-                        "chunk_shape": [16, 64, 64],
-                        "codecs": [_BYTES, _ZSTD],
-                        "index_codecs": [_BYTES, {"name": "crc32c"}],
-                    },
-                }
-            ],
-        ),
+        "stack", shape=(64, 512, 512), dtype="uint16", chunks=(16, 64, 64), shards=(16, 256, 256)
     )
-    print(f"   v3, sharded:     {sharded} (inner chunks 16x64x64)")
-    counts_metadata = {
-        "zarr_format": 2,
-        "shape": [500, 300],
-        "chunks": [100, 100],
-        "dtype": "<i4",
-        "order": "C",
-        "compressor": {"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 1, "blocksize": 0},
-        "fill_value": -1,
-        "filters": None,
-        "attributes": {"source": "demo"},
-    }
+    print(f"   v3, sharded:     {sharded} (shards 16x256x256)")
+    counts_metadata = zarrlib.array_metadata(
+        (500, 300),
+        "int32",
+        chunks=(100, 100),
+        zarr_format=2,
+        compressors="blosc",
+        fill_value=-1,
+        attributes={"source": "demo"},
+    )
     zarrlib.create_new_array(counts_metadata, store, "counts")
-    print(f"   v2, blosc:       {zarrlib.Array.open(store, 'counts')}")
+    print(f"   v2, blosc:       {zarrlib.open_array(store, 'counts')}")
 
     print("\n2. Writing and reading regions")
     rng = np.random.default_rng(0)
@@ -112,12 +71,22 @@ def run(directory: Path, print: Callable[..., None] = print) -> None:  # noqa: A
         f"   chunk (0, 0) of temperature: {len(encoded)} bytes stored, {temperature.read_chunk((0, 0)).nbytes} decoded"
     )
 
-    print("\n3. The hierarchy")
+    print("\n3. Growing, attributes, consolidated metadata")
+    counts_metadata = zarrlib.append(counts_metadata, store, "counts", np.full((20, 300), 5, np.int32))
+    print(f"   appended 20 rows: counts is now {tuple(counts_metadata['shape'])}")
+    temperature.attrs["calibrated"] = True
+    print(f"   temperature.attrs = {dict(temperature.attrs)} (written through, data untouched)")
+    images = zarrlib.open_group(store, "images")
+    images.consolidate_metadata()
+    listed = [path for path, _ in zarrlib.list_children(store, "images", use_consolidated=True)]
+    print(f"   images/ consolidated (one document, as zarr-python writes it): lists {listed} without a store listing")
+
+    print("\n4. The hierarchy")
     for line in root.tree().splitlines():
         print(f"   {line}")
     print(f"   list_children(store, 'images') -> {[p for p, _ in zarrlib.list_children(store, 'images')]}")
 
-    print("\n4. Whole-array read throughput (best of 5)")
+    print("\n5. Whole-array read throughput (best of 5)")
     out = np.empty(temperature.shape, temperature.dtype)
     read_seconds = _best_of(5, lambda: temperature.read(out=out))
     copy_target = np.empty_like(field)

@@ -17,7 +17,9 @@ import numpy as np
 import numpy.typing as npt
 
 from ._types import BasicSelection, ChunkCoords, Document, DType, Metadata, NDArray, StoreLike
+from .attributes import Attributes
 from .errors import NodeKindError, NodeNotFoundError
+from .metadata import array_metadata
 from .native_array import NativeArray
 from .stores import Store, as_store, node_path
 
@@ -33,6 +35,32 @@ def open(store: StoreLike, path: str = "") -> Array | Group:  # noqa: A001 - zar
     if kind is None:
         raise NodeNotFoundError(f"no node at {node_path(path)!r}")
     return (Array if kind == "array" else Group).open(store, path)
+
+
+def create_array(
+    store: StoreLike, path: str, metadata: Metadata | None = None, *, overwrite: bool = False, **properties: Any
+) -> Array:
+    """Create an array and open it: from its metadata document, or from the keywords of
+    :func:`zarrlib.array_metadata`, e.g. ``create_array(store, "t", shape=(100, 100),
+    dtype="float32", chunks=(10, 10))``. :class:`NodeExistsError` if a node is at ``path``
+    unless ``overwrite``."""
+    if metadata is None:
+        if "shape" not in properties or "dtype" not in properties:
+            raise TypeError("create_array needs a metadata document, or shape= and dtype=")
+        metadata = array_metadata(**properties)
+    elif properties:
+        raise TypeError(f"create_array takes a metadata document or keywords, not both ({', '.join(properties)})")
+    return Array.create(store, path, metadata, overwrite=overwrite)
+
+
+def open_array(store: StoreLike, path: str = "") -> Array:
+    """The array at ``path`` (:class:`NodeNotFoundError`, :class:`NodeKindError` otherwise)."""
+    return Array.open(store, path)
+
+
+def open_group(store: StoreLike, path: str = "") -> Group:
+    """The group at ``path`` (:class:`NodeNotFoundError`, :class:`NodeKindError` otherwise)."""
+    return Group.open(store, path)
 
 
 def _is_group(metadata: Document) -> bool:
@@ -87,9 +115,16 @@ class Array:
         return _copy(self._native.metadata)
 
     @property
-    def attrs(self) -> dict[str, Any]:
-        """The user attributes (a copy)."""
-        return dict(self.metadata.get("attributes", {}))
+    def attrs(self) -> Attributes:
+        """The user attributes: a mutable mapping that writes each change through to the store."""
+        return Attributes(self.store, self.path, lambda: self._native.metadata, self._metadata_changed)
+
+    def update_attributes(self, attributes: Mapping[str, Any]) -> None:
+        """Merge ``attributes`` into the attributes, with one write (as zarr-python's)."""
+        self.attrs.update(attributes)
+
+    def _metadata_changed(self, metadata: Document) -> None:
+        self._native.metadata = metadata
 
     @property
     def zarr_format(self) -> int:
@@ -175,6 +210,21 @@ class Array:
         """Erase a chunk; it then reads as the fill value."""
         self._native.delete_chunk(chunk_coords)
 
+    # --- shape ----------------------------------------------------------------------------
+
+    def resize(self, shape: Iterable[int] | int) -> None:
+        """Give the array a new shape (any axis larger or smaller). Chunks wholly outside it are
+        erased and those partly outside are cleared beyond it, so growing again reads the fill
+        value there."""
+        self._native = self._native.resize(shape if isinstance(shape, Iterable) else (shape,))
+
+    def append(self, value: npt.ArrayLike, axis: int = 0) -> tuple[int, ...]:
+        """Append ``value`` along ``axis`` (its shape matches on every other axis; one dimension
+        fewer appends one slice) and return the new shape. The data is written before the
+        metadata that shows it, so readers see the old array or the whole new one."""
+        self._native = self._native.append(value, axis)
+        return self.shape
+
 
 class Group:
     """A Zarr group: attributes and named children."""
@@ -229,11 +279,23 @@ class Group:
         return _copy(self._metadata)
 
     @property
-    def attrs(self) -> dict[str, Any]:
-        """The user attributes (a copy)."""
-        return dict(self._metadata.get("attributes", {}))
+    def attrs(self) -> Attributes:
+        """The user attributes: a mutable mapping that writes each change through to the store."""
+        return Attributes(self.store, self.path, lambda: self._metadata, self._metadata_changed)
 
     attributes = attrs
+
+    def update_attributes(self, attributes: Mapping[str, Any]) -> None:
+        """Merge ``attributes`` into the attributes, with one write (as zarr-python's)."""
+        self.attrs.update(attributes)
+
+    def _metadata_changed(self, metadata: Document) -> None:
+        self._metadata = metadata
+
+    def consolidate_metadata(self) -> None:
+        """Write the consolidated metadata of this group (every node below it), so that reading
+        the hierarchy needs no listing of the store; write it again after changing the hierarchy."""
+        self._metadata = self.store.consolidate(self.path)
 
     def children(self) -> list[tuple[str, Array | Group]]:
         """The direct children as ``(name, node)`` pairs, sorted by name."""
@@ -279,9 +341,12 @@ class Group:
             self.store, _join(self.path, name), zarr_format=zarr_format, attributes=attributes, overwrite=overwrite
         )
 
-    def create_array(self, name: str, metadata: Metadata, *, overwrite: bool = False) -> Array:
-        """Create a child array from its metadata document."""
-        return Array.create(self.store, _join(self.path, name), metadata, overwrite=overwrite)
+    def create_array(
+        self, name: str, metadata: Metadata | None = None, *, overwrite: bool = False, **properties: Any
+    ) -> Array:
+        """Create a child array from its metadata document, or from the keywords of
+        :func:`zarrlib.array_metadata` (``shape=``, ``dtype=``, ``chunks=``, ...)."""
+        return create_array(self.store, _join(self.path, name), metadata, overwrite=overwrite, **properties)
 
     def tree(self) -> str:
         """The hierarchy under this group, one node per line."""

@@ -235,3 +235,52 @@ class NativeArray:
                     source.nbytes,
                 )
             )
+
+    # --- shape ----------------------------------------------------------------------------
+
+    def resize(self, shape: Iterable[int] | int) -> NativeArray:
+        """Resize the stored array (any axis larger or smaller) and return a handle for the new
+        shape; this one keeps the old shape. Chunks outside the new shape are erased, and those
+        partly outside are cleared beyond it, so growing again reads the fill value there."""
+        new_shape = _shape(shape, self.ndim)
+        out = ffi.new("zarrlib_array **")
+        check(lib.zarrlib_array_resize(self._handle, new_shape, len(new_shape), out))
+        return NativeArray(out[0], self.path)
+
+    def append(self, value: npt.ArrayLike, axis: int = 0) -> NativeArray:
+        """Append ``value`` along ``axis`` (its shape matches the array's on every other axis; a
+        value with one dimension fewer is one slice) and return a handle for the grown array."""
+        axis = operator.index(axis)
+        if not -self.ndim <= axis < self.ndim:
+            raise IndexError(f"axis {axis} is out of bounds for an array of {self.ndim} dimensions")
+        axis %= self.ndim
+        array = np.asarray(value)
+        if array.ndim == self.ndim - 1:
+            array = np.expand_dims(array, axis)
+        shape = list(self.shape)
+        if array.ndim == self.ndim:
+            shape[axis] = array.shape[axis]
+        if array.shape != tuple(shape):
+            raise ValueError(
+                f"cannot append a value of shape {array.shape} along axis {axis} of an array of shape {self.shape}"
+            )
+        source = _write_source(array, array.shape, self.dtype)
+        out = ffi.new("zarrlib_array **")
+        check(
+            lib.zarrlib_array_append(self._handle, axis, shape, len(shape), ffi.from_buffer(source), source.nbytes, out)
+        )
+        return NativeArray(out[0], self.path)
+
+
+def _shape(shape: Iterable[int] | int, ndim: int) -> list[int]:
+    """A new shape: ``ndim`` non-negative integers."""
+    extents = (shape,) if isinstance(shape, (int, np.integer)) else shape
+    try:
+        values = [operator.index(n) for n in extents]
+    except TypeError:
+        raise TypeError(f"a shape must be a sequence of integers, not {shape!r}") from None
+    if len(values) != ndim:
+        raise ValueError(f"the new shape {tuple(values)} has {len(values)} dimensions, the array has {ndim}")
+    if any(n < 0 or n >= 1 << 64 for n in values):
+        raise ValueError(f"the new shape {tuple(values)} has an extent outside 0..2^64")
+    return values

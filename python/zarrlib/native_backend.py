@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy.typing as npt
 
@@ -73,16 +75,32 @@ def create_overwrite_array(metadata: Metadata, store: StoreLike, path: str) -> N
     as_store(store).create_array(path, metadata, overwrite=True)
 
 
-def read_metadata(store: StoreLike, path: str) -> Document:
-    return as_store(store).read_metadata(path)
+def read_metadata(store: StoreLike, path: str, *, use_consolidated: bool | None = None) -> Document:
+    return as_store(store).read_metadata(path, use_consolidated=use_consolidated)
 
 
 def delete_node(store: StoreLike, path: str) -> None:
     as_store(store).delete_node(path)
 
 
-def list_children(store: StoreLike, path: str) -> list[tuple[str, Document]]:
-    return as_store(store).list_children(path)
+def list_children(store: StoreLike, path: str, *, use_consolidated: bool | None = None) -> list[tuple[str, Document]]:
+    return as_store(store).list_children(path, use_consolidated=use_consolidated)
+
+
+def update_attributes(store: StoreLike, path: str, attributes: Mapping[str, Any], *, replace: bool = False) -> Document:
+    return as_store(store).update_attributes(path, attributes, replace=replace)
+
+
+def consolidate_metadata(store: StoreLike, path: str = "") -> Document:
+    return as_store(store).consolidate(path)
+
+
+def resize_array(metadata: Metadata, store: StoreLike, path: str, shape: Sequence[int]) -> Document:
+    return _array(metadata, store, path).resize(shape).metadata
+
+
+def append(metadata: Metadata, store: StoreLike, path: str, value: npt.ArrayLike, *, axis: int = 0) -> Document:
+    return _array(metadata, store, path).append(value, axis).metadata
 
 
 def read_chunk(

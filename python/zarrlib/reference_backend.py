@@ -20,11 +20,14 @@ import itertools
 import json
 import operator
 import os
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 import numpy as np
 import numpy.typing as npt
+import zarr
+import zarr.errors
 from zarr.abc.store import Store as ZarrStore
 from zarr.core.array import Array as ZarrArray
 from zarr.core.array import AsyncArray
@@ -257,8 +260,46 @@ def _require(store: ZarrStore, path: str) -> Document:
     return document
 
 
-def read_metadata(store: StoreLike, path: str) -> Document:
-    return _require(zarr_store(store), node_path(path))
+def read_metadata(store: StoreLike, path: str, *, use_consolidated: bool | None = None) -> Document:
+    zstore, node = zarr_store(store), node_path(path)
+    if not use_consolidated:
+        return _require(zstore, node)
+    found = _consolidated_covering(zstore, node)
+    if found is None:
+        raise NodeNotFoundError(f"no consolidated metadata at or above {node!r} lists it")
+    base, entries = found
+    own = _below(base, node)
+    return _require(zstore, node) if not own else entries[own]
+
+
+def _below(base: str, target: str) -> str:
+    return target if not base else target[len(base) :].lstrip("/")
+
+
+def _consolidated_covering(zstore: ZarrStore, node: str) -> tuple[str, dict[str, Document]] | None:
+    """The nearest group at or above ``node`` whose consolidated metadata (as zarr-python reads
+    it) lists ``node``: its path and its entries, flattened, as documents."""
+    parts = node.split("/") if node else []
+    for depth in range(len(parts), -1, -1):
+        base = "/".join(parts[:depth])
+        try:
+            group = zarr.open_group(zstore, path=base, mode="r", use_consolidated=True)
+        except (ValueError, FileNotFoundError, TypeError, zarr.errors.NodeTypeValidationError):
+            continue
+        consolidated = group.metadata.consolidated_metadata
+        if consolidated is None:
+            continue
+        entries = {name: _plain(meta.to_dict()) for name, meta in consolidated.flattened_metadata.items()}
+        if base == node or _below(base, node) in entries:
+            return base, entries
+    return None
+
+
+def _plain(document: Document) -> Document:
+    """A zarr-python ``to_dict()`` document as JSON would give it back."""
+    plain: Document = json.loads(json.dumps(document, default=str))
+    plain.pop("consolidated_metadata", None)
+    return plain
 
 
 def delete_node(store: StoreLike, path: str) -> None:
@@ -267,8 +308,19 @@ def delete_node(store: StoreLike, path: str) -> None:
     _erase(zstore, node)
 
 
-def list_children(store: StoreLike, path: str) -> list[tuple[str, Document]]:
+def list_children(store: StoreLike, path: str, *, use_consolidated: bool | None = None) -> list[tuple[str, Document]]:
     zstore, node = zarr_store(store), node_path(path)
+    found = None if use_consolidated is False else _consolidated_covering(zstore, node)
+    if found is not None:
+        base, entries = found
+        own = _below(base, node)
+        if own and _is_array(entries[own]):
+            return []
+        prefix = f"{own}/" if own else ""
+        below = sorted(name[len(prefix) :] for name in entries if name.startswith(prefix))
+        return [(_key(node, name), entries[prefix + name]) for name in below if "/" not in name]
+    if use_consolidated:
+        raise NodeNotFoundError(f"no consolidated metadata at or above {node!r} lists it")
     if _is_array(_require(zstore, node)):
         return []
 
@@ -474,3 +526,57 @@ def write_region(
     metadata: Metadata, store: StoreLike, path: str, selection: BasicSelection, value: npt.ArrayLike
 ) -> None:
     _ReferenceArray(metadata, store, path).write(selection, value)
+
+
+# --- attributes, consolidated metadata, resizing --------------------------------------------
+
+
+def update_attributes(store: StoreLike, path: str, attributes: Mapping[str, Any], *, replace: bool = False) -> Document:
+    zstore, node = zarr_store(store), node_path(path)
+    _require(zstore, node)
+    opened = zarr.open(zstore, path=node, mode="r+")
+    if replace:
+        opened.attrs.put(dict(attributes))
+    else:
+        opened.update_attributes(dict(attributes))
+    return _require(zstore, node)
+
+
+def consolidate_metadata(store: StoreLike, path: str = "") -> Document:
+    zstore, node = zarr_store(store), node_path(path)
+    if _is_array(_require(zstore, node)):
+        raise NodeKindError(f"the node at {node!r} is an array; only groups hold consolidated metadata")
+    zarr.consolidate_metadata(zstore, path=node or None, zarr_format=_require(zstore, node)["zarr_format"])
+    return _require(zstore, node)
+
+
+def _clear_edges(array: _ReferenceArray, keep: Sequence[int], extent: Sequence[int]) -> None:
+    """Write the fill value over the parts of edge chunks in ``[0, extent)`` that lie outside
+    ``[0, keep)``: zarr-python's resize leaves them, the API promises they read as fill."""
+    fill = array.array.metadata.fill_value
+    for axis, (k, e, c) in enumerate(zip(keep, extent, array.chunk_shape, strict=True)):
+        end = min(e, -(-k // c) * c)
+        if end > k:
+            region = tuple(slice(k, end) if a == axis else slice(0, n) for a, n in enumerate(extent))
+            ZarrArray(array.array)[region] = fill
+
+
+def resize_array(metadata: Metadata, store: StoreLike, path: str, shape: Sequence[int]) -> Document:
+    array = _ReferenceArray(metadata, store, path)
+    old, new = array.shape, tuple(operator.index(n) for n in shape)
+    if len(new) != len(old):
+        raise ValueError(f"the new shape {new} has {len(new)} dimensions, the array has {len(old)}")
+    _clear_edges(array, new, old)
+    ZarrArray(array.array).resize(new)
+    grown = _ReferenceArray(_require(array.store_path.store, array.path), store, path)
+    _clear_edges(grown, old, new)
+    return _require(array.store_path.store, array.path)
+
+
+def append(metadata: Metadata, store: StoreLike, path: str, value: npt.ArrayLike, *, axis: int = 0) -> Document:
+    array = _ReferenceArray(metadata, store, path)
+    data = np.asarray(value, dtype=array.dtype)
+    if data.ndim == len(array.shape) - 1:
+        data = np.expand_dims(data, axis)
+    ZarrArray(array.array).append(data, axis=axis)
+    return _require(array.store_path.store, array.path)

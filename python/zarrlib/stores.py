@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from . import _native
@@ -55,6 +56,23 @@ def _path(path: str) -> bytes:
 
 def _metadata(metadata: Metadata) -> bytes:
     return _native.encode(canonical_json(metadata), "metadata")
+
+
+def _consolidated(use_consolidated: bool | None) -> int:
+    if use_consolidated is None:
+        return int(lib.ZARRLIB_CONSOLIDATED_IF_PRESENT)
+    if not isinstance(use_consolidated, bool):
+        raise TypeError(f"use_consolidated must be None, True or False, not {use_consolidated!r}")
+    return int(lib.ZARRLIB_CONSOLIDATED_REQUIRED if use_consolidated else lib.ZARRLIB_CONSOLIDATED_NEVER)
+
+
+def _attributes_json(attributes: Mapping[str, Any]) -> str:
+    if not isinstance(attributes, Mapping):
+        raise TypeError(f"attributes must be a mapping, not {type(attributes).__name__}")
+    try:
+        return json.dumps(dict(attributes), allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"attributes must be JSON-serialisable: {err}") from None
 
 
 _NODE_KINDS = {lib.ZARRLIB_NODE_ARRAY: "array", lib.ZARRLIB_NODE_GROUP: "group"}
@@ -105,7 +123,7 @@ class Store:
 
     def metrics(self) -> dict[str, int]:
         """Requests made since the store was opened (needs ``metrics=True``): ``reads``,
-        ``bytes_read``, ``writes``, ``bytes_written``, ``keys_erased``."""
+        ``bytes_read``, ``writes``, ``bytes_written``, ``keys_erased``, ``lists`` (listings)."""
         counts: dict[str, int] = json.loads(_native.call_for_string(lib.zarrlib_store_metrics, self._handle))
         return counts
 
@@ -120,9 +138,14 @@ class Store:
         """Create an array, as :meth:`create_group` creates a group."""
         check(lib.zarrlib_array_create(self._handle, _path(path), _metadata(metadata), overwrite))
 
-    def read_metadata(self, path: str) -> Document:
-        """The metadata document of the node at ``path``; :class:`NodeNotFoundError` if none."""
-        document: Document = json.loads(_native.call_for_string(lib.zarrlib_node_metadata, self._handle, _path(path)))
+    def read_metadata(self, path: str, *, use_consolidated: bool | None = None) -> Document:
+        """The metadata document of the node at ``path``; :class:`NodeNotFoundError` if none.
+        ``use_consolidated=True`` answers from consolidated metadata (:class:`NodeNotFoundError`
+        if none lists the node); otherwise the node's own document is read."""
+        text = _native.call_for_string(
+            lib.zarrlib_node_metadata_opt, self._handle, _path(path), _consolidated(use_consolidated)
+        )
+        document: Document = json.loads(text)
         return document
 
     def node_kind(self, path: str = "") -> str | None:
@@ -135,11 +158,33 @@ class Store:
         """Delete the node at ``path`` and everything under it; :class:`NodeNotFoundError` if none."""
         check(lib.zarrlib_node_delete(self._handle, _path(path)))
 
-    def list_children(self, path: str) -> list[tuple[str, Document]]:
+    def list_children(self, path: str, *, use_consolidated: bool | None = None) -> list[tuple[str, Document]]:
         """The direct children of the node at ``path``: ``(store-relative path, metadata)`` pairs,
-        sorted by path."""
-        text = _native.call_for_string(lib.zarrlib_node_children, self._handle, _path(path))
+        sorted by path. With ``use_consolidated=None`` (as zarr-python) they come from the
+        consolidated metadata of the nearest group at or above ``path`` that lists it, if any,
+        otherwise from listing the store; ``True`` requires consolidated metadata
+        (:class:`NodeNotFoundError` without it), ``False`` always lists."""
+        text = _native.call_for_string(
+            lib.zarrlib_node_children_opt, self._handle, _path(path), _consolidated(use_consolidated)
+        )
         return [(child_path, metadata) for child_path, metadata in json.loads(text)]
+
+    def update_attributes(self, path: str, attributes: Mapping[str, Any], *, replace: bool = False) -> Document:
+        """Merge ``attributes`` into the node's attributes (top-level keys, as ``dict.update``),
+        or with ``replace`` make them the whole set, without touching data or other metadata.
+        Returns the node's new metadata document."""
+        text = _native.encode(_attributes_json(attributes), "attributes")
+        document: Document = json.loads(
+            _native.call_for_string(lib.zarrlib_node_update_attributes, self._handle, _path(path), text, replace)
+        )
+        return document
+
+    def consolidate(self, path: str = "") -> Document:
+        """Write the consolidated metadata of the group at ``path`` (every node below it, as
+        zarr-python keeps it) and return the group's new metadata document."""
+        text = _native.call_for_string(lib.zarrlib_node_consolidate, self._handle, _path(path))
+        document: Document = json.loads(text)
+        return document
 
     def open_array(self, path: str, metadata: Metadata | None = None) -> NativeArray:
         """A new handle on the array at ``path``: as the store describes it, or, given

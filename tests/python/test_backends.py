@@ -139,6 +139,11 @@ def exercise(store, backend):
     assert zarrlib.read_encoded_chunk(metadata, store, "a", (0, 1), backend=backend) is None
     zarrlib.write_region(metadata, store, "a", (slice(2, 6), 3), 7, backend=backend)
     assert (zarrlib.read_region(metadata, store, "a", (slice(2, 6), 3), backend=backend) == 7).all()
+    grown = zarrlib.resize_array(metadata, store, "a", (8, 10), backend=backend)
+    assert grown["shape"] == [8, 10]
+    assert zarrlib.append(grown, store, "a", np.ones((1, 10)), backend=backend)["shape"] == [9, 10]
+    assert zarrlib.update_attributes(store, "a", {"k": 1}, backend=backend)["attributes"] == {"k": 1}
+    assert zarrlib.consolidate_metadata(store, "", backend=backend)["node_type"] == "group"
     zarrlib.delete_node(store, "g", backend=backend)
     assert zarrlib.node_kind(store, "g") is None
 
@@ -157,6 +162,10 @@ EXPECTED_CALLS = [
     "read_encoded_chunk",
     "write_region",
     "read_region",
+    "resize_array",
+    "append",
+    "update_attributes",
+    "consolidate_metadata",
     "delete_node",
 ]
 

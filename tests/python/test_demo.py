@@ -25,6 +25,9 @@ def test_demo_prints_its_tour():
         "equals numpy's: True",
         "counts[248:252, 0] = [ 7  7 -1 -1]",
         "images/",
+        "counts is now (520, 300)",
+        "'calibrated': True",
+        "lists ['images/stack'] without a store listing",
         "stack (64, 512, 512) uint16",
         "zarrlib read",
         "numpy copy of the same bytes",
@@ -52,7 +55,9 @@ def test_the_readme_python_example_runs(tmp_path):
     example = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
     result = subprocess.run([sys.executable, "-c", example], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "('temperature'," in result.stdout and "(1000, 1000) float32 (250, 250) [7. 7. 7. 7. 7.]" in result.stdout
+    assert "('temperature'," in result.stdout
+    assert "(1000, 1000) float32 (250, 250) [7. 7. 7. 7. 7.] {'units': 'K', 'source': 'readme'}" in result.stdout
+    assert "counts (100,) int32" in result.stdout
 
 
 def test_the_readme_s3_example_runs(tmp_path):

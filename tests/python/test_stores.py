@@ -210,7 +210,7 @@ def diff(after: dict, before: dict) -> dict:
 
 def test_metrics_count_chunk_requests(metered_store):
     store = metered_store
-    keys = {"reads", "bytes_read", "writes", "bytes_written", "keys_erased"}
+    keys = {"reads", "bytes_read", "writes", "bytes_written", "keys_erased", "lists"}
     start = store.metrics()
     assert set(start) == keys
     metadata = v3_array((8, 8), (4, 4))
@@ -232,6 +232,7 @@ def test_metrics_count_chunk_requests(metered_store):
         "writes": 1,
         "bytes_written": len(encoded),
         "keys_erased": 0,
+        "lists": 0,
     }
 
     # Reading a whole chunk is one request for its stored bytes (as is read_encoded_chunk).
@@ -243,6 +244,7 @@ def test_metrics_count_chunk_requests(metered_store):
         "writes": 0,
         "bytes_written": 0,
         "keys_erased": 0,
+        "lists": 0,
     }
 
     # A chunk that is not stored is one read of a missing key.
@@ -254,6 +256,7 @@ def test_metrics_count_chunk_requests(metered_store):
         "writes": 0,
         "bytes_written": 0,
         "keys_erased": 0,
+        "lists": 0,
     }
 
     # Writing a chunk of fill values erases it (store_empty_chunks is off by default).
@@ -266,6 +269,7 @@ def test_metrics_count_chunk_requests(metered_store):
         "writes": 0,
         "bytes_written": 0,
         "keys_erased": 1,
+        "lists": 0,
     }
     assert zarrlib.read_encoded_chunk(metadata, store, "a", (0, 1)) is None
 
