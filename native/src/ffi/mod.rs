@@ -14,6 +14,7 @@ mod library;
 mod node;
 mod status;
 mod store;
+mod vlen;
 
 pub use array::*;
 pub use callback_store::*;
@@ -21,3 +22,4 @@ pub use library::*;
 pub use node::*;
 pub use status::*;
 pub use store::*;
+pub use vlen::*;
