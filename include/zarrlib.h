@@ -653,6 +653,14 @@ int32_t zarrlib_vlen_copy(const zarrlib_vlen *vlen,
                           size_t bytes_len);
 
 /**
+ * Copy a result into `out` as fixed-width cells of `width` bytes, one per element in order,
+ * each padded with NUL bytes (numpy's `S<width>` layout; a reader cannot tell an element's own
+ * trailing NULs from the padding). `out_len` == elements * `width`; ZARRLIB_ERR_BUFFER_SIZE
+ * otherwise, ZARRLIB_ERR_INVALID_ARGUMENT if an element is longer than `width`.
+ */
+int32_t zarrlib_vlen_copy_padded(const zarrlib_vlen *vlen, size_t width, void *out, size_t out_len);
+
+/**
  * Free a result. NULL is ignored, and so is a pointer that is not a live result. Does not
  * change the last error.
  */

@@ -94,21 +94,37 @@ def read(call: Callable[[Any], int], shape: tuple[int, ...], data_type: str) -> 
             len(data),
         )
     )
-    ffi.release(vlen)
-    items = _split(bytes(data), offsets, text=data_type == "string")
-    result = np.empty(len(items), object)
-    result[:] = items
     dtype = numpy_vlen_dtype(data_type)
-    if dtype.kind != "O":
-        result = result.astype(dtype)
-    return result.reshape(shape)
+    padded = _padded(vlen, offsets, data) if dtype.kind == "T" or data_type == "bytes" else None
+    ffi.release(vlen)
+    if padded is not None:
+        # numpy decodes fixed-width bytes into StringDType as UTF-8, in C.
+        return padded.astype(dtype).reshape(shape)
+    items = _split(data, offsets, text=data_type == "string")
+    return np.array(items, dtype=dtype).reshape(shape)
 
 
-def _split(data: bytes, offsets: NDArray, *, text: bool) -> list[Any]:
+def _padded(vlen: Any, offsets: NDArray, data: bytearray) -> NDArray | None:
+    """The elements as a fixed-width ``S`` array, when that is exact (no element ends in a NUL
+    byte, which ``S`` would strip) and small (cells at most 4 times the elements' bytes)."""
+    n = len(offsets) - 1
+    lengths = np.diff(offsets)
+    width = max(int(lengths.max()) if n else 0, 1)
+    if n * width > max(4 * len(data), 1 << 16):
+        return None
+    ends = offsets[1:][lengths > 0].astype(np.intp) - 1
+    if ends.size and not np.frombuffer(data, np.uint8)[ends].all():
+        return None
+    cells = np.empty(n, f"S{width}")
+    check(lib.zarrlib_vlen_copy_padded(vlen, width, ffi.from_buffer(cells, require_writable=True), cells.nbytes))
+    return cells
+
+
+def _split(data: bytearray, offsets: NDArray, *, text: bool) -> list[Any]:
     """The elements ``data[offsets[i]:offsets[i+1]]``, decoded as UTF-8 when ``text``."""
     n = len(offsets) - 1
     if n <= 1:
-        item = data[: int(offsets[-1])] if n else b""
+        item = bytes(data[: int(offsets[-1])])
         return [item.decode() if text else item] if n else []
     for sep in _SEPARATORS:
         if data.find(sep.to_bytes(1, "little")) < 0:
@@ -116,7 +132,7 @@ def _split(data: bytes, offsets: NDArray, *, text: bool) -> list[Any]:
     else:
         # Every candidate separator occurs in the data: element by element.
         bounds = offsets.tolist()
-        pieces = list(map(data.__getitem__, map(slice, bounds[:-1], bounds[1:])))
+        pieces = list(map(bytes(data).__getitem__, map(slice, bounds[:-1], bounds[1:])))
         return list(map(bytes.decode, pieces)) if text else pieces
     joined = np.insert(np.frombuffer(data, np.uint8), offsets[1:-1].astype(np.intp), sep).tobytes()
     if text:

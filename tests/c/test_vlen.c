@@ -3,7 +3,7 @@
  * in-memory model of each array: v3 string with zstd, v3 bytes, zarr-python's v2 `|O` with a
  * vlen-utf8 and with a vlen-bytes filter, and a sharded v3 string array, each in a memory store
  * and a directory store. Also: the sizes-then-copy protocol and its buffer checks, partial-chunk
- * writes, missing chunks reading as the fill value, all-fill chunks not being stored, offsets
+ * writes, fixed-width (NUL-padded) copies, missing chunks reading as the fill value, all-fill chunks not being stored, offsets
  * that decrease or pass the bytes, text that is not UTF-8, fixed-size calls on these arrays and
  * the reverse, and a stored chunk whose lengths run past its bytes.
  */
@@ -96,6 +96,23 @@ static void check_region(zarrlib_array *array, const model_t *m, const uint64_t 
   CHECK_OK(zarrlib_vlen_copy(v, offsets, elements + 1, bytes, nbytes));
   CHECK_EQ_U64(offsets[0], 0);
   CHECK_EQ_U64(offsets[elements], nbytes);
+  /* Fixed-width cells, as wide as the longest element: each element then NUL padding. */
+  size_t width = 1;
+  for (size_t i = 0; i < elements; i++)
+    if (offsets[i + 1] - offsets[i] > width) width = (size_t)(offsets[i + 1] - offsets[i]);
+  char *cells = tu_xmalloc(elements * width + 1);
+  CHECK_STATUS(zarrlib_vlen_copy_padded(v, width, cells, elements * width + 1),
+               ZARRLIB_ERR_BUFFER_SIZE);
+  if (width > 1 && elements > 0)
+    CHECK_STATUS(zarrlib_vlen_copy_padded(v, width - 1, cells, elements * (width - 1)),
+                 ZARRLIB_ERR_INVALID_ARGUMENT);
+  CHECK_OK(zarrlib_vlen_copy_padded(v, width, cells, elements * width));
+  for (size_t i = 0; i < elements; i++) {
+    size_t len = (size_t)(offsets[i + 1] - offsets[i]);
+    CHECK_BYTES(cells + i * width, bytes + offsets[i], len);
+    for (size_t j = len; j < width; j++) CHECK(cells[i * width + j] == 0);
+  }
+  free(cells);
   size_t k = 0;
   for (uint64_t r = start[0]; r < start[0] + shape[0]; r++) {
     for (uint64_t c = start[1]; c < start[1] + shape[1]; c++, k++) {

@@ -304,3 +304,31 @@ def test_a_large_read_round_trips(tmp_path):
     zarrlib.create_new_array(metadata, str(tmp_path), "a")
     zarrlib.write_region(metadata, str(tmp_path), "a", (...,), values)
     _equal(zarrlib.read_region(metadata, str(tmp_path), "a", (...,)), values)
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        ["short", "x" * 100_000, ""],  # skewed: fixed-width cells would be too large
+        ["tail\0", "a", "é"],  # a trailing NUL, which fixed-width cells would strip
+        ["".join(map(chr, (0x1F, 0x1E, 0x1D, 0x1C, 0, 1, 2, 3))), "\0", "b"],  # no free separator
+        ["", "", ""],
+    ],
+)
+@pytest.mark.parametrize("string_dtype", ["StringDType", "object"])
+def test_every_read_path_is_exact(tmp_path, items, string_dtype):
+    metadata = v3_strings((3,), (2,))
+    zarrlib.create_new_array(metadata, str(tmp_path), "a")
+    zarrlib.write_region(metadata, str(tmp_path), "a", (...,), np.array(items, dtype=object))
+    previous = zarrlib.get_config()["string_dtype"]
+    try:
+        zarrlib.set_config(string_dtype=string_dtype)
+        assert zarrlib.read_region(metadata, str(tmp_path), "a", (...,)).tolist() == items
+        assert zarrlib.read_chunk(metadata, str(tmp_path), "a", (1,)).tolist() == [items[2], ""]
+    finally:
+        zarrlib.set_config(string_dtype=previous)
+    blobs = [item.encode() for item in items]
+    bytes_metadata = v3_strings((3,), (2,), data_type="bytes")
+    zarrlib.create_new_array(bytes_metadata, str(tmp_path), "b")
+    zarrlib.write_region(bytes_metadata, str(tmp_path), "b", (...,), np.array(blobs, dtype=object))
+    assert zarrlib.read_region(bytes_metadata, str(tmp_path), "b", (...,)).tolist() == blobs

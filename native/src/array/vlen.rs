@@ -129,6 +129,39 @@ impl VlenData {
     }
 }
 
+impl VlenData {
+    /// Copy the elements into `out` as fixed-width cells of `width` bytes each, padded with NUL
+    /// bytes (numpy's `S<width>` layout): `out` must hold exactly `len() * width` bytes and no
+    /// element may be longer than `width`.
+    pub fn copy_padded(&self, width: usize, out: &mut [u8]) -> Result<()> {
+        let expected = self.len().checked_mul(width);
+        if expected != Some(out.len()) {
+            return Err(Error::new(
+                ErrorKind::BufferSize,
+                format!(
+                    "out is {} bytes, {} elements of {width} bytes need {expected:?}",
+                    out.len(),
+                    self.len()
+                ),
+            ));
+        }
+        if let Some(i) = self.offsets.windows(2).position(|w| w[1] - w[0] > width) {
+            return Err(Error::invalid_argument(format!(
+                "element {i} is longer than the width of {width} bytes"
+            )));
+        }
+        for (cell, pair) in out
+            .chunks_exact_mut(width.max(1))
+            .zip(self.offsets.windows(2))
+        {
+            let item = &self.bytes[pair[0]..pair[1]];
+            cell[..item.len()].copy_from_slice(item);
+            cell[item.len()..].fill(0);
+        }
+        Ok(())
+    }
+}
+
 /// Check a caller's elements: `offsets` (`num_elements + 1`, monotonic, within `bytes`), and for
 /// text, that each element is UTF-8. Returns zarrs' form of them.
 fn vlen_arg<'a>(
@@ -440,6 +473,23 @@ mod tests {
             decode(&array.read_chunk_vlen(&[0, 1]).unwrap()),
             ["-", "-", "", "-"]
         );
+    }
+
+    #[test]
+    fn padded_copies_fill_cells_and_check_the_width() {
+        let (_, array) = memory_array(STRINGS);
+        let (offsets, bytes) = encode(&["ab", "", "c"]);
+        array
+            .write_region_vlen(&[0, 0], &[1, 3], &offsets, &bytes)
+            .unwrap();
+        let data = array.read_region_vlen(&[0, 0], &[1, 3]).unwrap();
+        let mut out = [9u8; 6];
+        data.copy_padded(2, &mut out).unwrap();
+        assert_eq!(&out, b"ab\0\0c\0");
+        let err = data.copy_padded(1, &mut out[..3]).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidArgument);
+        let err = data.copy_padded(2, &mut out[..5]).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::BufferSize);
     }
 
     #[test]

@@ -140,6 +140,24 @@ pub unsafe extern "C" fn zarrlib_vlen_copy(
     })
 }
 
+/// Copy a result into `out` as fixed-width cells of `width` bytes, one per element in order,
+/// each padded with NUL bytes (numpy's `S<width>` layout; a reader cannot tell an element's own
+/// trailing NULs from the padding). `out_len` == elements * `width`; ZARRLIB_ERR_BUFFER_SIZE
+/// otherwise, ZARRLIB_ERR_INVALID_ARGUMENT if an element is longer than `width`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zarrlib_vlen_copy_padded(
+    vlen: *const zarrlib_vlen,
+    width: usize,
+    out: *mut c_void,
+    out_len: usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: the arguments are as the header documents them (see `args`).
+        let (vlen, out) = unsafe { (handle_arg(vlen)?, bytes_out(out, out_len, "out")?) };
+        vlen.copy_padded(width, out)
+    })
+}
+
 /// Free a result. NULL is ignored, and so is a pointer that is not a live result. Does not
 /// change the last error.
 #[unsafe(no_mangle)]
