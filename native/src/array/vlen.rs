@@ -14,12 +14,16 @@
 use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use zarrs::array::{ArrayBytes, ArrayBytesOffsets, ArrayBytesRaw, ArraySubset};
+use rayon::prelude::*;
+use zarrs::array::{
+    ArrayBytes, ArrayBytesOffsets, ArrayBytesRaw, ArraySubset, CodecOptions, update_array_bytes,
+};
 use zarrs::metadata::v3::ArrayMetadataV3;
 
 use super::ArrayHandle;
 use super::checks::internal;
 use crate::chunk_locks::Access;
+use crate::config::share;
 use crate::error::{Error, ErrorKind, Result};
 
 /// What the elements of a variable-length data type hold.
@@ -359,8 +363,8 @@ impl ArrayHandle {
 
     /// Whether every element of `data` is the fill value. zarrs' own test compares the bytes
     /// alone, without the offsets (so `["-", ""]` passes for a fill value of `"-"`, and
-    /// `["a", "ba", "b"]` for `"ab"`): variable-length writes make this test instead and tell
-    /// zarrs to store what they write.
+    /// `["a", "ba", "b"]` for `"ab"`, and such chunks would be erased): variable-length writes
+    /// make this test instead and tell zarrs to store what they write.
     fn all_fill(&self, data: &ArrayBytes<'_>) -> bool {
         let fill = self.fill_value();
         let ArrayBytes::Variable(data) = data else {
@@ -389,13 +393,65 @@ impl ArrayHandle {
         let chunks = self.region_chunks(&subset)?;
         let _locks = self.lock_region(&chunks, Access::Write);
         let splits = self.layout.splits_chunks;
+        let store_empty = settings.store_empty_chunks;
+        let indices: Vec<Vec<u64>> = chunks.indices().into_iter().map(|c| c.to_vec()).collect();
         decode_guarded(|| {
             settings.run_sized(chunks.num_elements(), bytes.len(), splits, |options| {
-                // See `all_fill`: chunks a region write leaves entirely fill value are stored.
-                let options = options.with_store_empty_chunks(true);
-                Ok(self.array.store_array_subset_opt(&subset, data, &options)?)
+                if indices.len() == 1 || options.concurrent_target() <= 1 {
+                    return indices.iter().try_for_each(|chunk| {
+                        self.write_vlen_piece(chunk, &subset, &data, store_empty, options)
+                    });
+                }
+                let options = share(*options, indices.len());
+                indices.par_iter().try_for_each(|chunk| {
+                    self.write_vlen_piece(chunk, &subset, &data, store_empty, &options)
+                })
             })
         })
+    }
+
+    /// Write the part of `data` (the elements of `region`) that falls in `chunk`: the chunk is
+    /// replaced if the region covers it, else read, updated and written back. A chunk that ends
+    /// up entirely the fill value is erased, unless `store_empty`. (zarrs' own region writes
+    /// test for that on the bytes alone, see `all_fill`.)
+    fn write_vlen_piece(
+        &self,
+        chunk: &[u64],
+        region: &ArraySubset,
+        data: &ArrayBytes<'_>,
+        store_empty: bool,
+        options: &CodecOptions,
+    ) -> Result<()> {
+        let data_type = self.array.data_type();
+        let chunk_subset = self.array.chunk_subset(chunk)?;
+        let overlap = chunk_subset.overlap(region).map_err(|e| internal(&e))?;
+        let in_region = overlap
+            .relative_to(region.start())
+            .map_err(|e| internal(&e))?;
+        let piece = data
+            .extract_array_subset(&in_region, region.shape(), data_type)
+            .map_err(|e| internal(&e))?;
+        let new = if overlap == chunk_subset {
+            piece
+        } else {
+            let old = self.array.retrieve_chunk_opt(chunk, options)?;
+            let in_chunk = overlap
+                .relative_to(chunk_subset.start())
+                .map_err(|e| internal(&e))?;
+            update_array_bytes(
+                old,
+                chunk_subset.shape(),
+                &in_chunk,
+                &piece,
+                data_type.size(),
+            )
+            .map_err(|e| internal(&e))?
+        };
+        if !store_empty && self.all_fill(&new) {
+            return Ok(self.array.erase_chunk(chunk)?);
+        }
+        let options = options.with_store_empty_chunks(true);
+        Ok(self.array.store_chunk_opt(chunk, new, &options)?)
     }
 }
 
@@ -490,6 +546,34 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::InvalidArgument);
         let err = data.copy_padded(2, &mut out[..5]).unwrap_err();
         assert_eq!(err.kind, ErrorKind::BufferSize);
+    }
+
+    #[test]
+    fn region_writes_erase_chunks_left_all_fill_and_keep_the_rest() {
+        use zarrs::storage::ReadableStorageTraits;
+        let (store, array) = memory_array(STRINGS);
+        let key = StoreKey::new("a/c/0/1").unwrap();
+        let (offsets, bytes) = encode(&["x", "y"]);
+        array
+            .write_region_vlen(&[0, 2], &[2, 1], &offsets, &bytes)
+            .unwrap();
+        assert!(store.storage.get(&key).unwrap().is_some());
+        // Back to the fill value: the chunk goes.
+        let (offsets, bytes) = encode(&["-", "-"]);
+        array
+            .write_region_vlen(&[0, 2], &[2, 1], &offsets, &bytes)
+            .unwrap();
+        assert!(store.storage.get(&key).unwrap().is_none());
+        // Bytes that concatenate to fill values but are not: the chunk stays.
+        let (offsets, bytes) = encode(&["--", ""]);
+        array
+            .write_region_vlen(&[0, 2], &[2, 1], &offsets, &bytes)
+            .unwrap();
+        assert!(store.storage.get(&key).unwrap().is_some());
+        assert_eq!(
+            decode(&array.read_region_vlen(&[0, 2], &[2, 1]).unwrap()),
+            ["--", ""]
+        );
     }
 
     #[test]
