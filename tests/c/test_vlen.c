@@ -5,9 +5,12 @@
  * and a directory store. Also: the sizes-then-copy protocol and its buffer checks, partial-chunk
  * writes, fixed-width (NUL-padded) copies, missing chunks reading as the fill value, all-fill chunks not being stored, offsets
  * that decrease or pass the bytes, text that is not UTF-8, fixed-size calls on these arrays and
- * the reverse, and a stored chunk whose lengths run past its bytes.
+ * the reverse, a stored chunk whose lengths run past its bytes, and threads writing parts of one
+ * chunk at once.
  */
 #include "test_util.h"
+
+#include <pthread.h>
 
 typedef struct {
   const char *name;
@@ -307,6 +310,74 @@ static void test_hostile_chunk(void) {
   tu_remove_temp_dir(dir);
 }
 
+/* Threads writing disjoint parts of one chunk at once lose no update: each partial write reads,
+ * updates and writes back the chunk under its lock. */
+typedef struct {
+  zarrlib_array *array;
+  uint64_t column;
+} writer_t;
+
+#define WRITERS 4
+#define ROUNDS 40
+
+static void *write_column(void *arg) {
+  const writer_t *w = arg;
+  const uint64_t start[2] = {0, w->column}, shape[2] = {4, 1};
+  for (int round = 0; round < ROUNDS; round++) {
+    char bytes[64];
+    uint64_t offsets[5] = {0};
+    size_t at = 0;
+    for (int row = 0; row < 4; row++) {
+      at += (size_t)snprintf(bytes + at, sizeof bytes - at, "c%" PRIu64 "r%dn%d", w->column, row, round);
+      offsets[row + 1] = at;
+    }
+    if (zarrlib_array_write_region_vlen(w->array, start, shape, 2, offsets, 5, bytes, at) != ZARRLIB_OK)
+      return (void *)1;
+  }
+  return NULL;
+}
+
+static void test_concurrent_partial_writes(void) {
+  zarrlib_store *store = tu_open_store("memory://");
+  const char *meta =
+      "{\"zarr_format\":3,\"node_type\":\"array\",\"shape\":[4,4],\"data_type\":\"string\","
+      "\"chunk_grid\":{\"name\":\"regular\",\"configuration\":{\"chunk_shape\":[4,4]}},"
+      "\"chunk_key_encoding\":{\"name\":\"default\"},\"fill_value\":\"\","
+      "\"codecs\":[{\"name\":\"vlen-utf8\",\"configuration\":{}}]}";
+  zarrlib_array *array = tu_create_and_open(store, "s", meta);
+  pthread_t threads[WRITERS];
+  writer_t writers[WRITERS];
+  for (int i = 0; i < WRITERS; i++) {
+    writers[i] = (writer_t){array, (uint64_t)i};
+    CHECK(pthread_create(&threads[i], NULL, write_column, &writers[i]) == 0);
+  }
+  for (int i = 0; i < WRITERS; i++) {
+    void *result = NULL;
+    CHECK(pthread_join(threads[i], &result) == 0);
+    CHECK(result == NULL);
+  }
+  char want[16][16];
+  size_t want_len[16];
+  for (size_t i = 0; i < 16; i++)
+    want_len[i] = (size_t)snprintf(want[i], sizeof want[i], "c%zur%zun%d", i % 4, i / 4, ROUNDS - 1);
+  zarrlib_vlen *v = NULL;
+  const uint64_t start[2] = {0, 0}, shape[2] = {4, 4};
+  CHECK_OK(zarrlib_array_read_region_vlen(array, start, shape, 2, &v));
+  size_t elements = 0, nbytes = 0;
+  CHECK_OK(zarrlib_vlen_sizes(v, &elements, &nbytes));
+  uint64_t offsets[17];
+  char *bytes = tu_xmalloc(nbytes + 1);
+  CHECK_OK(zarrlib_vlen_copy(v, offsets, 17, bytes, nbytes));
+  for (size_t i = 0; i < 16; i++) {
+    CHECK_EQ_U64(offsets[i + 1] - offsets[i], want_len[i]);
+    CHECK_BYTES(bytes + offsets[i], want[i], want_len[i]);
+  }
+  free(bytes);
+  zarrlib_vlen_free(v);
+  zarrlib_array_free(array);
+  zarrlib_store_free(store);
+}
+
 int main(void) {
   for (size_t i = 0; i < sizeof SPECS / sizeof SPECS[0]; i++) {
     run_suite(&SPECS[i], "memory://", NULL);
@@ -316,6 +387,7 @@ int main(void) {
   }
   test_vlen_calls_on_fixed_array();
   test_hostile_chunk();
+  test_concurrent_partial_writes();
   printf("test_vlen: all checks passed\n");
   return 0;
 }
