@@ -175,6 +175,31 @@ typedef struct zarrlib_sink zarrlib_sink;
 typedef struct zarrlib_store zarrlib_store;
 
 /**
+ * Variable-length data types: `string` (UTF-8 text) and `bytes` arrays, in Zarr v3 and as
+ * zarr-python writes them in Zarr v2 (`|O` with a `vlen-utf8` or `vlen-bytes` filter).
+ *
+ * Elements cross in two buffers laid out as Apache Arrow's variable-size binary layout:
+ * `bytes`, the elements' bytes one after another in C order, and `offsets`, one more
+ * `uint64_t` than there are elements, element `i` being `bytes[offsets[i] .. offsets[i+1]]`.
+ * What the library writes has `offsets[0] == 0` and `offsets[n]` == the byte total. A `string`
+ * element is UTF-8 with no terminating NUL (it may hold NUL characters).
+ *
+ * Reading decodes once, into this library-owned result: `zarrlib_array_read_region_vlen` (or
+ * `zarrlib_array_read_chunk_vlen`) returns it, `zarrlib_vlen_sizes` tells how large the two
+ * buffers must be, `zarrlib_vlen_copy` fills the caller's buffers (as often as wanted), and
+ * `zarrlib_vlen_free` releases it. Read-only: threads may copy from one result at once.
+ * Writing is one call taking both buffers (`zarrlib_array_write_region_vlen`,
+ * `zarrlib_array_write_chunk_vlen`).
+ *
+ * The fixed-size calls (`zarrlib_array_read_region`, ...) fail on a variable-length array with
+ * ZARRLIB_ERR_INVALID_ARGUMENT naming the call to use, and the `_vlen` calls likewise on a
+ * fixed-size array. For a variable-length array `zarrlib_array_element_size` reports 0 and
+ * `zarrlib_array_data_type` "string" or "bytes" (a v2 `|O` array with a `vlen-bytes` filter
+ * is "bytes"). A chunk whose stored lengths run past its bytes is ZARRLIB_ERR_CORRUPT_DATA.
+ */
+typedef struct zarrlib_vlen zarrlib_vlen;
+
+/**
  * A store's callbacks. Every callback gets `user_data` first and returns a status:
  * `ZARRLIB_OK`; `ZARRLIB_ERR_NOT_FOUND` from `get` and `size` for a key that has no value;
  * any other status for a failure, whose message the callback may give with
@@ -284,12 +309,14 @@ int32_t zarrlib_array_chunk_grid_shape(const zarrlib_array *array, uint64_t *out
 int32_t zarrlib_array_data_type(const zarrlib_array *array, char **out);
 
 /**
- * Write the size in bytes of one element to `*out`.
+ * Write the size in bytes of one element to `*out`: 0 for a variable-length data type
+ * (`string`, `bytes`), whose elements are read and written with the `_vlen` calls.
  */
 int32_t zarrlib_array_element_size(const zarrlib_array *array, size_t *out);
 
 /**
- * Copy the fill value, one element in native byte order, into `out` (`out_len` == element size).
+ * Copy the fill value, one element in native byte order, into `out` (`out_len` == element size;
+ * for a variable-length data type, the fill value's own length in bytes).
  */
 int32_t zarrlib_array_fill_value(const zarrlib_array *array, void *out, size_t out_len);
 
@@ -682,6 +709,89 @@ void zarrlib_store_free(zarrlib_store *store);
  * the option. Free `*out_json` with `zarrlib_string_free`.
  */
 int32_t zarrlib_store_metrics(const zarrlib_store *store, char **out_json);
+
+/**
+ * Decode the chunk at `chunk_coords` (`ndim` values) of a variable-length array, at its full
+ * chunk shape (edge chunks included). A chunk that is not stored reads as the fill value.
+ * `*out` receives a result to free with `zarrlib_vlen_free`.
+ */
+int32_t zarrlib_array_read_chunk_vlen(const zarrlib_array *array,
+                                      const uint64_t *chunk_coords,
+                                      size_t ndim,
+                                      zarrlib_vlen **out);
+
+/**
+ * Decode the region starting at `start` with extent `shape` (`ndim` values each) of a
+ * variable-length array, elements in C order. ZARRLIB_ERR_OUT_OF_BOUNDS if the region leaves
+ * the array. `*out` receives a result to free with `zarrlib_vlen_free`.
+ */
+int32_t zarrlib_array_read_region_vlen(const zarrlib_array *array,
+                                       const uint64_t *start,
+                                       const uint64_t *shape,
+                                       size_t ndim,
+                                       zarrlib_vlen **out);
+
+/**
+ * Write the number of elements of a result to `*out_elements` and the total of their bytes to
+ * `*out_bytes`: `zarrlib_vlen_copy` takes `*out_elements + 1` offsets and `*out_bytes` bytes.
+ */
+int32_t zarrlib_vlen_sizes(const zarrlib_vlen *vlen, size_t *out_elements, size_t *out_bytes);
+
+/**
+ * Copy a result into the caller's buffers: `offsets` holds `offsets_len` == elements + 1
+ * values and `bytes` `bytes_len` == the byte total (see `zarrlib_vlen_sizes`; `bytes` may be
+ * NULL when that is 0). ZARRLIB_ERR_BUFFER_SIZE if either length differs.
+ */
+int32_t zarrlib_vlen_copy(const zarrlib_vlen *vlen,
+                          uint64_t *offsets,
+                          size_t offsets_len,
+                          void *bytes,
+                          size_t bytes_len);
+
+/**
+ * Copy a result into `out` as fixed-width cells of `width` bytes, one per element in order,
+ * each padded with NUL bytes (numpy's `S<width>` layout; a reader cannot tell an element's own
+ * trailing NULs from the padding). `out_len` == elements * `width`; ZARRLIB_ERR_BUFFER_SIZE
+ * otherwise, ZARRLIB_ERR_INVALID_ARGUMENT if an element is longer than `width`.
+ */
+int32_t zarrlib_vlen_copy_padded(const zarrlib_vlen *vlen, size_t width, void *out, size_t out_len);
+
+/**
+ * Free a result. NULL is ignored, and so is a pointer that is not a live result. Does not
+ * change the last error.
+ */
+void zarrlib_vlen_free(zarrlib_vlen *vlen);
+
+/**
+ * Encode and store a whole chunk of a variable-length array from `offsets` (`offsets_len` ==
+ * the chunk's element count + 1, monotonic) and `bytes` (`bytes_len` bytes, at least the last
+ * offset; may be NULL when 0). Offsets need not start at 0. ZARRLIB_ERR_BUFFER_SIZE for a wrong
+ * number of offsets, ZARRLIB_ERR_INVALID_ARGUMENT (naming the element) for offsets that
+ * decrease or pass the bytes, or a `string` element that is not UTF-8. A chunk that is entirely
+ * the fill value is erased instead, unless storing empty chunks is configured.
+ */
+int32_t zarrlib_array_write_chunk_vlen(const zarrlib_array *array,
+                                       const uint64_t *chunk_coords,
+                                       size_t ndim,
+                                       const uint64_t *offsets,
+                                       size_t offsets_len,
+                                       const void *bytes,
+                                       size_t bytes_len);
+
+/**
+ * Write the region starting at `start` with extent `shape` (`ndim` values each) of a
+ * variable-length array from `offsets` and `bytes`, elements in C order, checked as for
+ * `zarrlib_array_write_chunk_vlen`. Chunks the region covers only in part are read, updated and
+ * written back under their locks, so concurrent writers to one chunk never lose an update.
+ */
+int32_t zarrlib_array_write_region_vlen(const zarrlib_array *array,
+                                        const uint64_t *start,
+                                        const uint64_t *shape,
+                                        size_t ndim,
+                                        const uint64_t *offsets,
+                                        size_t offsets_len,
+                                        const void *bytes,
+                                        size_t bytes_len);
 
 #ifdef __cplusplus
 }  // extern "C"

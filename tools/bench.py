@@ -12,6 +12,10 @@ zarr-python with the zarrs codec pipeline, zarrista and tensorstore; a peer that
 imported is skipped. Baselines: a numpy copy of the same bytes, and reading the stored chunk files
 into one buffer (writing them, for the write rows).
 
+The strings layout is a 1-d array of 100,000 variable-length strings (Zarr v3 ``string``,
+vlen-utf8 and zstd, 10,000 per chunk, as ``zarr.create_array(dtype=str)`` writes it) and has one
+row, read_all (numpy StringDType results, in seconds).
+
 Operations (rows, per layout):
   read_all      whole-array read, ``a[...]``
   write_all     whole-array write, ``a[...] = data``
@@ -63,7 +67,9 @@ import traceback
 
 import numpy as np
 
-LAYOUTS = ("raw", "zstd", "blosc", "sharded")
+LAYOUTS = ("raw", "zstd", "blosc", "sharded", "strings")
+#: The number of elements of the strings layout's array.
+STRINGS = 100_000
 OPERATIONS = ("read_all", "write_all", "read_chunks", "write_chunks", "inner_chunk", "strided", "small_reads")
 #: Operations that move the whole array (seconds, GB/s); the others are reported in µs per call
 #: (inner_chunk, small_reads) or seconds (strided).
@@ -496,6 +502,10 @@ class Bench:
 
         for layout in args.layouts:
             print(f"\n== layout {layout}", flush=True)
+            if layout == "strings":
+                if "read_all" in args.ops:
+                    self.run_strings(workdir)
+                continue
             source = os.path.join(workdir, layout, "source")
             try:
                 write_layout(layout, source, data, self.chunks, self.inner)
@@ -523,6 +533,34 @@ class Bench:
                 shutil.rmtree(os.path.join(workdir, layout), ignore_errors=True)
             print(f"  ({time.perf_counter() - t0:.0f} s so far)", flush=True)
         self.elapsed = time.perf_counter() - t0
+
+    def run_strings(self, workdir):
+        """The strings layout: a whole-array read of 100,000 variable-length strings."""
+        import zarr
+
+        rng = np.random.default_rng(self.args.seed)
+        lengths = rng.integers(0, 24, STRINGS)
+        words = [f"{i}:" + "abcdéfgh日本"[: n % 11] * (1 + n // 11) for i, n in enumerate(lengths)]
+        expected = np.array(words, dtype=np.dtypes.StringDType())
+        source = os.path.join(workdir, "strings", "source")
+        zarr.create_array(source, shape=expected.shape, chunks=(10_000,), dtype=str)[...] = expected
+        os.sync()
+
+        def check(result):
+            if not (result.shape == expected.shape and (np.asarray(result, dtype=object) == words).all()):
+                raise AssertionError("strings read back wrong")
+
+        tasks = {}
+        for name, impl in self.impls.items():
+            try:
+                handle = impl.open(source, writable=False)
+            except Exception as err:  # noqa: BLE001
+                self.record("strings", "read_all", name, error=f"open: {short_error(err)}")
+                continue
+            tasks[name] = (lambda impl=impl, h=handle: impl.read_all(h), check)
+        self.run_round("strings", "read_all", tasks, calls=STRINGS)
+        if not self.args.keep:
+            shutil.rmtree(os.path.join(workdir, "strings"), ignore_errors=True)
 
     def baselines(self, layout, data, files, workdir):
         args = self.args

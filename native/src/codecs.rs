@@ -308,10 +308,12 @@ impl BytesToBytesCodecTraits for Bounded {
         decoded_representation: &BytesRepresentation,
         options: &CodecOptions,
     ) -> Result<ArrayBytesRaw<'a>, CodecError> {
-        // An unbounded representation gives nothing to check against.
-        if let Some(limit) = decoded_representation.size()
-            && let Some(decoded) = self.decode_within(&encoded_value, limit)?
-        {
+        // A variable-length chunk's encoded size is unbounded: it is held to the size limit
+        // of any one chunk instead.
+        let limit = decoded_representation
+            .size()
+            .unwrap_or_else(crate::config::max_chunk_bytes);
+        if let Some(decoded) = self.decode_within(&encoded_value, limit)? {
             return Ok(Cow::Owned(decoded));
         }
         self.inner

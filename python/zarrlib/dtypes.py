@@ -33,6 +33,9 @@ def numpy_dtype(data_type: str, metadata: Document, element_size: int) -> DType:
         dtype = _datetime_dtype("M", metadata)
     elif data_type == "numpy.timedelta64":
         dtype = _datetime_dtype("m", metadata)
+    elif data_type == "fixed_length_utf32":
+        # numpy's U: fixed-width UTF-32 code points in native order, NUL-padded.
+        dtype = np.dtype(f"U{element_size // 4}")
     elif data_type.startswith("r") and data_type[1:].isdigit():
         dtype = np.dtype(f"V{int(data_type[1:]) // 8}")
     else:

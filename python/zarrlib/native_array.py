@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from . import _native
+from . import _native, vlen
 from ._native import check, ffi, lib
 from ._types import BasicSelection, ChunkCoords, Document, DType, NDArray
 from .dtypes import numpy_dtype
 from .errors import OutOfBoundsError
-from .indexing import normalize_selection
+from .indexing import Selection, normalize_selection
 
 
 def _chunk_coords(coords: ChunkCoords) -> list[int]:
@@ -90,7 +90,8 @@ class NativeArray:
         "metadata",
         "shape",
         "ndim",
-        "dtype",
+        "_dtype",
+        "vlen",
         "chunk_shape",
         "chunk_grid_shape",
     )
@@ -101,7 +102,8 @@ class NativeArray:
     chunk_grid_shape: tuple[int, ...]
     #: None for a chunk grid that is not regular.
     chunk_shape: tuple[int, ...] | None
-    dtype: DType
+    #: "string" or "bytes" for a variable-length data type, else None.
+    vlen: str | None
 
     def __init__(self, handle: Any, path: str, metadata: Document | None = None):
         """Take ownership of an array handle; ``metadata`` is its document (read from the
@@ -124,10 +126,21 @@ class NativeArray:
         element_size = ffi.new("size_t *")
         check(lib.zarrlib_array_element_size(handle, element_size))
         data_type = _native.call_for_string(lib.zarrlib_array_data_type, handle)
-        self.dtype = numpy_dtype(data_type, metadata, element_size[0])
+        self.vlen = data_type if data_type in vlen.VLEN_TYPES else None
+        if self.vlen is None:
+            self._dtype = numpy_dtype(data_type, metadata, element_size[0])
+
+    @property
+    def dtype(self) -> DType:
+        """The dtype reads return (for ``string`` arrays, as the ``string_dtype`` setting says)."""
+        if self.vlen is not None:
+            return vlen.numpy_vlen_dtype(self.vlen)
+        return self._dtype
 
     @property
     def fill_value(self) -> Any:
+        if self.vlen is not None:
+            return vlen.fill_value(self.vlen, self.metadata)
         out = np.empty((), self.dtype)
         check(lib.zarrlib_array_fill_value(self._handle, ffi.from_buffer(out), out.nbytes))
         return out[()]
@@ -143,6 +156,13 @@ class NativeArray:
     def read_chunk(self, coords: ChunkCoords, out: NDArray | None = None) -> NDArray:
         """The whole chunk at ``coords`` (edge chunks at full chunk shape; fill value if absent)."""
         coords = _chunk_coords(coords)
+        if self.vlen is not None:
+            shape = self._whole_chunk_shape()
+            handle = self._handle
+            read = vlen.read(
+                lambda o: lib.zarrlib_array_read_chunk_vlen(handle, coords, len(coords), o), shape, self.vlen
+            )
+            return _vlen_result(read, out)
         result, target = _read_target(out, self._whole_chunk_shape(), self.dtype)
         check(
             lib.zarrlib_array_read_chunk(
@@ -156,6 +176,9 @@ class NativeArray:
     def read_chunks(self, coords_list: Iterable[ChunkCoords]) -> NDArray:
         """Several whole chunks decoded in parallel, stacked: shape ``(len(coords_list), *chunk_shape)``."""
         coords = [_chunk_coords(c) for c in coords_list]
+        if self.vlen is not None:
+            chunks = [self.read_chunk(c) for c in coords]
+            return np.stack(chunks) if chunks else np.empty((0, *self._whole_chunk_shape()), self.dtype)
         flat = [c for chunk in coords for c in chunk]
         result = np.empty((len(coords), *self._whole_chunk_shape()), self.dtype)
         check(
@@ -190,6 +213,13 @@ class NativeArray:
         value = np.asarray(value)
         if value.shape != shape:
             raise ValueError(f"a chunk has shape {shape}, the value has shape {value.shape}")
+        if self.vlen is not None:
+            handle = self._handle
+            offsets, data = vlen.encode(value, shape, self.vlen)
+            vlen.write(
+                lambda *args: lib.zarrlib_array_write_chunk_vlen(handle, coords, len(coords), *args), offsets, data
+            )
+            return
         source = _write_source(value, shape, self.dtype)
         check(lib.zarrlib_array_write_chunk(self._handle, coords, len(coords), ffi.from_buffer(source), source.nbytes))
 
@@ -202,6 +232,8 @@ class NativeArray:
     def read(self, selection: BasicSelection, out: NDArray | None = None) -> NDArray:
         """``array[selection]`` for a numpy basic selection, as numpy would return it."""
         sel = normalize_selection(selection, self.shape)
+        if self.vlen is not None:
+            return _vlen_result(self._read_vlen(sel), out)
         result, target = _read_target(out, sel.shape, self.dtype)
         if sel.size:
             check(
@@ -222,6 +254,9 @@ class NativeArray:
     def write(self, selection: BasicSelection, value: npt.ArrayLike) -> None:
         """``array[selection] = value``: value broadcast and cast as numpy assignment does."""
         sel = normalize_selection(selection, self.shape)
+        if self.vlen is not None:
+            self._write_vlen(sel, value)
+            return
         source = _write_source(value, sel.shape, self.dtype)
         if sel.size:
             check(
@@ -235,6 +270,53 @@ class NativeArray:
                     source.nbytes,
                 )
             )
+
+    # --- variable-length data types ---------------------------------------------------------
+
+    def _read_region_vlen(self, start: list[int], shape: list[int]) -> NDArray:
+        handle, kind = self._handle, self.vlen
+        assert kind is not None
+        if 0 in shape:
+            return np.empty(shape, self.dtype)
+        return vlen.read(
+            lambda o: lib.zarrlib_array_read_region_vlen(handle, start, shape, len(shape), o), tuple(shape), kind
+        )
+
+    def _read_vlen(self, sel: Selection) -> NDArray:
+        """A strided selection of a variable-length array: the region it spans, read in one
+        call, then stepped through by numpy."""
+        start, shape, steps = _bounding_region(sel)
+        region = self._read_region_vlen(start, shape)
+        return region[steps].reshape(sel.shape)
+
+    def _write_vlen(self, sel: Selection, value: npt.ArrayLike) -> None:
+        """Write a selection of a variable-length array. A strided one reads the region it
+        spans, updates it and writes it back (not atomic against a concurrent writer to that
+        region's other elements)."""
+        handle, kind = self._handle, self.vlen
+        assert kind is not None
+        start, shape, steps = _bounding_region(sel)
+        array = np.asarray(value)
+        if array.dtype.kind not in "USOT":
+            raise TypeError(f"a {kind} array takes str or bytes elements, not {array.dtype}")
+        while array.ndim > len(sel.shape) and array.shape[0] == 1:
+            array = array[0]
+        try:
+            array = np.broadcast_to(array, sel.shape).reshape(sel.counts)
+        except ValueError:
+            raise ValueError(
+                f"could not broadcast a value of shape {array.shape} to the selection's shape {sel.shape}"
+            ) from None
+        if not sel.size:
+            return
+        if any(step != 1 for step, count in zip(sel.steps, sel.counts, strict=True) if count > 1):
+            region = self._read_region_vlen(start, shape).astype(object)
+            region[steps] = array
+            array = region
+        offsets, data = vlen.encode(array, tuple(shape), kind)
+        vlen.write(
+            lambda *args: lib.zarrlib_array_write_region_vlen(handle, start, shape, len(shape), *args), offsets, data
+        )
 
     # --- shape ----------------------------------------------------------------------------
 
@@ -264,12 +346,50 @@ class NativeArray:
             raise ValueError(
                 f"cannot append a value of shape {array.shape} along axis {axis} of an array of shape {self.shape}"
             )
+        if self.vlen is not None:
+            # No variable-length append call: grow, then write (readers may see the fill value
+            # in the new part until the write lands).
+            grown = self.resize([*self.shape[:axis], self.shape[axis] + array.shape[axis], *self.shape[axis + 1 :]])
+            grown.write(
+                tuple(slice(self.shape[axis], None) if a == axis else slice(None) for a in range(self.ndim)), array
+            )
+            return grown
         source = _write_source(array, array.shape, self.dtype)
         out = ffi.new("zarrlib_array **")
         check(
             lib.zarrlib_array_append(self._handle, axis, shape, len(shape), ffi.from_buffer(source), source.nbytes, out)
         )
         return NativeArray(out[0], self.path)
+
+
+def _bounding_region(sel: Selection) -> tuple[list[int], list[int], tuple[slice, ...]]:
+    """The region a selection spans (start and shape per axis), and the slices that pick the
+    selection out of it."""
+    start, shape, steps = [], [], []
+    for first, step, count in zip(sel.starts, sel.steps, sel.counts, strict=True):
+        low = first + step * (count - 1) if step < 0 and count else first
+        extent = abs(step) * (count - 1) + 1 if count else 0
+        start.append(low)
+        shape.append(extent)
+        local = first - low
+        stop = local + step * count
+        steps.append(slice(local, stop if stop >= 0 else None, step))
+    return start, shape, tuple(steps)
+
+
+def _vlen_result(result: NDArray, out: NDArray | None) -> NDArray:
+    """A variable-length read's result, copied into the caller's ``out`` if given (a
+    StringDType or object array of the result's shape)."""
+    if out is None:
+        return result
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray, not {type(out).__name__}")
+    if out.shape != result.shape:
+        raise ValueError(f"out has shape {out.shape}, the selection has shape {result.shape}")
+    if out.dtype.kind not in "OT":
+        raise ValueError(f"out has dtype {out.dtype}, a variable-length array reads into StringDType or object")
+    out[...] = result
+    return out
 
 
 def _shape(shape: Iterable[int] | int, ndim: int) -> list[int]:

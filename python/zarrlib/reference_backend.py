@@ -386,7 +386,9 @@ class _ReferenceArray:
                 raise UnsupportedError("zarr-python reads only regular chunk grids")
             grid = self.metadata.chunk_grid.chunk_shape
             sharded = any(codec.to_dict().get("name") == "sharding_indexed" for codec in self.metadata.codecs)
-        self.dtype: DType = np.dtype(self.metadata.dtype.to_native_dtype()).newbyteorder("=")
+        native = np.dtype(self.metadata.dtype.to_native_dtype())
+        # Variable-length strings and objects have no byte order.
+        self.dtype: DType = native if native.kind in "OT" else native.newbyteorder("=")
         self.shape = tuple(self.metadata.shape)
         self.chunk_shape = tuple(grid)
         self.sharded = sharded

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import vlen
 from ._native import check, ffi, lib
 
 
@@ -12,7 +13,9 @@ def get_config() -> dict[str, Any]:
     and codec tasks one call runs at once; 0 is the pool size), ``validate_checksums`` and
     ``store_empty_chunks``, and ``max_chunk_bytes`` (the largest chunk, or inner chunk of a
     sharded array read by inner chunk, a call decodes or encodes whole; larger ones raise
-    ``UnsupportedError`` before anything is allocated)."""
+    ``UnsupportedError`` before anything is allocated); and, kept in Python, ``string_dtype``:
+    what ``string`` arrays read as, ``"StringDType"`` (numpy 2's ``numpy.dtypes.StringDType()``,
+    the default) or ``"object"`` (object arrays of ``str``, as on numpy 1)."""
     threads = ffi.new("size_t *")
     check(lib.zarrlib_config_thread_count(threads))
     return {
@@ -21,6 +24,7 @@ def get_config() -> dict[str, Any]:
         "validate_checksums": bool(lib.zarrlib_config_validate_checksums()),
         "store_empty_chunks": bool(lib.zarrlib_config_store_empty_chunks()),
         "max_chunk_bytes": lib.zarrlib_config_max_chunk_bytes(),
+        "string_dtype": vlen.get_string_dtype(),
     }
 
 
@@ -31,6 +35,7 @@ def set_config(
     validate_checksums: bool | None = None,
     store_empty_chunks: bool | None = None,
     max_chunk_bytes: int | None = None,
+    string_dtype: str | None = None,
 ) -> None:
     """Change engine settings; those left None keep their value. ``threads=0`` means one per CPU.
     Settings are process-wide and apply to calls that start afterwards."""
@@ -41,6 +46,8 @@ def set_config(
     for name, value in (("validate_checksums", validate_checksums), ("store_empty_chunks", store_empty_chunks)):
         if value is not None and not isinstance(value, bool):
             raise ValueError(f"{name} must be a bool, not {value!r}")
+    if string_dtype is not None:
+        vlen.set_string_dtype(string_dtype)
     if threads is not None:
         check(lib.zarrlib_config_set_thread_count(threads))
     if concurrent_target is not None:

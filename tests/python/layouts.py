@@ -90,3 +90,51 @@ def v2_array(
         "dimension_separator": separator,
         "attributes": attributes or {},
     }
+
+
+def v3_strings(shape, chunks, fill="", *, codecs=None, data_type="string"):
+    """A Zarr v3 `string` (or `bytes`) array document: vlen-utf8 (vlen-bytes) and zstd."""
+    codec = "vlen-utf8" if data_type == "string" else "vlen-bytes"
+    return {
+        "zarr_format": 3,
+        "node_type": "array",
+        "shape": list(shape),
+        "data_type": data_type,
+        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(chunks)}},
+        "chunk_key_encoding": {"name": "default"},
+        "fill_value": fill,
+        "codecs": codecs
+        or [{"name": codec, "configuration": {}}, {"name": "zstd", "configuration": {"level": 0, "checksum": False}}],
+    }
+
+
+def v2_objects(shape, chunks, filter_id="vlen-utf8", fill=None):
+    """A Zarr v2 `|O` array document as zarr-python writes strings (or, with vlen-bytes, bytes)."""
+    return {
+        "zarr_format": 2,
+        "shape": list(shape),
+        "chunks": list(chunks),
+        "dtype": "|O",
+        "compressor": {"id": "zstd", "level": 0},
+        "fill_value": fill,
+        "order": "C",
+        "filters": [{"id": filter_id}],
+    }
+
+
+def sharded_strings(shape, chunks, inner):
+    """A sharded Zarr v3 `string` array document (vlen-utf8 inner chunks, crc32c on the index)."""
+    return v3_strings(
+        shape,
+        chunks,
+        codecs=[
+            {
+                "name": "sharding_indexed",
+                "configuration": {
+                    "chunk_shape": list(inner),
+                    "codecs": [{"name": "vlen-utf8", "configuration": {}}],
+                    "index_codecs": [{"name": "bytes", "configuration": {"endian": "little"}}, {"name": "crc32c"}],
+                },
+            }
+        ],
+    )

@@ -8,7 +8,7 @@ import pytest
 import zarrlib
 from layouts import v3_array
 
-KEYS = {"threads", "concurrent_target", "validate_checksums", "store_empty_chunks", "max_chunk_bytes"}
+KEYS = {"threads", "concurrent_target", "validate_checksums", "store_empty_chunks", "max_chunk_bytes", "string_dtype"}
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +29,7 @@ def test_get_config():
     assert type(config["concurrent_target"]) is int and config["concurrent_target"] >= 0
     assert type(config["validate_checksums"]) is bool
     assert type(config["store_empty_chunks"]) is bool
+    assert config["string_dtype"] in ("StringDType", "object")
     # A copy: changing it changes nothing.
     config["threads"] = 12345
     assert zarrlib.get_config()["threads"] != 12345

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -39,6 +40,7 @@ from zarr.codecs import (  # noqa: E402
     TransposeCodec,
     ZstdCodec,
 )
+from zarr.core.dtype import VariableLengthBytes  # noqa: E402
 from zarr.storage import LocalStore  # noqa: E402
 
 #: Shape and chunks chosen so that the last chunk along each axis is a partial edge chunk.
@@ -712,3 +714,83 @@ def test_zarrlib_updates_a_zarr_array(tmp_path, kwargs):
     region[...] = chunk[: region.shape[0], : region.shape[1]]  # an edge chunk is cut off
     assert_zarr_reads(tmp_path, "a", expected, fill_value=5)
     assert_zarrlib_reads(tmp_path, "a", expected, fill_value=5)
+
+
+# --- variable-length data types and fixed-width strings ------------------------------------------
+
+T = np.dtypes.StringDType()
+
+
+def _same_elements(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape
+    assert a.ravel().tolist() == b.ravel().tolist()
+
+
+WRITTEN = np.array([["a", "", "ß\0x"], ["日本語", "\x1f\x1e", "tail\0"], ["", "x" * 40, "é"]], dtype=T)
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+@pytest.mark.parametrize("dtype", [str, T])
+def test_zarrlib_reads_what_zarr_python_writes(tmp_path, zarr_format, dtype):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        z = zarr.create_array(str(tmp_path), shape=(3, 3), chunks=(2, 2), dtype=dtype, zarr_format=zarr_format)
+        z[:2, :] = WRITTEN[:2]
+    a = zarrlib.open(str(tmp_path))
+    assert a.dtype == T
+    assert a.fill_value == ""
+    expected = WRITTEN.copy()
+    expected[2] = ""
+    _same_elements(a[...], expected)
+    _same_elements(a[::-1, 1], expected[::-1, 1])
+    _same_elements(a.read_chunk((0, 0)) if hasattr(a, "read_chunk") else a[:2, :2], expected[:2, :2])
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_zarr_python_reads_what_zarrlib_writes(tmp_path, zarr_format):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        zarr.create_array(str(tmp_path), shape=(3, 3), chunks=(2, 2), dtype=str, zarr_format=zarr_format, fill_value="")
+    a = zarrlib.open(str(tmp_path))
+    a[...] = WRITTEN
+    a[2, ::2] = np.array(["U1", "U2"])  # a fixed-width numpy array
+    expected = WRITTEN.copy()
+    expected[2, ::2] = ["U1", "U2"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _same_elements(zarr.open_array(str(tmp_path))[...], expected)
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_bytes_cross_both_ways(tmp_path, zarr_format):
+    values = np.array([b"a", b"", b"\x00\xff", b"xyz\x00"], dtype=object)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        z = zarr.create_array(
+            str(tmp_path / "zp"), shape=(4,), chunks=(3,), dtype=VariableLengthBytes(), zarr_format=zarr_format
+        )
+        z[:] = values
+        a = zarrlib.open(str(tmp_path / "zp"))
+        _same_elements(a[:], values)
+        assert a.dtype == object
+        zarr.create_array(
+            str(tmp_path / "zl"), shape=(4,), chunks=(3,), dtype=VariableLengthBytes(), zarr_format=zarr_format
+        )
+        b = zarrlib.open(str(tmp_path / "zl"))
+        b[:] = values[::-1]
+        _same_elements(zarr.open_array(str(tmp_path / "zl"))[:], values[::-1])
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_fixed_width_unicode_crosses_both_ways(tmp_path, zarr_format):
+    values = np.array(["ab", "", "日本x", "abcde"], dtype="<U5")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        z = zarr.create_array(str(tmp_path), shape=(4,), chunks=(3,), dtype="<U5", zarr_format=zarr_format)
+        z[:] = values
+        a = zarrlib.open(str(tmp_path))
+        assert a.dtype == np.dtype("U5")
+        _same_elements(a[:], values)
+        a[1:3] = values[:2]
+        _same_elements(z[:], np.array(["ab", "ab", "", "abcde"]))

@@ -325,3 +325,16 @@ def test_consolidated_metadata_makes_listing_work_over_http(http_server, tmp_pat
     assert [p for p, _ in zarrlib.list_children(store, "sub")] == ["sub/deeper", "sub/x"]
     with pytest.raises(zarrlib.UnsupportedError):
         zarrlib.list_children(store, "sub", use_consolidated=False)
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_string_arrays_resize_and_append(zarr_format, tmp_path):
+    z = zarr.create_array(tmp_path, shape=(5,), chunks=(2,), dtype=str, zarr_format=zarr_format, fill_value="")
+    z[:] = ["a", "bb", "", "dddd", "é"]
+    a = zarrlib.open_array(tmp_path)
+    a.resize((3,))
+    a.resize((6,))
+    assert a[...].tolist() == ["a", "bb", "", "", "", ""]
+    a.append(np.array(["x", "yz"], dtype=object))
+    assert a[...].tolist() == ["a", "bb", "", "", "", "", "x", "yz"]
+    assert zarr.open_array(tmp_path, mode="r")[...].tolist() == a[...].tolist()

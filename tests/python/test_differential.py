@@ -21,17 +21,18 @@ import functools
 import itertools
 import math
 import os
+import pathlib
 import tempfile
 from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import zarrlib
-from layouts import DTYPES, v3_array
+from layouts import DTYPES, sharded_strings, v2_objects, v3_array, v3_strings
 
 pytest.importorskip("zarr")
 
@@ -749,3 +750,89 @@ def test_nan_equal_inner_chunks_are_stored(backend):
         zarrlib.write_region(md, root, "a", Ellipsis, data, backend=backend)
         read = zarrlib.read_region(md, root, "a", Ellipsis, backend="native")
     assert read.tobytes() == data.tobytes()
+
+
+# --- variable-length data types ---------------------------------------------------------------
+
+STRING_LAYOUTS = {
+    "v3": v3_strings((7, 5), (3, 2), "-"),
+    "v2": v2_objects((7, 5), (3, 2)),
+    "v3_sharded": sharded_strings((7, 5), (4, 4), (2, 2)),
+    "v3_crc32c": v3_strings((7, 5), (3, 2), codecs=[{"name": "vlen-utf8", "configuration": {}}, {"name": "crc32c"}]),
+}
+BYTES_LAYOUTS = {
+    "v3": v3_strings((7, 5), (3, 2), "", data_type="bytes"),
+    "v2": v2_objects((7, 5), (3, 2), "vlen-bytes"),
+}
+
+# Text that stresses the layout: empty strings, NULs (embedded and trailing), non-ASCII, and
+# the separator bytes the reader joins elements with.
+vlen_texts = st.text(st.characters(codec="utf-8"), max_size=6)
+vlen_blobs = st.binary(max_size=6)
+
+
+def _same_elements(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape
+    assert a.ravel().tolist() == b.ravel().tolist()
+
+
+@pytest.mark.parametrize("layout", sorted(STRING_LAYOUTS))
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_strings_match_the_reference_backend(tmp_path_factory, layout, data):
+    metadata = STRING_LAYOUTS[layout]
+    items = data.draw(st.lists(vlen_texts, min_size=35, max_size=35))
+    value = np.array(items, dtype=np.dtypes.StringDType()).reshape(7, 5)
+    selection = data.draw(_vlen_selections())
+    stores = {b: str(tmp_path_factory.mktemp(b)) for b in ("native", "reference")}
+    for backend, store in stores.items():
+        zarrlib.create_new_array(metadata, store, "a", backend=backend)
+        zarrlib.write_region(metadata, store, "a", (slice(1, 6), slice(None)), value[1:6], backend=backend)
+        zarrlib.write_region(metadata, store, "a", selection, value[selection], backend=backend)
+    for reader in ("native", "reference"):
+        results = [zarrlib.read_region(metadata, stores[w], "a", (...,), backend=reader) for w in stores]
+        _same_elements(results[0], results[1])
+        picked = [zarrlib.read_region(metadata, stores[w], "a", selection, backend=reader) for w in stores]
+        _same_elements(picked[0], picked[1])
+        _same_elements(picked[0], results[0][selection])
+    chunk = [zarrlib.read_chunk(metadata, stores["native"], "a", (1, 1), backend=b) for b in stores]
+    _same_elements(chunk[0], chunk[1])
+    # Chunks left entirely the fill value are not stored, by either backend.
+    keys = [sorted(str(p.relative_to(s)) for p in pathlib.Path(s).rglob("*") if p.is_file()) for s in stores.values()]
+    assert keys[0] == keys[1]
+
+
+def _vlen_selections():
+    def axis(n):
+        return st.one_of(
+            st.integers(-n, n - 1),
+            st.builds(
+                slice,
+                st.none() | st.integers(-n - 1, n + 1),
+                st.none() | st.integers(-n - 1, n + 1),
+                st.none() | st.sampled_from([1, 2, 3, -1, -2]),
+            ),
+        )
+
+    return st.tuples(axis(7), axis(5))
+
+
+@pytest.mark.parametrize("layout", sorted(BYTES_LAYOUTS))
+@settings(max_examples=25, deadline=None)
+@given(items=st.lists(vlen_blobs, min_size=35, max_size=35), chunk=st.tuples(st.integers(0, 2), st.integers(0, 2)))
+def test_bytes_match_the_reference_backend(tmp_path_factory, layout, items, chunk):
+    metadata = BYTES_LAYOUTS[layout]
+    value = np.empty(35, object)
+    value[:] = items
+    value = value.reshape(7, 5)
+    stores = {b: str(tmp_path_factory.mktemp(b)) for b in ("native", "reference")}
+    for backend, store in stores.items():
+        zarrlib.create_new_array(metadata, store, "a", backend=backend)
+        zarrlib.write_region(metadata, store, "a", (slice(0, 6), slice(1, 5)), value[:6, 1:], backend=backend)
+    for reader in ("native", "reference"):
+        results = [zarrlib.read_region(metadata, stores[w], "a", (...,), backend=reader) for w in stores]
+        _same_elements(results[0], results[1])
+        assert results[0].dtype == object
+        chunks = [zarrlib.read_chunk(metadata, stores[w], "a", chunk, backend=reader) for w in stores]
+        _same_elements(chunks[0], chunks[1])

@@ -6,13 +6,17 @@ use zarrs::array::{ArrayCodecTraits, ArrayMetadata, ArrayShardedExt, ChunkGrid, 
 use zarrs::metadata::v3::ArrayMetadataV3;
 
 use super::ZarrsArray;
+use super::vlen::VlenKind;
 use crate::error::{Error, ErrorKind, Result};
 
 /// An array's layout: its element size and names, and what its codecs can do.
 pub(super) struct Layout {
+    /// The bytes of one element; 0 for a variable-length data type.
     pub element_size: usize,
     /// The data type's Zarr v3 name (v2 arrays report the same names).
     pub data_type_name: String,
+    /// For a variable-length data type, what its elements hold.
+    pub vlen: Option<VlenKind>,
     /// The chunk shape of a regular chunk grid; `None` for other grids.
     pub chunk_shape: Option<Vec<u64>>,
     /// The bytes of the largest chunk, and of a sharded array's inner chunks: what decoding or
@@ -46,16 +50,21 @@ impl Layout {
     /// The layout of `array`, described by the caller's document `doc`.
     pub fn of(array: &ZarrsArray, doc: &Map<String, Value>) -> Result<Self> {
         let data_type = array.data_type();
-        let element_size = match data_type.fixed_size() {
-            Some(size) if !data_type.is_optional() => size,
+        let v3 = v3_metadata(array)?;
+        let vlen = VlenKind::of(&v3)?;
+        let element_size = match (data_type.fixed_size(), vlen) {
+            (Some(size), None) if !data_type.is_optional() => size,
+            (None, Some(_)) => 0,
             _ => {
                 return Err(Error::new(
                     ErrorKind::Unsupported,
-                    "variable-length and optional data types are not supported",
+                    format!(
+                        "the data type {:?} is not supported (optional data types are not)",
+                        v3.data_type.name()
+                    ),
                 ));
             }
         };
-        let v3 = v3_metadata(array)?;
         let first_chunk = vec![0; array.dimensionality()];
         let chunk_shape = if v3.chunk_grid.name() == "regular" {
             let shape = array.chunk_shape(&first_chunk)?;
@@ -73,16 +82,26 @@ impl Layout {
                 codecs.recommended_concurrency(&shape, data_type).ok()
             })
             .is_none_or(|concurrency| concurrency.max() > 1);
+        // A variable-length chunk decodes to at least an offset per element (what zarrs makes
+        // before any element's bytes), which is what the size limit is checked against.
+        let unit_size = match vlen {
+            Some(_) => size_of::<usize>(),
+            None => element_size,
+        };
         let bytes = |shape: &[u64]| {
             // Sizes were checked to fit in an isize when the array was built.
-            shape.iter().product::<u64>() * element_size as u64
+            shape.iter().product::<u64>() * unit_size as u64
         };
         let inner_chunk_bytes = array
             .effective_subchunk_shape()
             .map(|shape| bytes(&shape.iter().map(|d| d.get()).collect::<Vec<_>>()));
         Ok(Self {
             element_size,
-            data_type_name: v3.data_type.name().to_owned(),
+            data_type_name: match vlen {
+                Some(kind) => kind.name().to_owned(),
+                None => v3.data_type.name().to_owned(),
+            },
+            vlen,
             chunk_bytes: bytes(&match &chunk_shape {
                 Some(shape) => shape.clone(),
                 None => largest_chunk(array)?,
@@ -94,6 +113,7 @@ impl Layout {
             splits_chunks,
             inner_chunk_grid: array.is_sharded().then(|| array.subchunk_grid()),
             unencoded: v3.storage_transformers.is_empty()
+                && vlen.is_none()
                 && matches!(v3.codecs.as_slice(), [codec] if stores_memory_order(codec, element_size)),
         })
     }

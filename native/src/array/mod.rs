@@ -12,7 +12,8 @@
 //! - `strided`: strided selections, read and written block by block;
 //! - `write`: chunks and regions written, chunks deleted;
 //! - `resize`: new shapes, resized and appended, with the chunks brought in line;
-//! - `validate`: checks of a document that zarrs would leave to the first read or write.
+//! - `validate`: checks of a document that zarrs would leave to the first read or write;
+//! - `vlen`: variable-length data types (`string`, `bytes`), read and written as offsets and bytes.
 
 mod checks;
 mod layout;
@@ -24,6 +25,7 @@ mod strided;
 #[cfg(test)]
 mod tests;
 mod validate;
+mod vlen;
 mod write;
 
 use std::sync::Arc;
@@ -37,6 +39,7 @@ use crate::node::NodeDoc;
 use crate::store::Store;
 use layout::Layout;
 pub use open::create_array;
+pub use vlen::{VlenData, VlenKind};
 
 type ZarrsArray = Array<dyn ReadableWritableListableStorageTraits>;
 
@@ -58,12 +61,18 @@ impl ArrayHandle {
         self.array.dimensionality()
     }
 
+    /// The bytes of one element; 0 for variable-length data types.
     pub fn element_size(&self) -> usize {
         self.layout.element_size
     }
 
     pub fn data_type_name(&self) -> &str {
         &self.layout.data_type_name
+    }
+
+    /// What the elements of a variable-length data type hold; `None` for fixed-size elements.
+    pub fn vlen_kind(&self) -> Option<VlenKind> {
+        self.layout.vlen
     }
 
     pub fn fill_value(&self) -> &[u8] {

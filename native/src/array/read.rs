@@ -31,6 +31,7 @@ pub(super) struct DecodedPiece {
 
 impl ArrayHandle {
     pub fn read_chunk(&self, chunk: &[u64], out: &mut [u8]) -> Result<()> {
+        self.check_fixed("read_chunk_vlen")?;
         let shape = self.chunk_shape_at(chunk)?;
         self.check_buffer(&shape, out.len())?;
         if self.read_unencoded_chunk(chunk, out)? {
@@ -50,6 +51,7 @@ impl ArrayHandle {
     /// Read several chunks into `out`, one after another in the order given, each at its full
     /// chunk shape. Chunks are decoded in parallel.
     pub fn read_chunks(&self, chunks: &[&[u64]], out: &mut [u8]) -> Result<()> {
+        self.check_fixed("read_chunk_vlen")?;
         let mut lengths = Vec::with_capacity(chunks.len());
         for chunk in chunks {
             lengths.push(self.byte_len(&self.chunk_shape_at(chunk)?)?);
@@ -93,6 +95,7 @@ impl ArrayHandle {
     }
 
     pub fn read_region(&self, start: &[u64], shape: &[u64], out: &mut [u8]) -> Result<()> {
+        self.check_fixed("read_region_vlen")?;
         let subset = self.region(start, shape)?;
         self.check_buffer(shape, out.len())?;
         if subset.num_elements() == 0 {

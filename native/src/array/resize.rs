@@ -14,13 +14,11 @@
 //! (data beyond the shape) is cleared by the next resize that grows over it. An append writes
 //! the new data through a handle of the grown shape before the metadata that shows it.
 
-use std::borrow::Cow;
-
 use rayon::prelude::*;
-use zarrs::array::{ArrayBytes, ArraySubset};
+use zarrs::array::{ArrayBytes, ArraySubset, update_array_bytes};
 
 use super::ArrayHandle;
-use crate::box_copy::{Place, for_each_run};
+use super::checks::internal;
 use crate::chunk_locks::Access;
 use crate::config::{Settings, run_in_pool};
 use crate::error::{Error, ErrorKind, Result};
@@ -125,17 +123,21 @@ impl ArrayHandle {
             .map(|((&k, &c), &g)| (k / c).min(g))
             .collect();
         let settings = self.write_settings()?;
-        run_in_pool(|| {
-            shell(&grid, &inside).into_iter().try_for_each(|chunks| {
-                chunks
-                    .indices()
-                    .into_par_iter()
-                    .try_for_each(|index| self.keep_in_chunk(&settings, &index, &chunk, keep))
+        // A hostile variable-length chunk can make zarrs' decoder panic: that is corrupt data.
+        super::vlen::decode_guarded(|| {
+            run_in_pool(|| {
+                shell(&grid, &inside).into_iter().try_for_each(|chunks| {
+                    chunks
+                        .indices()
+                        .into_par_iter()
+                        .try_for_each(|index| self.keep_in_chunk(&settings, &index, &chunk, keep))
+                })
             })
         })
     }
 
-    /// `keep_only` for the chunk at `index`.
+    /// `keep_only` for the chunk at `index`: the kept box of the stored chunk copied into a
+    /// chunk of fill values (zarrs' array-bytes operations, so variable-length types work too).
     fn keep_in_chunk(
         &self,
         settings: &Settings,
@@ -161,22 +163,17 @@ impl ArrayHandle {
         else {
             return Ok(());
         };
-        let stored = stored
-            .into_fixed()
-            .map_err(|e| super::checks::internal(&e))?;
-        let mut cleared = self
-            .fill_value()
-            .repeat(chunk.iter().product::<u64>() as usize);
-        let origin = vec![0; chunk.len()];
-        let place = Place {
-            shape: chunk,
-            start: &origin,
-        };
-        for_each_run(place, place, &kept, self.element_size(), |from, to, len| {
-            cleared[to..to + len].copy_from_slice(&stored[from..from + len]);
-        });
-        let bytes = ArrayBytes::new_flen(Cow::Owned(cleared));
-        Ok(self.array.store_chunk_opt(index, bytes, &options)?)
+        let data_type = self.array.data_type();
+        let kept = ArraySubset::new_with_shape(kept);
+        let piece = stored
+            .extract_array_subset(&kept, chunk, data_type)
+            .map_err(|e| internal(&e))?;
+        let elements = chunk.iter().product::<u64>();
+        let fill = ArrayBytes::new_fill_value(data_type, elements, self.array.fill_value())
+            .map_err(|e| internal(&e))?;
+        let cleared = update_array_bytes(fill, chunk, &kept, &piece, data_type.size())
+            .map_err(|e| internal(&e))?;
+        self.store_whole(index, cleared, settings.store_empty_chunks, &options)
     }
 }
 

@@ -31,6 +31,7 @@ impl ArrayHandle {
     /// `a[start:stop:step, ...]` order, negative steps included). Only chunks holding selected
     /// elements are read.
     pub fn read_selection(&self, axes: &[AxisSelection], out: &mut [u8]) -> Result<()> {
+        self.check_fixed("read_region_vlen")?;
         let selection = self.selection(axes)?;
         self.check_buffer(&selection.counts(), out.len())?;
         if selection.is_empty() {
@@ -100,6 +101,7 @@ impl ArrayHandle {
     /// holding selected elements is read, updated and written back under its write lock, so
     /// concurrent writers never lose an update; chunks the selection skips are not touched.
     pub fn write_selection(&self, axes: &[AxisSelection], data: &[u8]) -> Result<()> {
+        self.check_fixed("write_region_vlen")?;
         let selection = self.selection(axes)?;
         self.check_buffer(&selection.counts(), data.len())?;
         if selection.is_empty() {

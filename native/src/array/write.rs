@@ -14,6 +14,7 @@ impl ArrayHandle {
     /// Write a whole chunk. A chunk that is entirely the fill value is erased rather than stored,
     /// unless storing empty chunks is configured.
     pub fn write_chunk(&self, chunk: &[u64], data: &[u8]) -> Result<()> {
+        self.check_fixed("write_chunk_vlen")?;
         let shape = self.chunk_shape_at(chunk)?;
         self.check_buffer(&shape, data.len())?;
         let _locks = self.locks.lock_one(Access::Write, chunk);
@@ -33,6 +34,7 @@ impl ArrayHandle {
 
     /// Write a region. Chunks the region covers only in part are read, updated and written back.
     pub fn write_region(&self, start: &[u64], shape: &[u64], data: &[u8]) -> Result<()> {
+        self.check_fixed("write_region_vlen")?;
         let subset = self.region(start, shape)?;
         self.check_buffer(shape, data.len())?;
         if subset.num_elements() == 0 {

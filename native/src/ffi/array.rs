@@ -164,7 +164,8 @@ pub unsafe extern "C" fn zarrlib_array_data_type(
     })
 }
 
-/// Write the size in bytes of one element to `*out`.
+/// Write the size in bytes of one element to `*out`: 0 for a variable-length data type
+/// (`string`, `bytes`), whose elements are read and written with the `_vlen` calls.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zarrlib_array_element_size(
     array: *const zarrlib_array,
@@ -178,7 +179,8 @@ pub unsafe extern "C" fn zarrlib_array_element_size(
     })
 }
 
-/// Copy the fill value, one element in native byte order, into `out` (`out_len` == element size).
+/// Copy the fill value, one element in native byte order, into `out` (`out_len` == element size;
+/// for a variable-length data type, the fill value's own length in bytes).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zarrlib_array_fill_value(
     array: *const zarrlib_array,

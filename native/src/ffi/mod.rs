@@ -15,6 +15,7 @@ mod node;
 mod resize;
 mod status;
 mod store;
+mod vlen;
 
 pub use array::*;
 pub use callback_store::*;
@@ -23,3 +24,4 @@ pub use node::*;
 pub use resize::*;
 pub use status::*;
 pub use store::*;
+pub use vlen::*;

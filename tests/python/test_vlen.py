@@ -1,0 +1,141 @@
+"""Variable-length data types (``string`` and ``bytes`` arrays) through the Python API: the
+functional API, Array objects and aio, what reads return and writes take, and every read path.
+The differential suite checks them against the reference backend and the cross-implementation
+suite against zarr-python."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+import zarrlib
+import zarrlib.aio
+from layouts import v3_strings
+
+zarr = pytest.importorskip("zarr")
+
+T = np.dtypes.StringDType()
+
+
+def _equal(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape
+    assert a.ravel().tolist() == b.ravel().tolist()
+
+
+# --- the Python API -------------------------------------------------------------------------
+
+
+def test_object_arrays_on_request(tmp_path):
+    metadata = v3_strings((4,), (2,), "f")
+    zarrlib.create_new_array(metadata, str(tmp_path), "a")
+    zarrlib.write_region(metadata, str(tmp_path), "a", (slice(0, 2),), ["x", "y"])
+    previous = zarrlib.get_config()["string_dtype"]
+    try:
+        zarrlib.set_config(string_dtype="object")
+        result = zarrlib.read_region(metadata, str(tmp_path), "a", (...,))
+        assert result.dtype == object
+        assert result.tolist() == ["x", "y", "f", "f"]
+        assert zarrlib.open(str(tmp_path / "a")).dtype == object
+        with pytest.raises(ValueError):
+            zarrlib.set_config(string_dtype="U")
+    finally:
+        zarrlib.set_config(string_dtype=previous)
+    assert zarrlib.read_region(metadata, str(tmp_path), "a", (...,)).dtype == T
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        np.array(["ab", "c"]),  # <U2
+        np.array([b"ab", b"c"]),  # |S2
+        np.array(["ab", "c"], dtype=object),
+        np.array(["ab", "c"], dtype=T),
+        ["ab", "c"],
+    ],
+)
+def test_writes_take_any_string_array(tmp_path, value):
+    metadata = v3_strings((2,), (2,))
+    zarrlib.create_new_array(metadata, str(tmp_path), "a")
+    zarrlib.write_chunk(metadata, str(tmp_path), "a", (0,), value)
+    assert zarrlib.read_chunk(metadata, str(tmp_path), "a", (0,)).tolist() == ["ab", "c"]
+    zarrlib.write_region(metadata, str(tmp_path), "a", (slice(None),), "same")
+    assert zarrlib.read_region(metadata, str(tmp_path), "a", (...,)).tolist() == ["same", "same"]
+
+
+def test_bad_values_raise(tmp_path):
+    metadata = v3_strings((2,), (2,))
+    store = str(tmp_path)
+    zarrlib.create_new_array(metadata, store, "a")
+    with pytest.raises(TypeError):
+        zarrlib.write_region(metadata, store, "a", (...,), np.array([1, 2]))
+    with pytest.raises(TypeError):
+        zarrlib.write_region(metadata, store, "a", (...,), np.array(["a", None], dtype=object))
+    with pytest.raises(zarrlib.InvalidArgumentError, match="element 1"):
+        zarrlib.write_region(metadata, store, "a", (...,), np.array([b"ok", b"\xff"], dtype=object))
+    with pytest.raises(ValueError):
+        zarrlib.write_region(metadata, store, "a", (...,), np.array(["a", "b", "c"]))
+    with pytest.raises(ValueError):
+        zarrlib.read_region(metadata, store, "a", (...,), out=np.empty(2, np.float64))
+    out = np.empty(2, object)
+    assert zarrlib.read_region(metadata, store, "a", (...,), out=out) is out
+
+
+def test_chunks_arrays_and_aio(tmp_path):
+    metadata = v3_strings((5, 3), (2, 2), "-")
+    store = zarrlib.open_store(str(tmp_path))
+    zarrlib.create_new_array(metadata, store, "a")
+    a = zarrlib.Array.open(store, "a")
+    values = np.array([[f"{i}-{j}" for j in range(3)] for i in range(5)], dtype=T)
+    a[...] = values
+    _equal(a[...], values)
+    _equal(a.read_chunk((2, 1)), np.array([["4-2", "-"], ["-", "-"]], dtype=T))
+    stacked = a.read_chunks([(0, 0), (2, 1)])
+    assert stacked.shape == (2, 2, 2)
+    a.write_chunk((0, 0), np.array([["-", "-"], ["-", "-"]]))
+    assert a.read_encoded_chunk((0, 0)) is None  # all fill: not stored
+
+    async def main():
+        await zarrlib.aio.write_region(metadata, store, "a", (slice(0, 1),), np.array([["p", "q", "r"]]))
+        return await zarrlib.aio.read_region(metadata, store, "a", (0,))
+
+    assert asyncio.run(main()).tolist() == ["p", "q", "r"]
+
+
+def test_a_large_read_round_trips(tmp_path):
+    n = 100_000
+    values = np.array([f"s{i}" + "é" * (i % 3) for i in range(n)], dtype=T)
+    metadata = v3_strings((n,), (10_000,))
+    zarrlib.create_new_array(metadata, str(tmp_path), "a")
+    zarrlib.write_region(metadata, str(tmp_path), "a", (...,), values)
+    _equal(zarrlib.read_region(metadata, str(tmp_path), "a", (...,)), values)
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        ["short", "x" * 100_000, ""],  # skewed: fixed-width cells would be too large
+        ["tail\0", "a", "é"],  # a trailing NUL, which fixed-width cells would strip
+        ["".join(map(chr, (0x1F, 0x1E, 0x1D, 0x1C, 0, 1, 2, 3))), "\0", "b"],  # no free separator
+        ["", "", ""],
+    ],
+)
+@pytest.mark.parametrize("string_dtype", ["StringDType", "object"])
+def test_every_read_path_is_exact(tmp_path, items, string_dtype):
+    metadata = v3_strings((3,), (2,))
+    zarrlib.create_new_array(metadata, str(tmp_path), "a")
+    zarrlib.write_region(metadata, str(tmp_path), "a", (...,), np.array(items, dtype=object))
+    previous = zarrlib.get_config()["string_dtype"]
+    try:
+        zarrlib.set_config(string_dtype=string_dtype)
+        assert zarrlib.read_region(metadata, str(tmp_path), "a", (...,)).tolist() == items
+        assert zarrlib.read_chunk(metadata, str(tmp_path), "a", (1,)).tolist() == [items[2], ""]
+    finally:
+        zarrlib.set_config(string_dtype=previous)
+    blobs = [item.encode() for item in items]
+    bytes_metadata = v3_strings((3,), (2,), data_type="bytes")
+    zarrlib.create_new_array(bytes_metadata, str(tmp_path), "b")
+    zarrlib.write_region(bytes_metadata, str(tmp_path), "b", (...,), np.array(blobs, dtype=object))
+    assert zarrlib.read_region(bytes_metadata, str(tmp_path), "b", (...,)).tolist() == blobs
