@@ -16,6 +16,7 @@ pub mod ffi;
 mod local_store;
 pub mod node;
 mod object_stores;
+pub mod points;
 mod read_only;
 pub mod selection;
 mod shard_index;
