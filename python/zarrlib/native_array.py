@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from . import _native
+from . import _native, native_indexed
 from ._native import check, ffi, lib
 from ._types import BasicSelection, ChunkCoords, Document, DType, NDArray
 from .dtypes import numpy_dtype
 from .errors import OutOfBoundsError
+from .fancy import is_basic
 from .indexing import normalize_selection
 
 
@@ -200,7 +201,10 @@ class NativeArray:
     # --- selections -----------------------------------------------------------------------
 
     def read(self, selection: BasicSelection, out: NDArray | None = None) -> NDArray:
-        """``array[selection]`` for a numpy basic selection, as numpy would return it."""
+        """``array[selection]``, as numpy would return it: basic selections on the strided
+        path, ``None`` and advanced indexing through :mod:`zarrlib.native_indexed`."""
+        if not is_basic(selection):
+            return native_indexed.get_numpy(self, selection, out)
         sel = normalize_selection(selection, self.shape)
         result, target = _read_target(out, sel.shape, self.dtype)
         if sel.size:
@@ -221,6 +225,9 @@ class NativeArray:
 
     def write(self, selection: BasicSelection, value: npt.ArrayLike) -> None:
         """``array[selection] = value``: value broadcast and cast as numpy assignment does."""
+        if not is_basic(selection):
+            native_indexed.set_numpy(self, selection, value)
+            return
         sel = normalize_selection(selection, self.shape)
         source = _write_source(value, sel.shape, self.dtype)
         if sel.size:
