@@ -323,8 +323,7 @@ impl Selection {
         let inner = ndim - 1;
         let inner_axis = &self.axes[inner];
         let (inner_dense, inner_buffer) = (dense_strides[inner], buffer_strides[inner]);
-        // The offsets of `j` on the outer axes, and of index `index` at position `position` of
-        // the inner axis.
+        // The offsets of `j` on the outer axes.
         let outer_offsets = |j: &[u64]| {
             let mut dense = 0;
             let mut buffer = 0;
@@ -335,42 +334,16 @@ impl Selection {
             }
             (dense, buffer)
         };
-        let inner_offsets = |index: u64, position: u64| {
-            (
-                (index - dense_start[inner]) * inner_dense,
-                position * inner_buffer,
-            )
+        let row = Row {
+            piece: block[inner],
+            origin: dense_start[inner],
+            dense_stride: inner_dense,
+            buffer_stride: inner_buffer,
+            element_size,
         };
         let mut j: Vec<u64> = block.iter().map(|p| p.first).collect();
         loop {
-            let piece = block[inner];
-            let (outer_dense, outer_buffer) = outer_offsets(&j);
-            match inner_axis {
-                Axis::Strided(a) => {
-                    let (d, b) = inner_offsets(
-                        inner_axis.index(piece.first),
-                        inner_axis.position(piece.first),
-                    );
-                    let (mut dense, mut buffer) =
-                        ((outer_dense + d) as usize, (outer_buffer + b) as usize);
-                    let dense_step = (a.step * inner_dense) as usize;
-                    for _ in piece.first..=piece.last {
-                        visit(dense, buffer);
-                        dense += dense_step;
-                        if a.reversed {
-                            buffer = buffer.wrapping_sub(element_size);
-                        } else {
-                            buffer += element_size;
-                        }
-                    }
-                }
-                Axis::Listed(a) => {
-                    for k in piece.first as usize..=piece.last as usize {
-                        let (d, b) = inner_offsets(a.indices[k], a.positions[k]);
-                        visit((outer_dense + d) as usize, (outer_buffer + b) as usize);
-                    }
-                }
-            }
+            row.visit(inner_axis, outer_offsets(&j), &mut visit);
             // Advance the outer axes.
             let mut axis = inner;
             loop {
@@ -383,6 +356,56 @@ impl Selection {
                     break;
                 }
                 j[axis] = block[axis].first;
+            }
+        }
+    }
+}
+
+/// The innermost axis' part of a block, visited row by row.
+struct Row {
+    piece: Piece,
+    /// Where the dense array starts on this axis.
+    origin: u64,
+    dense_stride: u64,
+    buffer_stride: u64,
+    element_size: usize,
+}
+
+impl Row {
+    /// Visit the row's elements, the outer axes being at byte offsets `(dense, buffer)`.
+    fn visit(
+        &self,
+        axis: &Axis,
+        (dense, buffer): (u64, u64),
+        visit: &mut impl FnMut(usize, usize),
+    ) {
+        let offsets = |index: u64, position: u64| {
+            (
+                (dense + (index - self.origin) * self.dense_stride) as usize,
+                (buffer + position * self.buffer_stride) as usize,
+            )
+        };
+        let piece = self.piece;
+        match axis {
+            Axis::Strided(a) => {
+                let (mut dense, mut buffer) =
+                    offsets(axis.index(piece.first), axis.position(piece.first));
+                let dense_step = (a.step * self.dense_stride) as usize;
+                for _ in piece.first..=piece.last {
+                    visit(dense, buffer);
+                    dense += dense_step;
+                    if a.reversed {
+                        buffer = buffer.wrapping_sub(self.element_size);
+                    } else {
+                        buffer += self.element_size;
+                    }
+                }
+            }
+            Axis::Listed(a) => {
+                for k in piece.first as usize..=piece.last as usize {
+                    let (dense, buffer) = offsets(a.indices[k], a.positions[k]);
+                    visit(dense, buffer);
+                }
             }
         }
     }
