@@ -429,6 +429,65 @@ int32_t zarrlib_array_write_selection(const zarrlib_array *array,
                                       size_t data_len);
 
 /**
+ * Decode an orthogonal selection into `out` (`out_len` bytes): on axis `i`, the `counts[i]`
+ * indices that follow those of the axes before it in `indices` (so `indices` holds the sum of
+ * `counts`), in any order, repeats allowed. The selection is their outer product (numpy's
+ * `a[np.ix_(...)]`, zarr's `oindex`): `out` is C-contiguous with shape `counts`, elements in
+ * the lists' order. Only chunks holding selected elements are read. ZARRLIB_ERR_OUT_OF_BOUNDS
+ * (naming the axis and index) if an index is outside its axis, ZARRLIB_ERR_BUFFER_SIZE if
+ * `out_len` is not the selection's size.
+ */
+int32_t zarrlib_array_read_orthogonal(const zarrlib_array *array,
+                                      const uint64_t *indices,
+                                      const uint64_t *counts,
+                                      size_t ndim,
+                                      void *out,
+                                      size_t out_len);
+
+/**
+ * Write an orthogonal selection (as in `zarrlib_array_read_orthogonal`) from `data`
+ * (`data_len` bytes, laid out as that call reads). Where an index repeats on an axis, the
+ * last of its entries is the one stored, as in numpy's assignment. Each chunk holding
+ * selected elements is read, updated and written back under that chunk's lock; other chunks
+ * are not touched.
+ */
+int32_t zarrlib_array_write_orthogonal(const zarrlib_array *array,
+                                       const uint64_t *indices,
+                                       const uint64_t *counts,
+                                       size_t ndim,
+                                       const void *data,
+                                       size_t data_len);
+
+/**
+ * Decode a coordinate selection into `out` (`out_len` bytes): `points` points of `ndim`
+ * coordinates each, one point after another in `coords` (`points * ndim` values), in any
+ * order, repeats allowed (numpy's `a[rows, cols]`, zarr's `vindex`). `out` holds one element
+ * per point, in the order given. Points are grouped by chunk, so each chunk holding points is
+ * decoded once and no other chunk is read. ZARRLIB_ERR_OUT_OF_BOUNDS (naming the point and
+ * axis) if a point is outside the array, ZARRLIB_ERR_BUFFER_SIZE if `out_len` is not `points`
+ * elements.
+ */
+int32_t zarrlib_array_read_coordinates(const zarrlib_array *array,
+                                       const uint64_t *coords,
+                                       size_t points,
+                                       size_t ndim,
+                                       void *out,
+                                       size_t out_len);
+
+/**
+ * Write a coordinate selection (as in `zarrlib_array_read_coordinates`) from `data`
+ * (`data_len` bytes, one element per point). Where a point repeats, the last of its values is
+ * the one stored, as in numpy's assignment. Each chunk holding points is read, updated and
+ * written back under that chunk's lock; other chunks are not touched.
+ */
+int32_t zarrlib_array_write_coordinates(const zarrlib_array *array,
+                                        const uint64_t *coords,
+                                        size_t points,
+                                        size_t ndim,
+                                        const void *data,
+                                        size_t data_len);
+
+/**
  * Append `data_len` bytes at `data` to `sink`, from inside the callback the sink was lent to.
  */
 int32_t zarrlib_sink_write(zarrlib_sink *sink, const void *data, size_t data_len);

@@ -25,6 +25,10 @@ Operations (rows, per layout):
   inner_chunk   (sharded layout only) one inner chunk's region read, µs per call
   strided       ``a[::4, ::4, ::4]`` (the step is --stride)
   small_reads   many random 8^3 region reads, µs per call
+  vindex        one coordinate selection of 1,000,000 random points, ``a.vindex[i, j, k]``
+  oindex        one orthogonal selection of 1,000 scattered rows along the last axis,
+                ``a.oindex[rows, cols, :]`` (32 random indices on each leading axis of a 3-d
+                array, 1,000 on the first of a 2-d one)
 
 Timing: best of --repeats runs (time.perf_counter), page cache warm (the files were just written
 and are read once before the reads are timed). The runs of one row are interleaved across the
@@ -70,7 +74,17 @@ import numpy as np
 LAYOUTS = ("raw", "zstd", "blosc", "sharded", "strings")
 #: The number of elements of the strings layout's array.
 STRINGS = 100_000
-OPERATIONS = ("read_all", "write_all", "read_chunks", "write_chunks", "inner_chunk", "strided", "small_reads")
+OPERATIONS = (
+    "read_all",
+    "write_all",
+    "read_chunks",
+    "write_chunks",
+    "inner_chunk",
+    "strided",
+    "small_reads",
+    "vindex",
+    "oindex",
+)
 #: Operations that move the whole array (seconds, GB/s); the others are reported in µs per call
 #: (inner_chunk, small_reads) or seconds (strided).
 WHOLE = ("read_all", "write_all", "read_chunks", "write_chunks")
@@ -195,6 +209,12 @@ class Impl:
     def write_region(self, h, region, value) -> None:
         raise NotImplementedError
 
+    def read_vindex(self, h, points) -> np.ndarray:
+        raise Unsupported("no coordinate selections")
+
+    def read_oindex(self, h, selection) -> np.ndarray:
+        raise Unsupported("no orthogonal selections")
+
 
 def full_chunk(block: np.ndarray, chunk_shape) -> np.ndarray:
     """An edge chunk's block padded to the whole chunk shape, as chunk-write APIs take it."""
@@ -226,6 +246,12 @@ class ZarrlibObject(Impl):
 
     def write_region(self, h, region, value):
         h[region] = value
+
+    def read_vindex(self, h, points):
+        return h.vindex[points]
+
+    def read_oindex(self, h, selection):
+        return h.oindex[selection]
 
 
 class ZarrlibFunctional(Impl):
@@ -298,6 +324,12 @@ class ZarrPython(Impl):
     def write_region(self, h, region, value):
         h[region] = value
 
+    def read_vindex(self, h, points):
+        return h.vindex[points]
+
+    def read_oindex(self, h, selection):
+        return h.oindex[selection]
+
 
 class Zarrs(ZarrPython):
     name = "zarrs"
@@ -346,6 +378,12 @@ class Tensorstore(Impl):
 
     def write_region(self, h, region, value):
         h[region].write(value).result()
+
+    def read_vindex(self, h, points):
+        return h.vindex[points].read().result()
+
+    def read_oindex(self, h, selection):
+        return h.oindex[selection].read().result()
 
 
 ADAPTERS = {
@@ -485,6 +523,9 @@ class Bench:
         )
         grid = chunk_grid(self.shape, self.chunks)
         blocks = [np.ascontiguousarray(data[region]) for _, region in grid]
+        points = tuple(rng.integers(0, s, 1_000_000) for s in self.shape)
+        per_axis = 1000 if len(self.shape) <= 2 else round(1000 ** (1 / (len(self.shape) - 1)))
+        rows = tuple(rng.integers(0, s, per_axis) for s in self.shape[:-1]) + (slice(None),)
         self.meta = {
             "strided_selection": "[" + ", ".join([f"::{args.stride}"] * len(self.shape)) + "]",
             "inner_chunk_region": [[s.start, s.stop] for s in inner_region],
@@ -498,6 +539,8 @@ class Bench:
             "inner_region": inner_region,
             "strided": strided,
             "small": small,
+            "points": points,
+            "rows": rows,
         }
 
         for layout in args.layouts:
@@ -636,6 +679,7 @@ class Bench:
                     raise AssertionError("wrong result")
 
         small, inner_region, strided = work["small"], work["inner_region"], work["strided"]
+        points, rows = work["points"], work["rows"]
 
         def check_small(results):
             for region, got in zip(small, results, strict=True):
@@ -664,6 +708,10 @@ class Bench:
                     tasks[name] = (lambda impl=impl, h=h: impl.read_region(h, strided), equal(data[strided]))
                 elif op == "small_reads":
                     tasks[name] = (lambda impl=impl, h=h: [impl.read_region(h, r) for r in small], check_small)
+                elif op == "vindex":
+                    tasks[name] = (lambda impl=impl, h=h: impl.read_vindex(h, points), equal(data[points]))
+                elif op == "oindex":
+                    tasks[name] = (lambda impl=impl, h=h: impl.read_oindex(h, rows), equal(data[np.ix_(*rows[:-1])]))
             return tasks
 
         for op in ops:

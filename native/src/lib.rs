@@ -19,6 +19,7 @@ mod list_metrics;
 mod local_store;
 pub mod node;
 mod object_stores;
+pub mod points;
 mod read_only;
 pub mod selection;
 mod shard_index;

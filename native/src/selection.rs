@@ -1,9 +1,13 @@
-//! Strided selections: on every axis a start, a step (negative steps run backwards) and a count,
-//! which is what numpy's basic slicing (`a[3:40:5, ::-1, 7]`) selects.
+//! Strided and orthogonal selections. A strided axis is a start, a step (negative steps run
+//! backwards) and a count, which is what numpy's basic slicing (`a[3:40:5, ::-1, 7]`) selects;
+//! a listed axis is any list of indices (unsorted, duplicates allowed), and a selection of such
+//! axes is their outer product (zarr's orthogonal selection, `a.oindex[[7, 2, 2], 1:9]`).
 //!
 //! A selection is split into blocks, one per chunk that holds at least one selected element, so
 //! a read or write never touches a chunk the selection skips. Each selected element belongs to
 //! exactly one block, which is what lets blocks be processed in parallel into one buffer.
+
+use rayon::prelude::*;
 
 use crate::box_copy::byte_strides;
 use crate::error::{Error, ErrorKind, Result};
@@ -16,24 +20,127 @@ pub struct AxisSelection {
     pub count: u64,
 }
 
-/// An axis in ascending form: elements `lo + j * step` for `j` in `0..count`, stored at position
-/// `j` of the caller's buffer, or `count - 1 - j` when the caller's step was negative.
+/// A strided axis in ascending form: elements `lo + j * step` for `j` in `0..count`, stored at
+/// position `j` of the caller's buffer, or `count - 1 - j` when the caller's step was negative.
 #[derive(Clone, Copy, Debug)]
-struct Axis {
+struct Strided {
     lo: u64,
     step: u64,
     count: u64,
     reversed: bool,
 }
 
+/// A listed axis in ascending form: element `indices[j]` is stored at position `positions[j]`
+/// of the caller's buffer. Equal indices keep the caller's order, so a write visits the last
+/// of them last and that one wins, as in numpy.
+#[derive(Clone, Debug)]
+struct Listed {
+    indices: Vec<u64>,
+    positions: Vec<u64>,
+}
+
+/// One checked axis; selected elements are numbered `j = 0..count` in ascending index order.
+#[derive(Clone, Debug)]
+enum Axis {
+    Strided(Strided),
+    Listed(Listed),
+}
+
 impl Axis {
+    fn count(&self) -> u64 {
+        match self {
+            Axis::Strided(a) => a.count,
+            Axis::Listed(a) => a.indices.len() as u64,
+        }
+    }
+
     fn index(&self, j: u64) -> u64 {
-        self.lo + j * self.step
+        match self {
+            Axis::Strided(a) => a.lo + j * a.step,
+            Axis::Listed(a) => a.indices[j as usize],
+        }
     }
 
     fn position(&self, j: u64) -> u64 {
-        if self.reversed { self.count - 1 - j } else { j }
+        match self {
+            Axis::Strided(a) if a.reversed => a.count - 1 - j,
+            Axis::Strided(_) => j,
+            Axis::Listed(a) => a.positions[j as usize],
+        }
     }
+
+    /// The last selected element (numbering `j`, from `first` on) whose index is below `end`.
+    fn last_before(&self, first: u64, end: u64) -> u64 {
+        match self {
+            Axis::Strided(a) => ((end - 1 - a.lo) / a.step).min(a.count - 1),
+            Axis::Listed(a) => {
+                let rest = &a.indices[first as usize..];
+                (first + rest.partition_point(|&i| i < end) as u64).wrapping_sub(1)
+            }
+        }
+    }
+
+    /// Whether the axis selects a plain range (ascending by one), or at most one element.
+    fn is_range(&self) -> bool {
+        match self {
+            Axis::Strided(a) => a.count <= 1 || (a.step == 1 && !a.reversed),
+            Axis::Listed(a) => a.indices.len() <= 1,
+        }
+    }
+}
+
+/// A list of indices as a strided axis when it is an arithmetic progression (a slice the
+/// caller spelled as a list): such axes copy runs instead of single elements.
+fn as_strided(indices: &[u64]) -> Option<Strided> {
+    let count = indices.len() as u64;
+    let (&first, &last) = (indices.first()?, indices.last()?);
+    if count == 1 {
+        return Some(Strided {
+            lo: first,
+            step: 1,
+            count,
+            reversed: false,
+        });
+    }
+    let (lo, hi, reversed) = if first < last {
+        (first, last, false)
+    } else {
+        (last, first, true)
+    };
+    let step = (hi - lo) / (count - 1);
+    let progression = step > 0
+        && indices
+            .windows(2)
+            .all(|w| w[0].abs_diff(w[1]) == step && (w[0] < w[1]) != reversed);
+    progression.then_some(Strided {
+        lo,
+        step,
+        count,
+        reversed,
+    })
+}
+
+/// Check a listed axis against its extent and put it in ascending form.
+fn listed_axis(indices: &[u64], axis: usize, extent: u64) -> Result<Axis> {
+    if let Some((position, &index)) = indices.iter().enumerate().find(|(_, i)| **i >= extent) {
+        return Err(Error::new(
+            ErrorKind::OutOfBounds,
+            format!(
+                "index {index} (entry {position} of the list for axis {axis}) is outside axis {axis} of extent {extent}"
+            ),
+        ));
+    }
+    if let Some(strided) = as_strided(indices) {
+        return Ok(Axis::Strided(strided));
+    }
+    let mut positions: Vec<u64> = (0..indices.len() as u64).collect();
+    // Stable, so equal indices keep the caller's order.
+    positions.par_sort_by_key(|&p| indices[p as usize]);
+    let sorted = positions.iter().map(|&p| indices[p as usize]).collect();
+    Ok(Axis::Listed(Listed {
+        indices: sorted,
+        positions,
+    }))
 }
 
 /// The selected elements `first..=last` (ascending numbering) of one axis that lie in chunk
@@ -94,24 +201,36 @@ impl Selection {
                 }
                 lo
             };
-            checked.push(Axis {
+            checked.push(Axis::Strided(Strided {
                 lo,
                 step,
                 count: sel.count,
                 reversed: sel.step < 0,
-            });
+            }));
         }
         Ok(Self { axes: checked })
+    }
+
+    /// Check an orthogonal selection against the array shape: on each axis a list of indices
+    /// inside the array, in any order, duplicates allowed.
+    pub fn orthogonal(indices: &[&[u64]], shape: &[u64]) -> Result<Self> {
+        let axes = std::iter::zip(indices, shape)
+            .enumerate()
+            .map(|(axis, (list, &extent))| listed_axis(list, axis, extent))
+            .collect::<Result<_>>()?;
+        Ok(Self { axes })
     }
 
     /// The region starting at `start` with extent `shape`, already checked against the array.
     pub fn contiguous(start: &[u64], shape: &[u64]) -> Self {
         let axes = std::iter::zip(start, shape)
-            .map(|(&lo, &count)| Axis {
-                lo,
-                step: 1,
-                count,
-                reversed: false,
+            .map(|(&lo, &count)| {
+                Axis::Strided(Strided {
+                    lo,
+                    step: 1,
+                    count,
+                    reversed: false,
+                })
             })
             .collect();
         Self { axes }
@@ -119,20 +238,21 @@ impl Selection {
 
     /// The shape of the selected block, as the caller's buffer holds it.
     pub fn counts(&self) -> Vec<u64> {
-        self.axes.iter().map(|a| a.count).collect()
+        self.axes.iter().map(Axis::count).collect()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.axes.iter().any(|a| a.count == 0)
+        self.axes.iter().any(|a| a.count() == 0)
     }
 
     /// The selection as a plain region `(start, shape)` when it is one: every axis ascending by
     /// one (or selecting at most one element).
     pub fn as_region(&self) -> Option<(Vec<u64>, Vec<u64>)> {
+        let start = |a: &Axis| if a.count() == 0 { 0 } else { a.index(0) };
         self.axes
             .iter()
-            .all(|a| a.count <= 1 || (a.step == 1 && !a.reversed))
-            .then(|| (self.axes.iter().map(|a| a.lo).collect(), self.counts()))
+            .all(Axis::is_range)
+            .then(|| (self.axes.iter().map(start).collect(), self.counts()))
     }
 
     /// Per axis, the pieces of the selection chunk by chunk. `chunk_along(axis, index)` gives the
@@ -147,11 +267,10 @@ impl Selection {
             .map(|(number, axis)| {
                 let mut pieces = Vec::new();
                 let mut j = 0;
-                while j < axis.count {
+                while j < axis.count() {
                     let (chunk, end) = chunk_along(number, axis.index(j))?;
-                    // The last selected element before the chunk ends.
-                    let last = ((end - 1 - axis.lo) / axis.step).min(axis.count - 1);
-                    if last < j {
+                    let last = axis.last_before(j, end);
+                    if last < j || last == u64::MAX {
                         return Err(Error::new(
                             ErrorKind::Internal,
                             format!("the chunk holding index {} ends at {end}", axis.index(j)),
@@ -196,37 +315,35 @@ impl Selection {
         let ndim = self.axes.len();
         let dense_strides = byte_strides(dense_shape, element_size);
         let buffer_strides = byte_strides(&self.counts(), element_size);
-        let offsets = |j: &[u64]| {
-            let mut dense = 0;
-            let mut buffer = 0;
-            for (axis_number, axis) in self.axes.iter().enumerate() {
-                dense += (axis.index(j[axis_number]) - dense_start[axis_number])
-                    * dense_strides[axis_number];
-                buffer += axis.position(j[axis_number]) * buffer_strides[axis_number];
-            }
-            (dense as usize, buffer as usize)
-        };
         if ndim == 0 {
             visit(0, 0);
             return;
         }
         // An odometer over every axis but the last; the last axis is a simple loop.
         let inner = ndim - 1;
-        let inner_axis = self.axes[inner];
-        let dense_step = (inner_axis.step * dense_strides[inner]) as usize;
+        let inner_axis = &self.axes[inner];
+        let (inner_dense, inner_buffer) = (dense_strides[inner], buffer_strides[inner]);
+        // The offsets of `j` on the outer axes.
+        let outer_offsets = |j: &[u64]| {
+            let mut dense = 0;
+            let mut buffer = 0;
+            for (axis_number, axis) in self.axes[..inner].iter().enumerate() {
+                dense += (axis.index(j[axis_number]) - dense_start[axis_number])
+                    * dense_strides[axis_number];
+                buffer += axis.position(j[axis_number]) * buffer_strides[axis_number];
+            }
+            (dense, buffer)
+        };
+        let row = Row {
+            piece: block[inner],
+            origin: dense_start[inner],
+            dense_stride: inner_dense,
+            buffer_stride: inner_buffer,
+            element_size,
+        };
         let mut j: Vec<u64> = block.iter().map(|p| p.first).collect();
         loop {
-            let (mut dense, mut buffer) = offsets(&j);
-            let piece = block[inner];
-            for _ in piece.first..=piece.last {
-                visit(dense, buffer);
-                dense += dense_step;
-                if inner_axis.reversed {
-                    buffer = buffer.wrapping_sub(element_size);
-                } else {
-                    buffer += element_size;
-                }
-            }
+            row.visit(inner_axis, outer_offsets(&j), &mut visit);
             // Advance the outer axes.
             let mut axis = inner;
             loop {
@@ -239,6 +356,56 @@ impl Selection {
                     break;
                 }
                 j[axis] = block[axis].first;
+            }
+        }
+    }
+}
+
+/// The innermost axis' part of a block, visited row by row.
+struct Row {
+    piece: Piece,
+    /// Where the dense array starts on this axis.
+    origin: u64,
+    dense_stride: u64,
+    buffer_stride: u64,
+    element_size: usize,
+}
+
+impl Row {
+    /// Visit the row's elements, the outer axes being at byte offsets `(dense, buffer)`.
+    fn visit(
+        &self,
+        axis: &Axis,
+        (dense, buffer): (u64, u64),
+        visit: &mut impl FnMut(usize, usize),
+    ) {
+        let offsets = |index: u64, position: u64| {
+            (
+                (dense + (index - self.origin) * self.dense_stride) as usize,
+                (buffer + position * self.buffer_stride) as usize,
+            )
+        };
+        let piece = self.piece;
+        match axis {
+            Axis::Strided(a) => {
+                let (mut dense, mut buffer) =
+                    offsets(axis.index(piece.first), axis.position(piece.first));
+                let dense_step = (a.step * self.dense_stride) as usize;
+                for _ in piece.first..=piece.last {
+                    visit(dense, buffer);
+                    dense += dense_step;
+                    if a.reversed {
+                        buffer = buffer.wrapping_sub(self.element_size);
+                    } else {
+                        buffer += self.element_size;
+                    }
+                }
+            }
+            Axis::Listed(a) => {
+                for k in piece.first as usize..=piece.last as usize {
+                    let (dense, buffer) = offsets(a.indices[k], a.positions[k]);
+                    visit(dense, buffer);
+                }
             }
         }
     }
@@ -378,5 +545,52 @@ mod tests {
         assert_eq!(out, want);
         assert_eq!(blocks.len(), 2);
         assert_eq!(selection.as_region(), None);
+    }
+
+    #[test]
+    fn listed_axes_land_where_numpy_puts_them() {
+        // rows [12, 3, 12, 0] x cols [5, 1, 19] of a 20 x 20 array of element row * 20 + col.
+        let rows: &[u64] = &[12, 3, 12, 0];
+        let cols: &[u64] = &[5, 1, 19];
+        let selection = Selection::orthogonal(&[rows, cols], &[20, 20]).unwrap();
+        assert_eq!(selection.counts(), [4, 3]);
+        let blocks = Blocks::new(selection.pieces(tens).unwrap());
+        // Rows in chunks 0 and 1, columns in chunks 0 and 1.
+        assert_eq!(blocks.len(), 4);
+        let mut out = vec![u32::MAX; 12];
+        for b in 0..blocks.len() {
+            selection.for_each_element(&blocks.get(b), &[0, 0], &[20, 20], 1, |dense, buffer| {
+                out[buffer] = dense as u32;
+            });
+        }
+        let want: Vec<u32> = rows
+            .iter()
+            .flat_map(|&r| cols.iter().map(move |&c| (r * 20 + c) as u32))
+            .collect();
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn repeated_indices_are_visited_in_the_callers_order() {
+        let selection = Selection::orthogonal(&[&[4, 2, 4, 4]], &[10]).unwrap();
+        let blocks = Blocks::new(selection.pieces(tens).unwrap());
+        let mut visits = Vec::new();
+        selection.for_each_element(&blocks.get(0), &[0], &[10], 1, |d, b| visits.push((d, b)));
+        assert_eq!(visits, [(2, 1), (4, 0), (4, 2), (4, 3)]);
+    }
+
+    #[test]
+    fn index_lists_are_checked_and_progressions_become_strided() {
+        let err = Selection::orthogonal(&[&[1, 2], &[0, 10]], &[10, 10]).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::OutOfBounds);
+        assert!(err.message.contains("index 10") && err.message.contains("axis 1"));
+        let selection = Selection::orthogonal(&[&[9, 6, 3], &[2, 3, 4]], &[10, 10]).unwrap();
+        assert!(matches!(&selection.axes[0], Axis::Strided(a) if a.reversed && a.step == 3));
+        assert_eq!(selection.as_region(), None);
+        let selection = Selection::orthogonal(&[&[7], &[2, 3, 4]], &[10, 10]).unwrap();
+        assert_eq!(selection.as_region(), Some((vec![7, 2], vec![1, 3])));
+        let selection = Selection::orthogonal(&[&[], &[5, 5]], &[10, 10]).unwrap();
+        assert!(selection.is_empty());
+        assert!(matches!(&selection.axes[1], Axis::Listed(_)));
     }
 }

@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from . import native_indexed
 from ._types import BasicSelection, ChunkCoords, Document, DType, Metadata, NDArray, StoreLike
+from .accessors import BlockIndex, OIndex, VIndex
 from .attributes import Attributes
 from .errors import NodeKindError, NodeNotFoundError
 from .metadata import array_metadata
@@ -183,6 +185,55 @@ class Array:
     def read(self, selection: BasicSelection = Ellipsis, *, out: NDArray | None = None) -> NDArray:
         """``self[selection]``, decoded into ``out`` when given."""
         return self._native.read(selection, out)
+
+    # zarr-python's selection accessors and methods (see zarrlib.fancy for what each takes).
+
+    @property
+    def oindex(self) -> OIndex:
+        """Orthogonal selections: ``a.oindex[[3, 1], 2:9]`` (integers, slices, integer arrays,
+        boolean masks per axis; the outer product)."""
+        return OIndex(self._native)
+
+    @property
+    def vindex(self) -> VIndex:
+        """Coordinate selections: ``a.vindex[rows, cols]`` (integer arrays broadcast together),
+        or ``a.vindex[mask]`` (a boolean mask of the array's shape)."""
+        return VIndex(self._native)
+
+    @property
+    def blocks(self) -> BlockIndex:
+        """Block selections: ``a.blocks[1, :2]`` (integers and slices over the chunk grid)."""
+        return BlockIndex(self._native)
+
+    def get_basic_selection(self, selection: BasicSelection = Ellipsis, *, out: NDArray | None = None) -> NDArray:
+        return self._native.read(selection, out)
+
+    def set_basic_selection(self, selection: BasicSelection, value: npt.ArrayLike) -> None:
+        self._native.write(selection, value)
+
+    def get_orthogonal_selection(self, selection: Any, *, out: NDArray | None = None) -> NDArray:
+        return native_indexed.get_orthogonal(self._native, selection, out)
+
+    def set_orthogonal_selection(self, selection: Any, value: npt.ArrayLike) -> None:
+        native_indexed.set_orthogonal(self._native, selection, value)
+
+    def get_coordinate_selection(self, selection: Any, *, out: NDArray | None = None) -> NDArray:
+        return native_indexed.get_coordinates(self._native, selection, out)
+
+    def set_coordinate_selection(self, selection: Any, value: npt.ArrayLike) -> None:
+        native_indexed.set_coordinates(self._native, selection, value)
+
+    def get_mask_selection(self, mask: Any, *, out: NDArray | None = None) -> NDArray:
+        return native_indexed.get_mask(self._native, mask, out)
+
+    def set_mask_selection(self, mask: Any, value: npt.ArrayLike) -> None:
+        native_indexed.set_mask(self._native, mask, value)
+
+    def get_block_selection(self, selection: Any, *, out: NDArray | None = None) -> NDArray:
+        return self._native.read(self.blocks.region(selection), out)
+
+    def set_block_selection(self, selection: Any, value: npt.ArrayLike) -> None:
+        self._native.write(self.blocks.region(selection), value)
 
     def __array__(self, dtype: npt.DTypeLike | None = None, copy: bool | None = None) -> NDArray:
         if copy is False:

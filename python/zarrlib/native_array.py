@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from . import _native, vlen
+from . import _native, native_indexed, vlen
 from ._native import check, ffi, lib
 from ._types import BasicSelection, ChunkCoords, Document, DType, NDArray
 from .dtypes import numpy_dtype
 from .errors import OutOfBoundsError
+from .fancy import is_basic
 from .indexing import Selection, normalize_selection
 
 
@@ -230,7 +231,10 @@ class NativeArray:
     # --- selections -----------------------------------------------------------------------
 
     def read(self, selection: BasicSelection, out: NDArray | None = None) -> NDArray:
-        """``array[selection]`` for a numpy basic selection, as numpy would return it."""
+        """``array[selection]``, as numpy would return it: basic selections on the strided
+        path, ``None`` and advanced indexing through :mod:`zarrlib.native_indexed`."""
+        if not is_basic(selection):
+            return native_indexed.get_numpy(self, selection, out)
         sel = normalize_selection(selection, self.shape)
         if self.vlen is not None:
             return _vlen_result(self._read_vlen(sel), out)
@@ -253,6 +257,9 @@ class NativeArray:
 
     def write(self, selection: BasicSelection, value: npt.ArrayLike) -> None:
         """``array[selection] = value``: value broadcast and cast as numpy assignment does."""
+        if not is_basic(selection):
+            native_indexed.set_numpy(self, selection, value)
+            return
         sel = normalize_selection(selection, self.shape)
         if self.vlen is not None:
             self._write_vlen(sel, value)

@@ -189,7 +189,7 @@ def test_errors_propagate(any_store):
     with pytest.raises(IndexError):
         asyncio.run(aio.read_region(metadata, any_store, "a", (20, 0)))
     with pytest.raises(TypeError):
-        asyncio.run(aio.write_region(metadata, any_store, "a", [1, 2], 0))
+        asyncio.run(aio.write_region(metadata, any_store, "a", 1.5, 0))
     with pytest.raises(ValueError):
         asyncio.run(aio.write_region(metadata, any_store, "a", slice(None), np.ones((3, 3))))
     with pytest.raises(zarrlib.OutOfBoundsError):

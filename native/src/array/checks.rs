@@ -5,6 +5,7 @@ use zarrs::array::ArraySubset;
 
 use super::ArrayHandle;
 use crate::error::{Error, ErrorKind, Result};
+use crate::points::Points;
 use crate::selection::{AxisSelection, Selection};
 
 /// An engine fault: something the checks should have made impossible.
@@ -100,6 +101,23 @@ impl ArrayHandle {
     pub(super) fn selection(&self, axes: &[AxisSelection]) -> Result<Selection> {
         self.check_ndim("selection", axes.len())?;
         Selection::new(axes, self.shape())
+    }
+
+    /// Check an orthogonal selection (a list of indices per axis) against the array.
+    pub(super) fn orthogonal(&self, indices: &[&[u64]]) -> Result<Selection> {
+        self.check_ndim("orthogonal selection", indices.len())?;
+        Selection::orthogonal(indices, self.shape())
+    }
+
+    /// Check `coords` holds `len` points of the array (point-major, `ndim` values each).
+    pub(super) fn points<'a>(
+        &self,
+        coords: &'a [u64],
+        len: usize,
+        ndim: usize,
+    ) -> Result<Points<'a>> {
+        self.check_ndim("coordinates", ndim)?;
+        Points::new(coords, len, ndim, self.shape())
     }
 
     /// The chunks a region touches, as a subset of the chunk grid.

@@ -10,14 +10,18 @@
 //! - `plan`: the read policy of one call, from one snapshot of the settings ([`ReadPlan`]);
 //! - `read`: chunks and regions, with the unencoded and unit-by-unit paths;
 //! - `strided`: strided selections, read and written block by block;
+//! - `orthogonal`: orthogonal selections (a list of indices per axis), on the strided blocks;
+//! - `coordinates`: coordinate selections (points), read and written chunk by chunk;
 //! - `write`: chunks and regions written, chunks deleted;
 //! - `resize`: new shapes, resized and appended, with the chunks brought in line;
 //! - `validate`: checks of a document that zarrs would leave to the first read or write;
 //! - `vlen`: variable-length data types (`string`, `bytes`), read and written as offsets and bytes.
 
 mod checks;
+mod coordinates;
 mod layout;
 mod open;
+mod orthogonal;
 mod plan;
 mod read;
 mod resize;

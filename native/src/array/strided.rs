@@ -31,17 +31,22 @@ impl ArrayHandle {
     /// `a[start:stop:step, ...]` order, negative steps included). Only chunks holding selected
     /// elements are read.
     pub fn read_selection(&self, axes: &[AxisSelection], out: &mut [u8]) -> Result<()> {
+        self.read_selected(&self.selection(axes)?, out)
+    }
+
+    /// Read a checked selection (strided or orthogonal) into `out`, C-contiguous with shape
+    /// `selection.counts()`.
+    pub(super) fn read_selected(&self, selection: &Selection, out: &mut [u8]) -> Result<()> {
         self.check_fixed("read_region_vlen")?;
-        let selection = self.selection(axes)?;
         self.check_buffer(&selection.counts(), out.len())?;
         if selection.is_empty() {
             return Ok(());
         }
         let plan = self.read_plan()?;
-        if let Some(subset) = region_of(&selection)? {
+        if let Some(subset) = region_of(selection)? {
             return self.read_box(&plan, &subset, out);
         }
-        self.read_blocks(&plan, &selection, out)
+        self.read_blocks(&plan, selection, out)
     }
 
     /// Read a selection into `out` by blocks, one per read unit (a chunk, or an inner chunk of a
@@ -58,7 +63,8 @@ impl ArrayHandle {
     ) -> Result<()> {
         let blocks = self.blocks_on(plan.grid, selection)?;
         let _locks = if plan.inner_chunks {
-            Some(self.lock_shards_of(plan.grid, &blocks)?)
+            let units = (0..blocks.len()).map(|b| Blocks::chunk(&blocks.get(b)));
+            Some(self.lock_shards_of(plan.grid, units)?)
         } else {
             let partial = self.layout.partial_reads_need_locks;
             partial.then(|| self.lock_blocks(&blocks, Access::Read))
@@ -101,17 +107,22 @@ impl ArrayHandle {
     /// holding selected elements is read, updated and written back under its write lock, so
     /// concurrent writers never lose an update; chunks the selection skips are not touched.
     pub fn write_selection(&self, axes: &[AxisSelection], data: &[u8]) -> Result<()> {
+        self.write_selected(&self.selection(axes)?, data)
+    }
+
+    /// Write a checked selection (strided or orthogonal) from `data`, laid out as
+    /// `read_selected` reads it.
+    pub(super) fn write_selected(&self, selection: &Selection, data: &[u8]) -> Result<()> {
         self.check_fixed("write_region_vlen")?;
-        let selection = self.selection(axes)?;
         self.check_buffer(&selection.counts(), data.len())?;
         if selection.is_empty() {
             return Ok(());
         }
         let settings = self.write_settings()?;
-        if let Some(subset) = region_of(&selection)? {
+        if let Some(subset) = region_of(selection)? {
             return self.write_box(&settings, &subset, data);
         }
-        let blocks = self.blocks_on(self.array.chunk_grid(), &selection)?;
+        let blocks = self.blocks_on(self.array.chunk_grid(), selection)?;
         let _locks = self.lock_blocks(&blocks, Access::Write);
         let element_size = self.element_size();
         settings.run_spread(blocks.len(), |options| {
@@ -160,12 +171,16 @@ impl ArrayHandle {
         self.locks.lock(access, blocks.len() as u64, chunks)
     }
 
-    /// Read-lock the shards holding the inner chunks of `blocks` (on the inner chunk `grid`).
-    fn lock_shards_of(&self, grid: &ChunkGrid, blocks: &Blocks) -> Result<ChunkLocks<'_>> {
+    /// Read-lock the shards holding inner chunks `units` (on the inner chunk `grid`).
+    pub(super) fn lock_shards_of(
+        &self,
+        grid: &ChunkGrid,
+        units: impl Iterator<Item = Vec<u64>>,
+    ) -> Result<ChunkLocks<'_>> {
         let mut shards = BTreeSet::new();
-        for b in 0..blocks.len() {
+        for unit in units {
             let origin = grid
-                .chunk_origin(&Blocks::chunk(&blocks.get(b)))
+                .chunk_origin(&unit)
                 .map_err(|e| internal(&e))?
                 .ok_or_else(|| internal(&"an inner chunk outside its grid"))?;
             let shard = self

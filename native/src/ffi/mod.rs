@@ -8,6 +8,7 @@
 
 mod args;
 mod array;
+mod array_indexed;
 mod boundary;
 mod callback_store;
 mod library;
@@ -18,6 +19,7 @@ mod store;
 mod vlen;
 
 pub use array::*;
+pub use array_indexed::*;
 pub use callback_store::*;
 pub use library::*;
 pub use node::*;

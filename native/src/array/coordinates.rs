@@ -1,0 +1,193 @@
+//! Coordinate selections (zarr's `vindex`): points read and written chunk by chunk. Points are
+//! grouped by the read unit (for reads: a chunk, or an inner chunk of a sharded array) or the
+//! chunk (for writes) holding them; each group decodes its unit once, the smallest box holding
+//! its points where that is much less than the unit, and groups run in parallel.
+
+use std::borrow::Cow;
+
+use rayon::prelude::*;
+use unsafe_cell_slice::UnsafeCellSlice;
+use zarrs::array::{ArrayBytes, ArrayShardedReadableExtCache, ArraySubset, ChunkGrid};
+
+use super::ArrayHandle;
+use super::checks::internal;
+use super::plan::ReadPlan;
+use super::read::unit_subset;
+use crate::box_copy::byte_strides;
+use crate::chunk_locks::Access;
+use crate::error::{Error, ErrorKind, Result};
+use crate::points::{Groups, Points};
+
+impl ArrayHandle {
+    /// Read the `len` points `coords` (`ndim` coordinates each, one point after another) into
+    /// `out`, one element per point in the order given.
+    pub fn read_coordinates(
+        &self,
+        coords: &[u64],
+        len: usize,
+        ndim: usize,
+        out: &mut [u8],
+    ) -> Result<()> {
+        self.check_fixed("read_region_vlen")?;
+        let points = self.points(coords, len, ndim)?;
+        self.check_points_buffer(&points, out.len())?;
+        if points.is_empty() {
+            return Ok(());
+        }
+        let plan = self.read_plan()?;
+        let groups = self.group_on(plan.grid, self.unit_shape(&plan), &points)?;
+        let units = |groups: &Groups| -> Result<Vec<Vec<u64>>> {
+            (0..groups.len())
+                .map(|g| self.cell_of(plan.grid, points.get(groups.get(g)[0])))
+                .collect()
+        };
+        let _locks = if plan.inner_chunks {
+            Some(self.lock_shards_of(plan.grid, units(&groups)?.into_iter())?)
+        } else if plan.locks_partial_reads {
+            let units = units(&groups)?;
+            Some(self.locks.lock(Access::Read, units.len() as u64, units))
+        } else {
+            None
+        };
+        let cache = plan
+            .inner_chunks
+            .then(|| ArrayShardedReadableExtCache::new(&self.array));
+        let element_size = self.element_size();
+        let out = UnsafeCellSlice::new(out);
+        plan.settings.run_spread(groups.len(), |options| {
+            (0..groups.len()).into_par_iter().try_for_each(|g| {
+                let group = groups.get(g);
+                let unit = self.cell_of(plan.grid, points.get(group[0]))?;
+                let unit_subset = unit_subset(&plan, &unit)?;
+                let piece = bounding_box(groups.points(g).map(|(_, point)| point))?;
+                let decoded =
+                    self.decode_piece(&plan, &unit, &unit_subset, &piece, cache.as_ref(), options)?;
+                // Where the decoded box starts in the array.
+                let origin: Vec<u64> = std::iter::zip(piece.start(), &decoded.start)
+                    .map(|(p, d)| p - d)
+                    .collect();
+                let strides = byte_strides(&decoded.shape, element_size);
+                for (p, point) in groups.points(g) {
+                    let d = dense_offset(point, &origin, &strides);
+                    let o = p * element_size;
+                    // SAFETY: each point is in exactly one group, so groups running in
+                    // parallel write disjoint elements of `out`.
+                    let target = unsafe { out.index_mut(o..o + element_size) };
+                    target.copy_from_slice(&decoded.bytes[d..d + element_size]);
+                }
+                Ok(())
+            })
+        })
+    }
+
+    /// Write the points `coords` (as `read_coordinates` takes them) from `data`, one element per
+    /// point. Each chunk holding points is read, updated and written back under its write lock;
+    /// where a point repeats, the last of its values is the one stored, as in numpy.
+    pub fn write_coordinates(
+        &self,
+        coords: &[u64],
+        len: usize,
+        ndim: usize,
+        data: &[u8],
+    ) -> Result<()> {
+        self.check_fixed("write_region_vlen")?;
+        let points = self.points(coords, len, ndim)?;
+        self.check_points_buffer(&points, data.len())?;
+        if points.is_empty() {
+            return Ok(());
+        }
+        let settings = self.write_settings()?;
+        let grid = self.array.chunk_grid();
+        let groups = self.group_on(grid, self.layout.chunk_shape.clone(), &points)?;
+        let chunks = (0..groups.len())
+            .map(|g| self.cell_of(grid, points.get(groups.get(g)[0])))
+            .collect::<Result<Vec<_>>>()?;
+        let _locks = self.locks.lock(Access::Write, chunks.len() as u64, &chunks);
+        let element_size = self.element_size();
+        settings.run_spread(groups.len(), |options| {
+            (0..groups.len()).into_par_iter().try_for_each(|g| {
+                let chunk = &chunks[g];
+                let subset = self.array.chunk_subset(chunk)?;
+                let mut dense = vec![0u8; self.byte_len(subset.shape())?];
+                self.decode_into(&subset, &mut dense, options)?;
+                let strides = byte_strides(subset.shape(), element_size);
+                for (p, point) in groups.points(g) {
+                    let d = dense_offset(point, subset.start(), &strides);
+                    let o = p * element_size;
+                    dense[d..d + element_size].copy_from_slice(&data[o..o + element_size]);
+                }
+                let bytes = ArrayBytes::new_flen(Cow::Owned(dense));
+                Ok(self.array.store_chunk_opt(chunk, bytes, options)?)
+            })
+        })
+    }
+
+    fn check_points_buffer(&self, points: &Points<'_>, len: usize) -> Result<()> {
+        self.check_buffer(&[points.len() as u64], len)
+    }
+
+    /// The cell shape of the plan's grid when it is regular (the chunk shape, or the inner
+    /// chunk shape of a sharded array read by inner chunk); `None` for other grids.
+    fn unit_shape(&self, plan: &ReadPlan<'_>) -> Option<Vec<u64>> {
+        if plan.inner_chunks {
+            let origin = vec![0; self.ndim()];
+            plan.grid.chunk_shape_u64(&origin).ok().flatten()
+        } else {
+            self.layout.chunk_shape.clone()
+        }
+    }
+
+    /// Group `points` by cell of `grid`: by division when its cells are `regular`, otherwise
+    /// by asking the grid.
+    fn group_on(
+        &self,
+        grid: &ChunkGrid,
+        regular: Option<Vec<u64>>,
+        points: &Points<'_>,
+    ) -> Result<Groups> {
+        match regular {
+            Some(cell_shape) => points.group(|point, cell| {
+                for ((c, i), n) in cell.iter_mut().zip(point).zip(&cell_shape) {
+                    *c = i / n;
+                }
+                Ok(())
+            }),
+            None => points.group(|point, cell| {
+                cell.copy_from_slice(&self.cell_of(grid, point)?);
+                Ok(())
+            }),
+        }
+    }
+
+    /// The cell of `grid` holding `point` (a checked point of the array).
+    fn cell_of(&self, grid: &ChunkGrid, point: &[u64]) -> Result<Vec<u64>> {
+        grid.chunk_indices(point)
+            .map_err(|e| internal(&e))?
+            .ok_or_else(|| Error::new(ErrorKind::OutOfBounds, format!("no chunk holds {point:?}")))
+    }
+}
+
+/// The smallest box holding `points` (at least one).
+fn bounding_box<'a>(mut points: impl Iterator<Item = &'a [u64]>) -> Result<ArraySubset> {
+    let first = points
+        .next()
+        .ok_or_else(|| internal(&"an empty group of points"))?;
+    let (mut lo, mut hi) = (first.to_vec(), first.to_vec());
+    for point in points {
+        for (axis, &i) in point.iter().enumerate() {
+            lo[axis] = lo[axis].min(i);
+            hi[axis] = hi[axis].max(i);
+        }
+    }
+    let shape = std::iter::zip(&lo, &hi).map(|(l, h)| h - l + 1).collect();
+    ArraySubset::new_with_start_shape(lo, shape).map_err(|e| internal(&e))
+}
+
+/// The byte offset of `point` in a C-order box starting at `origin` with byte `strides`.
+fn dense_offset(point: &[u64], origin: &[u64], strides: &[u64]) -> usize {
+    let mut offset = 0;
+    for ((i, o), s) in point.iter().zip(origin).zip(strides) {
+        offset += (i - o) * s;
+    }
+    offset as usize
+}
