@@ -39,7 +39,7 @@ static void test_resize_and_append(zarrlib_store *store) {
   CHECK_OK(zarrlib_array_resize(array, small, 2, &shrunk));
   check_shape(shrunk, 3, 3);
   check_shape(array, 6, 5); /* the old handle keeps its shape */
-  int32_t got[42];
+  int32_t got[54]; /* up to 9x6 */
   read_all(shrunk, 3, 3, got);
   for (int r = 0; r < 3; r++)
     for (int c = 0; c < 3; c++) CHECK(got[r * 3 + c] == r * 5 + c);
@@ -136,10 +136,10 @@ static void test_attributes(zarrlib_store *store, const char *dir) {
     char *zattrs = tu_join(dir, "v2/.zattrs"), *zarray = tu_join(dir, "v2/.zarray");
     size_t size = 0;
     unsigned char *text = tu_read_file(zattrs, &size);
-    CHECK(text && strstr((char *)text, "\"n\": 2"));
+    CHECK(text && memmem(text, size, "\"n\": 2", 6));
     free(text);
     text = tu_read_file(zarray, &size);
-    CHECK(text && !strstr((char *)text, "\"n\""));
+    CHECK(text && !memmem(text, size, "\"n\"", 3));
     free(text);
     free(zattrs);
     free(zarray);
