@@ -26,6 +26,10 @@ FUNCTIONAL_NAMES = {
     "delete_chunk",
     "read_region",
     "write_region",
+    "resize_array",
+    "append",
+    "update_attributes",
+    "consolidate_metadata",
 }
 
 
@@ -219,3 +223,20 @@ def test_errors_in_gather_do_not_disturb_others(any_store):
     expected = np.full((20, 20), 5, "int32")
     expected[6:12, ::7] = 9
     np.testing.assert_array_equal(zarrlib.read_region(metadata, any_store, "a", Ellipsis), expected)
+
+
+def test_the_data_model_mirrors_run(tmp_path):
+    async def main():
+        metadata = v3_array((4,), (2,), "int32")
+        await aio.create_new_group({"zarr_format": 3, "node_type": "group"}, tmp_path, "")
+        await aio.create_new_array(metadata, tmp_path, "a")
+        metadata = await aio.append(metadata, tmp_path, "a", np.arange(3, dtype="int32"))
+        metadata = await aio.resize_array(metadata, tmp_path, "a", (6,))
+        await aio.update_attributes(tmp_path, "a", {"k": 1})
+        await aio.consolidate_metadata(tmp_path, "")
+        return metadata, await aio.read_region(metadata, tmp_path, "a", ...)
+
+    metadata, data = asyncio.run(main())
+    assert metadata["shape"] == [6]
+    np.testing.assert_array_equal(data, [0, 0, 0, 0, 0, 1])  # 4 fill values, then 0 1 2, cut to 6
+    assert zarrlib.read_metadata(tmp_path, "a")["attributes"] == {"k": 1}
