@@ -239,7 +239,7 @@ class ZarrlibObject(Impl):
         return h.read_chunk(coords)
 
     def write_chunk(self, h, coords, region, block):
-        h.write_chunk(coords, full_chunk(block, h.chunks))
+        h.write_chunk(coords, full_chunk(block, h.shards or h.chunks))
 
     def read_region(self, h, region):
         return h[region]

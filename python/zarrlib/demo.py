@@ -34,7 +34,7 @@ def run(directory: Path, print: Callable[..., None] = print) -> None:  # noqa: A
     sharded = root.create_group("images").create_array(
         "stack", shape=(64, 512, 512), dtype="uint16", chunks=(16, 64, 64), shards=(16, 256, 256)
     )
-    print(f"   v3, sharded:     {sharded} (shards 16x256x256)")
+    print(f"   v3, sharded:     {sharded}")
     counts_metadata = zarrlib.array_metadata(
         (500, 300),
         "int32",

@@ -65,6 +65,15 @@ def open_group(store: StoreLike, path: str = "") -> Group:
     return Group.open(store, path)
 
 
+def _sharding(metadata: Document) -> dict[str, Any] | None:
+    """The configuration of a Zarr v3 array's sharding codec, if its chunks are shards."""
+    for codec in metadata.get("codecs", []) if metadata.get("zarr_format") == 3 else []:
+        if isinstance(codec, dict) and codec.get("name") == "sharding_indexed":
+            configuration: dict[str, Any] = codec.get("configuration", {})
+            return configuration
+    return None
+
+
 def _is_group(metadata: Document) -> bool:
     """Whether a metadata document describes a group (v2 documents have no node_type)."""
     return bool(metadata.get("node_type", "array" if "shape" in metadata else "group") == "group")
@@ -146,8 +155,18 @@ class Array:
 
     @property
     def chunks(self) -> tuple[int, ...] | None:
-        """The chunk shape (None for a chunk grid that is not regular)."""
+        """The chunk shape, as zarr-python means it: for a sharded array, the shape of the inner
+        chunks (the shards are :attr:`shards`). None for a chunk grid that is not regular."""
+        sharding = _sharding(self._native.metadata)
+        if sharding is not None:
+            return tuple(sharding["chunk_shape"])
         return self._native.chunk_shape
+
+    @property
+    def shards(self) -> tuple[int, ...] | None:
+        """The shard shape of a sharded array (the unit of ``read_chunk``/``write_chunk`` and
+        ``blocks``), None otherwise."""
+        return self._native.chunk_shape if _sharding(self._native.metadata) is not None else None
 
     @property
     def chunk_grid_shape(self) -> tuple[int, ...]:
@@ -172,7 +191,10 @@ class Array:
         return self.shape[0]
 
     def __repr__(self) -> str:
-        return f"<zarrlib.Array {self.path or '/'!r} shape={self.shape} dtype={self.dtype} chunks={self.chunks}>"
+        shards = f" shards={self.shards}" if self.shards else ""
+        return (
+            f"<zarrlib.Array {self.path or '/'!r} shape={self.shape} dtype={self.dtype} chunks={self.chunks}{shards}>"
+        )
 
     # --- data -----------------------------------------------------------------------------
 
@@ -409,7 +431,10 @@ class Group:
                     lines.append(f"{indent}{name}/")
                     walk(node, indent + "  ")
                 else:
-                    lines.append(f"{indent}{name} {node.shape} {node.dtype} chunks={node.chunks} (v{node.zarr_format})")
+                    shards = f" shards={node.shards}" if node.shards else ""
+                    lines.append(
+                        f"{indent}{name} {node.shape} {node.dtype} chunks={node.chunks}{shards} (v{node.zarr_format})"
+                    )
 
         walk(self, "  ")
         return "\n".join(lines)

@@ -240,7 +240,7 @@ def test_blocks_match_numpy(layout, selection):
         sel[at : at + 1] = [S(None)] * (3 - len(sel))
     sel += [S(None)] * (2 - len(sel))
     expected = data
-    for axis, (item, c, n) in enumerate(zip(sel, array.chunks, data.shape, strict=True)):
+    for axis, (item, c, n) in enumerate(zip(sel, array.shards or array.chunks, data.shape, strict=True)):
         grid = -(-n // c)
         if isinstance(item, int) and not -grid <= item < grid:
             # No such block (the shards of the sharded layout are twice the chunks).

@@ -129,3 +129,15 @@ def test_objects_and_the_functional_api_see_the_same_data(tree):
     assert (a[0:4, 0:3] == 9).all()
     a[9, 6] = 11
     assert zarrlib.read_region(metadata, store, "a", (9, 6)) == 11
+
+
+def test_chunks_and_shards_mean_what_they_mean_in_zarr_python(tmp_path):
+    import zarr
+
+    z = zarr.create_array(tmp_path, shape=(16, 16), chunks=(2, 4), shards=(8, 8), dtype="int8")
+    a = zarrlib.open_array(tmp_path)
+    assert (a.chunks, a.shards) == (z.chunks, z.shards) == ((2, 4), (8, 8))
+    assert a.chunk_grid_shape == (2, 2)  # the grid of shards, what read_chunk addresses
+    assert a.read_chunk((1, 1)).shape == (8, 8)
+    plain = zarrlib.create_array(tmp_path / "p", "", shape=(4,), dtype="i1", chunks=(2,))
+    assert (plain.chunks, plain.shards) == ((2,), None)
