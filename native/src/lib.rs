@@ -18,6 +18,7 @@ pub mod ffi;
 mod list_metrics;
 mod local_store;
 pub mod node;
+mod numcodecs;
 mod object_stores;
 mod read_only;
 pub mod selection;
