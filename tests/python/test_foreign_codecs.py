@@ -224,16 +224,8 @@ def test_v3_numcodecs_dicts(tmp_path, dtype, kwargs, unsupported):
 @pytest.mark.parametrize(
     ("codec", "unsupported"),
     [
-        pytest.param(
-            "zlib",
-            None,
-            marks=pytest.mark.xfail(strict=True, reason="zarrs requires a level: InvalidMetadataError (untagged enum)"),
-        ),
-        pytest.param(
-            "bz2",
-            None,
-            marks=pytest.mark.xfail(strict=True, reason="zarrs requires a level: InvalidMetadataError (untagged enum)"),
-        ),
+        ("zlib", None),
+        ("bz2", None),
         ("gzip", "numcodecs.gzip"),
         ("zstd", "numcodecs.zstd"),
         ("lz4", None),
