@@ -55,6 +55,7 @@ pub fn register() {
         register_kind::<Bz2Codec>(Kind::Bz2);
         register_kind::<BloscCodec>(Kind::Blosc);
         crate::shard_index::register();
+        crate::numcodecs::register();
     });
 }
 
@@ -67,7 +68,8 @@ where
         C::matches_name_v3,
         move |metadata| {
             check_v3(kind, metadata)?;
-            wrap(<C as CodecTraitsV3>::create(metadata)?, kind)
+            let metadata = numcodecs_defaults(kind, metadata);
+            wrap(<C as CodecTraitsV3>::create(&metadata)?, kind)
         },
     ));
     let _ = register_codec_v2(CodecRuntimePluginV2::new(
@@ -81,6 +83,28 @@ fn wrap(codec: Codec, kind: Kind) -> Result<Codec, PluginCreateError> {
         Codec::BytesToBytes(inner) => Ok(Codec::BytesToBytes(Arc::new(Bounded { inner, kind }))),
         other => Ok(other),
     }
+}
+
+/// zarr-python writes `numcodecs.zlib` / `numcodecs.bz2` with their default configuration as
+/// `"configuration": {}`; zarrs requires a level, so numcodecs' default (1 for both) fills it in.
+fn numcodecs_defaults(kind: Kind, metadata: &MetadataV3) -> Cow<'_, MetadataV3> {
+    let needs_level = matches!(kind, Kind::Zlib | Kind::Bz2)
+        && metadata.name().starts_with("numcodecs.")
+        && metadata
+            .configuration()
+            .is_none_or(|c| !c.contains_key("level"));
+    if !needs_level {
+        return Cow::Borrowed(metadata);
+    }
+    let mut configuration = metadata
+        .configuration()
+        .map(|c| serde_json::Map::from(c.clone()))
+        .unwrap_or_default();
+    configuration.insert("level".into(), 1.into());
+    Cow::Owned(MetadataV3::new_with_configuration(
+        metadata.name(),
+        configuration,
+    ))
 }
 
 /// Configuration zarrs accepts but its codec cannot survive.
@@ -424,6 +448,11 @@ mod tests {
             r#"{"name":"gzip","configuration":{"level":5}}"#,
             r#"{"name":"numcodecs.zlib","configuration":{"level":5}}"#,
             r#"{"name":"numcodecs.bz2","configuration":{"level":5}}"#,
+            // numcodecs' defaults, as zarr-python writes them.
+            r#"{"name":"numcodecs.zlib","configuration":{}}"#,
+            r#"{"name":"numcodecs.bz2"}"#,
+            r#"{"name":"numcodecs.lz4","configuration":{}}"#,
+            r#"{"name":"numcodecs.crc32","configuration":{}}"#,
             r#"{"name":"blosc","configuration":{"cname":"zstd","clevel":5,"shuffle":"bitshuffle","typesize":1,"blocksize":0}}"#,
         ] {
             let metadata = format!(

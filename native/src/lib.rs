@@ -18,6 +18,7 @@ pub mod ffi;
 mod list_metrics;
 mod local_store;
 pub mod node;
+mod numcodecs;
 mod object_stores;
 pub mod points;
 mod read_only;

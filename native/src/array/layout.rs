@@ -44,7 +44,7 @@ pub(super) struct Layout {
 }
 
 /// Codecs that carry a checksum of what they encode.
-const CHECKSUM_CODECS: [&str; 3] = ["crc32c", "adler32", "fletcher32"];
+const CHECKSUM_CODECS: [&str; 4] = ["crc32c", "adler32", "fletcher32", "crc32"];
 
 impl Layout {
     /// The layout of `array`, described by the caller's document `doc`.
@@ -151,15 +151,32 @@ fn largest_chunk(array: &ZarrsArray) -> Result<Vec<u64>> {
 /// The Zarr v3 form of the array's metadata, which zarrs derives for v2 arrays too, so names and
 /// grid kinds read alike for both: v2 "<u2" and v3 "uint16" are both "uint16".
 fn v3_metadata(array: &ZarrsArray) -> Result<ArrayMetadataV3> {
-    let options = zarrs::array::ArrayMetadataOptions::default()
-        .with_metadata_convert_version(zarrs::config::MetadataConvertVersion::V3);
-    match array.metadata_opt(&options) {
-        ArrayMetadata::V3(v3) => Ok(v3),
-        ArrayMetadata::V2(_) => Err(Error::new(
-            ErrorKind::Internal,
-            "metadata did not convert to v3",
-        )),
+    let v2 = match array.metadata() {
+        ArrayMetadata::V3(v3) => return Ok(v3.clone()),
+        ArrayMetadata::V2(v2) => v2,
+    };
+    // zarrs converts v2 codecs through its built-in codecs only (and panics on one it built from
+    // the runtime registry, such as src/numcodecs'), so codecs it cannot convert are left out:
+    // the v3 form serves for the data type and grid, the array keeps its own codecs.
+    let mut v2 = v2.clone();
+    for _ in 0..=v2.filters.as_ref().map_or(0, Vec::len) + 1 {
+        match zarrs::convert::array_metadata_v2_to_v3(&v2) {
+            Ok(v3) => return Ok(v3),
+            Err(zarrs::convert::ArrayMetadataV2ToV3Error::UnsupportedCodec(id, _)) => {
+                if v2.compressor.as_ref().is_some_and(|c| c.id() == id) {
+                    v2.compressor = None;
+                }
+                if let Some(filters) = v2.filters.as_mut() {
+                    filters.retain(|f| f.id() != id);
+                }
+            }
+            Err(err) => return Err(Error::new(ErrorKind::Unsupported, err.to_string())),
+        }
     }
+    Err(Error::new(
+        ErrorKind::Internal,
+        "metadata did not convert to v3",
+    ))
 }
 
 /// Whether a chunk's codecs (or a sharded chunk's inner codecs) include a checksum. Shard
@@ -175,7 +192,7 @@ fn has_checksum(doc: &Map<String, Value>) -> bool {
             .or_else(|| codec.get("id"))
             .and_then(Value::as_str)
             .unwrap_or_default();
-        CHECKSUM_CODECS.contains(&name)
+        CHECKSUM_CODECS.contains(&name.trim_start_matches("numcodecs."))
             || (name == "sharding_indexed"
                 && codec_list(codec.get("configuration").and_then(|c| c.get("codecs"))))
     }

@@ -1,0 +1,171 @@
+//! numcodecs codecs zarrs lacks, registered with zarrs' codec registry under their numcodecs ids
+//! (Zarr v2 `"lz4"`, `"crc32"`) and the `numcodecs.<id>` names zarr-python writes in Zarr v3.
+//!
+//! Each codec is one file holding its stored format (read from numcodecs' own sources and
+//! checked against bytes numcodecs writes); this module holds what they share: the zarrs codec
+//! traits, registration, and the bounds every decode keeps to (never more than the chunk's
+//! decoded size, whatever a header claims).
+
+mod crc32;
+mod lz4;
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use zarrs::array::ArrayBytesRaw;
+use zarrs::array::codec::api::{
+    BytesPartialDecoderTraits, BytesRepresentation, BytesToBytesCodecTraits, Codec, CodecError,
+    CodecMetadataOptions, CodecOptions, CodecPartialDefault, CodecRuntimePluginV2,
+    CodecRuntimePluginV3, CodecTraits, PartialDecoderCapability, PartialEncoderCapability,
+    RecommendedConcurrency, register_codec_v2, register_codec_v3,
+};
+use zarrs::metadata::Configuration;
+use zarrs::plugin::{ExtensionName, PluginCreateError, ZarrVersion};
+
+/// One numcodecs format: how its bytes encode and decode.
+trait Format: std::fmt::Debug + Send + Sync + 'static {
+    /// The numcodecs id (the Zarr v2 name; `numcodecs.<id>` in Zarr v3).
+    const ID: &'static str;
+    /// Build from the configuration (v2: the codec's fields besides `id`).
+    fn from_configuration(configuration: &Configuration) -> Result<Self, PluginCreateError>
+    where
+        Self: Sized;
+    fn configuration(&self) -> Configuration;
+    fn encode(&self, decoded: &[u8]) -> Result<Vec<u8>, CodecError>;
+    /// Decode into at most `limit` bytes; more is corrupt data.
+    fn decode(&self, encoded: &[u8], limit: u64) -> Result<Vec<u8>, CodecError>;
+    fn encoded_size(&self, decoded: u64) -> Option<u64>;
+}
+
+/// A numcodecs format as a zarrs bytes-to-bytes codec.
+#[derive(Debug)]
+struct Numcodec<F: Format>(F);
+
+/// Register the numcodecs codecs, once, from `codecs::register`.
+pub fn register() {
+    register_format::<lz4::Lz4>();
+    register_format::<crc32::Crc32>();
+}
+
+fn register_format<F: Format>() {
+    let v3_name = format!("numcodecs.{}", F::ID);
+    // The handles would unregister them: these stay for the life of the process.
+    let _ = register_codec_v3(CodecRuntimePluginV3::new(
+        move |name| name == v3_name,
+        |metadata| create::<F>(metadata.configuration()),
+    ));
+    let _ = register_codec_v2(CodecRuntimePluginV2::new(
+        |name| name == F::ID,
+        |metadata| create::<F>(Some(metadata.configuration())),
+    ));
+}
+
+fn create<F: Format>(configuration: Option<&Configuration>) -> Result<Codec, PluginCreateError> {
+    let empty = Configuration::default();
+    let format = F::from_configuration(configuration.unwrap_or(&empty))?;
+    Ok(Codec::BytesToBytes(Arc::new(Numcodec(format))))
+}
+
+/// A configuration field that is absent or an unsigned integer.
+fn config_u64(configuration: &Configuration, key: &str) -> Result<Option<u64>, PluginCreateError> {
+    match configuration.get(key) {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(value) => value.as_u64().map(Some).ok_or_else(|| {
+            PluginCreateError::Other(format!(
+                "numcodecs {key} {value} is not an unsigned integer"
+            ))
+        }),
+    }
+}
+
+fn too_large(what: &str, size: impl std::fmt::Display, limit: u64) -> CodecError {
+    CodecError::Other(format!(
+        "{what} decodes to {size} bytes, more than the {limit} bytes the chunk holds"
+    ))
+}
+
+impl<F: Format> ExtensionName for Numcodec<F> {
+    fn name(&self, version: ZarrVersion) -> Option<Cow<'static, str>> {
+        Some(match version {
+            ZarrVersion::V2 => Cow::Borrowed(F::ID),
+            _ => Cow::Owned(format!("numcodecs.{}", F::ID)),
+        })
+    }
+}
+
+impl<F: Format> CodecTraits for Numcodec<F> {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn configuration(&self, _: ZarrVersion, _: &CodecMetadataOptions) -> Option<Configuration> {
+        Some(self.0.configuration())
+    }
+
+    fn partial_decoder_capability(&self) -> PartialDecoderCapability {
+        PartialDecoderCapability {
+            partial_read: false,
+            partial_decode: false,
+        }
+    }
+
+    fn partial_encoder_capability(&self) -> PartialEncoderCapability {
+        PartialEncoderCapability {
+            partial_encode: false,
+        }
+    }
+}
+
+impl<F: Format> BytesToBytesCodecTraits for Numcodec<F> {
+    fn into_dyn(self: Arc<Self>) -> Arc<dyn BytesToBytesCodecTraits> {
+        self
+    }
+
+    fn recommended_concurrency(
+        &self,
+        _: &BytesRepresentation,
+    ) -> Result<RecommendedConcurrency, CodecError> {
+        Ok(RecommendedConcurrency::new_maximum(1))
+    }
+
+    fn encoded_representation(&self, decoded: &BytesRepresentation) -> BytesRepresentation {
+        match decoded.size().and_then(|size| self.0.encoded_size(size)) {
+            Some(size) => BytesRepresentation::BoundedSize(size),
+            None => BytesRepresentation::UnboundedSize,
+        }
+    }
+
+    fn encode<'a>(
+        &self,
+        decoded_value: ArrayBytesRaw<'a>,
+        _: &CodecOptions,
+    ) -> Result<ArrayBytesRaw<'a>, CodecError> {
+        Ok(Cow::Owned(self.0.encode(&decoded_value)?))
+    }
+
+    fn decode<'a>(
+        &self,
+        encoded_value: ArrayBytesRaw<'a>,
+        decoded_representation: &BytesRepresentation,
+        _: &CodecOptions,
+    ) -> Result<ArrayBytesRaw<'a>, CodecError> {
+        // A variable-length chunk's size is unbounded: it is held to any one chunk's limit.
+        let limit = decoded_representation
+            .size()
+            .unwrap_or_else(crate::config::max_chunk_bytes);
+        Ok(Cow::Owned(self.0.decode(&encoded_value, limit)?))
+    }
+
+    fn partial_decoder(
+        self: Arc<Self>,
+        input_handle: Arc<dyn BytesPartialDecoderTraits>,
+        decoded_representation: &BytesRepresentation,
+        _: &CodecOptions,
+    ) -> Result<Arc<dyn BytesPartialDecoderTraits>, CodecError> {
+        Ok(Arc::new(CodecPartialDefault::new_bytes(
+            input_handle,
+            *decoded_representation,
+            self.into_dyn(),
+        )))
+    }
+}

@@ -1,0 +1,368 @@
+"""What other writers put in real data: zarr-python 3 writes, zarrlib reads (issue 13, items 2 and 8).
+
+zarr-python writes each numcodecs codec it offers, Zarr v2 (``compressor=`` / ``filters=``
+numcodecs objects) and Zarr v3 (``zarr.codecs.numcodecs`` classes and the ``"numcodecs.<name>"``
+codec dictionaries they stand for, including the bare ``{"name": "numcodecs.zlib",
+"configuration": {}}``), and each v2 data type of item 2, with a fill value and with
+``fill_value=None``. zarrlib must read each array equal to zarr-python's own read of it (lossy
+codecs such as quantize and bitround change the values, so the reference is zarr-python's read, not
+the data written), or raise :class:`zarrlib.UnsupportedError` whose message names the codec or
+data type. The matrix records the state honestly:
+
+- a case in ``UNSUPPORTED`` must raise ``UnsupportedError`` naming the codec or type (the test
+  fails once zarrlib reads it, so the entry is removed when support lands);
+- a case in ``BROKEN`` fails some other way today (a wrong error class, a parser's message) and is
+  a strict xfail whose reason says how.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import zarrlib
+
+zarr = pytest.importorskip("zarr")
+numcodecs = pytest.importorskip("numcodecs")
+
+from zarr.storage import LocalStore  # noqa: E402
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    import zarr.codecs.numcodecs as zn  # noqa: E402
+
+# zarr-python warns on every numcodecs codec in v3 metadata ("not in the Zarr version 3 specification").
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
+
+SHAPE = (13, 10)
+CHUNKS = (4, 3)
+LABELS = ["apple", "kiwi", "plum"]
+
+
+def sample(dtype) -> np.ndarray:
+    """Deterministic data of ``dtype`` for the first ten rows (the last chunk row stays unwritten)."""
+    dtype = np.dtype(dtype)
+    rng = np.random.default_rng(7)
+    shape = (10, SHAPE[1])
+    n = math.prod(shape)
+    if dtype.kind == "b":
+        return rng.integers(0, 2, shape).astype(bool)
+    if dtype.kind in "iu":
+        # A slowly varying sequence (delta's case) with some noise.
+        return (np.arange(n).reshape(shape) * 3 + rng.integers(-5, 5, shape)).astype(dtype)
+    if dtype.kind == "f":
+        return (rng.standard_normal(shape) * 100).astype(dtype)
+    if dtype.kind == "U":
+        return np.array(LABELS, dtype=dtype)[rng.integers(0, len(LABELS), shape)]
+    if dtype.kind == "S":
+        return np.array([b"ab", b"", b"xyz\x00q", b"\xff" * dtype.itemsize], dtype=dtype)[rng.integers(0, 4, shape)]
+    if dtype.kind in "mM":
+        return (rng.integers(-(10**12), 10**12, shape)).astype("i8").view(dtype)
+    if dtype.kind == "V" and dtype.names:
+        out = np.zeros(shape, dtype=dtype)
+        for name in dtype.names:
+            out[name] = rng.integers(-100, 100, shape).astype(dtype[name])
+        return out
+    raise AssertionError(f"no sample for {dtype}")
+
+
+def write_with_zarr(root, zarr_format: int, dtype, *, fill_value=0, **kwargs) -> np.ndarray:
+    """Create an array with zarr-python, write its first ten rows, return zarr-python's read."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        array = zarr.create_array(
+            store=LocalStore(root),
+            name="a",
+            shape=SHAPE,
+            chunks=CHUNKS,
+            dtype=dtype,
+            fill_value=fill_value,
+            zarr_format=zarr_format,
+            **kwargs,
+        )
+        array[:10, :] = sample(dtype)
+        return zarr.open_array(store=LocalStore(root), path="a", mode="r")[...]
+
+
+def assert_zarrlib_reads(root, expected: np.ndarray) -> None:
+    array = zarrlib.Array.open(root, "a")
+    assert array.shape == expected.shape
+    got = array[...]
+    assert got.dtype == expected.dtype.newbyteorder("=")
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(array[1:12:3, ::-2], expected[1:12:3, ::-2])
+
+
+def check(root, expected: np.ndarray, unsupported: str | None) -> None:
+    """zarrlib reads ``expected``, or (for a known unsupported case) says UNSUPPORTED naming it."""
+    if unsupported is None:
+        assert_zarrlib_reads(root, expected)
+        return
+    with pytest.raises(zarrlib.UnsupportedError) as info:
+        zarrlib.Array.open(root, "a")[...]
+    assert unsupported.lower() in str(info.value).lower(), str(info.value)
+    assert "untagged enum" not in str(info.value)
+
+
+# --- codecs -----------------------------------------------------------------------------------
+
+#: name -> (dtype, v2 keyword arguments, v3 keyword arguments). The name is the numcodecs codec id.
+CODECS = {
+    "delta": ("int32", dict(filters=[numcodecs.Delta(dtype="<i4")]), dict(filters=[zn.Delta(dtype="<i4")])),
+    "lz4": ("int32", dict(compressors=numcodecs.LZ4(acceleration=1)), dict(compressors=[zn.LZ4(acceleration=1)])),
+    "lzma": ("int32", dict(compressors=numcodecs.LZMA(preset=1)), dict(compressors=[zn.LZMA(preset=1)])),
+    "quantize": (
+        "float64",
+        dict(filters=[numcodecs.Quantize(digits=2, dtype="<f8")]),
+        dict(filters=[zn.Quantize(digits=2, dtype="<f8")]),
+    ),
+    "bitround": (
+        "float64",
+        dict(filters=[numcodecs.BitRound(keepbits=6)]),
+        dict(filters=[zn.BitRound(keepbits=6)]),
+    ),
+    "astype": (
+        "float64",
+        dict(filters=[numcodecs.AsType(encode_dtype="<f4", decode_dtype="<f8")]),
+        dict(filters=[zn.AsType(encode_dtype="<f4", decode_dtype="<f8")]),
+    ),
+    "packbits": ("bool", dict(filters=[numcodecs.PackBits()]), dict(filters=[zn.PackBits()])),
+    "categorize": (
+        "<U5",
+        dict(filters=[numcodecs.Categorize(labels=LABELS, dtype="<U5", astype="|u1")]),
+        None,  # numcodecs has no v3 categorize
+    ),
+    "fixedscaleoffset": (
+        "float64",
+        dict(filters=[numcodecs.FixedScaleOffset(offset=10, scale=100, dtype="<f8", astype="<i4")]),
+        dict(filters=[zn.FixedScaleOffset(offset=10, scale=100, dtype="<f8", astype="<i4")]),
+    ),
+    "fletcher32": ("int32", dict(compressors=numcodecs.Fletcher32()), dict(compressors=[zn.Fletcher32()])),
+    "crc32": ("int32", dict(compressors=numcodecs.CRC32()), dict(compressors=[zn.CRC32()])),
+    "adler32": ("int32", dict(compressors=numcodecs.Adler32()), dict(compressors=[zn.Adler32()])),
+    "shuffle": (
+        "int32",
+        dict(filters=[numcodecs.Shuffle(elementsize=4)]),
+        dict(compressors=[zn.Shuffle(elementsize=4)]),
+    ),
+    "zlib": ("int32", dict(compressors=numcodecs.Zlib(level=4)), dict(compressors=[zn.Zlib(level=4)])),
+    "bz2": ("int32", dict(compressors=numcodecs.BZ2(level=2)), dict(compressors=[zn.BZ2(level=2)])),
+    "zstd": ("int32", dict(compressors=numcodecs.Zstd(level=2)), dict(compressors=[zn.Zstd(level=2)])),
+    "blosc": (
+        "int32",
+        dict(compressors=numcodecs.Blosc(cname="lz4", clevel=5, shuffle=numcodecs.Blosc.SHUFFLE)),
+        dict(compressors=[zn.Blosc(cname="lz4", clevel=5, shuffle=numcodecs.Blosc.SHUFFLE)]),
+    ),
+    "gzip": ("int32", dict(compressors=numcodecs.GZip(level=3)), dict(compressors=[zn.GZip(level=3)])),
+}
+
+#: (format, codec) -> the name UnsupportedError must give: zarrlib cannot read these yet.
+UNSUPPORTED = {
+    (2, "delta"): "delta",
+    (3, "delta"): "numcodecs.delta",
+    (2, "lzma"): "lzma",
+    (3, "lzma"): "numcodecs.lzma",
+    (2, "quantize"): "quantize",
+    (3, "quantize"): "numcodecs.quantize",
+    (2, "bitround"): "bitround",
+    (2, "astype"): "astype",
+    (3, "astype"): "numcodecs.astype",
+    (2, "packbits"): "packbits",
+    (3, "packbits"): "numcodecs.packbits",
+    (2, "categorize"): "categorize",
+    (3, "gzip"): "numcodecs.gzip",
+    (3, "zstd"): "numcodecs.zstd",
+    (3, "blosc"): "numcodecs.blosc",
+}
+
+#: (format, codec) -> how it fails today other than UNSUPPORTED naming the codec (strict xfail).
+BROKEN: dict[tuple[int, str], str] = {
+    (2, "categorize"): "InvalidMetadataError: zarrs rejects the v2 fill_value null of `<U5` (issue 13 item 8)",
+}
+
+
+def _codec_params(zarr_format: int, *, as_dict: bool = False):
+    for name, (dtype, v2, v3) in CODECS.items():
+        kwargs = v2 if zarr_format == 2 else v3
+        if kwargs is None:
+            continue
+        if as_dict:
+            kwargs = {key: [codec.to_dict() for codec in value] for key, value in kwargs.items()}
+        marks = []
+        if (zarr_format, name) in BROKEN:
+            marks = [pytest.mark.xfail(strict=True, reason=BROKEN[zarr_format, name])]
+        yield pytest.param(dtype, kwargs, UNSUPPORTED.get((zarr_format, name)), id=name, marks=marks)
+
+
+@pytest.mark.parametrize(("dtype", "kwargs", "unsupported"), list(_codec_params(2)))
+def test_v2_numcodecs(tmp_path, dtype, kwargs, unsupported):
+    expected = write_with_zarr(tmp_path, 2, dtype, fill_value=None if dtype == "<U5" else 0, **kwargs)
+    document = json.loads((tmp_path / "a" / ".zarray").read_text())
+    assert document["compressor"] is not None or document["filters"]
+    check(tmp_path, expected, unsupported)
+
+
+@pytest.mark.parametrize(("dtype", "kwargs", "unsupported"), list(_codec_params(3)))
+def test_v3_numcodecs_classes(tmp_path, dtype, kwargs, unsupported):
+    expected = write_with_zarr(tmp_path, 3, dtype, **kwargs)
+    names = [codec["name"] for codec in json.loads((tmp_path / "a" / "zarr.json").read_text())["codecs"]]
+    assert any(name.startswith("numcodecs.") for name in names), names
+    check(tmp_path, expected, unsupported)
+
+
+@pytest.mark.parametrize(("dtype", "kwargs", "unsupported"), list(_codec_params(3, as_dict=True)))
+def test_v3_numcodecs_dicts(tmp_path, dtype, kwargs, unsupported):
+    """The same codecs given to zarr-python as ``{"name": "numcodecs.<id>", "configuration": ...}``."""
+    expected = write_with_zarr(tmp_path, 3, dtype, **kwargs)
+    check(tmp_path, expected, unsupported)
+
+
+@pytest.mark.parametrize(
+    ("codec", "unsupported"),
+    [
+        ("zlib", None),
+        ("bz2", None),
+        ("gzip", "numcodecs.gzip"),
+        ("zstd", "numcodecs.zstd"),
+        ("lz4", None),
+        ("lzma", "numcodecs.lzma"),
+        ("crc32", None),
+        ("adler32", None),
+        ("fletcher32", None),
+    ],
+)
+def test_v3_numcodecs_default_configuration(tmp_path, codec, unsupported):
+    """A codec's default configuration, as zarr-python writes it: ``"configuration": {}``."""
+    expected = write_with_zarr(tmp_path, 3, "int32", compressors=[{"name": f"numcodecs.{codec}", "configuration": {}}])
+    codecs = json.loads((tmp_path / "a" / "zarr.json").read_text())["codecs"]
+    assert {"name": f"numcodecs.{codec}", "configuration": {}} in codecs, codecs
+    check(tmp_path, expected, unsupported)
+
+
+# --- v2 data types (item 2) and fill_value null -----------------------------------------------
+
+DTYPES = {
+    "datetime64-ns": "<M8[ns]",
+    "datetime64-s": "<M8[s]",
+    "timedelta64-ms": "<m8[ms]",
+    "unicode": "<U12",
+    "bytes": "|S6",
+    "structured": [("a", "<i4"), ("b", "<f8")],
+}
+
+#: data type -> the name UnsupportedError gives (v2): zarrlib cannot read these yet.
+DTYPE_UNSUPPORTED = {
+    "datetime64-ns": "<M8[ns]",
+    "datetime64-s": "<M8[s]",
+    "timedelta64-ms": "<m8[ms]",
+    "bytes": "|S6",
+}
+
+#: data type -> how fill_value null fails today other than as DTYPE_UNSUPPORTED says (strict xfail).
+NULL_FILL_BROKEN: dict[str, str] = {
+    "unicode": "InvalidMetadataError: zarrs rejects a v2 fill_value null for `<U12` (issue 13 item 8)",
+    "structured": "InvalidMetadataError: zarrs parses no v2 structured data type (serde's untagged enum message)",
+}
+
+#: data type -> how it fails today other than as DTYPE_UNSUPPORTED says (strict xfail).
+DTYPE_BROKEN: dict[str, str] = {
+    "structured": "InvalidMetadataError: zarrs parses no v2 structured data type (serde's untagged enum message)",
+}
+
+
+def _dtype_params(broken: dict[str, str]):
+    for key, dtype in DTYPES.items():
+        marks = [pytest.mark.xfail(strict=True, reason=broken[key])] if key in broken else []
+        yield pytest.param(dtype, DTYPE_UNSUPPORTED.get(key), id=key, marks=marks)
+
+
+def _fill(dtype):
+    """A fill value other than zero for ``dtype``, as zarr-python takes it."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "mM":
+        return np.array(5, dtype="i8").view(dtype)[()]
+    if dtype.kind == "U":
+        return "none"
+    if dtype.kind == "S":
+        return b"nil"
+    return np.zeros((), dtype)[()]
+
+
+@pytest.mark.parametrize(("dtype", "unsupported"), list(_dtype_params(DTYPE_BROKEN)))
+def test_v2_dtype(tmp_path, dtype, unsupported):
+    expected = write_with_zarr(tmp_path, 2, dtype, fill_value=_fill(dtype))
+    check(tmp_path, expected, unsupported)
+
+
+@pytest.mark.parametrize(("dtype", "unsupported"), list(_dtype_params(NULL_FILL_BROKEN)))
+def test_v2_dtype_null_fill_value(tmp_path, dtype, unsupported):
+    """``fill_value=None``: zarr-python writes null and reads unwritten chunks as zero / empty."""
+    expected = write_with_zarr(tmp_path, 2, dtype, fill_value=None)
+    assert json.loads((tmp_path / "a" / ".zarray").read_text())["fill_value"] is None
+    check(tmp_path, expected, unsupported)
+
+
+# --- the reverse: zarrlib writes the numcodecs codecs it registers itself --------------------
+
+#: Codecs zarrlib implements (native/src/numcodecs/), as v2 compressor and v3 codec.
+OWN_CODECS = {
+    "lz4": ({"id": "lz4", "acceleration": 1}, {"name": "numcodecs.lz4", "configuration": {}}),
+    "crc32": ({"id": "crc32"}, {"name": "numcodecs.crc32", "configuration": {}}),
+    "crc32-end": (
+        {"id": "crc32", "location": "end"},
+        {"name": "numcodecs.crc32", "configuration": {"location": "end"}},
+    ),
+}
+
+
+def _own_document(zarr_format: int, codec: dict) -> dict:
+    if zarr_format == 2:
+        return {
+            "zarr_format": 2,
+            "shape": list(SHAPE),
+            "chunks": list(CHUNKS),
+            "dtype": "<i4",
+            "compressor": codec,
+            "fill_value": 0,
+            "order": "C",
+            "filters": None,
+        }
+    return {
+        "zarr_format": 3,
+        "node_type": "array",
+        "shape": list(SHAPE),
+        "data_type": "int32",
+        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(CHUNKS)}},
+        "chunk_key_encoding": {"name": "default"},
+        "fill_value": 0,
+        "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}, codec],
+    }
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+@pytest.mark.parametrize("codec", list(OWN_CODECS), ids=list(OWN_CODECS))
+def test_zarrlib_writes_numcodecs_read_by_zarr(tmp_path, codec, zarr_format):
+    metadata = _own_document(zarr_format, OWN_CODECS[codec][zarr_format - 2])
+    zarrlib.create_new_array(metadata, tmp_path, "a")
+    data = sample("int32")
+    array = zarrlib.Array.open(tmp_path, "a")
+    array[:10, :] = data
+    expected = np.zeros(SHAPE, "int32")
+    expected[:10, :] = data
+    np.testing.assert_array_equal(array[...], expected)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_array_equal(zarr.open_array(store=LocalStore(tmp_path), path="a", mode="r")[...], expected)
+    # Each stored chunk decodes with numcodecs itself; a checksum codec's bytes are numcodecs' bytes.
+    config = {"id": codec.split("-")[0], **OWN_CODECS[codec][1]["configuration"]}
+    reference = numcodecs.get_codec(config)
+    key = "0.0" if zarr_format == 2 else "c/0/0"
+    stored = (tmp_path / "a" / key).read_bytes()
+    chunk = np.ascontiguousarray(expected[:4, :3])
+    assert bytes(reference.decode(stored)) == chunk.tobytes()
+    if codec.startswith("crc32"):
+        assert bytes(reference.encode(chunk)) == stored
