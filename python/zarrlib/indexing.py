@@ -78,3 +78,16 @@ def normalize_selection(selection: BasicSelection, shape: tuple[int, ...]) -> Se
         steps.append(1)
         counts.append(1)
     return Selection(starts, steps, counts, tuple(result_shape))
+
+
+def broadcast_for_assignment(array: np.ndarray[Any, Any], shape: tuple[int, ...]) -> np.ndarray[Any, Any]:
+    """``array`` broadcast to a selection's ``shape`` as numpy assignment does it (which also
+    drops extra leading axes of length 1); ValueError naming both shapes otherwise."""
+    while array.ndim > len(shape) and array.shape[0] == 1:
+        array = array[0]
+    try:
+        return np.broadcast_to(array, shape)
+    except ValueError:
+        raise ValueError(
+            f"could not broadcast a value of shape {array.shape} to the selection's shape {shape}"
+        ) from None

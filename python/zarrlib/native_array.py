@@ -21,7 +21,7 @@ from ._types import BasicSelection, ChunkCoords, Document, DType, NDArray
 from .dtypes import numpy_dtype
 from .errors import OutOfBoundsError
 from .fancy import is_basic
-from .indexing import Selection, normalize_selection
+from .indexing import Selection, broadcast_for_assignment, normalize_selection
 
 
 def _chunk_coords(coords: ChunkCoords) -> list[int]:
@@ -63,17 +63,7 @@ def _write_source(value: npt.ArrayLike, shape: tuple[int, ...], dtype: DType) ->
     """``value`` as a C-contiguous array of ``dtype`` and ``shape``, copied only if it must be."""
     if isinstance(value, np.ndarray) and value.dtype == dtype and value.shape == shape and value.flags.c_contiguous:
         return value
-    array = np.asarray(value, dtype=dtype)
-    # numpy assignment also takes a value with extra leading axes of length 1.
-    while array.ndim > len(shape) and array.shape[0] == 1:
-        array = array[0]
-    try:
-        array = np.broadcast_to(array, shape)
-    except ValueError:
-        raise ValueError(
-            f"could not broadcast a value of shape {array.shape} to the selection's shape {shape}"
-        ) from None
-    return np.ascontiguousarray(array)
+    return np.ascontiguousarray(broadcast_for_assignment(np.asarray(value, dtype=dtype), shape))
 
 
 def _uint64s(getter: Callable[..., int], handle: Any, count: int) -> tuple[int, ...]:

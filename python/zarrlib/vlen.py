@@ -25,6 +25,7 @@ import numpy.typing as npt
 
 from ._native import check, ffi, lib
 from ._types import Document, DType, NDArray
+from .indexing import broadcast_for_assignment
 
 #: The names the engine reports for variable-length data types.
 VLEN_TYPES = ("string", "bytes")
@@ -147,14 +148,7 @@ def encode(value: npt.ArrayLike, shape: tuple[int, ...], data_type: str) -> tupl
     array = np.asarray(value)
     if array.dtype.kind not in "USOT":
         raise TypeError(f"a {data_type} array takes str or bytes elements, not {array.dtype}")
-    while array.ndim > len(shape) and array.shape[0] == 1:
-        array = array[0]
-    try:
-        array = np.broadcast_to(array, shape)
-    except ValueError:
-        raise ValueError(
-            f"could not broadcast a value of shape {array.shape} to the selection's shape {shape}"
-        ) from None
+    array = broadcast_for_assignment(array, shape)
     items = array.ravel().tolist()
     kinds = set(map(type, items))
     if kinds <= {str}:
