@@ -12,6 +12,8 @@
 //! metadata lists the node. Consolidated metadata is a snapshot: nodes created or changed after
 //! it was written are not in it until it is written again.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value, json};
 use zarrs::node::NodePath;
 use zarrs::storage::{ReadableStorageTraits, ReadableWritableListableStorage, StoreKey};
@@ -36,8 +38,8 @@ pub enum Use {
 }
 
 /// The flattened consolidated metadata of one group: each node below it by its path relative
-/// to the group, with its metadata document in the form `node::read_node` returns.
-type Entries = Map<String, Value>;
+/// to the group (sorted), with its metadata document in the form `node::read_node` returns.
+type Entries = BTreeMap<String, NodeDoc>;
 
 const V2_KEY: &str = ".zmetadata";
 
@@ -103,10 +105,10 @@ fn v3_entries(inline: &Value, path: &NodePath) -> Result<Entries> {
             }
         };
         node_path(child)?;
-        let mut doc = NodeDoc::parse(&doc.to_string(), kind)?.doc;
+        let mut node = NodeDoc::parse(&doc.to_string(), kind)?;
         // Nested consolidated metadata is an artifact of consolidation, not the child's own.
-        doc.remove("consolidated_metadata");
-        entries.insert(child.clone(), Value::Object(doc));
+        node.doc.remove("consolidated_metadata");
+        entries.insert(child.clone(), node);
     }
     Ok(entries)
 }
@@ -122,8 +124,13 @@ fn v2_entries(doc: &Value, key: &StoreKey) -> Result<Entries> {
     let mut entries = Entries::new();
     for (name, document) in metadata {
         let (parent, file) = name.rsplit_once('/').unwrap_or(("", name));
-        if parent.is_empty() || !matches!(file, ".zarray" | ".zgroup") {
-            continue; // the group's own documents, and attributes (merged below)
+        let kind = match file {
+            ".zarray" => NodeKind::Array,
+            ".zgroup" => NodeKind::Group,
+            _ => continue, // attributes (merged below)
+        };
+        if parent.is_empty() {
+            continue; // the group's own documents
         }
         let Value::Object(document) = document else {
             return Err(bad(&format!(
@@ -138,7 +145,12 @@ fn v2_entries(doc: &Value, key: &StoreKey) -> Result<Entries> {
             _ => Map::new(),
         };
         document.insert("attributes".into(), Value::Object(attributes));
-        entries.insert(parent.to_owned(), Value::Object(document));
+        let node = NodeDoc {
+            kind,
+            zarr_format: 2,
+            doc: document,
+        };
+        entries.insert(parent.to_owned(), node);
     }
     Ok(entries)
 }
@@ -177,7 +189,7 @@ fn below<'a>(base: &str, target: &'a str) -> &'a str {
 }
 
 /// The consolidated entry for `own` (a key `covering` found).
-fn entry<'a>(entries: &'a Entries, own: &str) -> Result<&'a Value> {
+fn entry<'a>(entries: &'a Entries, own: &str) -> Result<&'a NodeDoc> {
     entries.get(own).ok_or_else(|| {
         Error::new(
             ErrorKind::Internal,
@@ -192,18 +204,6 @@ fn join(base: &str, child: &str) -> String {
     } else {
         format!("{base}/{child}")
     }
-}
-
-/// The document of a consolidated entry, as a `NodeDoc`.
-fn entry_doc(doc: &Value) -> Result<NodeDoc> {
-    let kind = match doc.get("node_type").and_then(Value::as_str) {
-        Some("array") => NodeKind::Array,
-        Some("group") => NodeKind::Group,
-        // Zarr v2 entries have no node_type: an array document has a shape.
-        _ if doc.get("shape").is_some() => NodeKind::Array,
-        _ => NodeKind::Group,
-    };
-    NodeDoc::parse(&doc.to_string(), kind)
 }
 
 fn not_consolidated(path: &NodePath) -> Error {
@@ -230,7 +230,7 @@ pub fn metadata(store: &Store, path: &str, using: Use) -> Result<NodeDoc> {
     if own.is_empty() {
         return require_node(&store.storage, &path);
     }
-    entry_doc(entry(&entries, own)?)
+    entry(&entries, own).cloned()
 }
 
 /// The direct children of the node at `path`, sorted by path, from consolidated metadata as
@@ -249,7 +249,7 @@ pub fn children(store: &Store, path: &str, using: Use) -> Result<Vec<(String, No
     };
     let target = relative_path(&path);
     let own = below(&base, target);
-    if !own.is_empty() && entry_doc(entry(&entries, own)?)?.kind == NodeKind::Array {
+    if !own.is_empty() && entry(&entries, own)?.kind == NodeKind::Array {
         return Ok(Vec::new());
     }
     let mut children = Vec::new();
@@ -260,10 +260,10 @@ pub fn children(store: &Store, path: &str, using: Use) -> Result<Vec<(String, No
             child.strip_prefix(&format!("{own}/"))
         };
         if let Some(name) = name.filter(|name| !name.contains('/')) {
-            children.push((join(target, name), entry_doc(doc)?));
+            children.push((join(target, name), doc.clone()));
         }
     }
-    children.sort_by(|a, b| a.0.cmp(&b.0));
+    // Entries are sorted, and a child's path sorts as its entry's name does.
     Ok(children)
 }
 
