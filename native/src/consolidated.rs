@@ -20,8 +20,8 @@ use zarrs::storage::{ReadableStorageTraits, ReadableWritableListableStorage, Sto
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::node::{
-    self, NodeDoc, NodeKind, list_children, node_path, read_node, relative_path, require_node,
-    write_json,
+    self, NodeDoc, NodeKind, list_children, list_children_of, node_path, read_node, relative_path,
+    require_node, write_json,
 };
 use crate::store::Store;
 
@@ -157,14 +157,20 @@ fn v2_entries(doc: &Value, key: &StoreKey) -> Result<Entries> {
 
 /// The nearest group at or above `path` whose consolidated metadata lists `path` (or is at
 /// `path`): that group's path relative to the store, and its entries.
+/// `node` is the document at `path` when the caller has read it (so it is not read again).
 fn covering(
     storage: &ReadableWritableListableStorage,
     path: &NodePath,
+    node: Option<&NodeDoc>,
 ) -> Result<Option<(String, Entries)>> {
     let target = relative_path(path).to_owned();
     let mut current = Some(path.clone());
     while let Some(group) = current {
-        if let Some(doc) = read_node(storage, &group)?
+        let doc = match node.filter(|_| group == *path) {
+            Some(node) => Some(node.clone()),
+            None => read_node(storage, &group)?,
+        };
+        if let Some(doc) = doc
             && let Some(entries) = entries_at(storage, &group, &doc)?
         {
             let base = relative_path(&group).to_owned();
@@ -223,7 +229,7 @@ pub fn metadata(store: &Store, path: &str, using: Use) -> Result<NodeDoc> {
     if using != Use::Required {
         return require_node(&store.storage, &path);
     }
-    let Some((base, entries)) = covering(&store.storage, &path)? else {
+    let Some((base, entries)) = covering(&store.storage, &path, None)? else {
         return Err(not_consolidated(&path));
     };
     let own = below(&base, relative_path(&path));
@@ -237,15 +243,17 @@ pub fn metadata(store: &Store, path: &str, using: Use) -> Result<NodeDoc> {
 /// `using` says, otherwise by listing the store.
 pub fn children(store: &Store, path: &str, using: Use) -> Result<Vec<(String, NodeDoc)>> {
     let path = node_path(path)?;
-    let found = match using {
-        Use::Never => None,
-        _ => covering(&store.storage, &path)?,
-    };
-    let Some((base, entries)) = found else {
-        if using == Use::Required {
-            return Err(not_consolidated(&path));
-        }
+    if using == Use::Never {
         return list_children(&store.storage, &path);
+    }
+    // Read once: it decides whether consolidated metadata starts here, and what to list if not.
+    let node = read_node(&store.storage, &path)?;
+    let Some((base, entries)) = covering(&store.storage, &path, node.as_ref())? else {
+        return match (using, node) {
+            (Use::Required, _) => Err(not_consolidated(&path)),
+            (_, Some(node)) => list_children_of(&store.storage, &path, &node),
+            (_, None) => list_children(&store.storage, &path), // NotFound, as listing says it
+        };
     };
     let target = relative_path(&path);
     let own = below(&base, target);

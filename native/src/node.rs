@@ -353,7 +353,15 @@ pub(crate) fn list_children(
     storage: &ReadableWritableListableStorage,
     path: &NodePath,
 ) -> Result<Vec<(String, NodeDoc)>> {
-    let node = require_node(storage, path)?;
+    list_children_of(storage, path, &require_node(storage, path)?)
+}
+
+/// `list_children` for the node at `path` whose document the caller has already read.
+pub(crate) fn list_children_of(
+    storage: &ReadableWritableListableStorage,
+    path: &NodePath,
+    node: &NodeDoc,
+) -> Result<Vec<(String, NodeDoc)>> {
     if node.kind == NodeKind::Array {
         return Ok(Vec::new());
     }
