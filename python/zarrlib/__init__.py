@@ -49,6 +49,7 @@ from .functional import (
 from .hierarchy import Array, Group, create_array, node_kind, open, open_array, open_group
 from .metadata import array_metadata, group_metadata
 from .settings import get_config, set_config
+from .store_routes import StoreDescription, describe_store
 from .stores import MemoryStore, Store, open_store
 
 #: The version of the native library this package loaded.
@@ -86,6 +87,7 @@ __all__ = [
     "PanicError",
     "StorageError",
     "Store",
+    "StoreDescription",
     "UnsupportedError",
     "ZarrlibError",
     "append",
@@ -99,6 +101,7 @@ __all__ = [
     "create_overwrite_group",
     "delete_chunk",
     "delete_node",
+    "describe_store",
     "get_backend",
     "get_config",
     "get_include",

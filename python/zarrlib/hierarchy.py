@@ -23,7 +23,8 @@ from .attributes import Attributes
 from .errors import NodeKindError, NodeNotFoundError
 from .metadata import array_metadata
 from .native_array import NativeArray
-from .stores import Store, as_store, node_path
+from .store_routes import as_store
+from .stores import Store, node_path
 
 
 def node_kind(store: StoreLike, path: str = "") -> str | None:

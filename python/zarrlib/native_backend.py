@@ -20,7 +20,8 @@ import numpy.typing as npt
 from ._lru import LRU
 from ._types import BasicSelection, ChunkCoords, Document, Metadata, NDArray, StoreLike
 from .native_array import NativeArray
-from .stores import Store, as_store, canonical_json, node_path
+from .store_routes import as_store
+from .stores import Store, canonical_json, node_path
 
 #: How many array handles the cache keeps open per store.
 HANDLE_CACHE_SIZE = 128

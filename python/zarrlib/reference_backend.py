@@ -88,6 +88,10 @@ def zarr_store(store: StoreLike) -> ZarrStore:
         return store
     if isinstance(store, (str, os.PathLike)):
         return LocalStore(os.fspath(store))
+    # A zarrlib store over a zarr-python store object (through the engine's callbacks).
+    source = getattr(store, "source", None)
+    if isinstance(source, ZarrStore):
+        return source
     url = getattr(store, "url", None)
     if isinstance(url, str):
         if url.lower().startswith("memory:"):

@@ -5,28 +5,22 @@ and arrays, reading metadata, node kinds and children, deleting, and opening arr
 (:class:`~zarrlib.native_array.NativeArray`). Paths are store-relative (``""`` is the root; a
 leading or trailing ``/`` is ignored); metadata documents are dicts or their JSON text.
 
-The API also accepts a local path (``str`` or ``os.PathLike``) or a zarr-python ``LocalStore``
-(:func:`as_store`); both map to one shared native filesystem store per directory, so repeated
-calls reuse its chunk locks and the functional API's array handles cached for it.
+The API also accepts local paths, zarr-python stores and mappings wherever it takes a store:
+:mod:`zarrlib.store_routes` turns each into a :class:`Store`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Mapping
 from typing import Any
 
 from . import _native
-from ._lru import LRU
 from ._native import check, ffi, lib
-from ._types import Document, Metadata, StoreLike
+from ._types import Document, Metadata
 from .errors import InvalidMetadataError
 from .native_array import NativeArray
-
-#: How many stores opened from paths are kept (the least recently used is dropped).
-PATH_STORE_CACHE_SIZE = 32
 
 
 def canonical_json(metadata: object) -> str:
@@ -213,36 +207,3 @@ class MemoryStore(Store):
 def open_store(url: str | os.PathLike[str], **options: Any) -> Store:
     """Open the store at ``url``: a local path, a ``file://`` URL, or ``memory://``."""
     return Store(url, **options)
-
-
-_path_stores: LRU[str | bytes, Store] = LRU(PATH_STORE_CACHE_SIZE)
-
-
-def _zarr_local_store_root(obj: object) -> os.PathLike[str] | None:
-    """The root directory of a zarr-python LocalStore, or None for anything else."""
-    zarr_storage = sys.modules.get("zarr.storage")
-    if zarr_storage is not None and isinstance(obj, zarr_storage.LocalStore):
-        root: os.PathLike[str] = obj.root
-        return root
-    return None
-
-
-def as_store(store: StoreLike) -> Store:
-    """The native store a caller's store argument names."""
-    if isinstance(store, Store):
-        return store
-    if isinstance(store, (str, os.PathLike)):
-        location = os.fspath(store)
-        if isinstance(location, str) and location.lower().startswith("memory:"):
-            raise ValueError("a memory store must be passed as an object: use zarrlib.MemoryStore()")
-        if isinstance(location, str) and "://" not in location:
-            location = os.path.abspath(location)
-        return _path_stores.get_or_make(location, lambda: Store(location))
-    root = _zarr_local_store_root(store)
-    if root is not None:
-        return as_store(root)
-    raise TypeError(
-        f"{type(store).__module__}.{type(store).__name__} is not a store zarrlib's engine can use: "
-        "pass a zarrlib.Store, a local path, or a zarr.storage.LocalStore "
-        "(other zarr-python stores work with backend='reference')"
-    )

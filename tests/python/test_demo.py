@@ -60,15 +60,25 @@ def test_the_readme_python_example_runs(tmp_path):
     assert "counts (100,) int32" in result.stdout
 
 
-def test_the_readme_s3_example_runs(tmp_path):
+def run_readme_shell_example(tmp_path, marker: str) -> str:
+    """Run the README's ``python -c`` example containing ``marker`` as a shell runs it."""
     import re
     from pathlib import Path
 
     readme = (Path(__file__).parents[2] / "README.md").read_text()
-    block = re.search(r"```sh\n(\s*python -c \"\n.*?)```", readme, re.S).group(1)
+    blocks = re.findall(r"```sh\n(\s*python -c \"\n.*?)```", readme, re.S)
+    (block,) = [block for block in blocks if marker in block]
     command = textwrap.dedent(block)
     # `python` is this interpreter, as in a shell where its environment is active.
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=tmp_path, timeout=120, env=env)
     assert result.returncode == 0, result.stderr
-    assert "[[1. 0.]\n [0. 1.]]" in result.stdout
+    return result.stdout
+
+
+def test_the_readme_s3_example_runs(tmp_path):
+    assert "[[1. 0.]\n [0. 1.]]" in run_readme_shell_example(tmp_path, "ThreadedMotoServer")
+
+
+def test_the_readme_zarr_memory_store_example_runs(tmp_path):
+    assert "callbacks [[1. 0.]\n [0. 1.]]" in run_readme_shell_example(tmp_path, "zarr.storage.MemoryStore()")

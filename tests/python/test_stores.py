@@ -10,7 +10,7 @@ import pytest
 
 import zarrlib
 from layouts import v3_array
-from zarrlib import native_backend, stores
+from zarrlib import native_backend, store_routes
 
 GROUP = {"zarr_format": 3, "node_type": "group"}
 
@@ -141,17 +141,17 @@ def test_functional_api_takes_paths(tmp_path):
 
 def test_paths_share_one_store(tmp_path, monkeypatch):
     directory = tmp_path / "d.zarr"
-    store = stores.as_store(directory)
+    store = store_routes.as_store(directory)
     assert isinstance(store, zarrlib.Store)
-    assert stores.as_store(directory) is store
-    assert stores.as_store(str(directory)) is store
+    assert store_routes.as_store(directory) is store
+    assert store_routes.as_store(str(directory)) is store
     # A relative path names the same directory.
     monkeypatch.chdir(tmp_path)
-    assert stores.as_store("d.zarr") is store
+    assert store_routes.as_store("d.zarr") is store
     # A Store passes through.
-    assert stores.as_store(store) is store
+    assert store_routes.as_store(store) is store
     # Another directory is another store.
-    assert stores.as_store(tmp_path / "other.zarr") is not store
+    assert store_routes.as_store(tmp_path / "other.zarr") is not store
 
 
 def test_functional_calls_on_a_path_reuse_array_handles(tmp_path):
@@ -180,19 +180,13 @@ def test_zarr_local_store(tmp_path):
     zarr = pytest.importorskip("zarr")
     directory = tmp_path / "z.zarr"
     zstore = zarr.storage.LocalStore(str(directory))
-    assert stores.as_store(zstore) is stores.as_store(directory)
+    assert store_routes.as_store(zstore) is store_routes.as_store(directory)
     metadata, data = roundtrip(zstore)
     native = zarrlib.open_store(directory)
     np.testing.assert_array_equal(zarrlib.read_region(metadata, native, "a", ...), data)
     assert zarrlib.read_metadata(native, "a")["shape"] == [6, 5]
     # And zarr-python reads what zarrlib wrote.
     np.testing.assert_array_equal(zarr.open_array(store=str(directory), path="a", mode="r")[...], data)
-
-
-def test_zarr_memory_store_needs_the_reference_backend():
-    zarr = pytest.importorskip("zarr")
-    with pytest.raises(TypeError, match="backend='reference'"):
-        zarrlib.create_new_group(GROUP, zarr.storage.MemoryStore(), "g")
 
 
 # --- metrics ------------------------------------------------------------------------------

@@ -1,0 +1,233 @@
+"""Which native store a caller's store argument becomes.
+
+Everything the API takes as a store ends up as a :class:`~zarrlib.stores.Store`, by one of two
+routes, which :func:`describe_store` reports:
+
+- **native**: the object has a declarative form, a URL plus options, and the engine opens that
+  itself, so no request goes through Python. Local paths; zarr-python's ``LocalStore``; a
+  ``ZipStore`` opened read-only; an ``ObjectStore`` over obstore's S3, GCS, Azure, HTTP or local
+  stores; an ``FsspecStore`` or fsspec mapper over s3fs, HTTP or the local filesystem, when
+  every option has a native equivalent.
+- **callbacks**: anything else that is a zarr-python ``Store`` (``MemoryStore``, ``LoggingStore``
+  and other wrappers, a ``ZipStore`` open for writing, a user's subclass) or a ``Mapping`` of
+  ``str`` to bytes (a ``dict``, an fsspec ``FSMap``): the engine calls back into Python for
+  its I/O (:mod:`zarrlib.host_stores`).
+
+A zarr-python store opened read-only is read-only either way. Stores made here are cached, so
+repeated calls with the same object (or the same path) share one native store, its chunk
+locks and the array handles cached for it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ._lru import LRU
+from ._types import StoreLike
+from .host_stores import callback_store
+from .stores import Store
+
+#: How many stores made from paths and store objects are kept (the least recently used is dropped).
+STORE_CACHE_SIZE = 32
+
+#: Option names whose values describe_store does not show.
+_SECRETS = {"secret_access_key", "session_token", "access_key", "sas_key", "client_secret", "token"}
+
+
+@dataclass(frozen=True)
+class StoreDescription:
+    """How the engine reaches a store object: ``route`` is ``"native"`` (it opens ``url`` with
+    ``options`` itself) or ``"callbacks"`` (it calls back into the Python object); ``reason``
+    says why."""
+
+    route: Literal["native", "callbacks"]
+    url: str | None
+    options: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+
+    def __repr__(self) -> str:
+        shown = {key: "***" if key in _SECRETS else value for key, value in self.options.items()}
+        return f"StoreDescription(route={self.route!r}, url={self.url!r}, options={shown!r}, reason={self.reason!r})"
+
+
+def _module(name: str) -> Any:
+    """A module if it is imported: an object can only be an instance of a class already loaded."""
+    return sys.modules.get(name)
+
+
+def _read_only(obj: object, options: dict[str, Any]) -> dict[str, Any]:
+    return {**options, "read_only": True} if getattr(obj, "read_only", False) else options
+
+
+def _native(url: str, options: dict[str, Any], reason: str) -> StoreDescription:
+    return StoreDescription("native", url, options, reason)
+
+
+def _callbacks(reason: str) -> StoreDescription:
+    return StoreDescription("callbacks", None, {}, reason)
+
+
+# --- obstore (zarr-python's ObjectStore) ---------------------------------------------------------
+
+
+def _joined(scheme: str, bucket: str, prefix: str | None) -> str:
+    return f"{scheme}://{bucket}/{prefix.strip('/')}" if prefix else f"{scheme}://{bucket}"
+
+
+def _obstore_retries(store: Any) -> dict[str, Any]:
+    retry = getattr(store, "retry_config", None) or {}
+    options: dict[str, Any] = {}
+    if "max_retries" in retry:
+        options["retries"] = int(retry["max_retries"])
+    if "retry_timeout" in retry:
+        options["retry_timeout"] = f"{retry['retry_timeout'].total_seconds()}s"
+    return options
+
+
+#: obstore's object stores: the URL scheme of each, and the configuration key naming its bucket.
+_OBSTORE_BUCKETS = {"S3Store": ("s3", "bucket"), "GCSStore": ("gs", "bucket"), "AzureStore": ("az", "container_name")}
+
+
+def _describe_obstore(store: Any) -> StoreDescription:
+    kind = type(store).__name__
+    if kind not in (*_OBSTORE_BUCKETS, "LocalStore", "HTTPStore"):
+        return _callbacks(f"obstore {kind} has no native equivalent")
+    if getattr(store, "credential_provider", None) is not None:
+        return _callbacks(f"obstore {kind} with a Python credential provider")
+    if kind == "LocalStore":
+        return _native(os.path.abspath(store.prefix or "/"), {}, "obstore LocalStore: a local directory")
+    options = {key: str(value) for key, value in (store.client_options or {}).items()}
+    options.update(_obstore_retries(store))
+    if kind == "HTTPStore":
+        return _native(store.url, options, "obstore HTTPStore: the engine's HTTP store")
+    scheme, bucket_key = _OBSTORE_BUCKETS[kind]
+    config = dict(store.config)
+    url = _joined(scheme, config.pop(bucket_key), store.prefix)
+    options.update((key, str(value)) for key, value in config.items())
+    return _native(url, options, f"obstore {kind}: the engine's object store")
+
+
+# --- fsspec --------------------------------------------------------------------------------------
+
+#: s3fs's storage options and the native option each becomes.
+_S3FS_OPTIONS = {"key": "access_key_id", "secret": "secret_access_key", "token": "session_token"}
+
+
+def _describe_s3fs(fs: Any, path: str) -> StoreDescription:
+    options: dict[str, Any] = {}
+    for key, value in fs.storage_options.items():
+        if key == "asynchronous" or value is None:
+            continue
+        if key in _S3FS_OPTIONS:
+            options[_S3FS_OPTIONS[key]] = value
+        elif key == "anon":
+            if value:
+                options["skip_signature"] = "true"
+        elif key == "endpoint_url":
+            options["endpoint"] = value
+            if value.startswith("http://"):
+                options["allow_http"] = "true"
+        elif key == "client_kwargs" and set(value) <= {"region_name", "endpoint_url"}:
+            if "region_name" in value:
+                options["region"] = value["region_name"]
+            if "endpoint_url" in value:
+                options["endpoint"] = value["endpoint_url"]
+        else:
+            return _callbacks(f"s3fs option {key!r} has no native equivalent")
+    return _native(f"s3://{path.strip('/')}", options, "fsspec s3fs: the engine's S3 store")
+
+
+def _describe_fsspec(fs: Any, path: str) -> StoreDescription:
+    # zarr-python wraps synchronous filesystems for its async API.
+    fs = getattr(fs, "sync_fs", fs)
+    kind = type(fs).__name__
+    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+    extra = {key for key in fs.storage_options if key not in ("asynchronous", "auto_mkdir")}
+    if "s3" in protocols:
+        return _describe_s3fs(fs, path)
+    if "file" in protocols and not extra:
+        return _native(fs._strip_protocol(path), {}, "fsspec LocalFileSystem: a local directory")
+    if ("http" in protocols or "https" in protocols) and not extra:
+        return _native(path, {}, "fsspec HTTPFileSystem: the engine's HTTP store")
+    if extra:
+        return _callbacks(f"fsspec {kind} options {sorted(extra)} have no native equivalent")
+    return _callbacks(f"fsspec {kind} has no native equivalent")
+
+
+# --- zarr-python stores and mappings -------------------------------------------------------------
+
+
+def _describe_zarr_store(obj: Any) -> StoreDescription:
+    storage = _module("zarr.storage")
+    if storage is not None:
+        if isinstance(obj, storage.LocalStore):
+            return _native(os.path.abspath(obj.root), _read_only(obj, {}), "zarr-python LocalStore: a local directory")
+        if isinstance(obj, storage.ZipStore):
+            if obj.read_only and os.path.isfile(obj.path):
+                return _native(os.fspath(obj.path), {}, "zarr-python ZipStore opened read-only: the engine's zip store")
+            return _callbacks("zarr-python ZipStore open for writing")
+        if isinstance(obj, storage.ObjectStore):
+            description = _describe_obstore(obj.store)
+        elif isinstance(obj, storage.FsspecStore):
+            description = _describe_fsspec(obj.fs, obj.path)
+        else:
+            return _callbacks(f"{type(obj).__name__} holds its data in Python")
+        if description.url is not None:
+            description = _native(description.url, _read_only(obj, description.options), description.reason)
+        return description
+    return _callbacks(f"{type(obj).__name__} holds its data in Python")
+
+
+def describe_store(obj: object) -> StoreDescription:
+    """How the engine reaches ``obj`` when it is passed as a store, without opening it."""
+    from .stores import Store
+
+    if isinstance(obj, Store):
+        source = getattr(obj, "source", None)
+        if source is not None:
+            return _callbacks(f"a callback store over {type(source).__name__}")
+        return _native(obj.url, dict(obj.options), "a zarrlib store")
+    if isinstance(obj, (str, os.PathLike)):
+        location = os.fspath(obj)
+        if isinstance(location, str) and location.lower().startswith("memory:"):
+            raise ValueError("a memory store must be passed as an object: use zarrlib.MemoryStore()")
+        if isinstance(location, str) and "://" not in location:
+            location = os.path.abspath(location)
+        return _native(os.fsdecode(location), {}, "a path or URL")
+    abc = _module("zarr.abc.store")
+    if abc is not None and isinstance(obj, abc.Store):
+        return _describe_zarr_store(obj)
+    mapping = _module("fsspec.mapping")
+    if mapping is not None and isinstance(obj, mapping.FSMap):
+        description = _describe_fsspec(obj.fs, obj.root)
+        if description.route == "native":
+            return description
+    if isinstance(obj, Mapping):
+        return _callbacks(f"a {type(obj).__name__} mapping holds its data in Python")
+    raise TypeError(
+        f"{type(obj).__module__}.{type(obj).__qualname__} is not a store: pass a zarrlib.Store, a local path, "
+        "a zarr-python store or a mapping of str to bytes"
+    )
+
+
+_native_stores: LRU[str, Store] = LRU(STORE_CACHE_SIZE)
+_callback_stores: LRU[int, tuple[object, Store]] = LRU(STORE_CACHE_SIZE)
+
+
+def as_store(obj: StoreLike | Mapping[str, Any]) -> Store:
+    """The native store a caller's store argument names."""
+    if isinstance(obj, Store):
+        return obj
+    description = describe_store(obj)
+    if description.url is not None:
+        url, options = description.url, description.options
+        key = json.dumps([url, options], sort_keys=True)
+        return _native_stores.get_or_make(key, lambda: Store(url, **options))
+    # Keyed by identity, holding the object, so its id cannot be reused while cached.
+    cached = _callback_stores.get_or_make(id(obj), lambda: (obj, callback_store(obj)))
+    return cached[1]
