@@ -21,7 +21,7 @@ use object_store::{ObjectStoreScheme, RetryConfig};
 use serde_json::{Map, Value};
 use tokio::runtime::{Handle, Runtime};
 use url::Url;
-use zarrs::storage::byte_range::ByteRangeIterator;
+use zarrs::storage::byte_range::{ByteRange, ByteRangeIterator};
 use zarrs::storage::storage_adapter::async_to_sync::{
     AsyncToSyncBlockOn, AsyncToSyncStorageAdapter,
 };
@@ -108,6 +108,14 @@ impl AsyncToSyncBlockOn for BlockOn {
 
 type Adapter = AsyncToSyncStorageAdapter<AsyncObjectStore<Arc<dyn ObjectStore>>, BlockOn>;
 
+/// A store's client in one process: zarrs' adapter, plus the object store under it and the
+/// runtime, for the reads the adapter makes in two requests.
+struct Client {
+    adapter: Adapter,
+    store: Arc<dyn ObjectStore>,
+    runtime: Handle,
+}
+
 /// What a remote store is opened from: enough to open it again in a forked process.
 #[derive(Clone, Debug)]
 struct Spec {
@@ -121,7 +129,7 @@ struct Spec {
 /// An object store, reopened in a process forked after it was opened.
 pub(crate) struct Remote {
     spec: Spec,
-    current: RwLock<(u32, Arc<Adapter>)>,
+    current: RwLock<(u32, Arc<Client>)>,
 }
 
 /// zarrlib's own options for remote stores; the rest are object_store's.
@@ -249,7 +257,7 @@ macro_rules! configured {
 
 impl Spec {
     /// A client for this process.
-    fn build(&self) -> Result<Arc<Adapter>> {
+    fn build(&self) -> Result<Arc<Client>> {
         let handle = runtime()?;
         let (_, path) = ObjectStoreScheme::parse(&self.url).map_err(|err| {
             Error::invalid_argument(format!("invalid store URL {}: {err}", self.url))
@@ -279,16 +287,20 @@ impl Spec {
         } else {
             Arc::new(PrefixStore::new(store, path))
         };
-        Ok(Arc::new(AsyncToSyncStorageAdapter::new(
-            Arc::new(AsyncObjectStore::new(store)),
-            BlockOn(handle),
-        )))
+        Ok(Arc::new(Client {
+            adapter: AsyncToSyncStorageAdapter::new(
+                Arc::new(AsyncObjectStore::new(store.clone())),
+                BlockOn(handle.clone()),
+            ),
+            store,
+            runtime: handle,
+        }))
     }
 }
 
 impl Remote {
     /// The client for this process: the one opened here, or one rebuilt after a fork.
-    fn client(&self) -> std::result::Result<Arc<Adapter>, StorageError> {
+    fn client(&self) -> std::result::Result<Arc<Client>, StorageError> {
         let pid = std::process::id();
         {
             let current = self.current.read().unwrap_or_else(|e| e.into_inner());
@@ -311,9 +323,48 @@ impl Remote {
     }
 }
 
+/// The ranges as offsets, when every one has both ends: they need no object size first.
+fn bounded_ranges(ranges: &[ByteRange]) -> Option<Vec<std::ops::Range<u64>>> {
+    ranges
+        .iter()
+        .map(|range| match *range {
+            ByteRange::FromStart(offset, Some(length)) => Some(offset..offset.checked_add(length)?),
+            _ => None,
+        })
+        .collect()
+}
+
+impl Client {
+    /// Bounded ranges in one round of requests (object_store coalesces close ones). zarrs'
+    /// adapter asks for the object's size first, a second request (a HEAD) for every read.
+    fn get_bounded(
+        &self,
+        key: &StoreKey,
+        ranges: &[std::ops::Range<u64>],
+    ) -> std::result::Result<MaybeBytesIterator<'static>, StorageError> {
+        let path = Path::from(key.as_str());
+        let values = match self.runtime.block_on(self.store.get_ranges(&path, ranges)) {
+            Ok(values) => values,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(err) => return Err(StorageError::Other(err.to_string())),
+        };
+        let checked = std::iter::zip(ranges, values).map(|(range, bytes)| {
+            if bytes.len() as u64 == range.end - range.start {
+                Ok(bytes)
+            } else {
+                Err(StorageError::Other(format!(
+                    "{key}: the store returned {} bytes for the range {range:?}",
+                    bytes.len()
+                )))
+            }
+        });
+        Ok(Some(Box::new(checked.collect::<Vec<_>>().into_iter())))
+    }
+}
+
 impl ReadableStorageTraits for Remote {
     fn get(&self, key: &StoreKey) -> std::result::Result<MaybeBytes, StorageError> {
-        self.client()?.get(key)
+        self.client()?.adapter.get(key)
     }
 
     fn get_partial_many<'a>(
@@ -322,8 +373,14 @@ impl ReadableStorageTraits for Remote {
         byte_ranges: ByteRangeIterator<'a>,
     ) -> std::result::Result<MaybeBytesIterator<'a>, StorageError> {
         let client = self.client()?;
+        let ranges: Vec<ByteRange> = byte_ranges.collect();
+        if let Some(bounded) = bounded_ranges(&ranges) {
+            return client.get_bounded(key, &bounded);
+        }
         // The adapter's iterator borrows the adapter: collect within this call.
-        let values = client.get_partial_many(key, byte_ranges)?;
+        let values = client
+            .adapter
+            .get_partial_many(key, Box::new(ranges.into_iter()))?;
         let Some(values) = values else {
             return Ok(None);
         };
@@ -332,7 +389,7 @@ impl ReadableStorageTraits for Remote {
     }
 
     fn size_key(&self, key: &StoreKey) -> std::result::Result<Option<u64>, StorageError> {
-        self.client()?.size_key(key)
+        self.client()?.adapter.size_key(key)
     }
 
     fn supports_get_partial(&self) -> bool {
@@ -342,7 +399,7 @@ impl ReadableStorageTraits for Remote {
 
 impl WritableStorageTraits for Remote {
     fn set(&self, key: &StoreKey, value: Bytes) -> std::result::Result<(), StorageError> {
-        self.client()?.set(key, value)
+        self.client()?.adapter.set(key, value)
     }
 
     fn set_partial_many(
@@ -350,15 +407,15 @@ impl WritableStorageTraits for Remote {
         key: &StoreKey,
         offset_values: OffsetBytesIterator,
     ) -> std::result::Result<(), StorageError> {
-        self.client()?.set_partial_many(key, offset_values)
+        self.client()?.adapter.set_partial_many(key, offset_values)
     }
 
     fn erase(&self, key: &StoreKey) -> std::result::Result<(), StorageError> {
-        self.client()?.erase(key)
+        self.client()?.adapter.erase(key)
     }
 
     fn erase_prefix(&self, prefix: &StorePrefix) -> std::result::Result<(), StorageError> {
-        self.client()?.erase_prefix(prefix)
+        self.client()?.adapter.erase_prefix(prefix)
     }
 
     fn supports_set_partial(&self) -> bool {
@@ -368,22 +425,22 @@ impl WritableStorageTraits for Remote {
 
 impl ListableStorageTraits for Remote {
     fn list(&self) -> std::result::Result<StoreKeys, StorageError> {
-        self.client()?.list()
+        self.client()?.adapter.list()
     }
 
     fn list_prefix(&self, prefix: &StorePrefix) -> std::result::Result<StoreKeys, StorageError> {
-        self.client()?.list_prefix(prefix)
+        self.client()?.adapter.list_prefix(prefix)
     }
 
     fn list_dir(
         &self,
         prefix: &StorePrefix,
     ) -> std::result::Result<StoreKeysPrefixes, StorageError> {
-        self.client()?.list_dir(prefix)
+        self.client()?.adapter.list_dir(prefix)
     }
 
     fn size_prefix(&self, prefix: &StorePrefix) -> std::result::Result<u64, StorageError> {
-        self.client()?.size_prefix(prefix)
+        self.client()?.adapter.size_prefix(prefix)
     }
 }
 

@@ -72,8 +72,8 @@ class S3Server:
 
 
 class HttpServer:
-    """nginx serving ``root`` read-only, counting nothing: it only has to answer GET, HEAD and
-    range requests as a static file server does."""
+    """nginx serving ``root`` read-only, as a static file server does (GET, HEAD and range
+    requests), logging each request's method, path and status (:meth:`requests`)."""
 
     def __init__(self) -> None:
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -94,7 +94,8 @@ class HttpServer:
             pid {self._dir}/nginx.pid;
             events {{ worker_connections 256; }}
             http {{
-                access_log off;
+                log_format requests '$request_method $uri $status';
+                access_log {self._dir}/access.log requests;
                 client_body_temp_path {self._dir}/body;
                 proxy_temp_path {self._dir}/proxy;
                 fastcgi_temp_path {self._dir}/fastcgi;
@@ -111,6 +112,11 @@ class HttpServer:
             [nginx, "-p", str(self._dir), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
         wait_for(self.url)
+
+    def requests(self) -> list[str]:
+        """Every request served so far, one ``"METHOD /path STATUS"`` line each."""
+        log = self._dir / "access.log"
+        return log.read_text().splitlines() if log.exists() else []
 
     def stop(self) -> None:
         self._process.terminate()

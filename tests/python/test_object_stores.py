@@ -223,6 +223,19 @@ def test_http_reads_one_inner_chunk_with_range_requests(served):
     assert read < 12 * 15 * 4, read
 
 
+def test_http_ranged_reads_are_one_request_each(served, http_server):
+    """A read of part of a value is one ranged GET: no HEAD first to learn the value's size
+    (zarrs' object_store adapter makes one before every ranged read)."""
+    url, _, data = served
+    array = zarrlib.Array.open(zarrlib.open_store(f"{url}/written-by-zarr-python.zarr"), "sharded")
+    seen = len(http_server.requests())
+    np.testing.assert_array_equal(array[0:4, 0:5], data[0:4, 0:5])
+    requests = http_server.requests()[seen:]
+    # The shard index (at the end: a suffix range, which needs the size) and one inner chunk.
+    assert [line.split()[0] for line in requests].count("HEAD") <= 1, requests
+    assert len(requests) <= 3, requests
+
+
 def test_http_stores_are_read_only_and_cannot_list(served):
     url, _, _ = served
     store = zarrlib.open_store(f"{url}/written-by-zarr-python.zarr")
