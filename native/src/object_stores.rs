@@ -14,9 +14,9 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use object_store::ObjectStore;
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
+use object_store::{GetOptions, GetRange, ObjectStore};
 use object_store::{ObjectStoreScheme, RetryConfig};
 use serde_json::{Map, Value};
 use tokio::runtime::{Handle, Runtime};
@@ -114,6 +114,8 @@ struct Client {
     adapter: Adapter,
     store: Arc<dyn ObjectStore>,
     runtime: Handle,
+    /// Whether the store answers suffix ranges (Azure does not).
+    suffix_ranges: bool,
 }
 
 /// What a remote store is opened from: enough to open it again in a forked process.
@@ -294,6 +296,7 @@ impl Spec {
             ),
             store,
             runtime: handle,
+            suffix_ranges: self.kind != Kind::Azure,
         }))
     }
 }
@@ -323,7 +326,7 @@ impl Remote {
     }
 }
 
-/// The ranges as offsets, when every one has both ends: they need no object size first.
+/// The ranges as offsets, when every one has both ends.
 fn bounded_ranges(ranges: &[ByteRange]) -> Option<Vec<std::ops::Range<u64>>> {
     ranges
         .iter()
@@ -334,37 +337,106 @@ fn bounded_ranges(ranges: &[ByteRange]) -> Option<Vec<std::ops::Range<u64>>> {
         .collect()
 }
 
+/// One range as object_store asks for it; None for the whole value.
+fn get_range(range: ByteRange) -> Option<GetRange> {
+    match range {
+        ByteRange::FromStart(0, None) => None,
+        ByteRange::FromStart(offset, None) => Some(GetRange::Offset(offset)),
+        ByteRange::FromStart(offset, Some(length)) => {
+            Some(GetRange::Bounded(offset..offset.saturating_add(length)))
+        }
+        ByteRange::Suffix(length) => Some(GetRange::Suffix(length)),
+    }
+}
+
+fn not_found_is_none<T>(
+    result: std::result::Result<T, object_store::Error>,
+) -> std::result::Result<Option<T>, StorageError> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(object_store::Error::NotFound { .. }) => Ok(None),
+        Err(err) => Err(StorageError::Other(err.to_string())),
+    }
+}
+
+/// `bytes`, when they are as long as `expected` (if known) says.
+fn checked_length(
+    key: &StoreKey,
+    range: impl std::fmt::Debug,
+    expected: Option<u64>,
+    bytes: Bytes,
+) -> std::result::Result<Bytes, StorageError> {
+    match expected {
+        Some(length) if bytes.len() as u64 != length => Err(StorageError::Other(format!(
+            "{key}: the store returned {} bytes for the range {range:?}",
+            bytes.len()
+        ))),
+        _ => Ok(bytes),
+    }
+}
+
 impl Client {
-    /// Bounded ranges in one round of requests (object_store coalesces close ones). zarrs'
-    /// adapter asks for the object's size first, a second request (a HEAD) for every read.
-    fn get_bounded(
+    /// Ranges of one value in one round of requests, none of them for the value's size: bounded
+    /// ranges together (object_store coalesces close ones), others one request each, with the
+    /// range in the request. zarrs' adapter asks for the size first (a HEAD) on every partial
+    /// read, a second round trip.
+    fn get_ranges(
         &self,
         key: &StoreKey,
-        ranges: &[std::ops::Range<u64>],
+        ranges: &[ByteRange],
     ) -> std::result::Result<MaybeBytesIterator<'static>, StorageError> {
         let path = Path::from(key.as_str());
-        let values = match self.runtime.block_on(self.store.get_ranges(&path, ranges)) {
-            Ok(values) => values,
-            Err(object_store::Error::NotFound { .. }) => return Ok(None),
-            Err(err) => return Err(StorageError::Other(err.to_string())),
-        };
-        let checked = std::iter::zip(ranges, values).map(|(range, bytes)| {
-            if bytes.len() as u64 == range.end - range.start {
-                Ok(bytes)
-            } else {
-                Err(StorageError::Other(format!(
-                    "{key}: the store returned {} bytes for the range {range:?}",
-                    bytes.len()
-                )))
+        let values = if let Some(bounded) = bounded_ranges(ranges) {
+            let future = self.store.get_ranges(&path, &bounded);
+            let Some(values) = not_found_is_none(self.runtime.block_on(future))? else {
+                return Ok(None);
+            };
+            std::iter::zip(bounded, values)
+                .map(|(range, bytes)| {
+                    checked_length(key, &range, Some(range.end - range.start), bytes)
+                })
+                .collect::<Vec<_>>()
+        } else if !self.suffix_ranges && ranges.iter().any(|r| matches!(r, ByteRange::Suffix(_))) {
+            // zarrs' adapter turns suffixes into bounded ranges, after asking for the size.
+            let values = self
+                .adapter
+                .get_partial_many(key, Box::new(ranges.iter().copied()))?;
+            let Some(values) = values else {
+                return Ok(None);
+            };
+            values.collect()
+        } else {
+            let mut values = Vec::with_capacity(ranges.len());
+            for &range in ranges {
+                let options = GetOptions {
+                    range: get_range(range),
+                    ..GetOptions::default()
+                };
+                let future = async { self.store.get_opts(&path, options).await?.bytes().await };
+                let Some(bytes) = not_found_is_none(self.runtime.block_on(future))? else {
+                    return Ok(None);
+                };
+                let expected = match range {
+                    ByteRange::FromStart(_, length) => length,
+                    ByteRange::Suffix(length) => Some(length),
+                };
+                values.push(checked_length(key, range, expected, bytes));
             }
-        });
-        Ok(Some(Box::new(checked.collect::<Vec<_>>().into_iter())))
+            values
+        };
+        Ok(Some(Box::new(values.into_iter())))
     }
 }
 
 impl ReadableStorageTraits for Remote {
     fn get(&self, key: &StoreKey) -> std::result::Result<MaybeBytes, StorageError> {
-        self.client()?.adapter.get(key)
+        // Not through zarrs' adapter, whose `get` is a partial read of the whole value: a HEAD
+        // for its size, then a ranged GET.
+        let whole = [ByteRange::FromStart(0, None)];
+        Ok(match self.client()?.get_ranges(key, &whole)? {
+            Some(mut values) => values.next().transpose()?,
+            None => None,
+        })
     }
 
     fn get_partial_many<'a>(
@@ -372,20 +444,8 @@ impl ReadableStorageTraits for Remote {
         key: &StoreKey,
         byte_ranges: ByteRangeIterator<'a>,
     ) -> std::result::Result<MaybeBytesIterator<'a>, StorageError> {
-        let client = self.client()?;
         let ranges: Vec<ByteRange> = byte_ranges.collect();
-        if let Some(bounded) = bounded_ranges(&ranges) {
-            return client.get_bounded(key, &bounded);
-        }
-        // The adapter's iterator borrows the adapter: collect within this call.
-        let values = client
-            .adapter
-            .get_partial_many(key, Box::new(ranges.into_iter()))?;
-        let Some(values) = values else {
-            return Ok(None);
-        };
-        let values: Vec<_> = values.collect();
-        Ok(Some(Box::new(values.into_iter())))
+        self.client()?.get_ranges(key, &ranges)
     }
 
     fn size_key(&self, key: &StoreKey) -> std::result::Result<Option<u64>, StorageError> {
