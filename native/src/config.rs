@@ -23,18 +23,44 @@ static MAX_CHUNK_BYTES: AtomicU64 = AtomicU64::new(DEFAULT_MAX_CHUNK_BYTES);
 /// with, below what a hostile document could make a host abort on.
 pub const DEFAULT_MAX_CHUNK_BYTES: u64 = 1 << 31;
 
-/// The engine's own pool, and the process it was made in. A pool we own (rather than rayon's
+/// A pool of the engine's, and the process it was made in. A pool we own (rather than rayon's
 /// global one) can be resized at any time, and keeps zarrlib's work apart from a host
 /// application's own use of rayon.
-static POOL: RwLock<Option<(u32, Arc<ThreadPool>)>> = RwLock::new(None);
+struct PoolSlot {
+    slot: RwLock<Option<(u32, Arc<ThreadPool>)>>,
+    /// Its threads' names, followed by their number.
+    prefix: &'static str,
+    /// Its size until one is set: 0 for one thread per CPU.
+    default_threads: usize,
+}
+
+/// The pool for work on stores that answer at memory or disk speed: one thread per CPU.
+static POOL: PoolSlot = PoolSlot {
+    slot: RwLock::new(None),
+    prefix: POOL_THREAD_PREFIX,
+    default_threads: 0,
+};
+
+/// The pool for work on stores whose every request waits on a server or a host callback
+/// (object stores, callback stores): a blocked request holds its thread, so how many threads
+/// the pool has is how many requests are in flight. Decoding on more threads than CPUs costs
+/// little next to a round trip.
+static IO_POOL: PoolSlot = PoolSlot {
+    slot: RwLock::new(None),
+    prefix: "zarrlib-io-",
+    default_threads: DEFAULT_IO_THREADS,
+};
+
+/// The default size of the pool for stores that wait on requests.
+pub const DEFAULT_IO_THREADS: usize = 32;
 
 /// The name of the engine's pool threads, followed by their number.
 pub(crate) const POOL_THREAD_PREFIX: &str = "zarrlib-";
 
-fn build_pool(threads: usize) -> Result<ThreadPool> {
+fn build_pool(threads: usize, prefix: &'static str) -> Result<ThreadPool> {
     ThreadPoolBuilder::new()
         .num_threads(threads)
-        .thread_name(|i| format!("{POOL_THREAD_PREFIX}{i}"))
+        .thread_name(move |i| format!("{prefix}{i}"))
         .build()
         .map_err(|err| {
             Error::new(
@@ -44,53 +70,80 @@ fn build_pool(threads: usize) -> Result<ThreadPool> {
         })
 }
 
-/// The pool of this process. A pool's threads do not survive `fork`: a process forked after the
-/// pool was made (a Dask or multiprocessing worker) gets a new pool of as many threads, and the
-/// parent's is left alone (dropping it would wait for threads that are not there).
-fn pool() -> Result<Arc<ThreadPool>> {
-    let pid = std::process::id();
-    if let Some((owner, pool)) = POOL.read().unwrap_or_else(|e| e.into_inner()).as_ref()
-        && *owner == pid
-    {
-        return Ok(pool.clone());
-    }
-    let mut slot = POOL.write().unwrap_or_else(|e| e.into_inner());
-    match slot.take() {
-        Some((owner, pool)) if owner == pid => *slot = Some((owner, pool)),
-        Some((_, inherited)) => {
-            let threads = inherited.current_num_threads();
-            std::mem::forget(inherited);
-            *slot = Some((pid, Arc::new(build_pool(threads)?)));
+impl PoolSlot {
+    /// The pool of this process. A pool's threads do not survive `fork`: a process forked after
+    /// the pool was made (a Dask or multiprocessing worker) gets a new pool of as many threads,
+    /// and the parent's is left alone (dropping it would wait for threads that are not there).
+    fn get(&self) -> Result<Arc<ThreadPool>> {
+        let pid = std::process::id();
+        if let Some((owner, pool)) = self.slot.read().unwrap_or_else(|e| e.into_inner()).as_ref()
+            && *owner == pid
+        {
+            return Ok(pool.clone());
         }
-        None => *slot = Some((pid, Arc::new(build_pool(0)?))),
+        let mut slot = self.slot.write().unwrap_or_else(|e| e.into_inner());
+        match slot.take() {
+            Some((owner, pool)) if owner == pid => *slot = Some((owner, pool)),
+            Some((_, inherited)) => {
+                let threads = inherited.current_num_threads();
+                std::mem::forget(inherited);
+                *slot = Some((pid, Arc::new(build_pool(threads, self.prefix)?)));
+            }
+            None => {
+                let pool = build_pool(self.default_threads, self.prefix)?;
+                *slot = Some((pid, Arc::new(pool)));
+            }
+        }
+        Ok(slot.as_ref().expect("pool was just set").1.clone())
     }
-    Ok(slot.as_ref().expect("pool was just set").1.clone())
+
+    /// Replace the pool with one of `threads` threads (0: the default). Calls already running
+    /// keep the pool they started on.
+    fn set(&self, threads: usize) -> Result<()> {
+        let threads = if threads == 0 {
+            self.default_threads
+        } else {
+            threads
+        };
+        let new_pool = Arc::new(build_pool(threads, self.prefix)?);
+        let old = self
+            .slot
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace((std::process::id(), new_pool));
+        // A pool inherited through fork has no threads to join.
+        if let Some((owner, pool)) = old
+            && owner != std::process::id()
+        {
+            std::mem::forget(pool);
+        }
+        Ok(())
+    }
 }
 
 /// Replace the pool with one of `threads` threads (0: one per CPU). Calls already running keep
 /// the pool they started on.
 pub fn set_thread_count(threads: usize) -> Result<()> {
-    let new_pool = Arc::new(build_pool(threads)?);
-    let old = POOL
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
-        .replace((std::process::id(), new_pool));
-    // A pool inherited through fork has no threads to join.
-    if let Some((owner, pool)) = old
-        && owner != std::process::id()
-    {
-        std::mem::forget(pool);
-    }
-    Ok(())
+    POOL.set(threads)
 }
 
 pub fn thread_count() -> Result<usize> {
-    Ok(pool()?.current_num_threads())
+    Ok(POOL.get()?.current_num_threads())
+}
+
+/// Replace the pool for stores that wait on requests with one of `threads` threads (0: the
+/// default, [`DEFAULT_IO_THREADS`]).
+pub fn set_io_thread_count(threads: usize) -> Result<()> {
+    IO_POOL.set(threads)
+}
+
+pub fn io_thread_count() -> Result<usize> {
+    Ok(IO_POOL.get()?.current_num_threads())
 }
 
 /// Run `work` on the engine's pool, so zarrs' parallel iterators use its threads.
 pub fn run_in_pool<T: Send>(work: impl FnOnce() -> Result<T> + Send) -> Result<T> {
-    pool()?.install(work)
+    POOL.get()?.install(work)
 }
 
 /// Up to this many bytes, an operation is small: work on one chunk runs on the caller's thread
@@ -144,6 +197,9 @@ pub struct Settings {
     pub concurrent_target: usize,
     /// See [`max_chunk_bytes`].
     pub max_chunk_bytes: u64,
+    /// Whether the call's store waits on every request (a server, a host callback): its work
+    /// then runs on the pool for such stores, which keeps more requests in flight.
+    pub waits_on_requests: bool,
 }
 
 impl Settings {
@@ -154,7 +210,18 @@ impl Settings {
             store_empty_chunks: store_empty_chunks(),
             concurrent_target: concurrent_target(),
             max_chunk_bytes: max_chunk_bytes(),
+            waits_on_requests: false,
         }
+    }
+
+    /// Run `work` on the pool for this call's store.
+    fn run_in_pool<T: Send>(&self, work: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+        let pool = if self.waits_on_requests {
+            &IO_POOL
+        } else {
+            &POOL
+        };
+        pool.get()?.install(work)
     }
 
     /// The codec options for work that may use `threads` threads at once.
@@ -185,7 +252,7 @@ impl Settings {
         if units <= 1 && (bytes <= SMALL_BYTES || !splits_chunks) {
             return work(&self.codec_options(1));
         }
-        run_in_pool(|| work(&self.codec_options(rayon::current_num_threads())))
+        self.run_in_pool(|| work(&self.codec_options(rayon::current_num_threads())))
     }
 
     /// Run `work` on the engine's pool, spread over `parallel` tasks at once: each task's codec
@@ -195,7 +262,7 @@ impl Settings {
         parallel: usize,
         work: impl FnOnce(&CodecOptions) -> Result<T> + Send,
     ) -> Result<T> {
-        run_in_pool(|| {
+        self.run_in_pool(|| {
             let options = self.codec_options(rayon::current_num_threads());
             work(&share(options, parallel))
         })
@@ -215,7 +282,7 @@ mod tests {
 
     #[test]
     fn a_pool_has_the_threads_asked_for() {
-        let pool = build_pool(3).unwrap();
+        let pool = build_pool(3, POOL_THREAD_PREFIX).unwrap();
         assert_eq!(pool.install(rayon::current_num_threads), 3);
     }
 
@@ -226,6 +293,7 @@ mod tests {
             store_empty_chunks: true,
             concurrent_target: 7,
             max_chunk_bytes: DEFAULT_MAX_CHUNK_BYTES,
+            waits_on_requests: false,
         };
         let options = settings.codec_options(2);
         assert_eq!(options.concurrent_target(), 7);
@@ -253,5 +321,26 @@ mod tests {
         assert_eq!(thread(1, 10 * SMALL_BYTES, false), here);
         assert_ne!(thread(2, 1024, false), here);
         assert_ne!(thread(1, 10 * SMALL_BYTES, true), here);
+    }
+
+    #[test]
+    fn stores_that_wait_on_requests_run_on_the_io_pool() {
+        let name = |waits_on_requests| {
+            let settings = Settings {
+                waits_on_requests,
+                ..Settings::current()
+            };
+            settings
+                .run_sized(2, 1024, false, |options| {
+                    let thread = std::thread::current().name().unwrap_or("").to_owned();
+                    Ok((thread, options.concurrent_target()))
+                })
+                .unwrap()
+        };
+        let (io_thread, io_target) = name(true);
+        assert!(io_thread.starts_with("zarrlib-io-"), "{io_thread}");
+        assert_eq!(io_target, io_thread_count().unwrap());
+        let (thread, _) = name(false);
+        assert!(!thread.starts_with("zarrlib-io-"), "{thread}");
     }
 }

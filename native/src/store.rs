@@ -38,6 +38,9 @@ pub struct Store {
     pub id: u64,
     /// Request counters, when the store was opened with the `metrics` option.
     metrics: Option<Metered>,
+    /// Whether every request waits on a server or a host callback (object stores, zip files in
+    /// them, callback stores), so calls keep many requests in flight (`config::Settings`).
+    pub(crate) waits_on_requests: bool,
 }
 
 /// What a metered store has done since it was opened.
@@ -76,6 +79,15 @@ enum Location {
     Object(object_stores::Kind),
     /// `zip+URL`: the zip file at URL, in whatever store holds it.
     Zip(String),
+}
+
+/// Whether a store at `location` waits on a server for every request.
+fn waits_on_requests(location: &Location) -> bool {
+    match location {
+        Location::Object(_) => true,
+        Location::Zip(inner) => parse_url(inner).is_ok_and(|inner| waits_on_requests(&inner)),
+        Location::Memory | Location::Directory(_) => false,
+    }
 }
 
 fn parse_url(url: &str) -> Result<Location> {
@@ -298,11 +310,9 @@ impl Store {
         let mut options = parse_options(options_json)?;
         let metered = take_bool(&mut options, "metrics")?;
         let read_only = take_bool(&mut options, "read_only")?;
-        Ok(Self::with_access(
-            open_storage(url, &options)?,
-            read_only,
-            metered,
-        ))
+        let mut store = Self::with_access(open_storage(url, &options)?, read_only, metered);
+        store.waits_on_requests = waits_on_requests(&parse_url(url)?);
+        Ok(store)
     }
 
     /// A store whose I/O `storage` does, made by the host (the C ABI's callback stores), which
@@ -319,11 +329,9 @@ impl Store {
                 "unknown callback store option {key:?}"
             )));
         }
-        Ok(Self::with_access(
-            Access::ReadWrite(storage, None),
-            read_only,
-            metered,
-        ))
+        let mut store = Self::with_access(Access::ReadWrite(storage, None), read_only, metered);
+        store.waits_on_requests = true;
+        Ok(store)
     }
 
     fn with_access(access: Access, read_only: bool, metered: bool) -> Self {
@@ -352,6 +360,7 @@ impl Store {
             local: local.filter(|_| !metered),
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
             metrics,
+            waits_on_requests: false,
         }
     }
 

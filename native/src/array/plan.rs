@@ -30,7 +30,7 @@ pub(super) struct ReadPlan<'a> {
 impl ArrayHandle {
     /// The plan for a read starting now.
     pub(super) fn read_plan(&self) -> Result<ReadPlan<'_>> {
-        let plan = self.read_plan_with(Settings::current());
+        let plan = self.read_plan_with(self.settings());
         // Read by inner chunk, or partially decoded by zarrs, a sharded array's shards are never
         // decoded whole: only its inner chunks are.
         let (what, bytes) = match self.layout.inner_chunk_bytes {
@@ -44,9 +44,17 @@ impl ArrayHandle {
     /// The settings for a write starting now. A write encodes whole chunks (and a partial one
     /// decodes the chunk first), shards included.
     pub(super) fn write_settings(&self) -> Result<Settings> {
-        let settings = Settings::current();
+        let settings = self.settings();
         check_size("a chunk", self.layout.chunk_bytes, settings.max_chunk_bytes)?;
         Ok(settings)
+    }
+
+    /// The settings in force now, for this array's store.
+    fn settings(&self) -> Settings {
+        Settings {
+            waits_on_requests: self.store.waits_on_requests,
+            ..Settings::current()
+        }
     }
 
     /// The plan for a read under `settings`.

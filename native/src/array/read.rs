@@ -185,8 +185,13 @@ impl ArrayHandle {
         out: &mut [u8],
         options: &CodecOptions,
     ) -> Result<()> {
+        let by_unit = |units: &ArraySubset| {
+            // On a store that waits on requests, zarrs' way costs a round trip per chunk: its
+            // partial decoders ask whether the chunk exists (a HEAD) before reading it.
+            plan.settings.waits_on_requests || (units.num_elements() > 1 && out.len() > SMALL_BYTES)
+        };
         let units = match plan.grid.chunks_in_array_subset(subset) {
-            Ok(Some(units)) if units.num_elements() > 1 && out.len() > SMALL_BYTES => units,
+            Ok(Some(units)) if by_unit(&units) => units,
             // zarrs' copies cost little here, and it sets up a sharded read with less: an 8³
             // read across two inner chunks took 290 µs unit by unit, 210 µs through zarrs.
             _ => return self.decode_into(subset, out, options),
@@ -246,7 +251,11 @@ impl ArrayHandle {
         cache: Option<&ArrayShardedReadableExtCache>,
         options: &CodecOptions,
     ) -> Result<DecodedPiece> {
-        let whole = plan.whole_chunks || 2 * piece.num_elements() >= unit_subset.num_elements();
+        // On a store that waits on requests, one request for the whole unit beats the several a
+        // partial decoder makes (whether the chunk exists, then a range per run of elements).
+        let whole = plan.whole_chunks
+            || plan.settings.waits_on_requests
+            || 2 * piece.num_elements() >= unit_subset.num_elements();
         let (bytes, shape, start): (ArrayBytes<'static>, _, _) = if whole {
             let bytes = match cache {
                 Some(cache) => self.array.retrieve_subchunk_opt(cache, unit, options)?,
