@@ -40,6 +40,11 @@
 #define DEFAULT_MAX_CHUNK_BYTES (1 << 31)
 
 /**
+ * The default size of the pool for stores that wait on requests.
+ */
+#define DEFAULT_IO_THREADS 32
+
+/**
  * The version of the zarrlib C ABI this header describes. `zarrlib_version()` returns the same
  * string for the library actually loaded.
  */
@@ -554,6 +559,18 @@ int32_t zarrlib_config_set_thread_count(size_t threads);
  * Write the number of threads in the engine's pool to `*out`.
  */
 int32_t zarrlib_config_thread_count(size_t *out);
+
+/**
+ * Size the pool that calls on stores waiting on every request (object stores, zip files in
+ * them, callback stores) run on: `threads` threads, each holding one request in flight, or 32
+ * when 0. Calls already running finish on the pool they started on.
+ */
+int32_t zarrlib_config_set_io_thread_count(size_t threads);
+
+/**
+ * Write the number of threads in the pool for stores that wait on requests to `*out`.
+ */
+int32_t zarrlib_config_io_thread_count(size_t *out);
 
 /**
  * How many chunks and codec tasks one call may run at once; 0 (the default) means the number of

@@ -9,7 +9,9 @@ from ._native import check, ffi, lib
 
 
 def get_config() -> dict[str, Any]:
-    """The engine's settings: ``threads`` (pool size), ``concurrent_target`` (how many chunks
+    """The engine's settings: ``threads`` (pool size), ``io_threads`` (the size of the pool for
+    stores that wait on every request, object stores and Python store objects: as many requests
+    are in flight at once), ``concurrent_target`` (how many chunks
     and codec tasks one call runs at once; 0 is the pool size), ``validate_checksums`` and
     ``store_empty_chunks``, and ``max_chunk_bytes`` (the largest chunk, or inner chunk of a
     sharded array read by inner chunk, a call decodes or encodes whole; larger ones raise
@@ -18,8 +20,11 @@ def get_config() -> dict[str, Any]:
     the default) or ``"object"`` (object arrays of ``str``, as on numpy 1)."""
     threads = ffi.new("size_t *")
     check(lib.zarrlib_config_thread_count(threads))
+    io_threads = ffi.new("size_t *")
+    check(lib.zarrlib_config_io_thread_count(io_threads))
     return {
         "threads": threads[0],
+        "io_threads": io_threads[0],
         "concurrent_target": lib.zarrlib_config_concurrent_target(),
         "validate_checksums": bool(lib.zarrlib_config_validate_checksums()),
         "store_empty_chunks": bool(lib.zarrlib_config_store_empty_chunks()),
@@ -31,15 +36,22 @@ def get_config() -> dict[str, Any]:
 def set_config(
     *,
     threads: int | None = None,
+    io_threads: int | None = None,
     concurrent_target: int | None = None,
     validate_checksums: bool | None = None,
     store_empty_chunks: bool | None = None,
     max_chunk_bytes: int | None = None,
     string_dtype: str | None = None,
 ) -> None:
-    """Change engine settings; those left None keep their value. ``threads=0`` means one per CPU.
+    """Change engine settings; those left None keep their value. ``threads=0`` means one per CPU,
+    ``io_threads=0`` the default, 32.
     Settings are process-wide and apply to calls that start afterwards."""
-    sizes = (("threads", threads), ("concurrent_target", concurrent_target), ("max_chunk_bytes", max_chunk_bytes))
+    sizes = (
+        ("threads", threads),
+        ("io_threads", io_threads),
+        ("concurrent_target", concurrent_target),
+        ("max_chunk_bytes", max_chunk_bytes),
+    )
     for name, value in sizes:
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
             raise ValueError(f"{name} must be a non-negative int, not {value!r}")
@@ -50,6 +62,8 @@ def set_config(
         vlen.set_string_dtype(string_dtype)
     if threads is not None:
         check(lib.zarrlib_config_set_thread_count(threads))
+    if io_threads is not None:
+        check(lib.zarrlib_config_set_io_thread_count(io_threads))
     if concurrent_target is not None:
         check(lib.zarrlib_config_set_concurrent_target(concurrent_target))
     if validate_checksums is not None:

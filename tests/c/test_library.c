@@ -228,6 +228,17 @@ static void test_config(void) {
   CHECK_EQ_U64(threads, default_threads);
   CHECK_STATUS(zarrlib_config_thread_count(NULL), ZARRLIB_ERR_INVALID_ARGUMENT);
 
+  /* The pool for stores that wait on requests: 32 threads unless set. */
+  CHECK_OK(zarrlib_config_io_thread_count(&threads));
+  CHECK_EQ_U64(threads, 32);
+  CHECK_OK(zarrlib_config_set_io_thread_count(4));
+  CHECK_OK(zarrlib_config_io_thread_count(&threads));
+  CHECK_EQ_U64(threads, 4);
+  CHECK_OK(zarrlib_config_set_io_thread_count(0));
+  CHECK_OK(zarrlib_config_io_thread_count(&threads));
+  CHECK_EQ_U64(threads, 32);
+  CHECK_STATUS(zarrlib_config_io_thread_count(NULL), ZARRLIB_ERR_INVALID_ARGUMENT);
+
   /* The concurrency target: 0 by default (as many as the pool has threads). */
   CHECK_EQ_U64(zarrlib_config_concurrent_target(), 0);
   CHECK_OK(zarrlib_config_set_concurrent_target(3));

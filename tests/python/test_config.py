@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
 import zarrlib
 from layouts import v3_array
 
-KEYS = {"threads", "concurrent_target", "validate_checksums", "store_empty_chunks", "max_chunk_bytes", "string_dtype"}
+KEYS = {
+    "threads",
+    "io_threads",
+    "concurrent_target",
+    "validate_checksums",
+    "store_empty_chunks",
+    "max_chunk_bytes",
+    "string_dtype",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -50,6 +61,50 @@ def test_threads_roundtrip(threads):
 def test_threads_zero_is_one_per_cpu():
     zarrlib.set_config(threads=0)
     assert zarrlib.get_config()["threads"] >= 1
+
+
+def test_io_threads_roundtrip():
+    assert zarrlib.get_config()["io_threads"] == 32
+    zarrlib.set_config(io_threads=4)
+    assert zarrlib.get_config()["io_threads"] == 4
+    zarrlib.set_config(io_threads=0)
+    assert zarrlib.get_config()["io_threads"] == 32
+    with pytest.raises(ValueError, match="io_threads"):
+        zarrlib.set_config(io_threads=-1)
+
+
+class SlowMapping(dict):
+    """A store whose every read waits, as a server's would, and counts reads in flight."""
+
+    def __init__(self):
+        super().__init__()
+        self.lock = threading.Lock()
+        self.in_flight = self.peak = 0
+
+    def __getitem__(self, key):
+        with self.lock:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+        time.sleep(0.05)
+        with self.lock:
+            self.in_flight -= 1
+        return super().__getitem__(key)
+
+
+def test_stores_that_wait_keep_io_threads_requests_in_flight():
+    """A store whose requests wait (here Python callbacks; object stores alike) is read on the
+    I/O pool: as many chunks are requested at once as it has threads, not as many as CPUs."""
+    zarrlib.set_config(io_threads=8)
+    try:
+        store = SlowMapping()
+        metadata = v3_array((64, 16), (4, 16))
+        data = np.arange(64 * 16, dtype="uint16").reshape(64, 16)
+        zarrlib.write_region(metadata, store, "a", ..., data)
+        store.peak = 0
+        np.testing.assert_array_equal(zarrlib.read_region(metadata, store, "a", ...), data)
+        assert store.peak >= 6, store.peak
+    finally:
+        zarrlib.set_config(io_threads=0)
 
 
 @pytest.mark.parametrize("target", [0, 1, 5])

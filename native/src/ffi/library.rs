@@ -104,6 +104,25 @@ pub unsafe extern "C" fn zarrlib_config_thread_count(out: *mut usize) -> i32 {
     })
 }
 
+/// Size the pool that calls on stores waiting on every request (object stores, zip files in
+/// them, callback stores) run on: `threads` threads, each holding one request in flight, or 32
+/// when 0. Calls already running finish on the pool they started on.
+#[unsafe(no_mangle)]
+pub extern "C" fn zarrlib_config_set_io_thread_count(threads: usize) -> i32 {
+    guard(|| config::set_io_thread_count(threads))
+}
+
+/// Write the number of threads in the pool for stores that wait on requests to `*out`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zarrlib_config_io_thread_count(out: *mut usize) -> i32 {
+    guard(|| {
+        // SAFETY: `out` is NULL or points at a writable `size_t`, as the header documents.
+        let out = unsafe { out_arg(out, "out") }?;
+        *out = config::io_thread_count()?;
+        Ok(())
+    })
+}
+
 /// How many chunks and codec tasks one call may run at once; 0 (the default) means the number of
 /// threads in the pool.
 #[unsafe(no_mangle)]
