@@ -369,9 +369,11 @@ def assert_equal(actual, expected) -> None:
 
 
 def store_keys(root) -> list[str]:
-    """Every key in a directory, or in a zarr-python MemoryStore."""
+    """Every key in a directory, or in a zarr-python store."""
     if not isinstance(root, (str, os.PathLike)):
-        return sorted(root._store_dict)
+        from zarr.core.sync import collect_aiterator
+
+        return sorted(collect_aiterator(root.list()))
     keys = []
     for directory, _, files in os.walk(root):
         for name in files:
