@@ -56,6 +56,8 @@ def sample(dtype) -> np.ndarray:
         return (np.arange(n).reshape(shape) * 3 + rng.integers(-5, 5, shape)).astype(dtype)
     if dtype.kind == "f":
         return (rng.standard_normal(shape) * 100).astype(dtype)
+    if dtype.kind == "c":
+        return (rng.standard_normal(shape) * 100 + 1j * rng.standard_normal(shape)).astype(dtype)
     if dtype.kind == "U":
         return np.array(LABELS, dtype=dtype)[rng.integers(0, len(LABELS), shape)]
     if dtype.kind == "S":
@@ -65,8 +67,10 @@ def sample(dtype) -> np.ndarray:
     if dtype.kind == "V" and dtype.names:
         out = np.zeros(shape, dtype=dtype)
         for name in dtype.names:
-            out[name] = rng.integers(-100, 100, shape).astype(dtype[name])
+            out[name] = rng.integers(-100, 100, out[name].shape).astype(out[name].dtype)
         return out
+    if dtype.kind == "V":
+        return rng.integers(0, 256, (*shape, dtype.itemsize), dtype=np.uint8).view(dtype).reshape(shape)
     raise AssertionError(f"no sample for {dtype}")
 
 
@@ -164,9 +168,7 @@ CODECS = {
 UNSUPPORTED: dict[tuple[int, str], str] = {}
 
 #: (format, codec) -> how it fails today other than UNSUPPORTED naming the codec (strict xfail).
-BROKEN: dict[tuple[int, str], str] = {
-    (2, "categorize"): "InvalidMetadataError: zarrs rejects the v2 fill_value null of `<U5` (issue 13 item 8)",
-}
+BROKEN: dict[tuple[int, str], str] = {}
 
 
 def _codec_params(zarr_format: int, *, as_dict: bool = False):
@@ -230,37 +232,39 @@ def test_v3_numcodecs_default_configuration(tmp_path, codec, unsupported):
 
 # --- v2 data types (item 2) and fill_value null -----------------------------------------------
 
+STRUCTURED = [("a", "<i4"), ("b", "<f8"), ("e", "|b1")]
+
+#: Every data type zarr-python writes in Zarr v2 (variable-length strings aside: the
+#: cross-implementation tests have them), each written with a fill value and with ``None``.
 DTYPES = {
+    "bool": "|b1",
+    **{name: np.dtype(name).str for name in "int8 int16 int32 int64 uint8 uint16 uint32 uint64".split()},
+    **{name: np.dtype(name).str for name in "float16 float32 float64 complex64 complex128".split()},
     "datetime64-ns": "<M8[ns]",
     "datetime64-s": "<M8[s]",
     "timedelta64-ms": "<m8[ms]",
     "unicode": "<U12",
     "bytes": "|S6",
-    "structured": [("a", "<i4"), ("b", "<f8")],
+    "void": "|V6",
+    "structured": STRUCTURED,
+    # zarr-python cannot read its own null fill value for records with bytes or subarray fields.
+    "structured-wide": [("a", "<i4"), ("c", "|S3"), ("d", "<u2", (2,))],
 }
 
-#: data type -> the name UnsupportedError gives (v2): zarrlib cannot read these yet.
-DTYPE_UNSUPPORTED = {
-    "datetime64-ns": "<M8[ns]",
-    "datetime64-s": "<M8[s]",
-    "timedelta64-ms": "<m8[ms]",
-    "bytes": "|S6",
-}
+#: data type -> the name UnsupportedError gives (v2): zarrlib cannot read these.
+DTYPE_UNSUPPORTED: dict[str, str] = {}
 
 #: data type -> how fill_value null fails today other than as DTYPE_UNSUPPORTED says (strict xfail).
-NULL_FILL_BROKEN: dict[str, str] = {
-    "unicode": "InvalidMetadataError: zarrs rejects a v2 fill_value null for `<U12` (issue 13 item 8)",
-    "structured": "InvalidMetadataError: zarrs parses no v2 structured data type (serde's untagged enum message)",
-}
+NULL_FILL_BROKEN: dict[str, str] = {}
 
 #: data type -> how it fails today other than as DTYPE_UNSUPPORTED says (strict xfail).
-DTYPE_BROKEN: dict[str, str] = {
-    "structured": "InvalidMetadataError: zarrs parses no v2 structured data type (serde's untagged enum message)",
-}
+DTYPE_BROKEN: dict[str, str] = {}
 
 
-def _dtype_params(broken: dict[str, str]):
+def _dtype_params(broken: dict[str, str], skip=()):
     for key, dtype in DTYPES.items():
+        if key in skip:
+            continue
         marks = [pytest.mark.xfail(strict=True, reason=broken[key])] if key in broken else []
         yield pytest.param(dtype, DTYPE_UNSUPPORTED.get(key), id=key, marks=marks)
 
@@ -274,21 +278,54 @@ def _fill(dtype):
         return "none"
     if dtype.kind == "S":
         return b"nil"
-    return np.zeros((), dtype)[()]
+    if dtype.kind == "V":
+        return np.frombuffer(bytes(range(1, dtype.itemsize + 1)), dtype)[0]
+    if dtype.kind == "b":
+        return True
+    return np.ones((), dtype)[()]
 
 
 @pytest.mark.parametrize(("dtype", "unsupported"), list(_dtype_params(DTYPE_BROKEN)))
 def test_v2_dtype(tmp_path, dtype, unsupported):
     expected = write_with_zarr(tmp_path, 2, dtype, fill_value=_fill(dtype))
     check(tmp_path, expected, unsupported)
+    if unsupported is None:
+        assert_same(zarrlib.Array.open(tmp_path, "a").fill_value, np.asarray(_fill(dtype), expected.dtype))
 
 
-@pytest.mark.parametrize(("dtype", "unsupported"), list(_dtype_params(NULL_FILL_BROKEN)))
+@pytest.mark.parametrize(("dtype", "unsupported"), list(_dtype_params(NULL_FILL_BROKEN, skip={"structured-wide"})))
 def test_v2_dtype_null_fill_value(tmp_path, dtype, unsupported):
-    """``fill_value=None``: zarr-python writes null and reads unwritten chunks as zero / empty."""
+    """``fill_value=None``: zarr-python writes null and reads unwritten chunks as zero, empty or NaT."""
     expected = write_with_zarr(tmp_path, 2, dtype, fill_value=None)
     assert json.loads((tmp_path / "a" / ".zarray").read_text())["fill_value"] is None
     check(tmp_path, expected, unsupported)
+
+
+def assert_same(got, expected) -> None:
+    """The same bytes in ``expected``'s dtype: NaN and NaT equal to themselves."""
+    assert np.asarray(got, expected.dtype).tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("dtype", "name"),
+    [
+        pytest.param(
+            [("a", "<f8"), ("b", ">i4" if np.little_endian else "<i4")], "b", id="field-in-foreign-byte-order"
+        ),
+    ],
+)
+def test_v2_structured_dtypes_zarrlib_cannot_carry_name_the_field(tmp_path, dtype, name):
+    """Records reach the engine as raw bits, which it never reorders: fields must be in this
+    machine's byte order (nested records are refused too: native/src/dtypes/structured.rs)."""
+    write_with_zarr(tmp_path, 2, dtype)
+    with pytest.raises(zarrlib.UnsupportedError, match=f"field {name!r}".replace("'", '"')):
+        zarrlib.Array.open(tmp_path, "a")
+
+
+@pytest.mark.parametrize("dtype", ["|S6", "<M8[ns]", "<m8[10ms]"])
+def test_v3_dtype(tmp_path, dtype):
+    expected = write_with_zarr(tmp_path, 3, dtype, fill_value=_fill(dtype))
+    check(tmp_path, expected, None)
 
 
 # --- the reverse: zarrlib writes numcodecs codecs, zarr-python reads them -------------------
@@ -438,3 +475,29 @@ def test_zarrlib_writes_numcodecs_read_by_zarr(tmp_path, zarr_format, dtype, fie
     assert _chunks(ours).keys() == _chunks(theirs).keys()
     if identical:
         assert _chunks(ours) == _chunks(theirs)
+
+
+def _dtype_writes():
+    for key in DTYPES:
+        yield pytest.param(2, DTYPES[key], "fill", id=f"v2-{key}")
+        if key != "structured-wide":
+            yield pytest.param(2, DTYPES[key], None, id=f"v2-{key}-null-fill")
+    for dtype in ["|S6", "<M8[ns]", "<m8[10ms]", "<U12"]:
+        yield pytest.param(3, dtype, "fill", id=f"v3-{dtype}")
+
+
+@pytest.mark.parametrize(("zarr_format", "dtype", "fill"), list(_dtype_writes()))
+def test_zarrlib_writes_dtypes_as_zarr_python_does(tmp_path, zarr_format, dtype, fill):
+    """zarrlib writes each data type into the document zarr-python made, and its chunks are
+    zarr-python's byte for byte; zarr-python reads them back."""
+    theirs, ours = tmp_path / "zarr", tmp_path / "zarrlib"
+    fill_value = _fill(dtype) if fill else None
+    expected = write_with_zarr(theirs, zarr_format, dtype, fill_value=fill_value, compressors=None)
+    metadata = zarrlib.read_metadata(theirs, "a")
+    zarrlib.create_new_array(metadata, ours, "a")
+    zarrlib.Array.open(ours, "a")[:10, :] = sample(dtype)
+    assert _chunks(ours) == _chunks(theirs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        read_by_zarr = zarr.open_array(store=LocalStore(ours), path="a", mode="r")[...]
+    assert read_by_zarr.tobytes() == expected.tobytes()
