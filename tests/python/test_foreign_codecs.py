@@ -501,3 +501,84 @@ def test_zarrlib_writes_dtypes_as_zarr_python_does(tmp_path, zarr_format, dtype,
         warnings.simplefilter("ignore")
         read_by_zarr = zarr.open_array(store=LocalStore(ours), path="a", mode="r")[...]
     assert read_by_zarr.tobytes() == expected.tobytes()
+
+
+# --- what zarrlib cannot read is named (issue 13 item 8) -------------------------------------
+
+
+def _v2_doc(dtype="<i4", compressor=None, filters=None, fill_value=0) -> dict:
+    return {
+        "zarr_format": 2,
+        "shape": [4],
+        "chunks": [2],
+        "dtype": dtype,
+        "compressor": compressor,
+        "filters": filters,
+        "fill_value": fill_value,
+        "order": "C",
+    }
+
+
+def _v3_doc(data_type="int32", codecs=None, fill_value=0) -> dict:
+    return {
+        "zarr_format": 3,
+        "node_type": "array",
+        "shape": [4],
+        "data_type": data_type,
+        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [2]}},
+        "chunk_key_encoding": {"name": "default"},
+        "fill_value": fill_value,
+        "codecs": codecs or [BYTES],
+    }
+
+
+#: A document zarrlib cannot read -> (error class, what its message must name).
+UNREADABLE = {
+    "v3-structured": (
+        _v3_doc({"name": "structured", "configuration": {"fields": [["a", "int32"]]}}, fill_value="AAAAAA=="),
+        zarrlib.UnsupportedError,
+        "structured",
+    ),
+    "v3-unknown-type": (_v3_doc("float128"), zarrlib.UnsupportedError, "float128"),
+    "v2-unknown-type": (_v2_doc("<f16"), zarrlib.UnsupportedError, "<f16"),
+    "v2-generic-datetime": (_v2_doc("<M8"), zarrlib.UnsupportedError, "<M8"),
+    "v2-nested-structured": (_v2_doc([["a", [["x", "<i4"]]]]), zarrlib.UnsupportedError, '"a"'),
+    "v2-not-a-dtype": (_v2_doc({"a": 1}), zarrlib.InvalidMetadataError, "dtype"),
+    "v2-jenkins": (_v2_doc(compressor={"id": "jenkins_lookup3"}), zarrlib.UnsupportedError, "jenkins_lookup3"),
+    "v3-jenkins": (_v3_doc(codecs=[BYTES, nc("jenkins_lookup3")]), zarrlib.UnsupportedError, "jenkins_lookup3"),
+    "v3-pcodec": (_v3_doc(codecs=[nc("pcodec")]), zarrlib.UnsupportedError, "pcodec"),
+    "v2-lzma-filters": (
+        _v2_doc(compressor={"id": "lzma", "format": 1, "check": -1, "preset": None, "filters": [{"id": 33}]}),
+        zarrlib.UnsupportedError,
+        "lzma with custom filters",
+    ),
+    "v2-lzma-raw": (
+        _v2_doc(compressor={"id": "lzma", "format": 3, "check": -1, "preset": None, "filters": None}),
+        zarrlib.UnsupportedError,
+        "lzma format 3",
+    ),
+    "v2-categorize-object": (
+        _v2_doc("|O", filters=[{"id": "categorize", "labels": ["a"], "dtype": "|O", "astype": "|u1"}], fill_value=""),
+        zarrlib.UnsupportedError,
+        "categorize",
+    ),
+    "v3-blosc-configuration": (
+        _v3_doc(codecs=[BYTES, {"name": "blosc", "configuration": {"cname": "lz5", "clevel": 1, "shuffle": "x"}}]),
+        zarrlib.InvalidMetadataError,
+        "blosc",
+    ),
+    "v3-transpose-configuration": (
+        _v3_doc(codecs=[{"name": "transpose", "configuration": {"order": "Z"}}, BYTES]),
+        zarrlib.InvalidMetadataError,
+        "transpose",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(UNREADABLE))
+def test_what_zarrlib_cannot_read_is_named(tmp_path, case):
+    document, error, name = UNREADABLE[case]
+    with pytest.raises(error) as info:
+        zarrlib.create_new_array(document, tmp_path, "a")
+    assert name in str(info.value), str(info.value)
+    assert "untagged enum" not in str(info.value)
