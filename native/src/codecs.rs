@@ -30,7 +30,7 @@ use zarrs::storage::byte_range::{ByteRange, ByteRangeIterator};
 
 /// How a codec's encoded bytes are decoded within a bound.
 #[derive(Clone, Copy, Debug)]
-enum Kind {
+pub(crate) enum Kind {
     Zstd,
     Gzip,
     Zlib,
@@ -78,7 +78,8 @@ where
     ));
 }
 
-fn wrap(codec: Codec, kind: Kind) -> Result<Codec, PluginCreateError> {
+/// `codec` (zarrs' own of `kind`) with its decoding bounded.
+pub(crate) fn wrap(codec: Codec, kind: Kind) -> Result<Codec, PluginCreateError> {
     match codec {
         Codec::BytesToBytes(inner) => Ok(Codec::BytesToBytes(Arc::new(Bounded { inner, kind }))),
         other => Ok(other),
@@ -132,7 +133,11 @@ fn too_large(what: &str, size: impl std::fmt::Display, limit: u64) -> CodecError
 }
 
 /// Read all of `reader`, failing as soon as it yields more than `limit` bytes.
-fn read_bounded(reader: impl Read, limit: u64, what: &str) -> Result<Vec<u8>, CodecError> {
+pub(crate) fn read_bounded(
+    reader: impl Read,
+    limit: u64,
+    what: &str,
+) -> Result<Vec<u8>, CodecError> {
     let mut out = Vec::with_capacity(usize::try_from(limit).unwrap_or(0).min(1 << 26));
     reader.take(limit + 1).read_to_end(&mut out)?;
     if out.len() as u64 > limit {

@@ -106,7 +106,7 @@ impl From<ArrayCreateError> for Error {
             ArrayCreateError::MissingMetadata => ErrorKind::NotFound,
             _ => ErrorKind::InvalidMetadata,
         };
-        Self::new(kind, err.to_string())
+        Self::new(kind, err.to_string()).without_parser_jargon()
     }
 }
 
@@ -143,7 +143,32 @@ impl From<ArrayError> for Error {
 
 impl From<serde_json::Error> for Error {
     fn from(err: serde_json::Error) -> Self {
-        Self::invalid_metadata(err.to_string())
+        Self::invalid_metadata(err.to_string()).without_parser_jargon()
+    }
+}
+
+impl Error {
+    /// serde's message for an untagged enum none of whose variants matched names a Rust type of
+    /// zarrs, not what the document holds. Name the codec (or part of the metadata) instead: its
+    /// configuration is one zarrlib cannot read (invalid, or a form it does not know: the kind
+    /// stays what zarrs said).
+    fn without_parser_jargon(self) -> Self {
+        const MARK: &str = "data did not match any variant of untagged enum ";
+        let Some(at) = self.message.find(MARK) else {
+            return self;
+        };
+        let type_name: String = self.message[at + MARK.len()..]
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        let message = match type_name.strip_suffix("CodecConfiguration") {
+            Some(codec) => format!(
+                "the {} codec's configuration is not one zarrlib reads",
+                codec.to_ascii_lowercase()
+            ),
+            None => format!("the metadata's {type_name} is not in a form zarrlib reads"),
+        };
+        Self::new(self.kind, message)
     }
 }
 
@@ -158,6 +183,19 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::InvalidMetadata);
         let err: Error = StorageError::ReadOnly.into();
         assert_eq!(err.kind, ErrorKind::ReadOnly);
+    }
+
+    #[test]
+    fn parser_messages_name_the_codec() {
+        let err = Error::invalid_metadata(
+            "configuration is unsupported: data did not match any variant of untagged enum BloscCodecConfiguration",
+        )
+        .without_parser_jargon();
+        assert_eq!(err.kind, ErrorKind::InvalidMetadata);
+        assert_eq!(
+            err.message,
+            "the blosc codec's configuration is not one zarrlib reads"
+        );
     }
 
     #[test]

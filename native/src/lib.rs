@@ -13,6 +13,7 @@ mod chunk_locks;
 mod codecs;
 pub mod config;
 pub mod consolidated;
+mod dtypes;
 pub mod error;
 pub mod ffi;
 mod list_metrics;

@@ -2,11 +2,15 @@
 
 The engine names every array's data type in its Zarr v3 form (a v2 ``"<u2"`` reports as
 ``"uint16"``) and hands elements over in native byte order, so each name maps to one native-order
-numpy dtype. Types numpy cannot represent (``bfloat16``, sub-byte integers, 8-bit floats) raise
-:class:`~zarrlib.errors.UnsupportedError`.
+numpy dtype. A Zarr v2 structured dtype reaches the engine as raw bits of its record size and
+reads as the numpy structured dtype its document names. Types numpy has no dtype for
+(``bfloat16``, 8-bit and smaller floats, sub-byte integers) take ml_dtypes' when it is installed
+and raise :class:`~zarrlib.errors.UnsupportedError` naming it otherwise.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -17,9 +21,39 @@ _SIMPLE_NAMES = "bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 
 _SIMPLE = {name: np.dtype(name) for name in _SIMPLE_NAMES.split()}
 
 
+#: Zarr v3 names of the types ml_dtypes has a numpy dtype for (the same names there).
+ML_DTYPES_NAMES = frozenset(
+    "bfloat16 float8_e4m3 float8_e4m3fnuz float8_e4m3b11fnuz float8_e5m2 float8_e5m2fnuz "
+    "float8_e3m4 float8_e8m0fnu float6_e2m3fn float6_e3m2fn float4_e2m1fn int4 uint4 int2 uint2".split()
+)
+#: ml_dtypes' sub-byte integers hold their value in the low bits of a byte; zarrs holds a signed
+#: one sign-extended, so writes of these go through int8.
+SIGN_EXTENDED = frozenset({"int4", "int2"})
+
+
+def _ml_dtype(data_type: str) -> DType:
+    try:
+        import ml_dtypes
+    except ImportError:
+        raise UnsupportedError(
+            f"data type {data_type!r} needs the ml_dtypes package for a numpy dtype (pip install ml_dtypes)"
+        ) from None
+    dtype: DType = np.dtype(getattr(ml_dtypes, data_type))
+    return dtype
+
+
+def _structured_dtype(fields: list[list[Any]]) -> DType:
+    """A Zarr v2 structured dtype (``[["a", "<i4"], ["b", "<f8", [2]]]``) as numpy's."""
+    dtype: DType = np.dtype([(f[0], f[1], tuple(f[2])) if len(f) > 2 else tuple(f) for f in fields])
+    return dtype
+
+
 def _datetime_dtype(kind: str, metadata: Document) -> DType:
     """numpy.datetime64 / numpy.timedelta64, whose unit the Zarr v3 document's data type
-    configuration holds (zarrs reads no Zarr v2 datetimes)."""
+    configuration holds (a Zarr v2 document names the numpy dtype)."""
+    if metadata.get("zarr_format") == 2:
+        named: DType = np.dtype(metadata["dtype"]).newbyteorder("=")
+        return named
     config = metadata["data_type"]["configuration"]
     scale = config.get("scale_factor", 1)
     return np.dtype(f"{kind}8[{scale if scale != 1 else ''}{config['unit']}]")
@@ -36,8 +70,13 @@ def numpy_dtype(data_type: str, metadata: Document, element_size: int) -> DType:
     elif data_type == "fixed_length_utf32":
         # numpy's U: fixed-width UTF-32 code points in native order, NUL-padded.
         dtype = np.dtype(f"U{element_size // 4}")
+    elif data_type == "null_terminated_bytes":
+        dtype = np.dtype(f"S{element_size}")
+    elif data_type in ML_DTYPES_NAMES:
+        dtype = _ml_dtype(data_type)
     elif data_type.startswith("r") and data_type[1:].isdigit():
-        dtype = np.dtype(f"V{int(data_type[1:]) // 8}")
+        fields = metadata.get("dtype") if metadata.get("zarr_format") == 2 else None
+        dtype = _structured_dtype(fields) if isinstance(fields, list) else np.dtype(f"V{int(data_type[1:]) // 8}")
     else:
         raise UnsupportedError(f"data type {data_type!r} has no numpy equivalent")
     if dtype.itemsize != element_size:

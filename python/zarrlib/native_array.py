@@ -18,7 +18,7 @@ import numpy.typing as npt
 from . import _native, native_indexed, vlen
 from ._native import check, ffi, lib
 from ._types import BasicSelection, ChunkCoords, Document, DType, NDArray
-from .dtypes import numpy_dtype
+from .dtypes import SIGN_EXTENDED, numpy_dtype
 from .errors import OutOfBoundsError
 from .fancy import is_basic
 from .indexing import Selection, broadcast_for_assignment, normalize_selection
@@ -61,6 +61,9 @@ def _read_target(out: NDArray | None, shape: tuple[int, ...], dtype: DType) -> t
 
 def _write_source(value: npt.ArrayLike, shape: tuple[int, ...], dtype: DType) -> NDArray:
     """``value`` as a C-contiguous array of ``dtype`` and ``shape``, copied only if it must be."""
+    if dtype.name in SIGN_EXTENDED:
+        # The engine holds signed sub-byte integers sign-extended in a byte, ml_dtypes in its low bits.
+        return broadcast_for_assignment(np.asarray(value, dtype=dtype), shape).astype(np.int8, order="C")
     if isinstance(value, np.ndarray) and value.dtype == dtype and value.shape == shape and value.flags.c_contiguous:
         return value
     return np.ascontiguousarray(broadcast_for_assignment(np.asarray(value, dtype=dtype), shape))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -287,11 +288,44 @@ def test_every_fixed_size_type_maps_to_its_native_numpy_dtype(store, dtype, fmt)
     assert zarrlib.Array.open(store, "a").dtype == np.dtype(dtype)
 
 
-def test_data_types_without_a_numpy_equivalent_are_unsupported(store):
+ML_DTYPES = [
+    ("bfloat16", [1.5, -2.0, 0.0, 3.25]),
+    ("float8_e4m3", [1.5, -2.0, 0.0, 3.25]),
+    ("float8_e5m2", [1.5, -2.0, 0.0, 3.0]),
+    ("float4_e2m1fn", [1.5, -2.0, 0.0, 3.0]),
+    ("int4", [-8, -1, 0, 7]),
+    ("uint4", [0, 1, 9, 15]),
+    ("int2", [-2, -1, 0, 1]),
+]
+
+
+@pytest.mark.parametrize(("data_type", "values"), ML_DTYPES, ids=[name for name, _ in ML_DTYPES])
+def test_data_types_numpy_lacks_take_ml_dtypes(store, data_type, values):
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    dtype = np.dtype(getattr(ml_dtypes, data_type))
+    metadata = v3_array([6], [4], "uint8")
+    metadata["data_type"] = data_type
+    metadata["fill_value"] = values[1]
+    metadata["codecs"] = [{"name": "bytes", "configuration": {"endian": "little"}}]
+    zarrlib.create_new_array(metadata, store, "a")
+    data = np.array(values, dtype)
+    zarrlib.write_region(metadata, store, "a", slice(0, 4), data)
+    got = zarrlib.read_region(metadata, store, "a", ...)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got.astype(np.float64), [*values, values[1], values[1]])
+    assert zarrlib.Array.open(store, "a").fill_value == data[1]
+    if data_type in ("int4", "int2"):
+        # zarrs holds them sign-extended in a byte (what its packbits codec and other readers expect).
+        chunk = zarrlib.read_encoded_chunk(metadata, store, "a", (0,))
+        assert chunk is not None and np.frombuffer(chunk, np.int8).tolist() == values
+
+
+def test_data_types_numpy_lacks_name_ml_dtypes_without_it(store, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ml_dtypes", None)
     metadata = v3_array([4], [2], "uint16")
     metadata["data_type"] = "bfloat16"
     zarrlib.create_new_array(metadata, store, "a")
-    with pytest.raises(zarrlib.UnsupportedError):
+    with pytest.raises(zarrlib.UnsupportedError, match="bfloat16.*ml_dtypes"):
         zarrlib.read_region(metadata, store, "a", ...)
 
 

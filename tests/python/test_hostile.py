@@ -9,6 +9,7 @@ and the child's peak RSS is measured on its own.
 from __future__ import annotations
 
 import json
+import lzma
 import subprocess
 import sys
 import textwrap
@@ -53,6 +54,21 @@ def gzip_bomb(size: int) -> bytes:
     block = bytes(1 << 20)
     parts = [compressor.compress(block) for _ in range(size // len(block))]
     return b"".join(parts) + compressor.flush()
+
+
+def lzma_bomb(size: int, format: int = lzma.FORMAT_XZ) -> bytes:
+    """``size`` zero bytes, lzma-compressed at preset 9 (a 64 MiB dictionary) without ever
+    holding them."""
+    compressor = lzma.LZMACompressor(format=format, preset=9)
+    block = bytes(1 << 20)
+    parts = [compressor.compress(block) for _ in range(size // len(block))]
+    return b"".join(parts) + compressor.flush()
+
+
+def lzma_alone_claiming_dictionary(size: int) -> bytes:
+    """A legacy .lzma header asking for a ``size``-byte dictionary (of unknown output size),
+    then the start of a stream."""
+    return bytes([0x5D]) + size.to_bytes(4, "little") + bytes([0xFF] * 8) + bytes(16)
 
 
 def zstd_claiming(size: int) -> bytes:
@@ -142,6 +158,26 @@ BOMBS = {
         v2_metadata({"id": "bz2", "level": 9}),
         "0.0",
         lambda: numcodecs.BZ2(level=9).encode(np.zeros(64 << 20, np.uint8)),
+    ),
+    "lzma bomb, v2": (
+        v2_metadata({"id": "lzma", "format": 1, "check": -1, "preset": None, "filters": None}),
+        "0.0",
+        lambda: lzma_bomb(64 << 20),
+    ),
+    "lzma bomb, v3": (
+        v3_metadata([{"name": "numcodecs.lzma", "configuration": {}}]),
+        "c/0/0",
+        lambda: lzma_bomb(64 << 20),
+    ),
+    "lzma-alone bomb, v2": (
+        v2_metadata({"id": "lzma", "format": 2, "check": -1, "preset": None, "filters": None}),
+        "0.0",
+        lambda: lzma_bomb(64 << 20, lzma.FORMAT_ALONE),
+    ),
+    "lzma header asking for a 4 GiB dictionary, v2": (
+        v2_metadata({"id": "lzma", "format": 2, "check": -1, "preset": None, "filters": None}),
+        "0.0",
+        lambda: lzma_alone_claiming_dictionary(2**32 - 1),
     ),
     "blosc header claiming 2 GiB, v2": (
         v2_metadata({"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 0, "blocksize": 0}),

@@ -99,7 +99,11 @@ impl Layout {
             element_size,
             data_type_name: match vlen {
                 Some(kind) => kind.name().to_owned(),
-                None => v3.data_type.name().to_owned(),
+                // The data type's own name: for one zarrlib registers, the v3 form below has
+                // a stand-in.
+                None => data_type
+                    .name_v3()
+                    .map_or_else(|| v3.data_type.name().to_owned(), |n| n.into_owned()),
             },
             vlen,
             chunk_bytes: bytes(&match &chunk_shape {
@@ -155,13 +159,19 @@ fn v3_metadata(array: &ZarrsArray) -> Result<ArrayMetadataV3> {
         ArrayMetadata::V3(v3) => return Ok(v3.clone()),
         ArrayMetadata::V2(v2) => v2,
     };
-    // zarrs converts v2 codecs through its built-in codecs only (and panics on one it built from
-    // the runtime registry, such as src/numcodecs'), so codecs it cannot convert are left out:
-    // the v3 form serves for the data type and grid, the array keeps its own codecs.
+    // zarrs converts v2 codecs and data types through its built-in ones only (and panics on a
+    // codec it built from the runtime registry, such as src/numcodecs'), so codecs it cannot
+    // convert are left out, and a data type zarrlib registers (src/dtypes) stands as raw bits
+    // of its size: the v3 form serves for the grid, the array keeps its own codecs and type.
     let mut v2 = v2.clone();
-    for _ in 0..=v2.filters.as_ref().map_or(0, Vec::len) + 1 {
+    for _ in 0..=v2.filters.as_ref().map_or(0, Vec::len) + 2 {
         match zarrs::convert::array_metadata_v2_to_v3(&v2) {
             Ok(v3) => return Ok(v3),
+            Err(zarrs::convert::ArrayMetadataV2ToV3Error::UnsupportedDataType(_)) => {
+                let size = array.data_type().fixed_size().unwrap_or(1);
+                v2.dtype = format!("|V{size}").into();
+                v2.fill_value = zarrs::array::FillValueMetadata::Null;
+            }
             Err(zarrs::convert::ArrayMetadataV2ToV3Error::UnsupportedCodec(id, _)) => {
                 if v2.compressor.as_ref().is_some_and(|c| c.id() == id) {
                     v2.compressor = None;

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
 use zarrs::array::{Array, ArrayMetadata};
 use zarrs::metadata::v2::ArrayMetadataV2;
 use zarrs::metadata::v3::ArrayMetadataV3;
@@ -19,34 +18,18 @@ use crate::store::Store;
 /// Build the zarrs array a document describes.
 fn build_array(store: &Store, path: &NodePath, doc: &NodeDoc) -> Result<ZarrsArray> {
     crate::codecs::register();
+    crate::dtypes::register();
     let mut value = doc.doc.clone();
     let metadata = if doc.zarr_format == 3 {
         crate::shard_index::insert_checks(&mut value);
         ArrayMetadata::V3(serde_json::from_value::<ArrayMetadataV3>(value.into())?)
     } else {
-        complex_null_fill_as_zero(&mut value);
+        crate::dtypes::prepare_v2(&mut value)?;
         ArrayMetadata::V2(serde_json::from_value::<ArrayMetadataV2>(value.into())?)
     };
     let array = Array::new_with_metadata(store.storage.clone(), path.as_str(), metadata)?;
     super::validate::check(&array, &doc.doc)?;
     Ok(array)
-}
-
-/// Zarr v2 `"fill_value": null` means "no fill value"; zarrs reads it as zero for real types but
-/// rejects it for complex ones, which zarr-python writes when asked for `fill_value=None`. Read
-/// it as zero for those too (the stored document keeps its null).
-fn complex_null_fill_as_zero(doc: &mut Map<String, Value>) {
-    let complex = doc
-        .get("dtype")
-        .and_then(Value::as_str)
-        .is_some_and(|dtype| {
-            dtype
-                .trim_start_matches(['<', '>', '|', '='])
-                .starts_with('c')
-        });
-    if complex && doc.get("fill_value") == Some(&Value::Null) {
-        doc.insert("fill_value".into(), serde_json::json!([0.0, 0.0]));
-    }
 }
 
 /// Create an array node from a metadata document (validated by building its codec chain first).

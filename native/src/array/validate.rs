@@ -2,7 +2,10 @@
 //! array is created or opened, so a bad document is `InvalidMetadata` up front rather than a
 //! panic, an overflow or corrupt data later.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
+use zarrs::array::data_type::api::codec_traits::bytes::BytesDataTypeExt;
 
 use super::ZarrsArray;
 use crate::error::{Error, Result};
@@ -15,23 +18,21 @@ pub(super) fn check(array: &ZarrsArray, doc: &Map<String, Value>) -> Result<()> 
         check_chunk_bytes(&shape, array.data_type().fixed_size().unwrap_or(1))?;
         check_grid_ends(array.chunk_grid_shape(), &shape)?;
         if let Some(codecs) = doc.get("codecs").and_then(Value::as_array) {
-            check_codecs(codecs, &shape, endian_size(array, doc))?;
+            check_codecs(codecs, &shape, endian_size(array))?;
         }
     }
     Ok(())
 }
 
-/// The element size of a data type that has a byte order: multi-byte numbers do, raw bits
-/// (`r16`, ...) and variable-length types do not.
-fn endian_size(array: &ZarrsArray, doc: &Map<String, Value>) -> Option<usize> {
-    let name = doc
-        .get("data_type")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let raw_bits = name
-        .strip_prefix('r')
-        .is_some_and(|bits| bits.parse::<u32>().is_ok());
-    array.data_type().fixed_size().filter(|_| !raw_bits)
+/// The element size of a data type that has a byte order: one the bytes codec cannot store
+/// without an `endian` (multi-byte numbers do; raw bits, fixed-width bytes and variable-length
+/// types do not).
+fn endian_size(array: &ZarrsArray) -> Option<usize> {
+    let data_type = array.data_type();
+    let needs_endian = data_type
+        .codec_bytes()
+        .is_ok_and(|bytes| bytes.encode(Cow::Borrowed(&[]), None).is_err());
+    data_type.fixed_size().filter(|_| needs_endian)
 }
 
 /// A chunk must fit in memory this machine can address: zarrs computes its size unchecked.

@@ -1,13 +1,23 @@
 //! numcodecs codecs zarrs lacks, registered with zarrs' codec registry under their numcodecs ids
-//! (Zarr v2 `"lz4"`, `"crc32"`) and the `numcodecs.<id>` names zarr-python writes in Zarr v3.
+//! (Zarr v2 `"lz4"`, `"delta"`, ...) and the `numcodecs.<id>` names zarr-python writes in Zarr v3.
 //!
 //! Each codec is one file holding its stored format (read from numcodecs' own sources and
-//! checked against bytes numcodecs writes); this module holds what they share: the zarrs codec
-//! traits, registration, and the bounds every decode keeps to (never more than the chunk's
-//! decoded size, whatever a header claims).
+//! checked against bytes numcodecs writes). Compressors and checksums are bytes-to-bytes codecs
+//! (`Format`, here: every decode keeps within the chunk's decoded size, whatever a header
+//! claims); filters are array-to-array codecs (`filter::Filter`). `aliases` maps numcodecs
+//! names onto codecs zarrs has under other names.
 
+mod aliases;
+mod astype;
+mod categorize;
 mod crc32;
+mod delta;
+mod filter;
 mod lz4;
+mod lzma;
+mod numeric;
+mod packbits;
+mod quantize;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -43,26 +53,41 @@ struct Numcodec<F: Format>(F);
 
 /// Register the numcodecs codecs, once, from `codecs::register`.
 pub fn register() {
-    register_format::<lz4::Lz4>();
-    register_format::<crc32::Crc32>();
+    register_codec(lz4::Lz4::ID, create::<lz4::Lz4>);
+    register_codec(crc32::Crc32::ID, create::<crc32::Crc32>);
+    register_codec(lzma::Lzma::ID, create::<lzma::Lzma>);
+    register_filter::<delta::Delta>();
+    register_filter::<quantize::Quantize>();
+    register_filter::<astype::AsType>();
+    register_filter::<packbits::PackBits>();
+    register_filter::<categorize::Categorize>();
+    aliases::register();
 }
 
-fn register_format<F: Format>() {
-    let v3_name = format!("numcodecs.{}", F::ID);
+fn register_filter<F: filter::Filter>() {
+    register_codec(F::ID, filter::create::<F>);
+}
+
+/// Register `create` under the numcodecs id `id` (Zarr v2) and `numcodecs.<id>` (Zarr v3).
+fn register_codec(
+    id: &'static str,
+    create: fn(&Configuration) -> Result<Codec, PluginCreateError>,
+) {
+    let v3_name = format!("numcodecs.{id}");
+    let empty = Configuration::default();
     // The handles would unregister them: these stay for the life of the process.
     let _ = register_codec_v3(CodecRuntimePluginV3::new(
         move |name| name == v3_name,
-        |metadata| create::<F>(metadata.configuration()),
+        move |metadata| create(metadata.configuration().unwrap_or(&empty)),
     ));
     let _ = register_codec_v2(CodecRuntimePluginV2::new(
-        |name| name == F::ID,
-        |metadata| create::<F>(Some(metadata.configuration())),
+        move |name| name == id,
+        move |metadata| create(metadata.configuration()),
     ));
 }
 
-fn create<F: Format>(configuration: Option<&Configuration>) -> Result<Codec, PluginCreateError> {
-    let empty = Configuration::default();
-    let format = F::from_configuration(configuration.unwrap_or(&empty))?;
+fn create<F: Format>(configuration: &Configuration) -> Result<Codec, PluginCreateError> {
+    let format = F::from_configuration(configuration)?;
     Ok(Codec::BytesToBytes(Arc::new(Numcodec(format))))
 }
 
