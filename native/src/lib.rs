@@ -23,6 +23,7 @@ pub mod node;
 mod numcodecs;
 mod object_stores;
 pub mod points;
+mod process_locks;
 mod read_only;
 pub mod selection;
 mod shard_index;
