@@ -2,7 +2,8 @@
 """What the ``process_locks`` option of a directory store costs.
 
 Each row is timed on a store opened without the option and on one opened with it (the same
-directory), best of --repeats runs, in microseconds per call; the last column is the ratio.
+directory), best of --repeats runs (alternating between the two), in microseconds per call; the
+last column is the ratio.
 
 Rows (int32 arrays, 64 x 64 chunks of 16 KiB, stored raw unless said otherwise):
   write_chunk     whole-chunk writes, cycling over 64 chunks (each takes one chunk lock)
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -69,17 +71,8 @@ ARRAYS = {
 }
 
 
-def per_call(run, calls: int, repeats: int) -> float:
-    """Best of ``repeats`` runs of ``run()``, in microseconds per call."""
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - started)
-    return best / calls * 1e6
-
-
-def rows(store: zarrlib.Store, calls: int, repeats: int) -> dict[str, float]:
+def operations(store: zarrlib.Store, calls: int) -> dict[str, tuple[Callable[[], object], int]]:
+    """Each row's timed run on ``store`` and the number of calls it makes."""
     raw, zstd, sharded = (zarrlib.open_array(store, name) for name in ARRAYS)
     rng = np.random.default_rng(0)
     chunk = rng.integers(1, 1 << 30, CHUNK, dtype=np.int32)
@@ -89,22 +82,44 @@ def rows(store: zarrlib.Store, calls: int, repeats: int) -> dict[str, float]:
     def write_chunks(array):
         return lambda: [array.write_chunk(c, chunk) for c in coords]
 
-    results = {
-        "write_chunk": per_call(write_chunks(raw), calls, repeats),
-        "write_element": per_call(
-            lambda: [raw.__setitem__((i % 512, i * 7 % 512), i + 1) for i in range(calls)], calls, repeats
-        ),
-        "write_region": per_call(
-            lambda: [raw.__setitem__((slice(0, 256), slice(0, 256)), region) for _ in range(calls // 16)],
-            calls // 16,
-            repeats,
-        ),
-        "write_zstd": per_call(write_chunks(zstd), calls, repeats),
-        "read_chunk": per_call(lambda: [raw.read_chunk(c) for c in coords], calls, repeats),
-        "read_inner": per_call(
-            lambda: [sharded[16 * (i % 8) : 16 * (i % 8) + 16, 0:16] for i in range(calls)], calls, repeats
-        ),
+    def write_elements():
+        for i in range(calls):
+            raw[i % 512, i * 7 % 512] = i + 1
+
+    def write_regions():
+        for _ in range(calls // 16):
+            raw[0:256, 0:256] = region
+
+    return {
+        "write_chunk": (write_chunks(raw), calls),
+        "write_element": (write_elements, calls),
+        "write_region": (write_regions, calls // 16),
+        "write_zstd": (write_chunks(zstd), calls),
+        "read_chunk": (lambda: [raw.read_chunk(c) for c in coords], calls),
+        "read_inner": (lambda: [sharded[16 * (i % 8) : 16 * (i % 8) + 16, 0:16] for i in range(calls)], calls),
     }
+
+
+def rows(directory: str, calls: int, repeats: int) -> dict[str, dict[str, float]]:
+    """Microseconds per call of each row, unlocked and locked, best of ``repeats``. The runs of
+    a row alternate between the two stores, so that both see the same stretch of a noisy
+    machine."""
+    stores = {
+        "unlocked": zarrlib.open_store(directory),
+        "locked": zarrlib.open_store(directory, process_locks=True),
+    }
+    runs = {kind: operations(store, calls) for kind, store in stores.items()}
+    results: dict[str, dict[str, float]] = {kind: {} for kind in stores}
+    for row in runs["unlocked"]:
+        best = dict.fromkeys(stores, float("inf"))
+        for _ in range(repeats):
+            for kind in stores:
+                run, count = runs[kind][row]
+                started = time.perf_counter()
+                run()
+                best[kind] = min(best[kind], (time.perf_counter() - started) / count * 1e6)
+        for kind in stores:
+            results[kind][row] = best[kind]
     return results
 
 
@@ -161,14 +176,13 @@ def main(argv=None) -> int:
         for name, doc in ARRAYS.items():
             zarrlib.create_new_array(doc, store, name)
         zarrlib.open_array(store, "sharded")[...] = 1
-        results = {
-            "unlocked": rows(zarrlib.open_store(directory), args.calls, args.repeats),
-            "locked": rows(zarrlib.open_store(directory, process_locks=True), args.calls, args.repeats),
-        }
-        results["unlocked"]["4 processes"] = min(
-            processes(directory, args.elements, False) for _ in range(args.repeats)
-        )
-        results["locked"]["4 processes"] = min(processes(directory, args.elements, True) for _ in range(args.repeats))
+        results = rows(directory, args.calls, args.repeats)
+        wall = {"unlocked": float("inf"), "locked": float("inf")}
+        for _ in range(args.repeats):
+            for kind in wall:
+                wall[kind] = min(wall[kind], processes(directory, args.elements, kind == "locked"))
+        for kind, ms in wall.items():
+            results[kind]["4 processes"] = ms
     print(f"{'row':<14} {'unlocked':>10} {'locked':>10} {'ratio':>6}")
     for row, unlocked in results["unlocked"].items():
         locked = results["locked"][row]

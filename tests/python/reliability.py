@@ -236,7 +236,7 @@ def resources() -> dict[str, int]:
 
 def soak(kind: str, calls: int, checkpoints: int = 10) -> None:
     """At least ``calls`` mixed calls of the API on a ``kind`` store (``memory`` or a
-    directory), one in nine failing, reporting :func:`resources` after each ``calls /
+    directory), about one in four failing, reporting :func:`resources` after each ``calls /
     checkpoints`` calls as JSON lines."""
     import tempfile
 
@@ -327,7 +327,7 @@ def _soak_steps(store: zarrlib.Store, read_only: zarrlib.Store, documents: dict[
         expect(zarrlib.ReadOnlyError, zarrlib.write_chunk, v2, read_only, "v2", (0, 0), np.ones((16, 16), np.int32))
         return 6
 
-    # Reads and writes most often; one call in five fails.
+    # Reads and writes most often; about one call in four fails.
     return [
         write_region,
         read_region,
