@@ -260,12 +260,6 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * The C library's `getenv`: it reads the environment without allocating, which
- * `std::env::var_os` would do, from inside the allocator.
- */
-extern const char *getenv(const char *name);
-
-/**
  * Open the array stored at `path`. ZARRLIB_ERR_NOT_FOUND if there is no node,
  * ZARRLIB_ERR_NODE_KIND if it is a group. `*out` receives a handle to free with
  * `zarrlib_array_free`.
