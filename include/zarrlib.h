@@ -753,12 +753,17 @@ int32_t zarrlib_array_append(const zarrlib_array *array,
  * `zip+https://host/a.zip`), the options going to that store. `options_json` may be NULL, or a JSON object of store options:
  * `{"metrics": bool}` for every store (count requests for `zarrlib_store_metrics`),
  * `{"read_only": bool}` for every store (writes fail with ZARRLIB_ERR_READ_ONLY), and for
- * directories also `{"sync": bool, "direct_io": bool, "file_handle_cache_size": integer}`. A
- * directory store writes each value to a temporary file and renames it over the key, so
- * readers see the old value or the new one, never a mix; `"sync": true` also fsyncs the file
- * and its directory before the call returns (default false, as zarr-python). `direct_io` or a
- * nonzero `file_handle_cache_size` makes writes go through zarrs' store, in place and always
- * synced (so `"sync": false` with them is an error). Object stores take object_store's
+ * directories also `{"sync": bool, "process_locks": bool, "direct_io": bool,
+ * "file_handle_cache_size": integer}`. A directory store writes each value (chunks and
+ * metadata documents) to a temporary file and renames it over the key, so readers, and a
+ * writer killed mid-write, leave the old value or the new one, never a mix; listings skip the
+ * temporary files a killed writer leaves, which go with their node. `"sync": true` also fsyncs
+ * the file and its directory (and directories it creates) before the call returns (default
+ * false, as zarr-python). `"process_locks": true` takes each chunk lock in an advisory lock
+ * file in the array's directory too (`.zarrlib.lock`), so partial writes to one chunk from
+ * different processes are serialised as those from threads are; without it they may lose
+ * updates. `direct_io` or a nonzero `file_handle_cache_size` makes writes go through zarrs'
+ * store, in place (not atomic) and always synced (so `"sync": false` with them is an error). Object stores take object_store's
  * configuration keys in snake_case (for S3: `endpoint`, `region`, `access_key_id`,
  * `secret_access_key`, `session_token`, `allow_http`, `skip_signature`; for every kind:
  * `timeout`, a duration such as "30s"), plus `retries` (a count, default 3) and

@@ -11,12 +11,18 @@
 //! Locks are always taken in ascending stripe order, so callers touching many chunks cannot
 //! deadlock. Callers take them on their own thread *before* entering the engine's thread pool: a
 //! pool worker that blocked on a lock could otherwise be stolen into work that needs that lock.
+//!
+//! A directory store opened with `process_locks` takes each lock in the array's lock file too,
+//! after the table's (`process_locks`), so processes serialise as threads do.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{
     Arc, LazyLock, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak,
 };
+
+use crate::error::Result;
+use crate::process_locks::{ArrayLockFile, HeldFileLocks, ProcessLocks};
 
 /// Stripes per array: more chunks than this in one call lock the whole table.
 pub(crate) const STRIPES: usize = 256;
@@ -40,6 +46,8 @@ pub enum Access {
 /// The chunk locks of one array.
 pub struct ArrayLocks {
     table: Arc<Table>,
+    /// The array's lock file, when its store locks between processes.
+    file: Option<ArrayLockFile>,
 }
 
 enum Guard<'a> {
@@ -47,8 +55,10 @@ enum Guard<'a> {
     Write(#[allow(dead_code)] RwLockWriteGuard<'a, ()>),
 }
 
-/// Held locks; they are released when this is dropped.
+/// Held locks; they are released when this is dropped (the file's first).
 pub struct ChunkLocks<'a> {
+    #[allow(dead_code)] // Held only to be dropped.
+    file: Option<HeldFileLocks>,
     #[allow(dead_code)] // Held only to be dropped.
     guards: Vec<Guard<'a>>,
 }
@@ -68,27 +78,28 @@ fn stripe(chunk: &[u64]) -> usize {
 
 impl ArrayLocks {
     /// The locks of the array at `array_path` in the store `store_id`: the same table for every
-    /// handle open on that array.
-    pub fn of(store_id: u64, array_path: &str) -> Self {
+    /// handle open on that array, and its lock file when the store has `process`.
+    pub fn of(store_id: u64, array_path: &str, process: Option<&ProcessLocks>) -> Self {
+        let file = process.map(|locks| locks.for_array(array_path));
         let mut tables = TABLES.lock().unwrap_or_else(PoisonError::into_inner);
         let key = (store_id, array_path.to_owned());
         if let Some(table) = tables.get(&key).and_then(Weak::upgrade) {
-            return Self { table };
+            return Self { table, file };
         }
         tables.retain(|_, table| table.strong_count() > 0);
         let table = Arc::new([const { RwLock::new(()) }; STRIPES]);
         tables.insert(key, Arc::downgrade(&table));
-        Self { table }
+        Self { table, file }
     }
 
     /// Lock `count` chunks, listed by `chunks`. Past the number of stripes, the whole table is
-    /// locked and the list is never walked.
+    /// locked and the list is never walked. Fails only when the lock file cannot be locked.
     pub fn lock<C: AsRef<[u64]>>(
         &self,
         access: Access,
         count: u64,
         chunks: impl IntoIterator<Item = C>,
-    ) -> ChunkLocks<'_> {
+    ) -> Result<ChunkLocks<'_>> {
         let mut wanted = [count > STRIPES as u64; STRIPES];
         if count <= STRIPES as u64 {
             chunks
@@ -107,11 +118,15 @@ impl ArrayLocks {
                 }
             })
             .collect();
-        ChunkLocks { guards }
+        let file = match &self.file {
+            Some(file) => file.lock(access, (0..STRIPES).filter(|&i| wanted[i]))?,
+            None => None,
+        };
+        Ok(ChunkLocks { file, guards })
     }
 
     /// Lock one chunk.
-    pub fn lock_one(&self, access: Access, chunk: &[u64]) -> ChunkLocks<'_> {
+    pub fn lock_one(&self, access: Access, chunk: &[u64]) -> Result<ChunkLocks<'_>> {
         self.lock(access, 1, [chunk])
     }
 }
@@ -139,8 +154,8 @@ mod tests {
 
     #[test]
     fn writers_exclude_readers_and_writers() {
-        let locks = ArrayLocks::of(101, "/a");
-        let held = locks.lock(Access::Write, 2, [[0, 0], [0, 1]]);
+        let locks = ArrayLocks::of(101, "/a", None);
+        let held = locks.lock(Access::Write, 2, [[0, 0], [0, 1]]).unwrap();
         assert!(!available(&locks, Access::Write, &[0, 1]));
         assert!(!available(&locks, Access::Read, &[0, 0]));
         drop(held);
@@ -149,8 +164,8 @@ mod tests {
 
     #[test]
     fn readers_share_and_exclude_writers() {
-        let locks = ArrayLocks::of(102, "/a");
-        let held = locks.lock_one(Access::Read, &[5, 5]);
+        let locks = ArrayLocks::of(102, "/a", None);
+        let held = locks.lock_one(Access::Read, &[5, 5]).unwrap();
         assert!(available(&locks, Access::Read, &[5, 5]));
         assert!(!available(&locks, Access::Write, &[5, 5]));
         drop(held);
@@ -159,16 +174,18 @@ mod tests {
 
     #[test]
     fn handles_on_one_array_share_locks_and_other_arrays_do_not_stall() {
-        let first = ArrayLocks::of(103, "/a");
-        let second = ArrayLocks::of(103, "/a");
-        let other_path = ArrayLocks::of(103, "/b");
-        let other_store = ArrayLocks::of(104, "/a");
+        let first = ArrayLocks::of(103, "/a", None);
+        let second = ArrayLocks::of(103, "/a", None);
+        let other_path = ArrayLocks::of(103, "/b", None);
+        let other_store = ArrayLocks::of(104, "/a", None);
         // More chunks than stripes: the whole table of this one array.
-        let held = first.lock(
-            Access::Write,
-            STRIPES as u64 + 1,
-            std::iter::empty::<[u64; 1]>(),
-        );
+        let held = first
+            .lock(
+                Access::Write,
+                STRIPES as u64 + 1,
+                std::iter::empty::<[u64; 1]>(),
+            )
+            .unwrap();
         assert_eq!(held.count(), STRIPES);
         assert!(!available(&second, Access::Read, &[7]));
         assert!(available(&other_path, Access::Write, &[7]));
@@ -177,17 +194,19 @@ mod tests {
 
     #[test]
     fn many_chunks_lock_each_stripe_once() {
-        let locks = ArrayLocks::of(105, "/big");
+        let locks = ArrayLocks::of(105, "/big", None);
         let chunks: Vec<Vec<u64>> = (0..STRIPES as u64).map(|i| vec![i, 3]).collect();
-        let held = locks.lock(Access::Read, chunks.len() as u64, &chunks);
+        let held = locks
+            .lock(Access::Read, chunks.len() as u64, &chunks)
+            .unwrap();
         assert!(held.count() <= STRIPES);
     }
 
     #[test]
     fn tables_of_closed_arrays_are_dropped() {
-        let weak = Arc::downgrade(&ArrayLocks::of(106, "/gone").table);
+        let weak = Arc::downgrade(&ArrayLocks::of(106, "/gone", None).table);
         assert!(weak.upgrade().is_none());
-        let _next = ArrayLocks::of(106, "/next");
+        let _next = ArrayLocks::of(106, "/next", None);
         let tables = TABLES.lock().unwrap();
         assert!(!tables.contains_key(&(106, "/gone".to_owned())));
     }

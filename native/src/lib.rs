@@ -6,6 +6,8 @@
 // Every `unsafe` block says why it is sound.
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+#[cfg(feature = "mimalloc")]
+mod allocator;
 pub mod array;
 pub mod attributes;
 mod box_copy;
@@ -22,16 +24,15 @@ pub mod node;
 mod numcodecs;
 mod object_stores;
 pub mod points;
+mod process_locks;
 mod read_only;
 pub mod selection;
 mod shard_index;
 pub mod store;
 
-/// mimalloc for the engine's own allocations: chunk-sized buffers (a stored chunk read from a
-/// file, an encoded chunk) are freed and allocated again for every chunk, and glibc's malloc
-/// hands them back to the kernel and page-faults them in anew each time. A default feature, so
-/// a Rust program that links this crate as a library keeps its own allocator with
-/// `default-features = false`.
+/// The engine's allocator: mimalloc, or the system allocator under `ZARRLIB_ALLOCATOR=system`
+/// (for memory checkers; see `allocator`). A default feature, so a Rust program that links this
+/// crate as a library keeps its own allocator with `default-features = false`.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::EngineAllocator = allocator::EngineAllocator;

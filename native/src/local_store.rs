@@ -10,9 +10,15 @@
 //! `sync` option adds `fsync` of the file before the rename and of the directory after it, for
 //! callers who need writes on disk when the call returns.
 //!
+//! Every whole value is written this way: chunks and metadata documents (`zarr.json`, `.zarray`,
+//! `.zgroup`, `.zattrs`, `.zmetadata`) alike, since the node and attribute code writes through
+//! the same `set`. A writer killed mid-write leaves its temporary file behind: listings skip it
+//! (and the process lock file, see `process_locks`), so it never shows as a key or a child, and
+//! it goes with its node when the node is deleted or overwritten.
+//!
 //! Partial writes (`set_partial_many`) still go to zarrs, in place and synced: they are only
 //! used for sharded arrays with partial encoding, where rewriting the whole shard would defeat
-//! the purpose.
+//! the purpose (zarrlib never turns partial encoding on).
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -29,6 +35,45 @@ use zarrs::storage::{
 /// Tells the temporary files of concurrent writers apart within this process (the process id
 /// does so across processes).
 static NEXT_TEMPORARY: AtomicU64 = AtomicU64::new(0);
+
+/// The temporary file a value is written to before it is renamed over `name`:
+/// `.{name}.zarrlib-{process id}-{counter}.tmp`, recognised by `is_temporary`.
+fn temporary_name(name: &str) -> String {
+    format!(
+        ".{name}.zarrlib-{}-{}.tmp",
+        std::process::id(),
+        NEXT_TEMPORARY.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Whether a file name is one of zarrlib's temporary files.
+fn is_temporary(name: &str) -> bool {
+    let Some(stem) = name
+        .strip_prefix('.')
+        .and_then(|rest| rest.strip_suffix(".tmp"))
+    else {
+        return false;
+    };
+    let Some((value, tag)) = stem.rsplit_once(".zarrlib-") else {
+        return false;
+    };
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    !value.is_empty()
+        && tag
+            .split_once('-')
+            .is_some_and(|(p, n)| digits(p) && digits(n))
+}
+
+/// Whether `key` is a file zarrlib keeps beside the values, which listings leave out: a
+/// temporary file, or an array's process lock file.
+fn is_internal(key: &StoreKey) -> bool {
+    let name = key.as_str().rsplit('/').next().unwrap_or_default();
+    is_temporary(name) || name == crate::process_locks::LOCK_FILE
+}
+
+fn without_internal(keys: StoreKeys) -> StoreKeys {
+    keys.into_iter().filter(|key| !is_internal(key)).collect()
+}
 
 #[derive(Debug)]
 pub struct LocalStore {
@@ -75,16 +120,11 @@ impl LocalStore {
         let directory = path
             .parent()
             .ok_or_else(|| std::io::Error::other(format!("key {key} has no parent directory")))?;
-        std::fs::create_dir_all(directory)?;
+        create_directories(directory, self.sync)?;
         let name = path
             .file_name()
             .ok_or_else(|| std::io::Error::other(format!("key {key} has no file name")))?;
-        let temporary = directory.join(format!(
-            ".{}.zarrlib-{}-{}.tmp",
-            name.to_string_lossy(),
-            std::process::id(),
-            NEXT_TEMPORARY.fetch_add(1, Ordering::Relaxed)
-        ));
+        let temporary = directory.join(temporary_name(&name.to_string_lossy()));
         let written = write_file(&temporary, value, self.sync)
             .and_then(|()| std::fs::rename(&temporary, &path));
         if written.is_err() {
@@ -97,6 +137,33 @@ impl LocalStore {
         }
         Ok(())
     }
+}
+
+/// `create_dir_all`; with `sync`, each directory it creates is made durable too, by syncing the
+/// directory that holds its entry (syncing the value's directory alone would not keep a new
+/// directory's own entry).
+fn create_directories(directory: &Path, sync: bool) -> std::io::Result<()> {
+    if !sync {
+        return std::fs::create_dir_all(directory);
+    }
+    let mut missing = Vec::new();
+    let mut current = directory;
+    while !current.as_os_str().is_empty() && !current.exists() {
+        missing.push(current);
+        match current.parent() {
+            Some(parent) => current = parent,
+            None => break,
+        }
+    }
+    std::fs::create_dir_all(directory)?;
+    for created in missing.iter().rev() {
+        let parent = match created.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        File::open(parent)?.sync_all()?;
+    }
+    Ok(())
 }
 
 fn write_file(path: &Path, value: &[u8], sync: bool) -> std::io::Result<()> {
@@ -218,21 +285,30 @@ impl WritableStorageTraits for LocalStore {
     }
 }
 
+/// Listings leave zarrlib's own files out (`is_internal`).
 impl ListableStorageTraits for LocalStore {
     fn list(&self) -> Result<StoreKeys, StorageError> {
-        self.filesystem.list()
+        Ok(without_internal(self.filesystem.list()?))
     }
 
     fn list_prefix(&self, prefix: &StorePrefix) -> Result<StoreKeys, StorageError> {
-        self.filesystem.list_prefix(prefix)
+        Ok(without_internal(self.filesystem.list_prefix(prefix)?))
     }
 
     fn list_dir(&self, prefix: &StorePrefix) -> Result<StoreKeysPrefixes, StorageError> {
-        self.filesystem.list_dir(prefix)
+        let listing = self.filesystem.list_dir(prefix)?;
+        Ok(StoreKeysPrefixes::new(
+            without_internal(listing.keys().clone()),
+            listing.prefixes().clone(),
+        ))
     }
 
     fn size_prefix(&self, prefix: &StorePrefix) -> Result<u64, StorageError> {
-        self.filesystem.size_prefix(prefix)
+        let mut size = 0;
+        for key in self.list_prefix(prefix)? {
+            size += self.size_key(&key)?.unwrap_or(0);
+        }
+        Ok(size)
     }
 }
 
@@ -289,6 +365,77 @@ mod tests {
             store.erase(&key).unwrap();
             assert!(store.get(&key).unwrap().is_none());
         }
+    }
+
+    #[test]
+    fn temporary_names_are_recognised() {
+        for name in ["zarr.json", "c", ".zattrs", ".zarray.tmp", "0.0"] {
+            assert!(is_temporary(&temporary_name(name)), "{name}");
+            assert!(!is_temporary(name), "{name}");
+        }
+        for name in [
+            ".zarrlib-1-2.tmp",
+            ".x.zarrlib-1.tmp",
+            ".x.zarrlib-a-2.tmp",
+            ".x.zarrlib-1-.tmp",
+            "x.zarrlib-1-2.tmp",
+            ".x.zarrlib-1-2",
+        ] {
+            assert!(!is_temporary(name), "{name}");
+        }
+    }
+
+    /// What a writer killed between writing its temporary file and renaming it leaves behind
+    /// (and the process lock file) is in no listing and no size.
+    #[test]
+    fn listings_skip_leftover_temporary_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path(), false);
+        store
+            .set(
+                &StoreKey::new("a/zarr.json").unwrap(),
+                Bytes::from_static(b"{}"),
+            )
+            .unwrap();
+        store
+            .set(&StoreKey::new("a/c/0").unwrap(), Bytes::from_static(b"abc"))
+            .unwrap();
+        for leftover in [
+            format!("a/{}", temporary_name("zarr.json")),
+            format!("a/c/{}", temporary_name("0")),
+            format!("a/{}", crate::process_locks::LOCK_FILE),
+        ] {
+            std::fs::write(dir.path().join(leftover), b"partial value").unwrap();
+        }
+        let names = |keys: StoreKeys| -> Vec<String> {
+            let mut names: Vec<String> = keys.iter().map(|k| k.as_str().to_owned()).collect();
+            names.sort();
+            names
+        };
+        assert_eq!(names(store.list().unwrap()), ["a/c/0", "a/zarr.json"]);
+        let a = StorePrefix::new("a/").unwrap();
+        assert_eq!(
+            names(store.list_prefix(&a).unwrap()),
+            ["a/c/0", "a/zarr.json"]
+        );
+        let listing = store.list_dir(&a).unwrap();
+        assert_eq!(names(listing.keys().clone()), ["a/zarr.json"]);
+        assert_eq!(listing.prefixes(), &[StorePrefix::new("a/c/").unwrap()]);
+        assert_eq!(store.size_prefix(&a).unwrap(), 5);
+        // They go with their node.
+        store.erase_prefix(&a).unwrap();
+        assert!(files_in(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn synced_writes_create_their_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("new/store");
+        let store = store(&root, true);
+        let key = StoreKey::new("a/b/c/0").unwrap();
+        store.set(&key, Bytes::from_static(b"v")).unwrap();
+        assert_eq!(store.get(&key).unwrap().unwrap().as_ref(), b"v");
+        assert_eq!(files_in(&root), ["a/b/c/0"]);
     }
 
     #[test]

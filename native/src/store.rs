@@ -20,6 +20,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::list_metrics::ListCounter;
 use crate::local_store::LocalStore;
 use crate::object_stores;
+use crate::process_locks::ProcessLocks;
 use crate::read_only::ReadOnly;
 
 /// The counters of a metered store: zarrs' request counters, and listings around them.
@@ -41,6 +42,8 @@ pub struct Store {
     /// Whether every request waits on a server or a host callback (object stores, zip files in
     /// them, callback stores), so calls keep many requests in flight (`config::Settings`).
     pub(crate) waits_on_requests: bool,
+    /// Locks between processes, when a directory store was opened with `process_locks`.
+    pub(crate) process_locks: Option<ProcessLocks>,
 }
 
 /// What a metered store has done since it was opened.
@@ -279,6 +282,19 @@ fn open_storage(url: &str, options: &Map<String, Value>) -> Result<Access> {
     })
 }
 
+/// The directory whose arrays' lock files a `process_locks` store uses, as an absolute path
+/// (a later change of working directory must not move them).
+fn lock_root(url: &str) -> Result<PathBuf> {
+    match parse_url(url)? {
+        Location::Directory(path) if !path.is_file() => std::path::absolute(&path).map_err(|err| {
+            Error::invalid_argument(format!("store path {}: {err}", path.display()))
+        }),
+        _ => Err(Error::invalid_argument(
+            "store option \"process_locks\" is for local directory stores",
+        )),
+    }
+}
+
 /// The zip file `name` in `container`, as a read-only store.
 fn open_zip(
     container: ReadableListableStorage,
@@ -304,14 +320,20 @@ impl Store {
     /// store, opens that zip file as a read-only store.
     ///
     /// Options: `metrics` (bool, every kind of store) counts requests and bytes for
-    /// [`Store::metrics`]; `read_only` (bool, every kind) refuses writes; the local directory
-    /// options are listed at `local_store`, the object store ones at `object_stores::open`.
+    /// [`Store::metrics`]; `read_only` (bool, every kind) refuses writes; `process_locks` (bool,
+    /// directories) serialises writes to a chunk between processes (`process_locks`); the other
+    /// local directory options are listed at `local_store`, the object store ones at
+    /// `object_stores::open`.
     pub fn open(url: &str, options_json: Option<&str>) -> Result<Self> {
         let mut options = parse_options(options_json)?;
         let metered = take_bool(&mut options, "metrics")?;
         let read_only = take_bool(&mut options, "read_only")?;
+        let locked = take_bool(&mut options, "process_locks")?;
         let mut store = Self::with_access(open_storage(url, &options)?, read_only, metered);
         store.waits_on_requests = waits_on_requests(&parse_url(url)?);
+        if locked {
+            store.process_locks = Some(ProcessLocks::new(lock_root(url)?, !read_only));
+        }
         Ok(store)
     }
 
@@ -361,6 +383,7 @@ impl Store {
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
             metrics,
             waits_on_requests: false,
+            process_locks: None,
         }
     }
 

@@ -79,11 +79,13 @@ class Store:
 
     Options: ``metrics=True`` counts store requests (see :meth:`metrics`); ``read_only=True``
     refuses writes (:class:`ReadOnlyError`); for directories also ``sync`` (bool, default False:
-    fsync each written chunk and its directory before returning), ``direct_io`` (bool) and
-    ``file_handle_cache_size`` (int); for object stores, object_store's configuration keys
-    (``endpoint``, ``region``, ``access_key_id``, ...) plus ``retries`` and ``retry_timeout``. A
-    directory store replaces a chunk file by renaming a finished temporary file over it, so
-    readers never see a torn chunk.
+    fsync each written value and its directory before returning), ``process_locks`` (bool,
+    default False: serialise writes to one chunk between processes with advisory file locks, as
+    threads always are), ``direct_io`` (bool) and ``file_handle_cache_size`` (int, both making
+    writes in place); for object stores, object_store's configuration keys (``endpoint``,
+    ``region``, ``access_key_id``, ...) plus ``retries`` and ``retry_timeout``. A directory
+    store replaces a chunk or metadata file by renaming a finished temporary file over it, so
+    readers never see a torn value, nor does anyone after a writer is killed.
 
     A store pickles as its URL and options (so Dask workers and other processes reopen it):
     credentials the options hold travel with it, the rest come from the environment of the

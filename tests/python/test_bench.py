@@ -48,3 +48,17 @@ def test_a_tiny_benchmark_runs_every_operation(tmp_path):
         for operation in ("read_all", "write_all", "read_chunks", "write_chunks", "strided", "small_reads"):
             assert (layout, operation) in measured
     assert ("sharded", "inner_chunk") in measured
+
+
+def test_the_lock_benchmark_runs(tmp_path):
+    out = tmp_path / "locks.json"
+    result = subprocess.run(
+        [sys.executable, str(BENCH.parent / "bench_locks.py"), "--quick", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    results = json.loads(out.read_text())["results"]
+    assert results["locked"].keys() == results["unlocked"].keys() >= {"write_chunk", "write_element", "4 processes"}
+    assert all(seconds > 0 for row in results.values() for seconds in row.values())

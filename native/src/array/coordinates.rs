@@ -45,7 +45,7 @@ impl ArrayHandle {
             Some(self.lock_shards_of(plan.grid, units(&groups)?.into_iter())?)
         } else if plan.locks_partial_reads {
             let units = units(&groups)?;
-            Some(self.locks.lock(Access::Read, units.len() as u64, units))
+            Some(self.locks.lock(Access::Read, units.len() as u64, units)?)
         } else {
             None
         };
@@ -102,7 +102,9 @@ impl ArrayHandle {
         let chunks = (0..groups.len())
             .map(|g| self.cell_of(grid, points.get(groups.get(g)[0])))
             .collect::<Result<Vec<_>>>()?;
-        let _locks = self.locks.lock(Access::Write, chunks.len() as u64, &chunks);
+        let _locks = self
+            .locks
+            .lock(Access::Write, chunks.len() as u64, &chunks)?;
         let element_size = self.element_size();
         settings.run_spread(groups.len(), |options| {
             (0..groups.len()).into_par_iter().try_for_each(|g| {

@@ -65,7 +65,7 @@ impl ArrayHandle {
     pub(super) fn with_doc(store: Arc<Store>, path: NodePath, doc: NodeDoc) -> Result<Self> {
         let array = build_array(&store, &path, &doc)?;
         let layout = Layout::of(&array, &doc.doc)?;
-        let locks = ArrayLocks::of(store.id, path.as_str());
+        let locks = ArrayLocks::of(store.id, path.as_str(), store.process_locks.as_ref());
         Ok(Self {
             array,
             store,

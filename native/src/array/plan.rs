@@ -76,7 +76,11 @@ impl ArrayHandle {
     }
 
     /// Lock every chunk of `chunks` (a subset of the chunk grid).
-    pub(super) fn lock_region(&self, chunks: &ArraySubset, access: Access) -> ChunkLocks<'_> {
+    pub(super) fn lock_region(
+        &self,
+        chunks: &ArraySubset,
+        access: Access,
+    ) -> Result<ChunkLocks<'_>> {
         let indices = chunks.indices().into_iter();
         self.locks.lock(access, chunks.num_elements(), indices)
     }

@@ -41,7 +41,8 @@ impl ArrayHandle {
         let subset = self.array.chunk_subset(chunk)?;
         let _locks = plan
             .inner_chunks
-            .then(|| self.locks.lock_one(Access::Read, chunk));
+            .then(|| self.locks.lock_one(Access::Read, chunk))
+            .transpose()?;
         let splits = self.layout.splits_chunks;
         plan.settings.run_sized(1, out.len(), splits, |options| {
             self.read_subset(&plan, &subset, out, options)
@@ -79,7 +80,8 @@ impl ArrayHandle {
         let plan = self.read_plan()?;
         let _locks = plan
             .inner_chunks
-            .then(|| self.locks.lock(Access::Read, chunks.len() as u64, chunks));
+            .then(|| self.locks.lock(Access::Read, chunks.len() as u64, chunks))
+            .transpose()?;
         plan.settings.run_spread(chunks.len(), |options| {
             chunks
                 .par_iter()
@@ -119,7 +121,8 @@ impl ArrayHandle {
         let chunks = self.region_chunks(subset)?;
         let _locks = plan
             .locks_partial_reads
-            .then(|| self.lock_region(&chunks, Access::Read));
+            .then(|| self.lock_region(&chunks, Access::Read))
+            .transpose()?;
         // Inner chunks decoded one after another on the caller's thread took twice as long as
         // on the pool for two of them, and 1.9 times for three.
         let units = plan.units_in(subset, &chunks);

@@ -152,7 +152,7 @@ impl ArrayHandle {
             .zip(keep)
             .map(|((&s, &c), &k)| k.saturating_sub(s).min(c))
             .collect();
-        let _lock = self.locks.lock_one(Access::Write, index);
+        let _lock = self.locks.lock_one(Access::Write, index)?;
         if kept.contains(&0) {
             return Ok(self.array.erase_chunk(index)?);
         }

@@ -67,7 +67,9 @@ impl ArrayHandle {
             Some(self.lock_shards_of(plan.grid, units)?)
         } else {
             let partial = self.layout.partial_reads_need_locks;
-            partial.then(|| self.lock_blocks(&blocks, Access::Read))
+            partial
+                .then(|| self.lock_blocks(&blocks, Access::Read))
+                .transpose()?
         };
         let cache = plan
             .inner_chunks
@@ -123,7 +125,7 @@ impl ArrayHandle {
             return self.write_box(&settings, &subset, data);
         }
         let blocks = self.blocks_on(self.array.chunk_grid(), selection)?;
-        let _locks = self.lock_blocks(&blocks, Access::Write);
+        let _locks = self.lock_blocks(&blocks, Access::Write)?;
         let element_size = self.element_size();
         settings.run_spread(blocks.len(), |options| {
             (0..blocks.len()).into_par_iter().try_for_each(|b| {
@@ -166,7 +168,7 @@ impl ArrayHandle {
     }
 
     /// Lock the chunk of every block.
-    fn lock_blocks(&self, blocks: &Blocks, access: Access) -> ChunkLocks<'_> {
+    fn lock_blocks(&self, blocks: &Blocks, access: Access) -> Result<ChunkLocks<'_>> {
         let chunks = (0..blocks.len()).map(|b| Blocks::chunk(&blocks.get(b)));
         self.locks.lock(access, blocks.len() as u64, chunks)
     }
@@ -191,6 +193,6 @@ impl ArrayHandle {
                 .ok_or_else(|| internal(&"an inner chunk outside the shard grid"))?;
             shards.insert(shard.to_vec());
         }
-        Ok(self.locks.lock(Access::Read, shards.len() as u64, shards))
+        self.locks.lock(Access::Read, shards.len() as u64, shards)
     }
 }

@@ -307,7 +307,8 @@ impl ArrayHandle {
             .then(|| self.chunks_box(&chunks))
             .transpose()?;
         let _locks = (plan.locks_partial_reads && outer.is_none())
-            .then(|| self.lock_region(&chunks, Access::Read));
+            .then(|| self.lock_region(&chunks, Access::Read))
+            .transpose()?;
         let splits = self.layout.splits_chunks;
         decode_guarded(|| {
             plan.settings
@@ -350,7 +351,7 @@ impl ArrayHandle {
         let shape = self.chunk_shape_at(chunk)?;
         let data = vlen_arg(kind, shape.iter().product(), offsets, bytes)?;
         let settings = self.write_settings()?;
-        let _locks = self.locks.lock_one(Access::Write, chunk);
+        let _locks = self.locks.lock_one(Access::Write, chunk)?;
         if !settings.store_empty_chunks && self.all_fill(&data) {
             return Ok(self.array.erase_chunk(chunk)?);
         }
@@ -391,7 +392,7 @@ impl ArrayHandle {
         }
         let settings = self.write_settings()?;
         let chunks = self.region_chunks(&subset)?;
-        let _locks = self.lock_region(&chunks, Access::Write);
+        let _locks = self.lock_region(&chunks, Access::Write)?;
         let splits = self.layout.splits_chunks;
         let store_empty = settings.store_empty_chunks;
         let indices: Vec<Vec<u64>> = chunks.indices().into_iter().map(|c| c.to_vec()).collect();

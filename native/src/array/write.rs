@@ -17,7 +17,7 @@ impl ArrayHandle {
         self.check_fixed("write_chunk_vlen")?;
         let shape = self.chunk_shape_at(chunk)?;
         self.check_buffer(&shape, data.len())?;
-        let _locks = self.locks.lock_one(Access::Write, chunk);
+        let _locks = self.locks.lock_one(Access::Write, chunk)?;
         let splits = self.layout.splits_chunks;
         self.write_settings()?
             .run_sized(1, data.len(), splits, |options| {
@@ -28,7 +28,7 @@ impl ArrayHandle {
 
     pub fn delete_chunk(&self, chunk: &[u64]) -> Result<()> {
         self.chunk_shape_at(chunk)?;
-        let _locks = self.locks.lock_one(Access::Write, chunk);
+        let _locks = self.locks.lock_one(Access::Write, chunk)?;
         Ok(self.array.erase_chunk(chunk)?)
     }
 
@@ -51,7 +51,7 @@ impl ArrayHandle {
         data: &[u8],
     ) -> Result<()> {
         let chunks = self.region_chunks(subset)?;
-        let _locks = self.lock_region(&chunks, Access::Write);
+        let _locks = self.lock_region(&chunks, Access::Write)?;
         let splits = self.layout.splits_chunks;
         settings.run_sized(chunks.num_elements(), data.len(), splits, |options| {
             let bytes = ArrayBytes::new_flen(Cow::Borrowed(data));
