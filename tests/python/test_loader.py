@@ -172,6 +172,14 @@ def test_library_override_that_is_not_a_library(tmp_path):
 
 
 def _real_libc() -> Path | None:
+    # The C library this interpreter has loaded: the right architecture by construction (a
+    # machine with 32-bit libraries also lists /lib32/libc.so.6, which cannot be loaded here).
+    maps = Path("/proc/self/maps")
+    if maps.is_file():
+        for line in maps.read_text().splitlines():
+            path = line.split()[-1]
+            if re.search(r"/libc(\.so|-[0-9.]+\.so)", path) and os.path.isfile(path):
+                return Path(path).resolve()
     name = ctypes.util.find_library("c")
     if name is None:
         return None
@@ -189,7 +197,7 @@ def _real_libc() -> Path | None:
             listing = ""
         for line in listing.splitlines():
             if line.strip().startswith(name + " ") and "=>" in line:
-                candidates.insert(0, Path(line.split("=>", 1)[1].strip()))
+                candidates.append(Path(line.split("=>", 1)[1].strip()))
     for candidate in candidates:
         if candidate.is_file():
             return candidate.resolve()
