@@ -281,7 +281,8 @@ def _soak_steps(store: zarrlib.Store, read_only: zarrlib.Store, documents: dict[
 
     # Each step returns how many calls of the API it made.
     def write_region(rng: np.random.Generator) -> int:
-        zarrlib.write_region(v3, store, "v3", (slice(5, 40), slice(3, 30)), rng.random((35, 27), dtype=np.float32))
+        # Parts of four chunks.
+        zarrlib.write_region(v3, store, "v3", (slice(5, 21), slice(3, 19)), rng.random((16, 16), dtype=np.float32))
         return 1
 
     def read_region(rng: np.random.Generator) -> int:
