@@ -1,14 +1,16 @@
 """Child processes of the reliability tests (test_crash.py, test_processes.py, test_soak.py),
 and what their parents share with them. Run as ``python -m reliability ROLE ARGS...`` with this
 directory on ``PYTHONPATH`` (:func:`child_env`); each role prints ``ready`` once it has opened
-its store, then does its work.
+its store, then does its work (writers first wait for the parent's ``go``, :func:`release`).
 
 - ``crash-writer DIR LOG START``: applies :func:`operation` for generations START, START+1, ...
   to the store at DIR until it is killed, logging ``begin G`` and ``end G`` around each.
 - ``disjoint-writer DIR K ROUNDS``: writes the chunks of rows owned by writer K, ROUNDS times.
 - ``reader DIR STOP``: reads the whole array until the file STOP exists, checking each chunk.
-- ``partial-writer DIR K ROUNDS``: ROUNDS one-element writes into chunk (0, 0), with process locks.
-- ``soak STORE CALLS``: CALLS mixed calls, printing RSS and open descriptors at checkpoints.
+- ``partial-writer DIR K ROUNDS locked|unlocked``: ROUNDS one-element writes into the one chunk
+  of array ``p``, with or without the store option ``process_locks``.
+- ``soak memory|directory CALLS``: CALLS mixed calls, printing RSS and open descriptors at
+  checkpoints.
 """
 
 from __future__ import annotations
@@ -281,7 +283,8 @@ def _soak_steps(store: zarrlib.Store, read_only: zarrlib.Store, documents: dict[
 
     # Each step returns how many calls of the API it made.
     def write_region(rng: np.random.Generator) -> int:
-        zarrlib.write_region(v3, store, "v3", (slice(5, 40), slice(3, 30)), rng.random((35, 27), dtype=np.float32))
+        # Parts of four chunks.
+        zarrlib.write_region(v3, store, "v3", (slice(5, 21), slice(3, 19)), rng.random((16, 16), dtype=np.float32))
         return 1
 
     def read_region(rng: np.random.Generator) -> int:
