@@ -25,6 +25,7 @@ mod read_only;
 pub mod selection;
 mod shard_index;
 pub mod store;
+mod zip_check;
 
 /// mimalloc for the engine's own allocations: chunk-sized buffers (a stored chunk read from a
 /// file, an encoded chunk) are freed and allocated again for every chunk, and glibc's malloc
