@@ -55,6 +55,7 @@ pub fn register() {
         register_kind::<Bz2Codec>(Kind::Bz2);
         register_kind::<BloscCodec>(Kind::Blosc);
         crate::shard_index::register();
+        crate::checksums::register();
         crate::numcodecs::register();
     });
 }

@@ -9,6 +9,7 @@
 pub mod array;
 pub mod attributes;
 mod box_copy;
+mod checksums;
 mod chunk_locks;
 mod codecs;
 pub mod config;
