@@ -8,6 +8,7 @@
 
 pub mod array;
 pub mod attributes;
+mod blosc_v2;
 mod box_copy;
 mod checksums;
 mod chunk_locks;
