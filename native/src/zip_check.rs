@@ -4,7 +4,8 @@
 //! asks for and nothing when it asks past the end of the file. rc-zip then waits for more, so a
 //! zip whose central directory runs past its end (an entry's name length pointing beyond it)
 //! made opening loop forever (found by fuzzing, tests/fuzz). zarrlib drives the same parser over
-//! the same bytes first, and refuses a zip on which it stops making progress.
+//! the same bytes first, and refuses a zip on which it stops making progress, or whose entries
+//! zarrs_zip could not read (data past the end of the file, or a declared size past the limit).
 
 use rc_zip::fsm::{ArchiveFsm, FsmResult};
 use zarrs::storage::byte_range::ByteRange;
@@ -49,9 +50,40 @@ pub(crate) fn check_zip(
         }
         match fsm.process() {
             Ok(FsmResult::Continue(next)) => fsm = next,
-            Ok(FsmResult::Done(_)) | Err(_) => return Ok(()),
+            Ok(FsmResult::Done(archive)) => return check_entries(&archive, size, url),
+            Err(_) => return Ok(()),
         }
     }
+}
+
+/// zarrs_zip reads an entry the same way, waiting forever for compressed bytes past the end of
+/// the file, into a buffer of the size the entry declares (found by fuzzing): so each entry's
+/// compressed bytes must lie within the file, and its size within the chunk size limit.
+fn check_entries(archive: &rc_zip::Archive, size: u64, url: &str) -> Result<()> {
+    for entry in archive.entries() {
+        let refuse = |why: String| {
+            Err(Error::invalid_argument(format!(
+                "{url:?} is not a zip file a store can be read from: entry {:?} {why}",
+                entry.name
+            )))
+        };
+        // The local header holds 30 bytes and the name before the data (and an extra field,
+        // whose length only that header has: reading each would cost a request per entry).
+        let end = (entry.header_offset)
+            .checked_add(30 + entry.name.len() as u64)
+            .and_then(|start| start.checked_add(entry.compressed_size));
+        if end.is_none_or(|end| end > size) {
+            return refuse("runs past the end of the file".into());
+        }
+        let limit = crate::config::max_chunk_bytes();
+        if entry.uncompressed_size > limit {
+            let declared = entry.uncompressed_size;
+            return refuse(format!(
+                "declares {declared} bytes, more than the {limit}-byte limit"
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -65,10 +97,17 @@ mod tests {
     /// A zip of one central directory entry whose name length (`name_len`) may run past the end
     /// of the file, and the end of central directory record after it.
     fn zip_with_name_length(name_len: u16) -> Vec<u8> {
+        zip_with(name_len, 0)
+    }
+
+    /// As `zip_with_name_length`, the entry declaring `entry_size` bytes (stored, not deflated).
+    fn zip_with(name_len: u16, entry_size: u32) -> Vec<u8> {
         let mut zip = Vec::new();
         zip.extend_from_slice(&0x0201_4b50u32.to_le_bytes()); // central directory header
         zip.extend_from_slice(&[20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // versions, flags, method, time, date
-        zip.extend_from_slice(&[0; 12]); // crc, compressed and uncompressed sizes
+        zip.extend_from_slice(&[0; 4]); // crc
+        zip.extend_from_slice(&entry_size.to_le_bytes()); // compressed size
+        zip.extend_from_slice(&entry_size.to_le_bytes()); // uncompressed size
         zip.extend_from_slice(&name_len.to_le_bytes());
         zip.extend_from_slice(&[0; 16]); // extra and comment lengths, disk, attributes, offset
         zip.extend_from_slice(b"zarr.json");
@@ -100,6 +139,13 @@ mod tests {
         let err = open(zip_with_name_length(0xffef)).err().unwrap();
         assert_eq!(err.kind, ErrorKind::InvalidArgument, "{}", err.message);
         assert!(err.message.contains("past the end"), "{}", err.message);
+    }
+
+    #[test]
+    fn an_entry_past_the_end_of_the_file_is_refused() {
+        let err = open(zip_with(9, 1000)).err().unwrap();
+        assert_eq!(err.kind, ErrorKind::InvalidArgument, "{}", err.message);
+        assert!(err.message.contains("runs past the end"), "{}", err.message);
     }
 
     #[test]
