@@ -55,6 +55,8 @@ pub fn register() {
         register_kind::<Bz2Codec>(Kind::Bz2);
         register_kind::<BloscCodec>(Kind::Blosc);
         crate::shard_index::register();
+        crate::checksums::register();
+        crate::blosc_v2::register();
         crate::numcodecs::register();
     });
 }
@@ -76,6 +78,14 @@ where
         C::matches_name_v2,
         move |metadata| wrap(<C as CodecTraitsV2>::create(metadata)?, kind),
     ));
+}
+
+/// zarrs' blosc codec `inner`, bounded (for src/blosc_v2.rs, which builds v2 blosc codecs).
+pub(crate) fn bounded_blosc(inner: Arc<dyn BytesToBytesCodecTraits>) -> Codec {
+    Codec::BytesToBytes(Arc::new(Bounded {
+        inner,
+        kind: Kind::Blosc,
+    }))
 }
 
 /// `codec` (zarrs' own of `kind`) with its decoding bounded.

@@ -10,7 +10,9 @@
 mod allocator;
 pub mod array;
 pub mod attributes;
+mod blosc_v2;
 mod box_copy;
+mod checksums;
 mod chunk_locks;
 mod codecs;
 pub mod config;
@@ -29,6 +31,7 @@ mod read_only;
 pub mod selection;
 mod shard_index;
 pub mod store;
+mod zip_check;
 
 /// The engine's allocator: mimalloc, or the system allocator under `ZARRLIB_ALLOCATOR=system`
 /// (for memory checkers; see `allocator`). A default feature, so a Rust program that links this

@@ -365,9 +365,21 @@ pub(crate) fn list_children_of(
     if node.kind == NodeKind::Array {
         return Ok(Vec::new());
     }
-    let listing = storage.list_dir(&node_prefix(path)?)?;
+    let parent = node_prefix(path)?;
+    let listing = storage.list_dir(&parent)?;
     let mut children = Vec::new();
     for prefix in listing.prefixes() {
+        // Only direct sub-prefixes of the node's own are children. A store that answers with
+        // others (a host's callback or a server that ignores the prefix) would otherwise make a
+        // node its own child, and walks over the hierarchy (consolidation) would never end.
+        let is_child = prefix
+            .as_str()
+            .strip_prefix(parent.as_str())
+            .and_then(|rest| rest.strip_suffix('/'))
+            .is_some_and(|name| !name.is_empty() && !name.contains('/'));
+        if !is_child {
+            continue;
+        }
         let name = prefix.as_str().trim_end_matches('/');
         let child = node_path(name)?;
         if let Some(doc) = read_node(storage, &child)? {

@@ -145,9 +145,19 @@ const RETRY_TIMEOUT: &str = "retry_timeout";
 pub(crate) fn open(kind: Kind, url: &str, options: &Map<String, Value>) -> Result<Remote> {
     let parsed = Url::parse(url)
         .map_err(|err| Error::invalid_argument(format!("invalid store URL {url:?}: {err}")))?;
-    if parsed.host_str().is_none_or(str::is_empty) {
+    let host = parsed.host_str().unwrap_or_default();
+    if host.is_empty() {
         return Err(Error::invalid_argument(format!(
             "store URL {url:?} names no bucket, container or host"
+        )));
+    }
+    // object_store puts the bucket or container into request URIs unchecked, and panics signing
+    // a request whose URI is not valid (found by fuzzing, tests/fuzz): only the characters
+    // bucket and container names are made of pass. (An http(s) host is checked by the parser.)
+    let name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+    if kind != Kind::Http && !host.chars().all(name_char) {
+        return Err(Error::invalid_argument(format!(
+            "store URL {url:?}: {host:?} is not a bucket or container name (letters, digits, '.', '-' and '_')"
         )));
     }
     let mut retry = RetryConfig {
@@ -539,6 +549,27 @@ mod tests {
         assert!(err.message.contains("retries"), "{}", err.message);
         let err = open(Kind::S3, "s3:///x", &Map::new()).err().unwrap();
         assert_eq!(err.kind, ErrorKind::InvalidArgument);
+    }
+
+    #[test]
+    fn a_bucket_name_that_cannot_be_in_a_request_is_refused() {
+        let options: Map<String, Value> = serde_json::from_str(
+            r#"{"endpoint":"http://127.0.0.1:1","allow_http":true,"region":"us-east-1",
+            "access_key_id":"a","secret_access_key":"b","timeout":"1s","retries":0}"#,
+        )
+        .unwrap();
+        for (kind, url) in [
+            (Kind::S3, "s3://bucket`.zarr/a"),
+            (Kind::S3, "s3://b{x}/a"),
+            (Kind::Gcs, "gs://b{c}/a"),
+            (Kind::Azure, "az://c`d/a"),
+        ] {
+            let err = open(kind, url, &options).err().expect(url);
+            assert_eq!(err.kind, ErrorKind::InvalidArgument, "{}", err.message);
+            assert!(err.message.contains("not a bucket"), "{}", err.message);
+        }
+        // Names as the clouds allow them still open.
+        assert!(open(Kind::S3, "s3://my-bucket.v2_old/a", &options).is_ok());
     }
 
     #[test]

@@ -303,6 +303,7 @@ fn open_zip(
 ) -> Result<ReadableListableStorage> {
     let key =
         StoreKey::new(name).map_err(|err| Error::invalid_argument(format!("{url:?}: {err}")))?;
+    crate::zip_check::check_zip(&container, &key, url)?;
     match ZipStorageAdapter::new(container, key) {
         Ok(zip) => Ok(Arc::new(zip)),
         Err(zarrs_zip::ZipStorageAdapterCreateError::StorageError(err)) => Err(err.into()),

@@ -20,6 +20,7 @@ typedef struct {
   size_t capacity;
   int destroyed; /* how many times destroy ran */
   int fail_gets; /* make get fail, with a message */
+  int list_everything; /* make list add the root's listing to every answer (a lying store) */
 } kv_t;
 
 static entry_t *kv_find(kv_t *kv, const char *key) {
@@ -113,17 +114,20 @@ static int32_t kv_erase_prefix(void *user_data, const char *prefix) {
 
 static int32_t kv_list(void *user_data, const char *prefix, bool one_level, zarrlib_sink *sink) {
   kv_t *kv = user_data;
-  size_t n = strlen(prefix);
   int32_t status = ZARRLIB_OK;
   pthread_mutex_lock(&kv->lock);
-  for (size_t i = 0; i < kv->count && status == ZARRLIB_OK; i++) {
-    const char *key = kv->entries[i].key;
-    if (strncmp(key, prefix, n) != 0) continue;
-    const char *slash = one_level ? strchr(key + n, '/') : NULL;
-    /* A deeper key stands for its sub-prefix (duplicates are allowed). */
-    size_t len = slash ? (size_t)(slash - key) + 1 : strlen(key);
-    status = zarrlib_sink_write(sink, key, len);
-    if (status == ZARRLIB_OK) status = zarrlib_sink_write(sink, "", 1);
+  /* The listing asked for, then (a lying store) the root's listing too. */
+  for (int pass = 0; pass < 1 + kv->list_everything; pass++) {
+    size_t n = pass ? 0 : strlen(prefix);
+    for (size_t i = 0; i < kv->count && status == ZARRLIB_OK; i++) {
+      const char *key = kv->entries[i].key;
+      if (strncmp(key, prefix, n) != 0) continue;
+      const char *slash = one_level ? strchr(key + n, '/') : NULL;
+      /* A deeper key stands for its sub-prefix (duplicates are allowed). */
+      size_t len = slash ? (size_t)(slash - key) + 1 : strlen(key);
+      status = zarrlib_sink_write(sink, key, len);
+      if (status == ZARRLIB_OK) status = zarrlib_sink_write(sink, "", 1);
+    }
   }
   pthread_mutex_unlock(&kv->lock);
   return status;
@@ -339,8 +343,39 @@ static void test_read_only_and_incomplete_callbacks(void) {
   kv_clear(&kv);
 }
 
+/* A store whose `list` answers with more than the prefix asked for (found by fuzzing,
+ * tests/fuzz): a node's children are still its direct children only, and consolidation, which
+ * walks the hierarchy by listing, ends (it looped forever when "g/" was listed under "g"). */
+static void test_a_lying_listing(void) {
+  kv_t kv;
+  zarrlib_store *store = kv_open(&kv);
+  CHECK_OK(zarrlib_group_create(store, "", GROUP_V3, false));
+  CHECK_OK(zarrlib_group_create(store, "g", GROUP_V3, false));
+  CHECK_OK(zarrlib_group_create(store, "g/h", GROUP_V3, false));
+  zarrlib_array_free(tu_create_and_open(store, "g/h/a", ARRAY_64X64_U32));
+  kv.list_everything = 1;
+
+  const char *const expected[][2] = {{"", "g"}, {"g", "g/h"}, {"g/h", "g/h/a"}};
+  for (size_t i = 0; i < 3; i++) {
+    char *children = NULL, *paths[8];
+    CHECK_OK(zarrlib_node_children_opt(store, expected[i][0], ZARRLIB_CONSOLIDATED_NEVER,
+                                       &children));
+    size_t count = tu_children_paths(children, paths, 8);
+    CHECK(count == 1);
+    CHECK_STREQ(paths[0], expected[i][1]);
+    free(paths[0]);
+    zarrlib_string_free(children);
+  }
+  char *metadata = NULL;
+  CHECK_OK(zarrlib_node_consolidate(store, "", &metadata));
+  CHECK(strstr(metadata, "\"g/h/a\"") != NULL);
+  zarrlib_string_free(metadata);
+  kv_close(&kv, store);
+}
+
 int main(void) {
   test_round_trip_and_listing();
+  test_a_lying_listing();
   test_eight_threads();
   test_a_failing_callback_reports_its_message();
   test_read_only_and_incomplete_callbacks();

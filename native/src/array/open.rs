@@ -25,6 +25,17 @@ fn build_array(store: &Store, path: &NodePath, doc: &NodeDoc) -> Result<ZarrsArr
         ArrayMetadata::V3(serde_json::from_value::<ArrayMetadataV3>(value.into())?)
     } else {
         crate::dtypes::prepare_v2(&mut value)?;
+        if crate::blosc_v2::has_blosc(&value) {
+            // The element size the bounded blosc compressor needs, from the data type zarrs
+            // reads (it builds its own blosc compressor, unbounded, for this array).
+            let metadata = serde_json::from_value::<ArrayMetadataV2>(value.clone().into())?;
+            let unbounded = Array::new_with_metadata(
+                store.storage.clone(),
+                path.as_str(),
+                ArrayMetadata::V2(metadata),
+            )?;
+            crate::blosc_v2::insert_bound(&mut value, unbounded.data_type().fixed_size());
+        }
         ArrayMetadata::V2(serde_json::from_value::<ArrayMetadataV2>(value.into())?)
     };
     let array = Array::new_with_metadata(store.storage.clone(), path.as_str(), metadata)?;
