@@ -185,8 +185,6 @@ def _describe_zarr_store(obj: Any) -> StoreDescription:
 
 def describe_store(obj: object) -> StoreDescription:
     """How the engine reaches ``obj`` when it is passed as a store, without opening it."""
-    from .stores import Store
-
     if isinstance(obj, Store):
         source = getattr(obj, "source", None)
         if source is not None:
