@@ -22,6 +22,7 @@ pub mod error;
 pub mod ffi;
 mod list_metrics;
 mod local_store;
+mod memory_store;
 pub mod node;
 mod numcodecs;
 mod object_stores;

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::memory_store::CheckedMemoryStore;
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
 use zarrs::filesystem::{FilesystemStore, FilesystemStoreOptions};
 use zarrs::storage::storage_adapter::performance_metrics::PerformanceMetricsStorageAdapter;
-use zarrs::storage::store::MemoryStore;
 use zarrs::storage::{
     ReadableListableStorage, ReadableWritableListableStorage,
     ReadableWritableListableStorageTraits, StoreKey,
@@ -235,7 +235,7 @@ fn open_storage(url: &str, options: &Map<String, Value>) -> Result<Access> {
                     "unknown memory store option {key:?}"
                 )));
             }
-            Access::ReadWrite(Arc::new(MemoryStore::new()), None)
+            Access::ReadWrite(Arc::new(CheckedMemoryStore::new()), None)
         }
         Location::Directory(path) if path.is_file() => {
             // An existing file is a zip file: the store is its contents.
