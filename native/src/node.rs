@@ -133,7 +133,7 @@ pub fn relative_path(path: &NodePath) -> &str {
 }
 
 /// The prefix under which a node's children and chunks live.
-fn node_prefix(path: &NodePath) -> Result<StorePrefix> {
+pub(crate) fn node_prefix(path: &NodePath) -> Result<StorePrefix> {
     let rel = relative_path(path);
     let prefix = if rel.is_empty() {
         String::new()

@@ -109,6 +109,28 @@ def test_shrinking_erases_chunks_outside_and_clears_edges(tmp_path):
     np.testing.assert_array_equal(zarrlib.read_region(grown, store, "a", ...), expected)
 
 
+@pytest.mark.parametrize("zarr_format", [2, 3])
+@pytest.mark.parametrize("store_kind", ["dir", "memory"])
+def test_resizes_of_an_enormous_grid_visit_only_stored_chunks(zarr_format, store_kind, tmp_path):
+    """A declared grid of 2^40 chunks (hostile metadata, or chunks of one element) resizes in
+    the time its stored chunks take: the engine lists them instead of visiting every position."""
+    store = zarrlib.open_store(tmp_path if store_kind == "dir" else "memory://", metrics=True)
+    build = v2_array if zarr_format == 2 else v3_array
+    metadata = build((2**40, 4), (1, 2), "uint16", fill_value=7)
+    zarrlib.create_new_array(metadata, store, "a")
+    zarrlib.write_region(metadata, store, "a", (slice(0, 3), slice(0, 4)), np.ones((3, 4), "uint16"))
+    last = (slice(2**40 - 1, 2**40), slice(0, 4))
+    zarrlib.write_region(metadata, store, "a", last, np.ones((1, 4), "uint16"))
+    small = zarrlib.resize_array(metadata, store, "a", (2, 3))
+    assert store.metrics()["keys_erased"] == 4  # the chunks of rows 2 and 2^40-1
+    np.testing.assert_array_equal(zarrlib.read_region(small, store, "a", ...), np.ones((2, 3)))
+    grown = zarrlib.resize_array(small, store, "a", (2**40, 4))
+    expected = np.full((3, 4), 7, "uint16")
+    expected[:2, :3] = 1
+    np.testing.assert_array_equal(zarrlib.read_region(grown, store, "a", (slice(0, 3), slice(0, 4))), expected)
+    np.testing.assert_array_equal(zarrlib.read_region(grown, store, "a", last), np.full((1, 4), 7))
+
+
 def test_growing_clears_what_another_writer_left_beyond_the_shape(tmp_path):
     """zarr-python's resize does not clear edge chunks: growing again with zarrlib shows the
     fill value, not the old data."""

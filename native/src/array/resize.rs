@@ -123,17 +123,58 @@ impl ArrayHandle {
             .map(|((&k, &c), &g)| (k / c).min(g))
             .collect();
         let settings = self.write_settings()?;
+        let boxes = shell(&grid, &inside);
+        let walked: u128 = boxes.iter().map(|b| u128::from(b.num_elements())).sum();
+        let visit: Vec<Vec<u64>> = if walked <= WALK_LIMIT {
+            boxes
+                .iter()
+                .flat_map(|b| b.indices().into_iter().map(|index| index.to_vec()))
+                .collect()
+        } else {
+            // A grid this large (a huge declared shape, or chunks of one element) is mostly
+            // empty: visit the chunks that are stored, never every index of the grid.
+            let in_shell = |index: &Vec<u64>| {
+                index.iter().zip(&grid).all(|(i, g)| i < g)
+                    && index.iter().zip(&inside).any(|(i, k)| i >= k)
+            };
+            self.stored_chunk_indices()?
+                .into_iter()
+                .filter(in_shell)
+                .collect()
+        };
         // A hostile variable-length chunk can make zarrs' decoder panic: that is corrupt data.
         super::vlen::decode_guarded(|| {
             run_in_pool(|| {
-                shell(&grid, &inside).into_iter().try_for_each(|chunks| {
-                    chunks
-                        .indices()
-                        .into_par_iter()
-                        .try_for_each(|index| self.keep_in_chunk(&settings, &index, &chunk, keep))
-                })
+                visit
+                    .into_par_iter()
+                    .try_for_each(|index| self.keep_in_chunk(&settings, &index, &chunk, keep))
             })
         })
+    }
+
+    /// The indices of the chunks stored for this array: its keys listed, each parsed back into
+    /// indices and kept only if the array's chunk key encoding gives that same key for them.
+    fn stored_chunk_indices(&self) -> Result<Vec<Vec<u64>>> {
+        let path = self.array.path();
+        let prefix = node::node_prefix(path)?;
+        let keys = self.store.storage.list_prefix(&prefix).map_err(|e| {
+            Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "this resize clears more than {WALK_LIMIT} chunk positions, so it visits the \
+                     stored chunks, which needs a store that can list: {e}"
+                ),
+            )
+        })?;
+        let ndim = self.shape().len();
+        Ok(keys
+            .iter()
+            .filter_map(|key| {
+                let relative = key.as_str().strip_prefix(prefix.as_str())?;
+                let index = chunk_index_in(relative, ndim)?;
+                (self.array.chunk_key(&index) == *key).then_some(index)
+            })
+            .collect())
     }
 
     /// `keep_only` for the chunk at `index`: the kept box of the stored chunk copied into a
@@ -177,6 +218,25 @@ impl ArrayHandle {
     }
 }
 
+/// How many chunk positions a resize visits one by one; above it, it lists the stored chunks.
+const WALK_LIMIT: u128 = 1 << 16;
+
+/// The chunk indices a key (relative to the array) would name under any of Zarr's chunk key
+/// encodings (`c/1/2`, `c.1.2`, `1.2`, `1/2`, `c` or `0` for no dimensions); the caller checks
+/// the array's encoding gives back the same key.
+fn chunk_index_in(relative: &str, ndim: usize) -> Option<Vec<u64>> {
+    let numbers = relative.strip_prefix('c').unwrap_or(relative);
+    let numbers = numbers.trim_start_matches(['/', '.']);
+    if ndim == 0 {
+        return Some(Vec::new());
+    }
+    let index: Vec<u64> = numbers
+        .split(['/', '.'])
+        .map(|n| n.parse().ok())
+        .collect::<Option<_>>()?;
+    (index.len() == ndim).then_some(index)
+}
+
 /// The chunks of a grid of `grid` chunks per axis that are not among the first `inside` on every
 /// axis, as disjoint boxes of chunk indices: for each axis, the chunks past `inside` on it that
 /// are inside on the axes before it.
@@ -199,7 +259,17 @@ fn shell(grid: &[u64], inside: &[u64]) -> Vec<ArraySubset> {
 
 #[cfg(test)]
 mod tests {
-    use super::shell;
+    use super::{chunk_index_in, shell};
+
+    #[test]
+    fn chunk_keys_parse_back_into_indices() {
+        assert_eq!(chunk_index_in("c/1/20", 2), Some(vec![1, 20]));
+        assert_eq!(chunk_index_in("c.1.20", 2), Some(vec![1, 20]));
+        assert_eq!(chunk_index_in("3.4.5", 3), Some(vec![3, 4, 5]));
+        assert_eq!(chunk_index_in("c", 0), Some(vec![]));
+        assert_eq!(chunk_index_in("zarr.json", 1), None);
+        assert_eq!(chunk_index_in("c/1", 2), None);
+    }
 
     #[test]
     fn the_shell_covers_each_chunk_outside_the_inside_once() {
