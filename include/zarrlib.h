@@ -281,6 +281,20 @@ int32_t zarrlib_array_open_with_metadata(const zarrlib_store *store,
                                          zarrlib_array **out);
 
 /**
+ * A new handle on the same array and store that uses `options_json` in place of some
+ * process-wide settings, for that handle's calls only: a JSON object with any of
+ * `store_empty_chunks` (bool), `validate_checksums` (bool) and `concurrent_target` (how many
+ * chunks one call works on at once; 0 is the pool size); `null` keeps the process-wide value.
+ * `array` keeps its own options. An unknown option or a value of the wrong type is
+ * ZARRLIB_ERR_INVALID_ARGUMENT. On success `*out` receives a handle to free with
+ * `zarrlib_array_free`; handles returned by `zarrlib_array_resize` and `zarrlib_array_append`
+ * keep the options of the handle they came from.
+ */
+int32_t zarrlib_array_with_options(const zarrlib_array *array,
+                                   const char *options_json,
+                                   zarrlib_array **out);
+
+/**
  * Free an array handle. NULL is ignored, and so is a pointer that is not a live array handle.
  * Does not change the last error.
  */

@@ -8,6 +8,8 @@ library serves C, C++ and any other language (see :func:`get_include` and :func:
 
 from __future__ import annotations
 
+import sys
+
 from . import _native
 from .backends import backend_names, get_backend, register_backend
 from .errors import (
@@ -64,6 +66,22 @@ def get_include() -> str:
     return str(_native.HEADER_PATH.parent)
 
 
+def __getattr__(name: str) -> object:
+    # The codec pipeline imports zarr-python: only when asked for (zarr-python finds it by
+    # this name, ``zarrlib.ZarrlibCodecPipeline``).
+    if name in ("ZarrlibCodecPipeline", "pipeline_stats"):
+        from . import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'zarrlib' has no attribute {name!r}")
+
+
+if "zarr" in sys.modules:
+    # zarr-python is loaded already: register the pipeline with it now (cheap then), so
+    # selecting it by name works even where the entry point is not installed (a source tree).
+    from . import pipeline as _pipeline  # noqa: F401
+
+
 def get_library() -> str:
     """The path of the loaded native library."""
     return str(_native.library_path())
@@ -89,6 +107,7 @@ __all__ = [
     "Store",
     "StoreDescription",
     "UnsupportedError",
+    "ZarrlibCodecPipeline",
     "ZarrlibError",
     "append",
     "array_metadata",
@@ -114,6 +133,7 @@ __all__ = [
     "open_array",
     "open_group",
     "open_store",
+    "pipeline_stats",
     "read_chunk",
     "read_encoded_chunk",
     "read_metadata",

@@ -18,6 +18,7 @@ synchronously from that loop's own thread (``zarrlib.aio`` calls are fine).
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import os
 import sys
@@ -64,6 +65,9 @@ class StoreIO(Protocol):
 # --- running zarr-python's coroutines from the engine's threads ------------------------------
 
 _thread_loops = threading.local()
+# Every per-thread loop, closed at exit: left to the garbage collector during interpreter
+# shutdown, a loop's close fails noisily ("Exception ignored ... Invalid file descriptor").
+_made_loops: list[tuple[int, asyncio.AbstractEventLoop]] = []
 _background: tuple[int, asyncio.AbstractEventLoop] | None = None
 _background_lock = threading.Lock()
 
@@ -74,7 +78,18 @@ def _thread_loop() -> asyncio.AbstractEventLoop:
     if loop is None or getattr(_thread_loops, "pid", None) != os.getpid():
         loop = asyncio.new_event_loop()
         _thread_loops.loop, _thread_loops.pid = loop, os.getpid()
+        with _background_lock:
+            _made_loops.append((os.getpid(), loop))
     return loop
+
+
+@atexit.register
+def _close_loops() -> None:
+    with _background_lock:
+        for pid, loop in _made_loops:
+            if pid == os.getpid() and not loop.is_running() and not loop.is_closed():
+                loop.close()
+        _made_loops.clear()
 
 
 def _background_loop() -> asyncio.AbstractEventLoop:

@@ -318,6 +318,14 @@ class NativeArray:
             lambda *args: lib.zarrlib_array_write_region_vlen(handle, start, shape, len(shape), *args), offsets, data
         )
 
+    def with_options(self, **options: Any) -> NativeArray:
+        """A handle on the same array whose calls use ``options`` in place of the process-wide
+        settings (:func:`zarrlib.set_config`): ``store_empty_chunks``, ``validate_checksums``
+        and ``concurrent_target``; None keeps the process-wide value."""
+        out = ffi.new("zarrlib_array **")
+        check(lib.zarrlib_array_with_options(self._handle, json.dumps(options).encode(), out))
+        return NativeArray(out[0], self.path, self.metadata)
+
     # --- shape ----------------------------------------------------------------------------
 
     def resize(self, shape: Iterable[int] | int) -> NativeArray:

@@ -417,6 +417,23 @@ static void run_array_suite(const spec_t *s, const char *url, const char *dir) {
   do_delete_chunk(&f, 0, 0);
   check_all(&f, "after store_empty_chunks");
 
+  /* The same per handle: a handle with the option stores an all-fill chunk while the
+   * process-wide setting is off, and the original handle still erases it. */
+  fixture_t h = f;
+  CHECK_OK(zarrlib_array_with_options(f.array, "{\"store_empty_chunks\": true}", &h.array));
+  do_write_chunk(&h, 0, 0, 0);
+  CHECK(chunk_stored(&f, 0, 0));
+  do_write_chunk(&f, 0, 0, 0);
+  CHECK(!chunk_stored(&f, 0, 0));
+  zarrlib_array_free(h.array);
+  zarrlib_array *bad = NULL;
+  CHECK_STATUS(zarrlib_array_with_options(f.array, "{\"write_empty_chunks\": true}", &bad),
+               ZARRLIB_ERR_INVALID_ARGUMENT);
+  CHECK(bad == NULL);
+  char message[512];
+  CHECK(strstr(tu_last_error(message, sizeof message), "write_empty_chunks") != NULL);
+  check_all(&f, "after a handle with options");
+
   /* Another handle on the same node sees the same data: through the stored metadata, and
    * through the caller's metadata. */
   fixture_t g = f;

@@ -82,3 +82,9 @@ def test_the_readme_s3_example_runs(tmp_path):
 
 def test_the_readme_zarr_memory_store_example_runs(tmp_path):
     assert "callbacks [[1. 0.]\n [0. 1.]]" in run_readme_shell_example(tmp_path, "zarr.storage.MemoryStore()")
+
+
+def test_the_readme_pipeline_example_runs(tmp_path):
+    output = run_readme_shell_example(tmp_path, "ZarrlibCodecPipeline")
+    assert output.split()[-1] == "1"  # the array ran on the engine
+    assert "[[1. 0.]\n [0. 1.]] [0. 1.]" in output

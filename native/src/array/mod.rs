@@ -13,6 +13,7 @@
 //! - `orthogonal`: orthogonal selections (a list of indices per axis), on the strided blocks;
 //! - `coordinates`: coordinate selections (points), read and written chunk by chunk;
 //! - `write`: chunks and regions written, chunks deleted;
+//! - `options`: settings one handle uses in place of the process-wide ones;
 //! - `resize`: new shapes, resized and appended, with the chunks brought in line;
 //! - `validate`: checks of a document that zarrs would leave to the first read or write;
 //! - `vlen`: variable-length data types (`string`, `bytes`), read and written as offsets and bytes.
@@ -21,6 +22,7 @@ mod checks;
 mod coordinates;
 mod layout;
 mod open;
+mod options;
 mod orthogonal;
 mod plan;
 mod read;
@@ -43,6 +45,7 @@ use crate::node::NodeDoc;
 use crate::store::Store;
 use layout::Layout;
 pub use open::create_array;
+pub use options::ArrayOptions;
 pub use vlen::{VlenData, VlenKind};
 
 type ZarrsArray = Array<dyn ReadableWritableListableStorageTraits>;
@@ -54,6 +57,7 @@ pub struct ArrayHandle {
     doc: NodeDoc,
     layout: Layout,
     locks: ArrayLocks,
+    options: ArrayOptions,
 }
 
 impl ArrayHandle {

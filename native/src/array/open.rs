@@ -83,6 +83,7 @@ impl ArrayHandle {
             doc,
             layout,
             locks,
+            options: super::ArrayOptions::default(),
         })
     }
 }

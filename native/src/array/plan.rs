@@ -49,12 +49,12 @@ impl ArrayHandle {
         Ok(settings)
     }
 
-    /// The settings in force now, for this array's store.
+    /// The settings in force now, for this array's store, with this handle's options.
     fn settings(&self) -> Settings {
-        Settings {
+        self.options.apply(Settings {
             waits_on_requests: self.store.waits_on_requests,
             ..Settings::current()
-        }
+        })
     }
 
     /// The plan for a read under `settings`.

@@ -98,7 +98,9 @@ impl ArrayHandle {
     fn with_shape(&self, shape: &[u64]) -> Result<ArrayHandle> {
         let mut doc = self.doc.clone();
         doc.doc.insert("shape".into(), serde_json::json!(shape));
-        ArrayHandle::with_doc(self.store.clone(), self.array.path().clone(), doc)
+        let mut handle = ArrayHandle::with_doc(self.store.clone(), self.array.path().clone(), doc)?;
+        handle.options = self.options;
+        Ok(handle)
     }
 
     fn store_metadata(&self) -> Result<()> {

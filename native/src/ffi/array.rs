@@ -14,7 +14,7 @@ use super::args::{
 };
 use super::boundary::{guard, guard_value};
 use super::store::zarrlib_store;
-use crate::array::ArrayHandle;
+use crate::array::{ArrayHandle, ArrayOptions};
 use crate::error::Result;
 use crate::selection::AxisSelection;
 
@@ -84,6 +84,34 @@ pub unsafe extern "C" fn zarrlib_array_open_with_metadata(
             path,
             metadata,
         )?);
+        Ok(())
+    })
+}
+
+/// A new handle on the same array and store that uses `options_json` in place of some
+/// process-wide settings, for that handle's calls only: a JSON object with any of
+/// `store_empty_chunks` (bool), `validate_checksums` (bool) and `concurrent_target` (how many
+/// chunks one call works on at once; 0 is the pool size); `null` keeps the process-wide value.
+/// `array` keeps its own options. An unknown option or a value of the wrong type is
+/// ZARRLIB_ERR_INVALID_ARGUMENT. On success `*out` receives a handle to free with
+/// `zarrlib_array_free`; handles returned by `zarrlib_array_resize` and `zarrlib_array_append`
+/// keep the options of the handle they came from.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zarrlib_array_with_options(
+    array: *const zarrlib_array,
+    options_json: *const c_char,
+    out: *mut *mut zarrlib_array,
+) -> i32 {
+    guard(|| {
+        // SAFETY: the arguments are as the header documents them (see `args`).
+        let (array, options, out) = unsafe {
+            (
+                handle_arg(array)?,
+                str_arg(options_json, "options_json")?,
+                out_arg(out, "out")?,
+            )
+        };
+        *out = new_handle(array.with_options(ArrayOptions::parse(options)?)?);
         Ok(())
     })
 }

@@ -1,0 +1,225 @@
+"""zarr-python's batches of chunk projections, turned back into one engine call.
+
+zarr-python's indexers hand a codec pipeline one entry per chunk: the chunk's key, the part of
+the chunk selected (``chunk_selection``) and where it lands in the output (``out_selection``).
+The engine reads and writes whole selections in one call, decoding chunks in parallel, so this
+module recovers the selection the entries came from:
+
+- an *orthogonal* selection (basic indexing, blocks, ``oindex``): per axis, the array index of
+  every output position, which the entries give chunk by chunk; the engine then reads a strided
+  selection (each axis an arithmetic progression) or an orthogonal one (index lists);
+- *points* (``vindex``, masks): the coordinates of every output element.
+
+A batch that is neither (or that covers only part of the output) gets ``None``, and the pipeline
+goes chunk by chunk instead. Every recovered plan is checked to cover the output exactly once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._types import NDArray
+
+#: One entry of a batch: chunk coordinates, chunk selection, output selection.
+Entry = tuple[tuple[int, ...], Any, Any]
+
+
+@dataclass(frozen=True)
+class OrthogonalPlan:
+    """Per array axis: an int (an axis the output drops) or the index array of the output
+    axis it becomes."""
+
+    axes: list[int | NDArray]
+
+    def as_selection(self) -> tuple[int | slice, ...] | None:
+        """The plan as a strided selection (ints and slices), when every kept axis is an
+        arithmetic progression with a positive step; else None."""
+        items: list[int | slice] = []
+        for axis in self.axes:
+            if isinstance(axis, int):
+                items.append(axis)
+                continue
+            if len(axis) == 0:
+                return None
+            start = int(axis[0])
+            if len(axis) == 1:
+                items.append(slice(start, start + 1))
+                continue
+            steps = np.diff(axis)
+            step = int(steps[0])
+            if step <= 0 or not np.all(steps == step):
+                return None
+            items.append(slice(start, int(axis[-1]) + 1, step))
+        return tuple(items)
+
+    def lists(self) -> list[NDArray]:
+        """Every axis as a uint64 index list (a dropped axis as a list of one)."""
+        return [np.array([a], np.uint64) if isinstance(a, int) else a.astype(np.uint64) for a in self.axes]
+
+
+@dataclass(frozen=True)
+class PointsPlan:
+    """Coordinates, ``(n, ndim)`` uint64, of the output's ``n`` elements in order."""
+
+    points: NDArray
+
+
+def chunk_locator(
+    encode_chunk_key: Callable[[tuple[int, ...]], str], ndim: int
+) -> Callable[[str], tuple[str, tuple[int, ...]]]:
+    """A function from a chunk's store key to ``(array path, chunk coordinates)``: the numbers at
+    the end of the key, checked by encoding them again with the array's chunk key encoding."""
+    separators = re.compile(r"[/.]")
+
+    def locate(key: str) -> tuple[str, tuple[int, ...]]:
+        parts = separators.split(key)
+        try:
+            coords = tuple(int(p) for p in parts[len(parts) - ndim :]) if ndim else ()
+        except ValueError:
+            raise ValueError(f"{key!r} is not a chunk key of this array") from None
+        suffix = encode_chunk_key(coords)
+        head = key[: len(key) - len(suffix)]
+        if not key.endswith(suffix) or head not in ("",) and not head.endswith("/"):
+            raise ValueError(f"{key!r} is not a chunk key of this array (expected it to end in {suffix!r})")
+        return head.rstrip("/"), coords
+
+    return locate
+
+
+def _indices(item: Any, offset: int) -> NDArray | None:
+    """The indices a slice or integer array selects, plus ``offset``; None for anything else."""
+    if isinstance(item, slice):
+        return np.arange(item.start or 0, item.stop, item.step or 1, dtype=np.int64) + offset
+    if isinstance(item, np.ndarray) and item.dtype.kind in "iu":
+        return item.reshape(-1).astype(np.int64) + offset
+    return None
+
+
+def _is_int(item: Any) -> bool:
+    return isinstance(item, (int, np.integer)) and not isinstance(item, bool)
+
+
+def orthogonal(
+    entries: Sequence[Entry], chunk_shape: Sequence[int], out_shape: tuple[int, ...], drop_axes: tuple[int, ...]
+) -> OrthogonalPlan | None:
+    """The orthogonal selection ``entries`` come from, if they cover ``out_shape`` exactly."""
+    ndim = len(chunk_shape)
+    maps: list[NDArray | None] = [None] * ndim
+    fixed: list[int | None] = [None] * ndim
+    # Entries of one batch share each axis's projection across the chunks of the other axes:
+    # each distinct one is applied once.
+    seen: list[set[Any]] = [set() for _ in range(ndim)]
+    spans_by_key: list[dict[Any, tuple[int, int]]] = [{} for _ in range(ndim)]
+    spans: list[set[tuple[int, int]]] = [set() for _ in range(ndim)]
+    boxes: set[tuple[tuple[int, int], ...]] = set()
+    covered = 0
+    for coords, chunk_sel, out_sel in entries:
+        if not isinstance(chunk_sel, tuple) or not isinstance(out_sel, tuple) or len(chunk_sel) != ndim:
+            return None
+        out_axis = 0
+        volume = 1
+        box: list[tuple[int, int]] = []
+        for axis in range(ndim):
+            item = chunk_sel[axis]
+            offset = coords[axis] * chunk_shape[axis]
+            if _is_int(item) or axis in drop_axes:
+                index = int(item) if _is_int(item) else _single(item)
+                if index is None or fixed[axis] not in (None, index + offset):
+                    return None
+                fixed[axis] = index + offset
+                continue
+            if out_axis >= len(out_sel):
+                return None
+            target = out_sel[out_axis]
+            extent = out_shape[out_axis]
+            out_axis += 1
+            key = _key(coords[axis], item, target)
+            if key is None or key not in seen[axis]:
+                positions = _indices(target, 0)
+                values = _indices(item, offset)
+                if positions is None or values is None or len(values) != len(positions):
+                    return None
+                if len(positions) and (positions.min() < 0 or positions.max() >= extent):
+                    return None
+                current = maps[axis]
+                if current is None:
+                    current = maps[axis] = np.full(extent, -1, np.int64)
+                previous = current[positions]
+                if np.any((previous != -1) & (previous != values)):
+                    return None
+                current[positions] = values
+                span = (int(positions[0]) if len(positions) else 0, len(positions))
+                if key is not None:
+                    seen[axis].add(key)
+                    spans_by_key[axis][key] = span
+            else:
+                span = spans_by_key[axis][key]
+            spans[axis].add(span)
+            box.append(span)
+            volume *= span[1]
+        if out_axis != len(out_sel):
+            return None
+        boxes.add(tuple(box))
+        covered += volume
+    # Exactly once: distinct boxes, as many as the product of each axis's distinct spans, whose
+    # volumes add up to the output's.
+    product = int(np.prod([len(s) for s in spans if s], dtype=np.int64))
+    if len(boxes) != len(entries) or product != len(entries):
+        return None
+    if covered != int(np.prod(out_shape, dtype=np.int64)):
+        return None
+    axes: list[int | NDArray] = []
+    for axis in range(ndim):
+        if fixed[axis] is not None:
+            axes.append(int(fixed[axis]))  # type: ignore[arg-type]
+            continue
+        current = maps[axis]
+        if current is None or np.any(current < 0):
+            return None
+        axes.append(current)
+    kept = [a for a in axes if not isinstance(a, int)]
+    if len(kept) != len(out_shape):
+        return None
+    return OrthogonalPlan(axes)
+
+
+def _single(item: Any) -> int | None:
+    """The one index of an integer array of one element (an axis ``oindex`` drops)."""
+    if isinstance(item, np.ndarray) and item.size == 1 and item.dtype.kind in "iu":
+        return int(item.reshape(-1)[0])
+    return None
+
+
+def _key(coord: int, item: Any, target: Any) -> tuple[Any, ...] | None:
+    """A hashable identity of one axis's projection, for slices (arrays are applied each time)."""
+    if isinstance(item, slice) and isinstance(target, slice):
+        return (coord, item.start, item.stop, item.step, target.start, target.stop, target.step)
+    return None
+
+
+def points(entries: Sequence[Entry], chunk_shape: Sequence[int], count: int) -> PointsPlan | None:
+    """The coordinates ``entries`` (of a points selection: per chunk, one integer array per axis
+    and a slice or array of output positions) give the ``count`` output elements."""
+    ndim = len(chunk_shape)
+    result = np.full((count, ndim), -1, np.int64)
+    filled = 0
+    for coords, chunk_sel, out_sel in entries:
+        if isinstance(out_sel, tuple) or not isinstance(chunk_sel, tuple) or len(chunk_sel) != ndim:
+            return None
+        positions = _indices(out_sel, 0)
+        if positions is None:
+            return None
+        for axis in range(ndim):
+            values = _indices(chunk_sel[axis], coords[axis] * chunk_shape[axis])
+            if values is None or len(values) != len(positions):
+                return None
+            result[positions, axis] = values
+        filled += len(positions)
+    if filled != count or np.any(result < 0):
+        return None
+    return PointsPlan(np.ascontiguousarray(result.astype(np.uint64)))
