@@ -112,19 +112,39 @@ class _Engine:
         self._handles: dict[tuple[str, str], NativeArray] = {}
         self._lock = threading.Lock()
         # Open once now: a document the engine cannot handle fails here, not on first use.
-        self.array("", {})
+        self.chunk_shape = self.array("", {}).chunk_shape
 
-    def array(self, path: str, options: dict[str, Any]) -> NativeArray:
+    def array(self, path: str, options: dict[str, Any], entries: list[batch_plan.Entry] | None = None) -> NativeArray:
+        """The handle for ``path`` under ``options``, with a shape that holds every chunk of
+        ``entries``.
+
+        zarr-python resizes an array (``resize``, ``append``, xarray's appends) by replacing its
+        metadata but keeping its pipeline, so a batch may reach past the shape this pipeline
+        was built with. The handle then describes the array as reaching to the end of the
+        chunks the batch touches: zarr-python's indexer keeps every selection inside the
+        array's real shape, and whole chunks are what is read and written either way."""
+        shape = list(self.metadata.shape)
+        if entries:
+            reach = np.max(np.array([coords for coords, _, _ in entries], dtype=np.int64), axis=0) + 1
+            chunks = self.chunk_shape or shape
+            shape = [max(s, int(r) * c) for s, r, c in zip(shape, reach, chunks, strict=True)]
         key = (path, json.dumps(options, sort_keys=True))
         handle = self._handles.get(key)
-        if handle is None:
+        if handle is None or list(handle.shape) != shape:
             with self._lock:
                 handle = self._handles.get(key)
-                if handle is None:
-                    handle = self.store.open_array(node_path(path), self.document)
-                    if any(value is not None for value in options.values()):
-                        handle = handle.with_options(**options)
-                    self._handles[key] = handle
+                if handle is None or list(handle.shape) != shape:
+                    # One handle per path and options: the one of the latest shape.
+                    handle = self._handles[key] = self._open(path, options, shape)
+        return handle
+
+    def _open(self, path: str, options: dict[str, Any], shape: list[int]) -> NativeArray:
+        document = self.document
+        if shape != list(self.metadata.shape):
+            document = {**document, "shape": shape}
+        handle = self.store.open_array(node_path(path), document)
+        if any(value is not None for value in options.values()):
+            handle = handle.with_options(**options)
         return handle
 
 
@@ -279,7 +299,7 @@ class ZarrlibCodecPipeline(CodecPipeline):
 
     def _read(self, engine: _Engine, batch: list[Any], out: NDBuffer, drop_axes: tuple[int, ...]) -> None:
         path, entries = self._entries(engine, batch)
-        array = engine.array(path, _engine_options(batch[0][1]))
+        array = engine.array(path, _engine_options(batch[0][1]), entries)
         target = _host_array(out)
         _count("engine_reads")
         chunk_shape = array.chunk_shape
@@ -304,7 +324,7 @@ class ZarrlibCodecPipeline(CodecPipeline):
 
     def _write(self, engine: _Engine, batch: list[Any], value: NDBuffer, drop_axes: tuple[int, ...]) -> None:
         path, entries = self._entries(engine, batch)
-        array = engine.array(path, _engine_options(batch[0][1]))
+        array = engine.array(path, _engine_options(batch[0][1]), entries)
         source = _host_array(value)
         _count("engine_writes")
         chunk_shape = array.chunk_shape

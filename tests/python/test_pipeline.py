@@ -166,6 +166,22 @@ def test_every_selection_kind_reads_and_writes_as_zarr_python_does(layout, store
     assert our_keys == ref_keys
 
 
+@pytest.mark.parametrize("layout", ["v3", "v2-zlib", "v3-zstd-sharded"])
+def test_resizes_and_appends_through_zarr_python(layout, tmp_path):
+    """zarr-python resizes by replacing an array's metadata and keeping its pipeline."""
+    pair = twins(tmp_path, "local", **LAYOUTS[layout])
+    pair.both(_write_all)
+    pair.both(lambda z: z.resize((7, 9)))
+    pair.check(lambda z: z[:])
+    pair.both(lambda z: z.resize((14, 20)))
+    pair.both(lambda z: z.__setitem__((slice(5, 14), slice(3, 20)), 8))
+    pair.both(lambda z: z.append(np.full((3, 20), 6, "int32")))
+    pair.both(lambda z: z.append(np.full((17, 2), 5, "int32"), axis=1))
+    for read in [READS[i] for i in (0, 1, 2, 3, 4, 5, 6, 8, 12, 13)]:  # not the (10, 12) masks
+        pair.check(read)
+    assert pair.ours.shape == pair.ref.shape == (17, 22)
+
+
 @pytest.mark.parametrize("write_empty_chunks", [False, True])
 def test_write_empty_chunks_stores_what_zarr_python_stores(write_empty_chunks, tmp_path):
     with zarr.config.set({"array.write_empty_chunks": write_empty_chunks}):
