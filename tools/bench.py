@@ -7,8 +7,9 @@ data in the same run. Writes go to a fresh copy per implementation (the source's
 empty directory), so they never disturb the reads.
 
 Implementations (columns): zarrlib (object API, ``zarrlib.Array.open``), zarrlib's functional API,
-zarrlib's reference backend (``backend="reference"``, zarr-python underneath), zarr-python,
-zarr-python with the zarrs codec pipeline, zarrista and tensorstore; a peer that cannot be
+zarrlib's reference backend (``backend="reference"``, zarr-python underneath), zarr-python with
+zarrlib's codec pipeline (``zarrlib-pipe``), zarr-python, zarr-python with the zarrs codec
+pipeline, zarrista and tensorstore; a peer that cannot be
 imported is skipped. Baselines: a numpy copy of the same bytes, and reading the stored chunk files
 into one buffer (writing them, for the write rows).
 
@@ -92,7 +93,7 @@ PER_CALL = ("inner_chunk", "small_reads")
 WRITES = ("write_all", "write_chunks")
 
 ZARRLIB = "zarrlib"
-IMPLS = ("zarrlib", "zarrlib-func", "zarrlib-ref", "zarr-python", "zarrs", "zarrista", "tensorstore")
+IMPLS = ("zarrlib", "zarrlib-func", "zarrlib-ref", "zarrlib-pipe", "zarr-python", "zarrs", "zarrista", "tensorstore")
 #: Implementations that are not zarrlib: the ratio column compares zarrlib with the fastest.
 PEERS = ("zarr-python", "zarrs", "zarrista", "tensorstore")
 BASELINES = ("numpy-copy", "raw-files")
@@ -101,6 +102,7 @@ DISTRIBUTIONS = {
     "zarrlib": ("zarrlib",),
     "zarrlib-func": ("zarrlib",),
     "zarrlib-ref": ("zarrlib", "zarr"),
+    "zarrlib-pipe": ("zarrlib", "zarr"),
     "zarr-python": ("zarr",),
     "zarrs": ("zarrs", "zarr"),
     "zarrista": ("zarrista",),
@@ -337,6 +339,19 @@ class Zarrs(ZarrPython):
     pipeline = "zarrs.ZarrsCodecPipeline"
 
 
+class ZarrlibPipeline(ZarrPython):
+    """zarr-python with zarrlib's codec pipeline (issue 12: it must beat the zarrs pipeline)."""
+
+    name = "zarrlib-pipe"
+    modules = ("zarr", "zarrlib")
+    pipeline = "zarrlib.ZarrlibCodecPipeline"
+
+    def open(self, directory, writable):
+        import zarrlib.pipeline  # noqa: F401  (registers it where the entry point is not installed)
+
+        return super().open(directory, writable)
+
+
 class Zarrista(Impl):
     name = "zarrista"
     modules = ("zarrista",)
@@ -388,7 +403,7 @@ class Tensorstore(Impl):
 
 ADAPTERS = {
     cls.name: cls
-    for cls in (ZarrlibObject, ZarrlibFunctional, ZarrlibReference, ZarrPython, Zarrs, Zarrista, Tensorstore)
+    for cls in (ZarrlibObject, ZarrlibFunctional, ZarrlibReference, ZarrlibPipeline, ZarrPython, Zarrs, Zarrista, Tensorstore)
 }
 
 

@@ -373,3 +373,16 @@ def test_selected_by_environment_variable_without_importing_zarrlib(tmp_path):
         [sys.executable, "-c", code, str(tmp_path / "e")], env=env, capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["zarrlib", "True", "4"]
+
+
+@pytest.mark.skipif(not zarrlib.pipeline._READ_RETURNS_RESULTS, reason="zarr-python 3.2+ reports missing chunks")
+def test_missing_chunks_are_reported_when_zarr_python_asks(tmp_path):
+    from zarr.errors import ChunkNotFoundError
+
+    pair = twins(tmp_path, "local", **LAYOUTS["v3"])
+    pair.both(lambda z: z.__setitem__((slice(0, 3), slice(0, 5)), 1))
+    with zarr.config.set({"array.read_missing_chunks": False}):  # read when an array opens
+        for array in (_reopen(pair.ref, DEFAULT), _reopen(pair.ref, OURS), _reopen(pair.ours, OURS)):
+            np.testing.assert_array_equal(array[0:3, 0:5], 1)
+            with pytest.raises(ChunkNotFoundError, match="c/1/0"):
+                array[0:6, 0:5]
