@@ -403,7 +403,16 @@ class Tensorstore(Impl):
 
 ADAPTERS = {
     cls.name: cls
-    for cls in (ZarrlibObject, ZarrlibFunctional, ZarrlibReference, ZarrlibPipeline, ZarrPython, Zarrs, Zarrista, Tensorstore)
+    for cls in (
+        ZarrlibObject,
+        ZarrlibFunctional,
+        ZarrlibReference,
+        ZarrlibPipeline,
+        ZarrPython,
+        Zarrs,
+        Zarrista,
+        Tensorstore,
+    )
 }
 
 
