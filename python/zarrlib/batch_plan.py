@@ -64,9 +64,11 @@ class OrthogonalPlan:
 
 @dataclass(frozen=True)
 class PointsPlan:
-    """Coordinates, ``(n, ndim)`` uint64, of the output's ``n`` elements in order."""
+    """Coordinates, ``(n, ndim)`` uint64, in the batch's order (chunk by chunk), and the output
+    position of each."""
 
     points: NDArray
+    positions: NDArray
 
 
 def chunk_locator(
@@ -102,6 +104,80 @@ def _indices(item: Any, offset: int) -> NDArray | None:
 
 def _is_int(item: Any) -> bool:
     return isinstance(item, (int, np.integer)) and not isinstance(item, bool)
+
+
+def basic(
+    entries: Sequence[Entry], chunk_shape: Sequence[int], out_shape: tuple[int, ...]
+) -> tuple[int | slice, ...] | None:
+    """The strided selection (ints and slices) that entries made only of slices and ints come
+    from, if they cover ``out_shape`` exactly; None otherwise. This is ``orthogonal`` without
+    index arrays: basic indexing and blocks, the common case, in pure Python."""
+    ndim = len(chunk_shape)
+    fixed: list[int | None] = [None] * ndim
+    starts: list[int | None] = [None] * ndim
+    steps: list[int] = [1] * ndim
+    spans: list[set[tuple[int, int]]] = [set() for _ in range(ndim)]
+    boxes: set[tuple[tuple[int, int], ...]] = set()
+    covered = 0
+    for coords, chunk_sel, out_sel in entries:
+        if type(chunk_sel) is not tuple or type(out_sel) is not tuple or len(chunk_sel) != ndim:
+            return None
+        out_axis = 0
+        volume = 1
+        box = []
+        for axis in range(ndim):
+            item = chunk_sel[axis]
+            offset = coords[axis] * chunk_shape[axis]
+            if type(item) is not slice:
+                if not _is_int(item) or fixed[axis] not in (None, offset + item):
+                    return None
+                fixed[axis] = offset + int(item)
+                continue
+            if out_axis >= len(out_sel):
+                return None
+            target = out_sel[out_axis]
+            out_axis += 1
+            if type(target) is not slice or target.step not in (None, 1):
+                return None
+            step = item.step or 1
+            count = len(range(item.start or 0, item.stop, step))
+            first = target.start or 0
+            if count != target.stop - first or first < 0 or target.stop > out_shape[out_axis - 1]:
+                return None
+            start = offset + (item.start or 0) - first * step
+            if starts[axis] is None:
+                starts[axis], steps[axis] = start, step
+            elif start != starts[axis] or (step != steps[axis] and count > 1):
+                return None
+            spans[axis].add((first, count))
+            box.append((first, count))
+            volume *= count
+        if out_axis != len(out_sel):
+            return None
+        boxes.add(tuple(box))
+        covered += volume
+    product = 1
+    for axis_spans in spans:
+        product *= max(len(axis_spans), 1)
+    total = 1
+    for extent in out_shape:
+        total *= extent
+    if len(boxes) != len(entries) or product != len(entries) or covered != total:
+        return None
+    selection: list[int | slice] = []
+    kept = 0
+    for axis in range(ndim):
+        index = fixed[axis]
+        if index is not None:
+            selection.append(index)
+            continue
+        first = starts[axis]
+        if first is None or kept >= len(out_shape):
+            return None
+        extent = out_shape[kept]
+        kept += 1
+        selection.append(slice(first, first + steps[axis] * (extent - 1) + 1, steps[axis]))
+    return tuple(selection) if kept == len(out_shape) else None
 
 
 def orthogonal(
@@ -206,20 +282,31 @@ def points(entries: Sequence[Entry], chunk_shape: Sequence[int], count: int) -> 
     """The coordinates ``entries`` (of a points selection: per chunk, one integer array per axis
     and a slice or array of output positions) give the ``count`` output elements."""
     ndim = len(chunk_shape)
-    result = np.full((count, ndim), -1, np.int64)
-    filled = 0
+    positions: list[NDArray] = []
+    columns: list[list[NDArray]] = [[] for _ in range(ndim)]
     for coords, chunk_sel, out_sel in entries:
         if isinstance(out_sel, tuple) or not isinstance(chunk_sel, tuple) or len(chunk_sel) != ndim:
             return None
-        positions = _indices(out_sel, 0)
-        if positions is None:
+        where = _indices(out_sel, 0)
+        if where is None:
             return None
         for axis in range(ndim):
             values = _indices(chunk_sel[axis], coords[axis] * chunk_shape[axis])
-            if values is None or len(values) != len(positions):
+            if values is None or len(values) != len(where):
                 return None
-            result[positions, axis] = values
-        filled += len(positions)
-    if filled != count or np.any(result < 0):
+            columns[axis].append(values)
+        positions.append(where)
+    if not positions:
         return None
-    return PointsPlan(np.ascontiguousarray(result.astype(np.uint64)))
+    order = np.concatenate(positions)
+    # Every output element exactly once.
+    if len(order) != count or (count and (order.min() < 0 or order.max() >= count)):
+        return None
+    seen = np.zeros(count, bool)
+    seen[order] = True
+    if not seen.all():
+        return None
+    result = np.empty((count, ndim), np.uint64)
+    for axis in range(ndim):
+        result[:, axis] = np.concatenate(columns[axis])
+    return PointsPlan(result, order)

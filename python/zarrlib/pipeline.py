@@ -42,7 +42,7 @@ from .errors import ZarrlibError
 from .fancy import Coordinates
 from .native_array import NativeArray
 from .store_routes import as_store
-from .stores import node_path
+from .stores import Store, node_path
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -57,6 +57,9 @@ logger = logging.getLogger("zarrlib")
 
 #: zarr-python 3.2 and later want one result per chunk from ``read``.
 _READ_RETURNS_RESULTS = hasattr(zarr_codec_abc, "GetResult")
+
+#: Engine calls on local and memory stores up to this many bytes run on the event loop's thread.
+INLINE_BYTES = 1 << 20
 
 _stats_lock = threading.Lock()
 _stats = {"engine_arrays": 0, "fallback_arrays": 0, "engine_reads": 0, "engine_writes": 0, "chunk_by_chunk": 0}
@@ -108,10 +111,15 @@ class _Engine:
         self.metadata = metadata
         self.document = _document(metadata)
         self.store = as_store(store)
+        # Stores answering at memory or disk speed, with no Python callbacks: small calls on
+        # them may run on the event loop's own thread.
+        url = self.store.url.lower()
+        self.inline = type(self.store) is Store and ("://" not in url or url.startswith(("file://", "memory://")))
         self.locate = batch_plan.chunk_locator(metadata.encode_chunk_key, len(metadata.shape))
-        self._handles: dict[tuple[str, str], NativeArray] = {}
+        self._handles: dict[tuple[str, tuple[tuple[str, Any], ...]], NativeArray] = {}
         self._lock = threading.Lock()
         # Open once now: a document the engine cannot handle fails here, not on first use.
+        self.chunk_shape: tuple[int, ...] | None = None
         self.chunk_shape = self.array("", {}).chunk_shape
 
     def array(self, path: str, options: dict[str, Any], entries: list[batch_plan.Entry] | None = None) -> NativeArray:
@@ -124,11 +132,11 @@ class _Engine:
         chunks the batch touches: zarr-python's indexer keeps every selection inside the
         array's real shape, and whole chunks are what is read and written either way."""
         shape = list(self.metadata.shape)
-        if entries:
-            reach = np.max(np.array([coords for coords, _, _ in entries], dtype=np.int64), axis=0) + 1
-            chunks = self.chunk_shape or shape
-            shape = [max(s, int(r) * c) for s, r, c in zip(shape, reach, chunks, strict=True)]
-        key = (path, json.dumps(options, sort_keys=True))
+        if entries and self.chunk_shape is not None:
+            for coords, _, _ in entries:
+                for axis, (coord, chunk) in enumerate(zip(coords, self.chunk_shape, strict=True)):
+                    shape[axis] = max(shape[axis], (coord + 1) * chunk)
+        key = (path, tuple(sorted(options.items())))
         handle = self._handles.get(key)
         if handle is None or list(handle.shape) != shape:
             with self._lock:
@@ -254,7 +262,7 @@ class ZarrlibCodecPipeline(CodecPipeline):
         results: Any = None
         if batch:
             results = await self._statuses(batch)
-            await asyncio.to_thread(self._read, self._engine, batch, out, drop_axes)
+            await self._run(self._read, self._engine, batch, out, drop_axes)
         if _READ_RETURNS_RESULTS:
             return tuple(results or ())
         return None
@@ -270,7 +278,18 @@ class ZarrlibCodecPipeline(CodecPipeline):
             return
         batch = list(batch_info)
         if batch:
-            await asyncio.to_thread(self._write, self._engine, batch, value, drop_axes)
+            await self._run(self._write, self._engine, batch, value, drop_axes)
+
+    async def _run(
+        self, work: Any, engine: _Engine, batch: list[Any], buffer: NDBuffer, drop_axes: tuple[int, ...]
+    ) -> None:
+        """Run an engine call off the event loop (the engine blocks; a store served through
+        callbacks may need the loop), except a small one on a local or memory store, which takes
+        less time than handing it to a thread would."""
+        if engine.inline and _nbytes(buffer) <= INLINE_BYTES:
+            work(engine, batch, buffer, drop_axes)
+        else:
+            await asyncio.to_thread(work, engine, batch, buffer, drop_axes)
 
     async def _statuses(self, batch: list[Any]) -> list[dict[str, str]]:
         """One ``GetResult`` per chunk (zarr-python 3.2+). The engine reads missing chunks as the
@@ -304,6 +323,10 @@ class ZarrlibCodecPipeline(CodecPipeline):
         _count("engine_reads")
         chunk_shape = array.chunk_shape
         if chunk_shape is not None:
+            selection = batch_plan.basic(entries, chunk_shape, target.shape)
+            if selection is not None:
+                _into(target, array, lambda out: array.read(selection, out=out))
+                return
             plan = batch_plan.orthogonal(entries, chunk_shape, target.shape, drop_axes)
             if plan is not None:
                 _read_orthogonal(array, plan, target)
@@ -311,8 +334,8 @@ class ZarrlibCodecPipeline(CodecPipeline):
             if target.ndim == 1:
                 points = batch_plan.points(entries, chunk_shape, target.shape[0])
                 if points is not None and array.vlen is None:
-                    result = native_indexed.read_points(array, Coordinates(points.points, target.shape))
-                    np.copyto(target, result)
+                    values = native_indexed.read_points(array, Coordinates(points.points, target.shape))
+                    target[points.positions] = values
                     return
         _count("chunk_by_chunk")
         for coords, chunk_sel, out_sel in entries:
@@ -330,6 +353,10 @@ class ZarrlibCodecPipeline(CodecPipeline):
         chunk_shape = array.chunk_shape
         if chunk_shape is not None:
             out_shape = _out_shape(entries, source, drop_axes)
+            selection = None if out_shape is None else batch_plan.basic(entries, chunk_shape, out_shape)
+            if selection is not None:
+                array.write(selection, source)
+                return
             plan = None if out_shape is None else batch_plan.orthogonal(entries, chunk_shape, out_shape, drop_axes)
             if plan is not None:
                 _write_orthogonal(array, plan, source, out_shape or ())
@@ -338,7 +365,8 @@ class ZarrlibCodecPipeline(CodecPipeline):
             points = None if count is None or array.vlen else batch_plan.points(entries, chunk_shape, count)
             if points is not None:
                 assert count is not None
-                native_indexed.write_points(array, Coordinates(points.points, (count,)), source)
+                values = source if source.shape == () else source[points.positions]
+                native_indexed.write_points(array, Coordinates(points.points, (count,)), values)
                 return
         _count("chunk_by_chunk")
         for coords, chunk_sel, out_sel in entries:
@@ -348,6 +376,11 @@ class ZarrlibCodecPipeline(CodecPipeline):
                 piece = np.expand_dims(piece, drop_axes)
             chunk[chunk_sel] = piece
             array.write_chunk(coords, chunk)
+
+
+def _nbytes(buffer: NDBuffer) -> int:
+    array = buffer.as_ndarray_like()
+    return int(array.size) * int(array.dtype.itemsize)
 
 
 def _points_count(entries: list[batch_plan.Entry]) -> int | None:
