@@ -386,3 +386,20 @@ def test_missing_chunks_are_reported_when_zarr_python_asks(tmp_path):
             np.testing.assert_array_equal(array[0:3, 0:5], 1)
             with pytest.raises(ChunkNotFoundError, match="c/1/0"):
                 array[0:6, 0:5]
+
+
+@pytest.mark.parametrize("route", ["native", "callbacks"])
+def test_s3_through_zarr_python_store_objects(route, s3_server, s3_bucket):
+    """An S3 store object is rebuilt natively, or (an s3fs option the engine lacks) served
+    through callbacks on zarr-python's own event loop, which the pipeline must not block."""
+    from test_host_stores import s3_fsspec_store
+
+    extra = {"config_kwargs": {"max_pool_connections": 4}} if route == "callbacks" else {}
+    store = s3_fsspec_store(s3_server, s3_bucket, **extra)
+    assert zarrlib.describe_store(store).route == route
+    with pipeline(OURS):
+        z = zarr.create_array(store, name="a", shape=(10, 12), chunks=(3, 5), dtype="int32", fill_value=-1)
+    _write_all(z)
+    expected = _reopen(z, DEFAULT)
+    for read in READS:
+        np.testing.assert_array_equal(read(z), read(expected))
