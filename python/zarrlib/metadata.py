@@ -68,6 +68,36 @@ def _dtype(dtype: npt.DTypeLike) -> np.dtype[Any]:
     return resolved
 
 
+#: The codec (v3) or filter (v2) of each variable-length data type, as zarr-python writes them.
+_VLEN_CODECS = {"string": "vlen-utf8", "bytes": "vlen-bytes"}
+
+
+def _vlen_kind(dtype: object) -> str | None:
+    """``"string"`` for Python's ``str`` (and ``"str"``, ``"string"``, numpy's StringDType),
+    ``"bytes"`` for ``bytes``: the variable-length types; None for anything else."""
+    if dtype in (str, "str", "string", np.str_) or type(dtype).__name__ == "StringDType":
+        return "string"
+    if isinstance(dtype, type) and dtype.__name__ == "StringDType":
+        return "string"
+    if dtype in (bytes, "bytes", np.bytes_):
+        return "bytes"
+    return None
+
+
+def _vlen_fill_value(fill_value: Any, kind: str, zarr_format: int) -> Any:
+    """A variable-length array's fill value: a str for strings ("" by default); bytes arrays
+    take only the empty default (stored as zarr-python stores it)."""
+    if kind == "string":
+        if fill_value is None:
+            return ""
+        if not isinstance(fill_value, str):
+            raise ValueError(f"fill_value {fill_value!r} is not a str (the array holds strings)")
+        return fill_value
+    if fill_value not in (None, b""):
+        raise ValueError(f"fill_value {fill_value!r}: a bytes array's fill value is the empty default")
+    return None if zarr_format == 2 else ""
+
+
 def _type_key(dtype: np.dtype[Any]) -> str:
     return "b" if dtype.kind == "b" else f"{dtype.kind}{dtype.itemsize}"
 
@@ -186,8 +216,11 @@ def array_metadata(
     if zarr_format not in (2, 3):
         raise ValueError(f"zarr_format must be 2 or 3, not {zarr_format!r}")
     extents = _extents(shape, "shape")
-    resolved = _dtype(dtype)
-    chunk_shape = auto_chunks(extents, resolved.itemsize) if chunks is None else _extents(chunks, "chunks")
+    vlen = _vlen_kind(dtype)
+    resolved = np.dtype(object) if vlen else _dtype(dtype)
+    # Variable-length elements: sized as zarr-python guesses them for its automatic chunks.
+    itemsize = 16 if vlen else resolved.itemsize
+    chunk_shape = auto_chunks(extents, itemsize) if chunks is None else _extents(chunks, "chunks")
     if len(chunk_shape) != len(extents):
         raise ValueError(f"chunks {tuple(chunk_shape)} has {len(chunk_shape)} dimensions, shape has {len(extents)}")
     if 0 in chunk_shape:
@@ -198,7 +231,7 @@ def array_metadata(
         raise ValueError(f"dimension_names has {len(dimension_names)} names, shape has {len(extents)} dimensions")
     if attributes is not None and not isinstance(attributes, Mapping):
         raise TypeError(f"attributes must be a mapping, not {type(attributes).__name__}")
-    fill = _fill_value(fill_value, resolved)
+    fill = _vlen_fill_value(fill_value, vlen, zarr_format) if vlen else _fill_value(fill_value, resolved)
     if zarr_format == 2:
         if shards is not None:
             raise ValueError("shards needs zarr_format=3 (Zarr v2 has no sharding)")
@@ -208,20 +241,20 @@ def array_metadata(
             "zarr_format": 2,
             "shape": extents,
             "chunks": chunk_shape,
-            "dtype": resolved.newbyteorder("<").str if resolved.itemsize > 1 else resolved.str,
+            "dtype": "|O" if vlen else resolved.newbyteorder("<").str if resolved.itemsize > 1 else resolved.str,
             "compressor": _v2_compressor(compressors),
             "fill_value": fill,
             "order": order,
-            "filters": None,
+            "filters": [{"id": _VLEN_CODECS[vlen]}] if vlen else None,
             "dimension_separator": ".",
             "attributes": dict(attributes or {}),
         }
-    codecs = _v3_array_codecs(extents, chunk_shape, shards, compressors, resolved, order)
+    codecs = _v3_array_codecs(extents, chunk_shape, shards, compressors, resolved, order, vlen)
     document: Document = {
         "zarr_format": 3,
         "node_type": "array",
         "shape": extents,
-        "data_type": _v3_name(resolved),
+        "data_type": vlen or _v3_name(resolved),
         "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": codecs[0]}},
         "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
         "fill_value": fill,
@@ -240,10 +273,16 @@ def _v3_array_codecs(
     compressors: Codecs,
     dtype: np.dtype[Any],
     order: str,
+    vlen: str | None = None,
 ) -> tuple[list[int], list[Any]]:
     """The chunk grid's chunk shape and the codec list of a v3 array."""
-    endian = {"name": "bytes", "configuration": {"endian": "little"}} if dtype.itemsize > 1 else {"name": "bytes"}
-    codecs: list[Any] = [endian, *_v3_codecs(compressors, dtype)]
+    if vlen:
+        serializer: dict[str, Any] = {"name": _VLEN_CODECS[vlen], "configuration": {}}
+    elif dtype.itemsize > 1:
+        serializer = {"name": "bytes", "configuration": {"endian": "little"}}
+    else:
+        serializer = {"name": "bytes"}
+    codecs: list[Any] = [serializer, *_v3_codecs(compressors, np.dtype("u1") if vlen else dtype)]
     if order == "F":
         codecs.insert(0, {"name": "transpose", "configuration": {"order": list(range(len(shape)))[::-1]}})
     if shards is None:

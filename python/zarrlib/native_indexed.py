@@ -1,6 +1,6 @@
 """Selections beyond numpy's basic slicing on a native array: the calls that move numpy buffers
 through the engine's orthogonal and coordinate selections (planned by :mod:`zarrlib.fancy`).
-Each selection is one engine call."""
+Each selection is one engine call (variable-length arrays: one per chunk, :mod:`zarrlib.vlen_indexed`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from . import fancy
+from . import fancy, vlen_indexed
 from ._native import check, ffi, lib
 from ._types import NDArray
 from .indexing import normalize_selection
@@ -40,6 +40,8 @@ def _value(array: NativeArray, value: npt.ArrayLike, shape: tuple[int, ...]) -> 
 
 def read_orthogonal_lists(array: NativeArray, lists: list[NDArray]) -> NDArray:
     """The outer product of ``lists`` (uint64 index arrays, one per axis): one engine call."""
+    if array.vlen is not None:
+        return vlen_indexed.read_orthogonal(array, lists)
     counts = [len(indices) for indices in lists]
     result = np.empty(counts, array.dtype)
     if result.size:
@@ -59,6 +61,9 @@ def read_orthogonal_lists(array: NativeArray, lists: list[NDArray]) -> NDArray:
 
 def write_orthogonal_lists(array: NativeArray, lists: list[NDArray], source: NDArray) -> None:
     """Write ``source`` (C-contiguous, shape of the lists' counts) to the outer product of ``lists``."""
+    if array.vlen is not None:
+        vlen_indexed.write_orthogonal(array, lists, source)
+        return
     if source.size:
         flat = np.concatenate(lists) if lists else np.empty(0, np.uint64)
         counts = [len(indices) for indices in lists]
@@ -76,6 +81,8 @@ def write_orthogonal_lists(array: NativeArray, lists: list[NDArray], source: NDA
 
 def read_points(array: NativeArray, coords: fancy.Coordinates) -> NDArray:
     """The elements at ``coords.points``, shaped ``coords.shape``: one engine call."""
+    if array.vlen is not None:
+        return vlen_indexed.read_points(array, coords.points, coords.shape)
     points = coords.points
     result = np.empty(coords.shape, array.dtype)
     if result.size:
@@ -95,6 +102,9 @@ def read_points(array: NativeArray, coords: fancy.Coordinates) -> NDArray:
 def write_points(array: NativeArray, coords: fancy.Coordinates, value: npt.ArrayLike) -> None:
     """Write ``value`` (broadcast to ``coords.shape``) to the points; a repeated point takes its
     last value, as in numpy."""
+    if array.vlen is not None:
+        vlen_indexed.write_points(array, coords.points, value, coords.shape)
+        return
     source = _value(array, value, coords.shape)
     if source.size:
         check(

@@ -104,3 +104,21 @@ def test_conveniences_create_and_open(store):
         zarrlib.create_array(store, "a", shape=(1,), dtype="i1")
     with pytest.raises(zarrlib.NodeKindError):
         zarrlib.open_group(store, "a")
+
+
+@pytest.mark.parametrize(("zarr_format", "shards"), [(2, None), (3, None), (3, (4, 4))])
+def test_variable_length_strings_and_bytes(zarr_format, shards, tmp_path):
+    words = np.array([[f"{i}é{j}" * (j % 3) for j in range(5)] for i in range(6)], dtype=object)
+    a = zarrlib.create_array(
+        tmp_path, "s", shape=(6, 5), chunks=(2, 2), shards=shards, dtype=str, zarr_format=zarr_format
+    )
+    b = zarrlib.create_array(tmp_path, "b", shape=(3,), chunks=(2,), dtype=bytes, zarr_format=zarr_format)
+    a[...] = words
+    b[...] = np.array([b"x", b"", b"\x00yz"], dtype=object)
+    z = zarr.open_array(tmp_path, path="s", mode="r")
+    np.testing.assert_array_equal(np.asarray(z[...], dtype=object), words)
+    assert list(zarr.open_array(tmp_path, path="b", mode="r")[...]) == [b"x", b"", b"\x00yz"]
+    assert z.fill_value == ""
+    assert zarrlib.array_metadata((2,), str, fill_value="n/a")["fill_value"] == "n/a"
+    with pytest.raises(ValueError, match="fill_value"):
+        zarrlib.array_metadata((2,), str, fill_value=3)

@@ -139,3 +139,43 @@ def test_every_read_path_is_exact(tmp_path, items, string_dtype):
     zarrlib.create_new_array(bytes_metadata, str(tmp_path), "b")
     zarrlib.write_region(bytes_metadata, str(tmp_path), "b", (...,), np.array(blobs, dtype=object))
     assert zarrlib.read_region(bytes_metadata, str(tmp_path), "b", (...,)).tolist() == blobs
+
+
+@pytest.mark.parametrize("shards", [None, (4, 6)])
+def test_orthogonal_and_coordinate_selections_match_numpy(shards, tmp_path):
+    words = np.array([f"w{i}" * (i % 3) for i in range(48)], dtype=object).reshape(8, 6)
+    a = zarrlib.create_array(tmp_path, "a", shape=(8, 6), chunks=(2, 3), shards=shards, dtype=str)
+    a[...] = words
+    store = zarrlib.open_store(tmp_path, metrics=True)
+    a = zarrlib.open_array(store, "a")
+    as_objects = lambda x: np.asarray(x, dtype=object)  # noqa: E731
+    for selection in (([7, 0, 0], slice(1, 5)), ([1, 2], [5, 0]), (np.arange(8) % 3 == 0, slice(2, 3))):
+        np.testing.assert_array_equal(as_objects(a.oindex[selection]), words[np.ix_(*_lists(selection, words.shape))])
+    points = (np.array([[1, 7], [0, 0]]), np.array([[5, 0], [2, 2]]))
+    np.testing.assert_array_equal(as_objects(a.vindex[points]), words[points])
+    mask = words == ""
+    np.testing.assert_array_equal(as_objects(a.vindex[mask]), words[mask])
+    np.testing.assert_array_equal(as_objects(a[[3, 1], 2:4]), words[[3, 1], 2:4])
+    # Only the chunks holding selected elements are read.
+    before = store.metrics()["reads"]
+    a.vindex[[0, 1], [0, 1]]
+    assert store.metrics()["reads"] - before <= (2 if shards else 1) + 1  # (sharded: index and chunk)
+    # Writes of the same kinds, a repeated index taking its last value.
+    expected = words.copy()
+    a.oindex[[5, 5, 0], [1, 4]] = np.array([["a", "b"], ["c", "d"], ["e", "f"]])
+    expected[5, [1, 4]] = ["c", "d"]
+    expected[0, [1, 4]] = ["e", "f"]
+    a.vindex[[7, 2], [5, 3]] = "éé"
+    expected[[7, 2], [5, 3]] = "éé"
+    np.testing.assert_array_equal(as_objects(a[...]), expected)
+
+
+def _lists(selection, shape):
+    lists = []
+    for item, extent in zip(selection, shape, strict=True):
+        if isinstance(item, slice):
+            lists.append(np.arange(extent)[item])
+        else:
+            item = np.asarray(item)
+            lists.append(np.flatnonzero(item) if item.dtype == bool else item)
+    return lists
