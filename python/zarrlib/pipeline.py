@@ -333,7 +333,7 @@ class ZarrlibCodecPipeline(CodecPipeline):
                 return
             if target.ndim == 1:
                 points = batch_plan.points(entries, chunk_shape, target.shape[0])
-                if points is not None and array.vlen is None:
+                if points is not None:
                     values = native_indexed.read_points(array, Coordinates(points.points, target.shape))
                     target[points.positions] = values
                     return
@@ -362,7 +362,7 @@ class ZarrlibCodecPipeline(CodecPipeline):
                 _write_orthogonal(array, plan, source, out_shape or ())
                 return
             count = _points_count(entries)
-            points = None if count is None or array.vlen else batch_plan.points(entries, chunk_shape, count)
+            points = None if count is None else batch_plan.points(entries, chunk_shape, count)
             if points is not None:
                 assert count is not None
                 values = source if source.shape == () else source[points.positions]
@@ -434,14 +434,7 @@ def _read_orthogonal(array: NativeArray, plan: batch_plan.OrthogonalPlan, target
     if selection is not None:
         _into(target, array, lambda out: array.read(selection, out=out))
         return
-    result = native_indexed.read_orthogonal_lists(array, plan.lists()) if array.vlen is None else None
-    if result is None:
-        # Variable-length types: the region the lists span, then numpy picks the elements.
-        lists = plan.lists()
-        lows = [int(ix.min()) for ix in lists]
-        highs = [int(ix.max()) + 1 for ix in lists]
-        region = array.read(tuple(slice(lo, hi) for lo, hi in zip(lows, highs, strict=True)))
-        result = region[np.ix_(*[ix.astype(np.int64) - lo for ix, lo in zip(lists, lows, strict=True)])]
+    result = native_indexed.read_orthogonal_lists(array, plan.lists())
     np.copyto(target, result.reshape(target.shape))
 
 
@@ -454,12 +447,7 @@ def _write_orthogonal(
         return
     lists = plan.lists()
     values = np.ascontiguousarray(np.broadcast_to(source, out_shape).reshape([len(ix) for ix in lists]), array.dtype)
-    if array.vlen is None:
-        native_indexed.write_orthogonal_lists(array, lists, values)
-        return
-    # Variable-length types: each element where it goes, through the strided path.
-    for index in np.ndindex(*values.shape):
-        array.write(tuple(int(ix[i]) for ix, i in zip(lists, index, strict=True)), values[index])
+    native_indexed.write_orthogonal_lists(array, lists, values)
 
 
 def _codecs_of(metadata: ArrayMetadata) -> tuple[Codec, ...]:

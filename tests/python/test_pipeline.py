@@ -217,12 +217,15 @@ def test_data_types_and_fill_values(dtype, fill_value, zarr_format, tmp_path):
 @pytest.mark.parametrize("zarr_format", [2, 3])
 def test_strings_go_through_the_engine(zarr_format, tmp_path):
     pair = twins(tmp_path, "memory", dtype=str, fill_value="", zarr_format=zarr_format, chunks=(3, 5))
+    before = zarrlib.pipeline_stats()["chunk_by_chunk"]
     words = np.array([f"w{i}" * (i % 4) for i in range(120)], dtype=object).reshape(10, 12)
     pair.both(lambda z: z.__setitem__(slice(None), words))
     pair.both(lambda z: z.__setitem__((slice(1, 3), slice(2, 9, 3)), "é"))
     pair.both(lambda z: z.oindex.__setitem__(([0, 7], [1, 2]), "x"))
-    for read in (READS[0], READS[1], READS[2], READS[5], READS[6], READS[12]):
+    pair.both(lambda z: z.vindex.__setitem__(([3, 9], [11, 0]), "vé"))
+    for read in READS:
         pair.check(lambda z, read=read: np.asarray(read(z), dtype=object))
+    assert zarrlib.pipeline_stats()["chunk_by_chunk"] == before
 
 
 def test_memory_order_f(tmp_path):
