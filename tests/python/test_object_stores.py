@@ -318,6 +318,21 @@ def test_a_zip_file_zarr_python_wrote_reads_equal(tmp_path):
     assert (tmp_path / "data.zip").stat().st_size > 0
 
 
+def test_a_deflated_zip_file_reads_equal(tmp_path):
+    """Zip tools (``zip -r``, Python's zipfile, archive managers) deflate entries by default;
+    zarr-python's ZipStore stores them."""
+    import zipfile
+
+    write_zip(tmp_path / "stored.zip")
+    with zipfile.ZipFile(tmp_path / "stored.zip") as source:
+        with zipfile.ZipFile(tmp_path / "deflated.zip", "w", zipfile.ZIP_DEFLATED) as target:
+            for info in source.infolist():
+                target.writestr(info.filename, source.read(info))
+    with zipfile.ZipFile(tmp_path / "deflated.zip") as check:
+        assert {info.compress_type for info in check.infolist()} == {zipfile.ZIP_DEFLATED}
+    check_zip_store(zarrlib.open_store(tmp_path / "deflated.zip"))
+
+
 def test_a_file_that_is_not_a_zip_file_is_not_a_store(tmp_path):
     (tmp_path / "notes.txt").write_text("not a zip file")
     with pytest.raises(zarrlib.InvalidArgumentError, match="zip"):
@@ -342,6 +357,76 @@ def test_a_zip_file_in_a_bucket(s3_server, s3_bucket, tmp_path):
 def test_a_zip_file_over_http(http_server):
     write_zip(http_server.root / "data.zip")
     check_zip_store(zarrlib.open_store(f"zip+{http_server.url}/data.zip"))
+
+
+def write_zip_bomb(path, size: int, *, lie: bool) -> None:
+    """A zip holding a v3 array of one 64-byte chunk whose entry is ``size`` deflated zeros
+    (about a thousandth of that stored), declaring its true size or (``lie``) 64 bytes."""
+    import json
+    import struct
+    import zipfile
+
+    document = v3_array((64,), (64,), "uint8", compressor=None)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("zarr.json", json.dumps(document))
+        with archive.open("c/0", "w") as entry:
+            for _ in range(size >> 20):
+                entry.write(bytes(1 << 20))
+    data = bytearray(path.read_bytes())
+    if lie:  # the local header's and the central directory's uncompressed size of c/0
+        for signature, size_at, name_length_at, name_at in ((b"PK\x03\x04", 22, 26, 30), (b"PK\x01\x02", 24, 28, 46)):
+            at = data.find(signature)
+            while at >= 0:
+                length = struct.unpack_from("<H", data, at + name_length_at)[0]
+                if data[at + name_at : at + name_at + length] == b"c/0":
+                    struct.pack_into("<I", data, at + size_at, 64)
+                at = data.find(signature, at + 4)
+    path.write_bytes(bytes(data))
+
+
+def test_zip_bombs_are_bounded_on_every_route(s3_server, s3_bucket, http_server, tmp_path):
+    """Deflate bombs in a zip, read locally, from a bucket and over HTTP: an entry declaring more
+    than ``max_chunk_bytes`` is refused when the zip opens, and one lying about its size fails
+    once it has produced the size it declared; neither makes the engine allocate the bomb."""
+    import boto3
+
+    from test_hostile import run_in_child
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_server.endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+    urls = {}
+    for kind in ("honest", "lying"):
+        name = f"bomb-{kind}-{tmp_path.name}.zip"
+        write_zip_bomb(http_server.root / name, 256 << 20, lie=kind == "lying")
+        client.upload_file(str(http_server.root / name), s3_bucket, name)
+        urls[kind] = [str(http_server.root / name), f"zip+s3://{s3_bucket}/{name}", f"zip+{http_server.url}/{name}"]
+    outcome = run_in_child(
+        f"""
+        zarrlib.set_config(max_chunk_bytes=64 << 20)
+        urls, options = {urls!r}, {s3_server.options()!r}
+        for kind, routes in urls.items():
+            for url in routes:
+                try:
+                    store = zarrlib.open_store(url, **(options if url.startswith("zip+s3") else {{}}))
+                    zarrlib.Array.open(store, "")[...]
+                    outcome[kind + " " + url] = "read"
+                except zarrlib.ZarrlibError as error:
+                    outcome[kind + " " + url] = type(error).__name__ + ": " + str(error)
+        """
+    )
+    grew = outcome.pop("grew_mib")
+    assert len(outcome) == 6, outcome
+    for key, result in outcome.items():
+        if key.startswith("honest"):
+            assert result.startswith("InvalidArgumentError") and "limit" in result, (key, result)
+        else:
+            assert result.startswith("StorageError"), (key, result)
+    assert grew < 64, f"the child grew {grew:.0f} MiB reading zip bombs"
 
 
 # --- Azure (Azurite) -------------------------------------------------------------------------
