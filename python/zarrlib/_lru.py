@@ -34,6 +34,20 @@ class LRU(Generic[K, V]):
                 self._items.popitem(last=False)
         return value
 
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
     def keys(self) -> list[K]:
         """The keys, least recently used first."""
         with self._lock:

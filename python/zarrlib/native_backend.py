@@ -10,6 +10,7 @@ chain. A store's cache dies with the store.
 
 from __future__ import annotations
 
+import pickle
 import threading
 import weakref
 from collections.abc import Mapping, Sequence
@@ -39,10 +40,32 @@ def _cache(store: Store) -> LRU[tuple[str, str], NativeArray]:
     return cache
 
 
+#: The canonical JSON of the metadata dicts passed most recently, by identity, with a pickle of
+#: each as it was then: a dict passed again unchanged skips the canonical JSON (a few times the
+#: cost of the pickle that proves it unchanged; pickles tell 0, 0.0 and False apart, equality
+#: does not). Holding the dict keeps its id from being reused while it is cached.
+_recent_metadata: LRU[int, tuple[dict[str, Any], bytes, str]] = LRU(64)
+
+
+def _metadata_key(metadata: Metadata) -> str:
+    if type(metadata) is not dict:
+        return canonical_json(metadata)
+    try:
+        snapshot = pickle.dumps(metadata, pickle.HIGHEST_PROTOCOL)
+    except Exception:  # not picklable: canonical_json says what is wrong with it
+        return canonical_json(metadata)
+    recent = _recent_metadata.get(id(metadata))
+    if recent is not None and recent[0] is metadata and recent[1] == snapshot:
+        return recent[2]
+    key = canonical_json(metadata)
+    _recent_metadata.put(id(metadata), (metadata, snapshot, key))
+    return key
+
+
 def _array(metadata: Metadata, store: StoreLike, path: str) -> NativeArray:
     """The handle for ``metadata`` at ``path``, from the store's cache when one is open."""
     native_store = as_store(store)
-    key = (node_path(path), canonical_json(metadata))
+    key = (node_path(path), _metadata_key(metadata))
     return _cache(native_store).get_or_make(key, lambda: native_store.open_array(*key))
 
 

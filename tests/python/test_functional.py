@@ -371,3 +371,20 @@ def test_raw_bits_read_as_numpy_void(store):
     data = np.frombuffer(b"abcdefgh", dtype="V2")
     zarrlib.write_region(metadata, store, "a", ..., data)
     assert zarrlib.read_region(metadata, store, "a", ...).tobytes() == b"abcdefgh"
+
+
+def test_a_metadata_dict_mutated_between_calls_is_seen():
+    """Calls remember the canonical form of a dict passed again; a change to it, even one only
+    of type (0 to 0.0), is a new document."""
+    store = zarrlib.MemoryStore()
+    metadata = zarrlib.array_metadata((4,), "float64", chunks=(2,), fill_value=1.0)
+    zarrlib.create_new_array(metadata, store, "a")
+    np.testing.assert_array_equal(zarrlib.read_region(metadata, store, "a", ...), [1, 1, 1, 1])
+    metadata["fill_value"] = 5.0  # the caller's document is authoritative: nothing stored changes
+    np.testing.assert_array_equal(zarrlib.read_region(metadata, store, "a", ...), [5, 5, 5, 5])
+    metadata["shape"][0] = 2
+    assert zarrlib.read_region(metadata, store, "a", ...).shape == (2,)
+    metadata["fill_value"] = 5  # equal to 5.0, but a different document
+    before = len(zarrlib.native_backend.cached_arrays(store))
+    zarrlib.read_region(metadata, store, "a", ...)
+    assert len(zarrlib.native_backend.cached_arrays(store)) == before + 1
