@@ -66,7 +66,7 @@ def run_readme_shell_example(tmp_path, marker: str) -> str:
     from pathlib import Path
 
     readme = (Path(__file__).parents[2] / "README.md").read_text()
-    blocks = re.findall(r"```sh\n(\s*python -c \"\n.*?)```", readme, re.S)
+    blocks = re.findall(r"```sh\n(\s*(?:[A-Z_]+=\S+ )?python -c \"\n.*?)```", readme, re.S)
     (block,) = [block for block in blocks if marker in block]
     command = textwrap.dedent(block)
     # `python` is this interpreter, as in a shell where its environment is active.
@@ -88,3 +88,7 @@ def test_the_readme_pipeline_example_runs(tmp_path):
     output = run_readme_shell_example(tmp_path, "ZarrlibCodecPipeline")
     assert output.split()[-1] == "1"  # the array ran on the engine
     assert "[[1. 0.]\n [0. 1.]] [0. 1.]" in output
+
+
+def test_the_readme_xarray_example_runs(tmp_path):
+    assert run_readme_shell_example(tmp_path, "xr.open_zarr").split()[-1] == "71.5"
