@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import threading
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -331,19 +332,15 @@ class ZarrlibCodecPipeline(CodecPipeline):
             if plan is not None:
                 _read_orthogonal(array, plan, target)
                 return
-            if target.ndim == 1:
+            if target.ndim == 1 and not _dense(entries, target.size, chunk_shape):
                 points = batch_plan.points(entries, chunk_shape, target.shape[0])
                 if points is not None:
                     values = native_indexed.read_points(array, Coordinates(points.points, target.shape))
                     target[points.positions] = values
                     return
-        _count("chunk_by_chunk")
-        for coords, chunk_sel, out_sel in entries:
-            chunk = array.read_chunk(coords)
-            piece = chunk[chunk_sel]
-            if drop_axes:
-                piece = piece.squeeze(axis=drop_axes)
-            target[out_sel] = piece
+        if target.ndim != 1:
+            _count("chunk_by_chunk")
+        _gather(array, entries, target, drop_axes)
 
     def _write(self, engine: _Engine, batch: list[Any], value: NDBuffer, drop_axes: tuple[int, ...]) -> None:
         path, entries = self._entries(engine, batch)
@@ -381,6 +378,32 @@ class ZarrlibCodecPipeline(CodecPipeline):
 def _nbytes(buffer: NDBuffer) -> int:
     array = buffer.as_ndarray_like()
     return int(array.size) * int(array.dtype.itemsize)
+
+
+#: How many bytes of decoded chunks a chunk-by-chunk read holds at once.
+GATHER_BYTES = 64 << 20
+
+
+def _dense(entries: list[batch_plan.Entry], count: int, chunk_shape: tuple[int, ...]) -> bool:
+    """Whether a points selection picks so many elements of each chunk (one in 64 or more)
+    that decoding whole chunks and picking with numpy beats reading points."""
+    return count * 64 >= len(entries) * math.prod(chunk_shape)
+
+
+def _gather(
+    array: NativeArray, entries: list[batch_plan.Entry], target: np.ndarray[Any, Any], drop_axes: tuple[int, ...]
+) -> None:
+    """Whole chunks decoded in parallel (a group of them at a time), then numpy picks each
+    entry's part into ``target``: dense points, and batches no plan recovers."""
+    per_group = max(1, GATHER_BYTES // max(1, math.prod(array.chunk_shape or (1,)) * array.dtype.itemsize))
+    for first in range(0, len(entries), per_group):
+        group = entries[first : first + per_group]
+        chunks = array.read_chunks([coords for coords, _, _ in group])
+        for chunk, (_, chunk_sel, out_sel) in zip(chunks, group, strict=True):
+            piece = chunk[chunk_sel]
+            if drop_axes:
+                piece = piece.squeeze(axis=drop_axes)
+            target[out_sel] = piece
 
 
 def _points_count(entries: list[batch_plan.Entry]) -> int | None:

@@ -430,3 +430,18 @@ def test_encode_decode_and_sizes_are_zarr_pythons(tmp_path):
     plain = zarrlib.ZarrlibCodecPipeline.from_codecs([zarr.codecs.BytesCodec(), zarr.codecs.Crc32cCodec()])
     assert plain.compute_encoded_size(64, spec) == 68
     ours.validate(shape=(10, 12), dtype=metadata.data_type, chunk_grid=metadata.chunk_grid)
+
+
+@pytest.mark.parametrize("layout", ["v3", "v3-zstd-sharded"])
+def test_sparse_and_dense_points(layout, tmp_path):
+    """Few points per chunk are read as points; many, by decoding whole chunks and picking."""
+    chunks = {"chunks": (50, 60)} | ({"shards": (100, 120)} if "sharded" in layout else {})
+    pair = twins(tmp_path, "local", shape=(200, 240), **(LAYOUTS[layout] | chunks))
+    pair.both(lambda z: z.__setitem__(slice(None), np.arange(200 * 240).reshape(200, 240).astype("int32")))
+    rng = np.random.default_rng(3)
+    sparse = (rng.integers(0, 200, 12), rng.integers(0, 240, 12))
+    dense = (rng.integers(0, 200, 30_000), rng.integers(0, 240, 30_000))
+    for points in (sparse, dense):
+        pair.check(lambda z, points=points: z.vindex[points])
+    pair.both(lambda z: z.vindex.__setitem__(sparse, -5))
+    pair.check(lambda z: z[:])
