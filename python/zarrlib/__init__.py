@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from . import _native
 from .backends import backend_names, get_backend, register_backend
+from .dask import from_dask, to_dask
 from .errors import (
     BufferSizeError,
     CorruptDataError,
@@ -102,6 +103,7 @@ __all__ = [
     "delete_chunk",
     "delete_node",
     "describe_store",
+    "from_dask",
     "get_backend",
     "get_config",
     "get_include",
@@ -121,6 +123,7 @@ __all__ = [
     "register_backend",
     "resize_array",
     "set_config",
+    "to_dask",
     "update_attributes",
     "write_chunk",
     "write_region",
