@@ -82,3 +82,7 @@ def test_the_readme_s3_example_runs(tmp_path):
 
 def test_the_readme_zarr_memory_store_example_runs(tmp_path):
     assert "callbacks [[1. 0.]\n [0. 1.]]" in run_readme_shell_example(tmp_path, "zarr.storage.MemoryStore()")
+
+
+def test_the_readme_dask_example_runs(tmp_path):
+    assert "1e+06 [3. 3. 3.]" in run_readme_shell_example(tmp_path, "zarrlib.to_dask")
