@@ -62,6 +62,35 @@ def test_arrays_and_groups_pickle(tmp_path):
         pickle.dumps(over_dict)
 
 
+def test_arrays_over_zarr_python_stores_with_a_native_form_pickle_as_it(tmp_path):
+    import zarr
+
+    zarr.create_array(zarr.storage.LocalStore(tmp_path), name="a", shape=(3,), dtype="i2")[...] = [1, 2, 3]
+    a = pickle.loads(pickle.dumps(zarrlib.open_array(zarr.storage.LocalStore(tmp_path), "a")))
+    assert type(a.store) is zarrlib.Store and a.store.url == str(tmp_path) and a[...].tolist() == [1, 2, 3]
+
+
+def test_dask_threads_work_with_stores_held_in_this_process():
+    import dask
+
+    store = zarrlib.MemoryStore()
+    data = np.arange(100, dtype="uint8").reshape(10, 10)
+    zarrlib.create_array(store, "a", shape=(10, 10), dtype="uint8", chunks=(3, 4))[...] = data
+    with dask.config.set(scheduler="threads"):
+        x = zarrlib.to_dask(store, "a")
+        assert x.chunks == ((3, 3, 3, 1), (4, 4, 2))
+        b = zarrlib.from_dask(x.T, store, "b", chunks=(5, 5))
+        np.testing.assert_array_equal(b[...], data.T)
+        np.testing.assert_array_equal(zarrlib.to_dask(store, "b").compute(), data.T)
+    with pytest.raises(ValueError, match=r"shape \(10, 10\) is not x's shape \(10, 5\)"):
+        zarrlib.from_dask(x[:, :5], store, "c", zarrlib.array_metadata((10, 10), "uint8"))
+    with pytest.raises(TypeError, match="a metadata document or keywords"):
+        zarrlib.from_dask(x, store, "c", zarrlib.array_metadata((10, 10), "uint8"), chunks=(2, 2))
+    with pytest.raises(zarrlib.NodeExistsError):
+        zarrlib.from_dask(x, store, "b")
+    assert zarrlib.node_kind(store, "c") is None
+
+
 def test_aligned_chunks():
     # Aligned blocks are kept, whatever their size; others become multiples of the unit.
     assert aligned_chunks(((20, 40, 40, 5),), (10,)) == ((20, 40, 40, 5),)
