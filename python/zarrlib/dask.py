@@ -25,6 +25,7 @@ wait on the network (``io_threads``) is left alone: its threads wait rather than
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import sys
@@ -77,8 +78,7 @@ def aligned_chunks(chunks: tuple[tuple[int, ...], ...], unit: tuple[int, ...]) -
     ``unit`` near their mean size."""
     aligned = []
     for blocks, size in zip(chunks, unit, strict=True):
-        edges = [sum(blocks[: i + 1]) for i in range(len(blocks) - 1)]
-        if all(edge % size == 0 for edge in edges):
+        if all(edge % size == 0 for edge in itertools.accumulate(blocks[:-1])):
             aligned.append(tuple(blocks))
             continue
         total = sum(blocks)
