@@ -12,6 +12,7 @@ import sys
 
 from . import _native
 from .backends import backend_names, get_backend, register_backend
+from .dask import from_dask, to_dask
 from .errors import (
     BufferSizeError,
     CorruptDataError,
@@ -121,6 +122,7 @@ __all__ = [
     "delete_chunk",
     "delete_node",
     "describe_store",
+    "from_dask",
     "get_backend",
     "get_config",
     "get_include",
@@ -141,6 +143,7 @@ __all__ = [
     "register_backend",
     "resize_array",
     "set_config",
+    "to_dask",
     "update_attributes",
     "write_chunk",
     "write_region",

@@ -90,8 +90,18 @@ def _join(parent: str, name: str) -> str:
     return f"{parent}/{name}" if parent else name
 
 
+def _reopen_array(store: Store, path: str, metadata: Document) -> Array:
+    """Open a pickled array again, in the process that unpickles it."""
+    return Array(store, store.open_array(path, metadata))
+
+
 class Array:
-    """A Zarr array. Index it like numpy (basic selections) to read and write regions."""
+    """A Zarr array. Index it like numpy (basic selections) to read and write regions.
+
+    It pickles as its store (URL and options), path and metadata, so other processes (Dask
+    workers) read and write the same data; an array in a ``memory://`` store or a store over
+    Python objects refuses to pickle.
+    """
 
     def __init__(self, store: Store, native: NativeArray):
         self.store = store
@@ -110,6 +120,11 @@ class Array:
         native_store = as_store(store)
         native_store.create_array(path, metadata, overwrite=overwrite)
         return cls.open(native_store, path)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The store pickles as its URL and options (a memory:// or callback store refuses to);
+        # the metadata travels too, so the process that unpickles opens the array without a read.
+        return (_reopen_array, (self.store, self.path, self._native.metadata))
 
     # --- description ----------------------------------------------------------------------
 
@@ -301,7 +316,7 @@ class Array:
 
 
 class Group:
-    """A Zarr group: attributes and named children."""
+    """A Zarr group: attributes and named children. It pickles as :class:`Array` does."""
 
     def __init__(self, store: Store, path: str, metadata: Document):
         self.store = store
@@ -342,6 +357,9 @@ class Group:
         native_store = as_store(store)
         native_store.create_group(path, metadata, overwrite=overwrite)
         return cls.open(native_store, path)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Group, (self.store, self.path, self._metadata))
 
     @property
     def name(self) -> str:

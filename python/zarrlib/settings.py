@@ -7,6 +7,19 @@ from typing import Any
 from . import vlen
 from ._native import check, ffi, lib
 
+#: Settings this process chose with set_config, which zarrlib's own defaults then leave alone.
+_chosen: dict[str, bool] = {}
+
+
+def threads_chosen() -> bool:
+    """Whether ``set_config(threads=...)`` was called in this process."""
+    return _chosen.get("threads", False)
+
+
+def size_pool(threads: int) -> None:
+    """Resize the engine's compute pool as zarrlib's own default, leaving ``threads`` unchosen."""
+    check(lib.zarrlib_config_set_thread_count(threads))
+
 
 def get_config() -> dict[str, Any]:
     """The engine's settings: ``threads`` (pool size), ``io_threads`` (the size of the pool for
@@ -45,7 +58,9 @@ def set_config(
 ) -> None:
     """Change engine settings; those left None keep their value. ``threads=0`` means one per CPU,
     ``io_threads=0`` the default, 32.
-    Settings are process-wide and apply to calls that start afterwards."""
+    Settings are process-wide and apply to calls that start afterwards. Once ``threads`` is set,
+    a Dask worker process keeps it rather than sizing the pool to the worker (see
+    :func:`zarrlib.dask.fit_to_dask_worker`)."""
     sizes = (
         ("threads", threads),
         ("io_threads", io_threads),
@@ -62,6 +77,7 @@ def set_config(
         vlen.set_string_dtype(string_dtype)
     if threads is not None:
         check(lib.zarrlib_config_set_thread_count(threads))
+        _chosen["threads"] = True
     if io_threads is not None:
         check(lib.zarrlib_config_set_io_thread_count(io_threads))
     if concurrent_target is not None:

@@ -217,15 +217,20 @@ _native_stores: LRU[str, Store] = LRU(STORE_CACHE_SIZE)
 _callback_stores: LRU[int, tuple[object, Store]] = LRU(STORE_CACHE_SIZE)
 
 
+def cached_store(url: str, options: dict[str, Any]) -> Store:
+    """The store at ``url`` with ``options``: one per process while in use (so its handles share
+    one table of chunk locks and one set of connections), opened on first use."""
+    key = json.dumps([url, options], sort_keys=True)
+    return _native_stores.get_or_make(key, lambda: Store(url, **options))
+
+
 def as_store(obj: StoreLike | Mapping[str, Any]) -> Store:
     """The native store a caller's store argument names."""
     if isinstance(obj, Store):
         return obj
     description = describe_store(obj)
     if description.url is not None:
-        url, options = description.url, description.options
-        key = json.dumps([url, options], sort_keys=True)
-        return _native_stores.get_or_make(key, lambda: Store(url, **options))
+        return cached_store(description.url, description.options)
     # Keyed by identity, holding the object, so its id cannot be reused while cached.
     cached = _callback_stores.get_or_make(id(obj), lambda: (obj, callback_store(obj)))
     return cached[1]

@@ -195,8 +195,14 @@ class Store:
 
 
 def _reopen_store(url: str, options: dict[str, Any]) -> Store:
-    """Open a pickled store again, in the process that unpickles it."""
-    return Store(url, **options)
+    """Open a pickled store again, in the process that unpickles it: one store for every copy
+    unpickled there (a Dask worker unpickles an array for many tasks), whose arrays then share
+    their chunk locks. In a Dask worker process, the engine's pool is sized to the worker first."""
+    from .dask import fit_to_dask_worker
+    from .store_routes import cached_store
+
+    fit_to_dask_worker()
+    return cached_store(url, options)
 
 
 class MemoryStore(Store):

@@ -62,3 +62,20 @@ def test_the_lock_benchmark_runs(tmp_path):
     results = json.loads(out.read_text())["results"]
     assert results["locked"].keys() == results["unlocked"].keys() >= {"write_chunk", "write_element", "4 processes"}
     assert all(seconds > 0 for row in results.values() for seconds in row.values())
+
+
+def test_the_dask_benchmark_runs(tmp_path):
+    out = tmp_path / "dask.json"
+    result = subprocess.run(
+        [sys.executable, str(BENCH.parent / "bench_dask.py"), "--quick", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    found = {(row["scheduler"], row["tasks_per"], row["tasks"]) for row in json.loads(out.read_text())}
+    assert found == {
+        (scheduler, per, tasks)
+        for scheduler in ("distributed", "threads")
+        for per, tasks in (("shard", 4), ("inner chunk", 16))
+    }

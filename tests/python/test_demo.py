@@ -85,10 +85,14 @@ def test_the_readme_zarr_memory_store_example_runs(tmp_path):
 
 
 def test_the_readme_pipeline_example_runs(tmp_path):
-    output = run_readme_shell_example(tmp_path, "ZarrlibCodecPipeline")
+    output = run_readme_shell_example(tmp_path, "pipeline_stats()")
     assert output.split()[-1] == "1"  # the array ran on the engine
     assert "[[1. 0.]\n [0. 1.]] [0. 1.]" in output
 
 
 def test_the_readme_xarray_example_runs(tmp_path):
     assert run_readme_shell_example(tmp_path, "xr.open_zarr").split()[-1] == "71.5"
+
+
+def test_the_readme_dask_example_runs(tmp_path):
+    assert "1e+06 [3. 3. 3.]" in run_readme_shell_example(tmp_path, "zarrlib.to_dask")
