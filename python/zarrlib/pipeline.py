@@ -204,7 +204,7 @@ class ZarrlibCodecPipeline(CodecPipeline):
         return type(self)(tuple(evolved), self.metadata, self.store)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.codecs, self.metadata, self.store))
+        return (_unpickle, (self.codecs, self.metadata, self.store))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ZarrlibCodecPipeline):
@@ -404,6 +404,17 @@ def _gather(
             if drop_axes:
                 piece = piece.squeeze(axis=drop_axes)
             target[out_sel] = piece
+
+
+def _unpickle(
+    codecs: tuple[Codec, ...], metadata: ArrayMetadata | None, store: ZarrStore | None
+) -> ZarrlibCodecPipeline:
+    """A pipeline pickled into another process: in a Dask worker, the engine's pool is sized to
+    the worker's threads first (as unpickled zarrlib stores do)."""
+    from .dask import fit_to_dask_worker
+
+    fit_to_dask_worker()
+    return ZarrlibCodecPipeline(codecs, metadata, store)
 
 
 def _points_count(entries: list[batch_plan.Entry]) -> int | None:

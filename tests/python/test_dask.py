@@ -172,3 +172,33 @@ def test_worker_processes_size_the_engine_pool_to_the_worker(client, tmp_path):
 
 # --- zarr-python with the zarrlib pipeline selected (da.from_zarr, da.to_zarr) ------------------------
 # The lead adds these here, on the `client` fixture above (python/zarrlib/pipeline.py).
+
+
+def _pipeline_stats_and_threads() -> tuple[dict[str, int], int]:
+    return zarrlib.pipeline_stats(), zarrlib.get_config()["threads"]
+
+
+def test_zarr_python_arrays_on_the_pipeline_in_worker_processes(client, tmp_path):
+    """da.from_zarr and da.to_zarr with zarrlib's pipeline selected: the zarr-python arrays
+    pickle with their pipeline, and the workers' reads and writes run on the engine."""
+    import zarr
+
+    import zarrlib.pipeline  # noqa: F401  (registers it when the package runs from source)
+
+    with zarr.config.set({"codec_pipeline.path": "zarrlib.ZarrlibCodecPipeline"}):
+        source = zarr.create_array(
+            tmp_path / "in.zarr", shape=(400, 300), chunks=(100, 100), shards=(200, 300), dtype="f8"
+        )
+        source[...] = np.arange(400 * 300, dtype="f8").reshape(400, 300)
+        x = da.from_zarr(source, chunks=source.shards)  # a task per shard
+        assert x.chunks == ((200, 200), (300,))
+        before = {w: stats["engine_reads"] for w, (stats, _) in client.run(_pipeline_stats_and_threads).items()}
+        total = float(x.sum().compute())
+        (x * 2).to_zarr(str(tmp_path / "out.zarr"), component="doubled")
+        after = client.run(_pipeline_stats_and_threads)
+    assert total == float(np.arange(400 * 300, dtype="f8").sum())
+    assert sum(stats["engine_reads"] for stats, _ in after.values()) > sum(before.values())
+    assert sum(stats["engine_writes"] for stats, _ in after.values()) > 0
+    assert {threads for _, threads in after.values()} == {1}  # sized to each worker's one thread
+    doubled = zarr.open_array(tmp_path / "out.zarr", path="doubled", mode="r")
+    np.testing.assert_array_equal(doubled[...], 2 * source[...])
