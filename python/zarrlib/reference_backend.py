@@ -33,7 +33,6 @@ from zarr.core.array import Array as ZarrArray
 from zarr.core.array import AsyncArray
 from zarr.core.array_spec import ArrayConfigParams, ArraySpec
 from zarr.core.buffer import BufferPrototype, cpu
-from zarr.core.chunk_grids import RegularChunkGrid
 from zarr.core.group import GroupMetadata
 from zarr.core.metadata import ArrayV2Metadata, ArrayV3Metadata
 from zarr.core.sync import sync
@@ -386,9 +385,11 @@ class _ReferenceArray:
             grid = self.metadata.chunks
         else:
             self.array = AsyncArray(self.metadata, self.store_path, config=config)
-            if not isinstance(self.metadata.chunk_grid, RegularChunkGrid):
-                raise UnsupportedError("zarr-python reads only regular chunk grids")
-            grid = self.metadata.chunk_grid.chunk_shape
+            # By its JSON form: the grid's class moved in zarr-python 3.2 (rectilinear grids came).
+            chunk_grid: Any = self.metadata.chunk_grid.to_dict()
+            if chunk_grid.get("name") != "regular":
+                raise UnsupportedError("the reference backend reads only regular chunk grids")
+            grid = tuple(chunk_grid["configuration"]["chunk_shape"])
             sharded = any(codec.to_dict().get("name") == "sharding_indexed" for codec in self.metadata.codecs)
         native = np.dtype(self.metadata.dtype.to_native_dtype())
         # Variable-length strings and objects have no byte order.
@@ -415,7 +416,14 @@ class _ReferenceArray:
         grid = tuple(-(-s // c) if c else 0 for s, c in zip(self.shape, self.chunk_shape, strict=True))
         if any(c >= g for c, g in zip(coords, grid, strict=True)):
             raise OutOfBoundsError(f"chunk {list(coords)} is outside the chunk grid {list(grid)}")
-        spec = self.metadata.get_chunk_spec(coords, self.array.config, self.prototype)
+        # Built here: zarr-python 3.2 dropped the v3 metadata's get_chunk_spec. Grids are regular.
+        spec = ArraySpec(
+            shape=self.chunk_shape,
+            dtype=self.metadata.dtype,
+            fill_value=self.metadata.fill_value,
+            config=self.array.config,
+            prototype=self.prototype,
+        )
         return self.store_path / self.metadata.encode_chunk_key(coords), spec
 
     def whole_chunk(self) -> tuple[slice, ...]:

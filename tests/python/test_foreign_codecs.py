@@ -251,6 +251,25 @@ DTYPES = {
     "structured-wide": [("a", "<i4"), ("c", "|S3"), ("d", "<u2", (2,))],
 }
 
+
+def _zarr_writes_subarray_fields() -> bool:
+    """zarr-python 3.1 writes records with subarray fields; 3.4 refuses them (ValueError)."""
+    dtype = np.dtype([("d", "<u2", (2,))])
+    fill = np.zeros((), dtype)[()]
+    try:
+        zarr.create_array(store=zarr.storage.MemoryStore(), shape=(1,), dtype=dtype, fill_value=fill, zarr_format=2)
+    except ValueError:
+        return False
+    return True
+
+
+#: data type -> why zarr-python (this version) cannot write it: those cases are skipped.
+DTYPE_UNWRITABLE: dict[str, str] = (
+    {}
+    if _zarr_writes_subarray_fields()
+    else {"structured-wide": f"zarr-python {zarr.__version__} refuses structured dtypes with subarray fields"}
+)
+
 #: data type -> the name UnsupportedError gives (v2): zarrlib cannot read these.
 DTYPE_UNSUPPORTED: dict[str, str] = {}
 
@@ -266,6 +285,8 @@ def _dtype_params(broken: dict[str, str], skip=()):
         if key in skip:
             continue
         marks = [pytest.mark.xfail(strict=True, reason=broken[key])] if key in broken else []
+        if key in DTYPE_UNWRITABLE:
+            marks.append(pytest.mark.skip(reason=DTYPE_UNWRITABLE[key]))
         yield pytest.param(dtype, DTYPE_UNSUPPORTED.get(key), id=key, marks=marks)
 
 
@@ -479,7 +500,8 @@ def test_zarrlib_writes_numcodecs_read_by_zarr(tmp_path, zarr_format, dtype, fie
 
 def _dtype_writes():
     for key in DTYPES:
-        yield pytest.param(2, DTYPES[key], "fill", id=f"v2-{key}")
+        marks = [pytest.mark.skip(reason=DTYPE_UNWRITABLE[key])] if key in DTYPE_UNWRITABLE else []
+        yield pytest.param(2, DTYPES[key], "fill", id=f"v2-{key}", marks=marks)
         if key != "structured-wide":
             yield pytest.param(2, DTYPES[key], None, id=f"v2-{key}-null-fill")
     for dtype in ["|S6", "<M8[ns]", "<m8[10ms]", "<U12"]:
