@@ -76,7 +76,10 @@ where
     ));
     let _ = register_codec_v2(CodecRuntimePluginV2::new(
         C::matches_name_v2,
-        move |metadata| wrap(<C as CodecTraitsV2>::create(metadata)?, kind),
+        move |metadata| {
+            check_level(kind, Some(metadata.configuration()))?;
+            wrap(<C as CodecTraitsV2>::create(metadata)?, kind)
+        },
     ));
 }
 
@@ -118,8 +121,25 @@ fn numcodecs_defaults(kind: Kind, metadata: &MetadataV3) -> Cow<'_, MetadataV3> 
     ))
 }
 
+/// bzip2 panics on a compression level outside 1 to 9, which zarrs passes on unchecked (found
+/// by fuzzing: a v2 `{"id": "bz2", "level": 0}` compressor).
+fn check_level(kind: Kind, configuration: Option<&Configuration>) -> Result<(), PluginCreateError> {
+    if let Kind::Bz2 = kind {
+        let level = configuration
+            .and_then(|c| c.get("level"))
+            .and_then(serde_json::Value::as_i64);
+        if let Some(level) = level.filter(|l| !(1..=9).contains(l)) {
+            return Err(PluginCreateError::Other(format!(
+                "bz2 level {level} is out of range (1 to 9)"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Configuration zarrs accepts but its codec cannot survive.
 fn check_v3(kind: Kind, metadata: &MetadataV3) -> Result<(), PluginCreateError> {
+    check_level(kind, metadata.configuration())?;
     if let Kind::Blosc = kind {
         // c-blosc takes the type size as a C int: 2^32 wraps to 0 and divides by zero.
         let typesize = metadata
@@ -454,6 +474,26 @@ mod tests {
         let err = create_array(&store, "a", metadata, false).unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidMetadata, "{}", err.message);
         assert!(err.message.contains("typesize"), "{}", err.message);
+    }
+
+    #[test]
+    fn bz2_levels_bzip2_cannot_take_are_refused() {
+        let store = Arc::new(Store::open("memory://", None).unwrap());
+        let v3 = r#"{"zarr_format":3,"node_type":"array","shape":[2],"data_type":"uint8",
+            "chunk_grid":{"name":"regular","configuration":{"chunk_shape":[2]}},
+            "chunk_key_encoding":{"name":"default"},"fill_value":0,
+            "codecs":[{"name":"bytes"},{"name":"numcodecs.bz2","configuration":{"level":0}}]}"#;
+        let v2 = r#"{"zarr_format":2,"shape":[2],"chunks":[2],"dtype":"|u1","fill_value":0,
+            "order":"C","filters":null,"compressor":{"id":"bz2","level":10}}"#;
+        // zarrs reports a v2 codec it could not build as an unsupported array.
+        for (path, metadata, kind) in [
+            ("v3", v3, ErrorKind::InvalidMetadata),
+            ("v2", v2, ErrorKind::Unsupported),
+        ] {
+            let err = create_array(&store, path, metadata, false).unwrap_err();
+            assert_eq!(err.kind, kind, "{}", err.message);
+            assert!(err.message.contains("bz2 level"), "{}", err.message);
+        }
     }
 
     #[test]
