@@ -334,7 +334,9 @@ class NativeArray:
         handle, kind = self._handle, self.vlen
         assert kind is not None
         start, shape, steps = _bounding_region(sel)
-        array = np.asarray(value)
+        # Python strings and lists of them as objects: numpy's fixed-width str and bytes dtypes
+        # drop trailing NULs ("\x00" would be written as "").
+        array = value if isinstance(value, np.ndarray) else np.asarray(value, dtype=object)
         if array.dtype.kind not in "USOT":
             raise TypeError(f"a {kind} array takes str or bytes elements, not {array.dtype}")
         while array.ndim > len(sel.shape) and array.shape[0] == 1:

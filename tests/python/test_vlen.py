@@ -179,3 +179,14 @@ def _lists(selection, shape):
             item = np.asarray(item)
             lists.append(np.flatnonzero(item) if item.dtype == bool else item)
     return lists
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_trailing_nuls_survive_scalar_and_list_writes(zarr_format, tmp_path):
+    """numpy's fixed-width str dtype drops trailing NULs: a str or a list of them is written as
+    given (found by the differential suite: "\\x00" written alone was stored as "")."""
+    a = zarrlib.create_array(tmp_path, "a", shape=(3, 2), chunks=(3, 2), dtype=str, zarr_format=zarr_format)
+    a[0, 0] = "\x00"
+    a[1, :] = ["b\x00", "\x00\x00"]
+    a[2] = "c\x00"
+    assert zarrlib.open_array(tmp_path, "a")[...].tolist() == [["\x00", ""], ["b\x00", "\x00\x00"], ["c\x00", "c\x00"]]
