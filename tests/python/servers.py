@@ -53,18 +53,21 @@ class S3Server:
         """Store options for this server."""
         return {"endpoint": self.endpoint, "allow_http": True, **S3_CREDENTIALS, **extra}
 
-    def new_bucket(self) -> str:
+    def client(self):
+        """A boto3 S3 client of this server."""
         import boto3
 
-        name = f"b-{uuid.uuid4().hex[:12]}"
-        client = boto3.client(
+        return boto3.client(
             "s3",
             endpoint_url=self.endpoint,
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
             region_name="us-east-1",
         )
-        client.create_bucket(Bucket=name)
+
+    def new_bucket(self) -> str:
+        name = f"b-{uuid.uuid4().hex[:12]}"
+        self.client().create_bucket(Bucket=name)
         return name
 
     def stop(self) -> None:

@@ -388,17 +388,9 @@ def test_zip_bombs_are_bounded_on_every_route(s3_server, s3_bucket, http_server,
     """Deflate bombs in a zip, read locally, from a bucket and over HTTP: an entry declaring more
     than ``max_chunk_bytes`` is refused when the zip opens, and one lying about its size fails
     once it has produced the size it declared; neither makes the engine allocate the bomb."""
-    import boto3
-
     from test_hostile import run_in_child
 
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3_server.endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
+    client = s3_server.client()
     urls = {}
     for kind in ("honest", "lying"):
         name = f"bomb-{kind}-{tmp_path.name}.zip"
