@@ -189,7 +189,6 @@ def orthogonal(
     fixed: list[int | None] = [None] * ndim
     # Entries of one batch share each axis's projection across the chunks of the other axes:
     # each distinct one is applied once.
-    seen: list[set[Any]] = [set() for _ in range(ndim)]
     spans_by_key: list[dict[Any, tuple[int, int]]] = [{} for _ in range(ndim)]
     spans: list[set[tuple[int, int]]] = [set() for _ in range(ndim)]
     boxes: set[tuple[tuple[int, int], ...]] = set()
@@ -215,7 +214,7 @@ def orthogonal(
             extent = out_shape[out_axis]
             out_axis += 1
             key = _key(coords[axis], item, target)
-            if key is None or key not in seen[axis]:
+            if key is None or key not in spans_by_key[axis]:
                 positions = _indices(target, 0)
                 values = _indices(item, offset)
                 if positions is None or values is None or len(values) != len(positions):
@@ -231,7 +230,6 @@ def orthogonal(
                 current[positions] = values
                 span = (int(positions[0]) if len(positions) else 0, len(positions))
                 if key is not None:
-                    seen[axis].add(key)
                     spans_by_key[axis][key] = span
             else:
                 span = spans_by_key[axis][key]
