@@ -59,6 +59,16 @@ def http_server():
 
 
 @pytest.fixture(scope="session")
+def gcs_server():
+    """fake-gcs-server on loopback, for the whole session."""
+    from servers import GcsServer
+
+    server = GcsServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def azurite():
     """Azurite's blob service on loopback, for the whole session. object_store finds an
     emulator through ``AZURITE_BLOB_STORAGE_URL``."""

@@ -1,14 +1,17 @@
-"""Real servers on loopback for the store tests: moto's S3 server and nginx serving a directory
-over HTTP (with range requests). Each starts on a free port and stops when its test session ends.
+"""Real servers on loopback for the store tests: moto's S3 server, nginx serving a directory over
+HTTP (with range requests), Azurite (Azure) and fake-gcs-server (Google Cloud Storage). Each starts
+on a free port and stops when its test session ends.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -170,3 +173,55 @@ class AzuriteServer:
         self._process.terminate()
         self._process.wait(timeout=10)
         shutil.rmtree(self._dir, ignore_errors=True)
+
+
+class GcsServer:
+    """fake-gcs-server (a Go program; ``tools/run_tests`` installs it under ``build-go``), in memory.
+
+    It serves GCS's JSON API and reads through the XML API, which object_store's GCS client uses
+    for GET and HEAD, but not the XML API's PUT and DELETE (object_store's own tests run a fork
+    that adds them): data go in through the JSON API (:meth:`upload`), and zarrlib reads them."""
+
+    def __init__(self) -> None:
+        installed = Path(__file__).parents[2] / "build-go" / "bin" / "fake-gcs-server"
+        program = shutil.which("fake-gcs-server") or str(installed)
+        if not Path(program).exists():
+            raise RuntimeError("fake-gcs-server is needed for the GCS store tests (tools/run_tests installs it with go)")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._process = subprocess.Popen(
+            [program, "-scheme", "http", "-host", "127.0.0.1", "-port", str(self.port)]
+            + ["-public-host", f"127.0.0.1:{self.port}", "-backend", "memory", "-log-level", "error"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        wait_for(f"{self.url}/storage/v1/b")
+
+    def options(self, **extra) -> dict:
+        """Store options for this server: object_store reads the server's address and "no OAuth"
+        from a service account key, as its own tests against an emulator do."""
+        key = {"gcs_base_url": self.url, "disable_oauth": True, "client_email": "", "private_key": "", "private_key_id": ""}
+        return {"service_account_key": json.dumps(key), "allow_http": True, **extra}
+
+    def _request(self, method: str, path: str, body: bytes = b"", content_type: str = "application/json") -> bytes:
+        request = urllib.request.Request(self.url + path, data=body, method=method, headers={"Content-Type": content_type})
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback only)
+            return response.read()
+
+    def new_bucket(self) -> str:
+        name = f"b-{uuid.uuid4().hex[:12]}"
+        self._request("POST", "/storage/v1/b", json.dumps({"name": name}).encode())
+        return name
+
+    def upload(self, bucket: str, key: str, value: bytes) -> None:
+        name = urllib.parse.quote(key, safe="")
+        self._request("POST", f"/upload/storage/v1/b/{bucket}/o?uploadType=media&name={name}", value, "application/octet-stream")
+
+    def upload_tree(self, bucket: str, prefix: str, root: Path) -> None:
+        """Every file under ``root``, as ``prefix/<its path under root>``."""
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            self.upload(bucket, f"{prefix}/{path.relative_to(root).as_posix()}", path.read_bytes())
+
+    def stop(self) -> None:
+        self._process.terminate()
+        self._process.wait(timeout=10)

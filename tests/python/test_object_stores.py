@@ -1,5 +1,5 @@
-"""Object stores against real servers on loopback: S3 (moto's server) and HTTP (nginx), plus
-read-only stores of every kind."""
+"""Object stores against real servers on loopback: S3 (moto's server), HTTP (nginx), Azure
+(Azurite) and Google Cloud Storage (fake-gcs-server, reads), plus read-only stores of every kind."""
 
 from __future__ import annotations
 
@@ -437,6 +437,46 @@ def test_azure_round_trip(azurite, scheme):
     assert [path for path, _ in zarrlib.list_children(store, "")] == ["a"]
     zarrlib.delete_node(store, "a")
     assert zarrlib.list_children(store, "") == []
+
+
+# --- Google Cloud Storage (fake-gcs-server) --------------------------------------------------
+
+
+def test_gcs_reads_what_zarr_python_wrote(gcs_server, tmp_path):
+    data = np.arange(600, dtype=np.uint16).reshape(20, 30)
+    source = zarr.open_group(tmp_path / "v3", mode="w")
+    source.create_array("plain", shape=data.shape, dtype=data.dtype, chunks=(8, 16))[...] = data
+    source.create_array("sharded", shape=data.shape, dtype=data.dtype, chunks=(5, 8), shards=(10, 16))[...] = data
+    source.create_group("inner").attrs["title"] = "inner"
+    zarr.create_array(tmp_path / "v2", shape=data.shape, dtype="<f8", chunks=(8, 16), zarr_format=2)[...] = data
+    bucket = gcs_server.new_bucket()
+    gcs_server.upload_tree(bucket, "data.zarr", tmp_path / "v3")
+    gcs_server.upload_tree(bucket, "legacy.zarr", tmp_path / "v2")
+
+    store = zarrlib.open_store(f"gs://{bucket}/data.zarr", **gcs_server.options(retries=1))
+    for name in ["plain", "sharded"]:
+        array = zarrlib.Array.open(store, name)
+        np.testing.assert_array_equal(array[...], data)
+        np.testing.assert_array_equal(array[2:19:4, 3:29:5], data[2:19:4, 3:29:5])
+    assert sorted(path for path, _ in zarrlib.list_children(store, "")) == ["inner", "plain", "sharded"]
+    assert zarrlib.Group.open(store, "inner").attrs["title"] == "inner"
+    legacy = zarrlib.open_store(f"gs://{bucket}/legacy.zarr", **gcs_server.options(retries=1))
+    np.testing.assert_array_equal(zarrlib.Array.open(legacy, "")[...], data.astype("<f8"))
+
+
+def test_gcs_errors_are_clear(gcs_server):
+    bucket = gcs_server.new_bucket()
+    empty = zarrlib.open_store(f"gs://{bucket}/data.zarr", **gcs_server.options(retries=0))
+    with pytest.raises(zarrlib.NodeNotFoundError):
+        zarrlib.Array.open(empty, "a")
+    # No server at all: a storage error, within the retry timeout, never a hang.
+    options = gcs_server.options(retries=0)
+    options["service_account_key"] = options["service_account_key"].replace(str(gcs_server.port), str(free_port()))
+    gone = zarrlib.open_store(f"gs://{bucket}/data.zarr", **options)
+    started = time.monotonic()
+    with pytest.raises(zarrlib.StorageError):
+        zarrlib.Array.open(gone, "a")
+    assert time.monotonic() - started < 30
 
 
 # --- pickling --------------------------------------------------------------------------------
