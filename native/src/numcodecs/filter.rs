@@ -9,18 +9,16 @@
 //! Filters are not element-wise (delta's elements depend on all before them, packbits reshapes),
 //! so part of a chunk is read by decoding the whole chunk.
 
-use std::borrow::Cow;
 use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use zarrs::array::codec::api::{
     ArrayBytes, ArrayCodecTraits, ArrayPartialDecoderTraits, ArrayToArrayCodecTraits, Codec,
-    CodecError, CodecMetadataOptions, CodecOptions, CodecTraits, PartialDecoderCapability,
-    PartialEncoderCapability, RecommendedConcurrency,
+    CodecError, CodecOptions, RecommendedConcurrency,
 };
 use zarrs::array::{ArraySubset, ChunkShape, DataType, FillValue, Indexer};
 use zarrs::metadata::Configuration;
-use zarrs::plugin::{ExtensionName, PluginCreateError, ZarrVersion};
+use zarrs::plugin::PluginCreateError;
 use zarrs::storage::StorageError;
 
 /// One numcodecs filter: how a chunk's elements encode and decode.
@@ -98,37 +96,7 @@ pub(super) fn check_len(
     }
 }
 
-impl<F: Filter> ExtensionName for NumcodecFilter<F> {
-    fn name(&self, version: ZarrVersion) -> Option<Cow<'static, str>> {
-        Some(match version {
-            ZarrVersion::V2 => Cow::Borrowed(F::ID),
-            _ => Cow::Owned(format!("numcodecs.{}", F::ID)),
-        })
-    }
-}
-
-impl<F: Filter> CodecTraits for NumcodecFilter<F> {
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-
-    fn configuration(&self, _: ZarrVersion, _: &CodecMetadataOptions) -> Option<Configuration> {
-        Some(self.0.configuration())
-    }
-
-    fn partial_decoder_capability(&self) -> PartialDecoderCapability {
-        PartialDecoderCapability {
-            partial_read: false,
-            partial_decode: false,
-        }
-    }
-
-    fn partial_encoder_capability(&self) -> PartialEncoderCapability {
-        PartialEncoderCapability {
-            partial_encode: false,
-        }
-    }
-}
+super::named_whole_chunk_codec!(NumcodecFilter, Filter);
 
 impl<F: Filter> ArrayCodecTraits for NumcodecFilter<F> {
     fn recommended_concurrency(

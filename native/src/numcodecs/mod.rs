@@ -7,6 +7,57 @@
 //! claims); filters are array-to-array codecs (`filter::Filter`). `aliases` maps numcodecs
 //! names onto codecs zarrs has under other names.
 
+/// zarrs' naming and capability traits for a numcodecs wrapper `$wrapper<F>` (`Numcodec` here,
+/// `filter::NumcodecFilter`), whose `F: $bound` has an `ID` and a `configuration()`: both kinds
+/// are named `<id>` in Zarr v2 and `numcodecs.<id>` in v3, and decode only whole chunks.
+macro_rules! named_whole_chunk_codec {
+    ($wrapper:ident, $bound:ident) => {
+        impl<F: $bound> zarrs::plugin::ExtensionName for $wrapper<F> {
+            fn name(
+                &self,
+                version: zarrs::plugin::ZarrVersion,
+            ) -> Option<std::borrow::Cow<'static, str>> {
+                Some(match version {
+                    zarrs::plugin::ZarrVersion::V2 => std::borrow::Cow::Borrowed(F::ID),
+                    _ => std::borrow::Cow::Owned(format!("numcodecs.{}", F::ID)),
+                })
+            }
+        }
+
+        impl<F: $bound> zarrs::array::codec::api::CodecTraits for $wrapper<F> {
+            fn as_any(&self) -> &dyn std::any::Any {
+                self
+            }
+
+            fn configuration(
+                &self,
+                _: zarrs::plugin::ZarrVersion,
+                _: &zarrs::array::codec::api::CodecMetadataOptions,
+            ) -> Option<zarrs::metadata::Configuration> {
+                Some(self.0.configuration())
+            }
+
+            fn partial_decoder_capability(
+                &self,
+            ) -> zarrs::array::codec::api::PartialDecoderCapability {
+                zarrs::array::codec::api::PartialDecoderCapability {
+                    partial_read: false,
+                    partial_decode: false,
+                }
+            }
+
+            fn partial_encoder_capability(
+                &self,
+            ) -> zarrs::array::codec::api::PartialEncoderCapability {
+                zarrs::array::codec::api::PartialEncoderCapability {
+                    partial_encode: false,
+                }
+            }
+        }
+    };
+}
+use named_whole_chunk_codec;
+
 mod aliases;
 mod astype;
 mod categorize;
@@ -25,12 +76,11 @@ use std::sync::Arc;
 use zarrs::array::ArrayBytesRaw;
 use zarrs::array::codec::api::{
     BytesPartialDecoderTraits, BytesRepresentation, BytesToBytesCodecTraits, Codec, CodecError,
-    CodecMetadataOptions, CodecOptions, CodecPartialDefault, CodecRuntimePluginV2,
-    CodecRuntimePluginV3, CodecTraits, PartialDecoderCapability, PartialEncoderCapability,
+    CodecOptions, CodecPartialDefault, CodecRuntimePluginV2, CodecRuntimePluginV3,
     RecommendedConcurrency, register_codec_v2, register_codec_v3,
 };
 use zarrs::metadata::Configuration;
-use zarrs::plugin::{ExtensionName, PluginCreateError, ZarrVersion};
+use zarrs::plugin::PluginCreateError;
 
 /// One numcodecs format: how its bytes encode and decode.
 trait Format: std::fmt::Debug + Send + Sync + 'static {
@@ -109,37 +159,7 @@ fn too_large(what: &str, size: impl std::fmt::Display, limit: u64) -> CodecError
     ))
 }
 
-impl<F: Format> ExtensionName for Numcodec<F> {
-    fn name(&self, version: ZarrVersion) -> Option<Cow<'static, str>> {
-        Some(match version {
-            ZarrVersion::V2 => Cow::Borrowed(F::ID),
-            _ => Cow::Owned(format!("numcodecs.{}", F::ID)),
-        })
-    }
-}
-
-impl<F: Format> CodecTraits for Numcodec<F> {
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-
-    fn configuration(&self, _: ZarrVersion, _: &CodecMetadataOptions) -> Option<Configuration> {
-        Some(self.0.configuration())
-    }
-
-    fn partial_decoder_capability(&self) -> PartialDecoderCapability {
-        PartialDecoderCapability {
-            partial_read: false,
-            partial_decode: false,
-        }
-    }
-
-    fn partial_encoder_capability(&self) -> PartialEncoderCapability {
-        PartialEncoderCapability {
-            partial_encode: false,
-        }
-    }
-}
+named_whole_chunk_codec!(Numcodec, Format);
 
 impl<F: Format> BytesToBytesCodecTraits for Numcodec<F> {
     fn into_dyn(self: Arc<Self>) -> Arc<dyn BytesToBytesCodecTraits> {
