@@ -4,6 +4,8 @@
 //! that inflates without end, a blosc header with a huge size) is then `CorruptData`, not an
 //! abort or gigabytes of memory.
 //!
+//! (zstd is zarrlib's own codec, in src/zstd_codec.rs, bounded the same way.)
+//!
 //! Each codec wraps zarrs' own: creation, configuration and encoding are zarrs', so metadata and
 //! encoded bytes are unchanged; only `decode` is bounded by the size zarrs says the decoded value
 //! has (its `decoded_representation`). zarrs looks runtime-registered codecs up before its
@@ -20,7 +22,7 @@ use zarrs::array::codec::api::{
     CodecRuntimePluginV3, CodecTraits, CodecTraitsV2, CodecTraitsV3, PartialDecoderCapability,
     PartialEncoderCapability, RecommendedConcurrency, register_codec_v2, register_codec_v3,
 };
-use zarrs::array::codec::{BloscCodec, Bz2Codec, GzipCodec, ZlibCodec, ZstdCodec};
+use zarrs::array::codec::{BloscCodec, Bz2Codec, GzipCodec, ZlibCodec};
 use zarrs::metadata::{Configuration, v3::MetadataV3};
 use zarrs::plugin::{
     ExtensionAliasesV2, ExtensionAliasesV3, ExtensionName, PluginCreateError, ZarrVersion,
@@ -31,7 +33,6 @@ use zarrs::storage::byte_range::{ByteRange, ByteRangeIterator};
 /// How a codec's encoded bytes are decoded within a bound.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Kind {
-    Zstd,
     Gzip,
     Zlib,
     Bz2,
@@ -49,7 +50,8 @@ struct Bounded {
 pub fn register() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        register_kind::<ZstdCodec>(Kind::Zstd);
+        // zstd is zarrlib's own codec (bounded too, and more): src/zstd_codec.rs.
+        crate::zstd_codec::register();
         register_kind::<GzipCodec>(Kind::Gzip);
         register_kind::<ZlibCodec>(Kind::Zlib);
         register_kind::<Bz2Codec>(Kind::Bz2);
@@ -176,33 +178,6 @@ pub(crate) fn read_bounded(
     Ok(out)
 }
 
-thread_local! {
-    /// One zstd decompression context per thread, reused across chunks.
-    static ZSTD: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-fn zstd_decode(encoded: &[u8], limit: u64) -> Result<Vec<u8>, CodecError> {
-    if let Ok(Some(size)) = zstd::zstd_safe::get_frame_content_size(encoded)
-        && size > limit
-    {
-        return Err(too_large("a zstd frame", size, limit));
-    }
-    let capacity = usize::try_from(limit).map_err(|_| too_large("a zstd frame", limit, limit))?;
-    ZSTD.with_borrow_mut(|slot| {
-        if slot.is_none() {
-            *slot = Some(zstd::bulk::Decompressor::new()?);
-        }
-        let decompressor = slot.as_mut().expect("set above");
-        // The output buffer has exactly `capacity` bytes: a frame that decodes to more fails.
-        decompressor.decompress(encoded, capacity).map_err(|err| {
-            CodecError::Other(format!(
-                "a zstd frame did not decode within the chunk's {limit} bytes: {err}"
-            ))
-        })
-    })
-}
-
 /// The decoded size a blosc header announces (bytes 4 to 8, little-endian).
 fn blosc_nbytes(encoded: &[u8]) -> Result<u64, CodecError> {
     let header: [u8; 4] = encoded
@@ -217,7 +192,6 @@ fn blosc_nbytes(encoded: &[u8]) -> Result<u64, CodecError> {
 impl Bounded {
     fn decode_within(&self, encoded: &[u8], limit: u64) -> Result<Option<Vec<u8>>, CodecError> {
         Ok(Some(match self.kind {
-            Kind::Zstd => zstd_decode(encoded, limit)?,
             Kind::Gzip => read_bounded(flate2::read::GzDecoder::new(encoded), limit, "gzip")?,
             Kind::Zlib => read_bounded(flate2::read::ZlibDecoder::new(encoded), limit, "zlib")?,
             Kind::Bz2 => read_bounded(bzip2::read::BzDecoder::new(encoded), limit, "bz2")?,

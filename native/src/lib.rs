@@ -33,6 +33,7 @@ pub mod selection;
 mod shard_index;
 pub mod store;
 mod zip_check;
+mod zstd_codec;
 
 /// The engine's allocator: mimalloc, or the system allocator under `ZARRLIB_ALLOCATOR=system`
 /// (for memory checkers; see `allocator`). A default feature, so a Rust program that links this

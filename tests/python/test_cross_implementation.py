@@ -793,3 +793,79 @@ def test_fixed_width_unicode_crosses_both_ways(tmp_path, zarr_format):
         _same_elements(a[:], values)
         a[1:3] = values[:2]
         _same_elements(z[:], np.array(["ab", "ab", "", "abcde"]))
+
+
+# --- 3. zstd both ways (zarrlib's own zstd codec, issue 15 item 1) -----------------------------
+
+#: Levels (negative, zarr's default 0, positive) and checksum flags both writers take.
+ZSTD_CONFIGURATIONS = [(-5, False), (0, False), (1, True), (3, False), (9, True)]
+
+#: Chunks of 300x260 uint16 (152 KiB: more than one zstd block), the last row partial.
+ZSTD_SHAPE = (700, 260)
+ZSTD_CHUNKS = (300, 260)
+
+#: Regions near the start of a chunk (decoded as a prefix of the frame), near its end, across
+#: chunks, strided, and whole chunks.
+ZSTD_SELECTIONS = [
+    (slice(0, 2), slice(0, 5)),
+    (slice(300, 301), slice(7, 9)),
+    (slice(290, 310), slice(250, 260)),
+    (slice(5, 650, 7), slice(None, None, 3)),
+    (slice(300, 600), slice(None)),
+    (slice(None), slice(None)),
+]
+
+
+def _zstd_sample() -> np.ndarray:
+    rng = np.random.default_rng(15)
+    ramp = np.arange(math.prod(ZSTD_SHAPE), dtype=np.uint32).reshape(ZSTD_SHAPE) // 7
+    return (ramp + rng.integers(0, 16, ZSTD_SHAPE)).astype("<u2")
+
+
+def _assert_zarrlib_reads_zstd(root, expected: np.ndarray) -> None:
+    array = zarrlib.Array.open(root, "a")
+    for selection in ZSTD_SELECTIONS:
+        np.testing.assert_array_equal(array[selection], expected[selection], err_msg=f"{selection}")
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+@pytest.mark.parametrize(("level", "checksum"), ZSTD_CONFIGURATIONS)
+def test_zstd_written_by_zarrlib_read_by_zarr(tmp_path, zarr_format, level, checksum):
+    if zarr_format == 3:
+        metadata = v3_array(ZSTD_SHAPE, ZSTD_CHUNKS, "uint16", compressor=None)
+        metadata["codecs"].append({"name": "zstd", "configuration": {"level": level, "checksum": checksum}})
+    else:
+        metadata = v2_array(ZSTD_SHAPE, ZSTD_CHUNKS, "<u2", fill_value=0, compressor=None)
+        metadata["compressor"] = {"id": "zstd", "level": level, "checksum": checksum}
+    zarrlib.create_new_array(metadata, tmp_path, "a")
+    expected = _zstd_sample()
+    zarrlib.Array.open(tmp_path, "a")[...] = expected
+    read = zarr.open_array(tmp_path / "a", mode="r")
+    np.testing.assert_array_equal(read[...], expected)
+    compressor = read.compressors[0]
+    configuration = compressor.to_dict() if zarr_format == 3 else compressor.get_config()
+    assert configuration.get("configuration", configuration)["level"] == level
+    _assert_zarrlib_reads_zstd(tmp_path, expected)
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+@pytest.mark.parametrize(("level", "checksum"), ZSTD_CONFIGURATIONS)
+def test_zstd_written_by_zarr_read_by_zarrlib(tmp_path, zarr_format, level, checksum):
+    compressor = (
+        ZstdCodec(level=level, checksum=checksum)
+        if zarr_format == 3
+        else numcodecs.Zstd(level=level, checksum=checksum)
+    )
+    array = zarr.create_array(
+        store=LocalStore(tmp_path),
+        name="a",
+        shape=ZSTD_SHAPE,
+        chunks=ZSTD_CHUNKS,
+        dtype="<u2",
+        fill_value=0,
+        zarr_format=zarr_format,
+        compressors=compressor,
+    )
+    expected = _zstd_sample()
+    array[...] = expected
+    _assert_zarrlib_reads_zstd(tmp_path, expected)

@@ -1,15 +1,16 @@
 //! numcodecs ids zarrs knows under other names: Zarr v2 `bitround` (zarrs has it for Zarr v3
 //! only), and the `numcodecs.gzip`, `numcodecs.zstd` and `numcodecs.blosc` names zarr-python
 //! writes in Zarr v3 for codecs zarrs has as `gzip`, `zstd` and `blosc`. Each is zarrs' codec
-//! (for the compressors, the bounded one of `crate::codecs`), built from numcodecs'
-//! configuration with numcodecs' defaults for what it leaves out.
+//! (for the compressors, the bounded one of `crate::codecs`; zstd is zarrlib's own, of
+//! `crate::zstd_codec`), built from numcodecs' configuration with numcodecs' defaults for what
+//! it leaves out.
 
 use zarrs::array::DataTypeSize;
 use zarrs::array::codec::api::{
     Codec, CodecRuntimePluginV2, CodecRuntimePluginV3, CodecTraitsV2, CodecTraitsV3,
     register_codec_v2, register_codec_v3,
 };
-use zarrs::array::codec::{BitroundCodec, BloscCodec, GzipCodec, ZstdCodec};
+use zarrs::array::codec::{BitroundCodec, BloscCodec, GzipCodec};
 use zarrs::metadata::Configuration;
 use zarrs::metadata::v2::MetadataV2;
 use zarrs::metadata::v3::MetadataV3;
@@ -35,7 +36,7 @@ pub(super) fn register() {
         |metadata| {
             let defaults = serde_json::json!({"level": 0, "checksum": false});
             let v2 = numcodecs_v2("zstd", metadata.configuration(), defaults)?;
-            wrap(<ZstdCodec as CodecTraitsV2>::create(&v2)?, Kind::Zstd)
+            crate::zstd_codec::create_v2(&v2)
         },
     ));
     let _ = register_codec_v3(CodecRuntimePluginV3::new(
