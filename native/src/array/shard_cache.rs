@@ -198,7 +198,7 @@ impl ArrayHandle {
         if chunks.num_elements() > FORGET_ONE_BY_ONE {
             self.shard_cache.clear();
         } else {
-            self.forget_shards(&chunks.indices());
+            self.forget_shards(chunks.indices());
         }
     }
 }
