@@ -49,7 +49,7 @@ def data(seed: int) -> np.ndarray:
     out = np.full(SHAPE, 257 * (seed % 200 + 1), dtype=np.uint16)
     for shard in np.ndindex(2, 2, 2):
         for inner in rng.permutation(8)[:4]:
-            corner = [s * 8 + i * 4 for s, i in zip(shard, np.unravel_index(inner, (2, 2, 2)))]
+            corner = [s * 8 + i * 4 for s, i in zip(shard, np.unravel_index(inner, (2, 2, 2)), strict=True)]
             out[tuple(slice(c, c + 4) for c in corner)] = rng.integers(0, 1 << 16, INNER, dtype=np.uint16)
     return out
 
