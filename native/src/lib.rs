@@ -32,6 +32,7 @@ mod read_only;
 pub mod selection;
 mod shard_index;
 pub mod store;
+mod value_versions;
 mod zip_check;
 mod zstd_codec;
 

@@ -88,6 +88,11 @@ impl LocalStore {
         Self { filesystem, sync }
     }
 
+    /// The path of the file holding `key`'s value.
+    pub(crate) fn value_path(&self, key: &StoreKey) -> std::path::PathBuf {
+        self.filesystem.key_to_fspath(key)
+    }
+
     /// The file holding `key`'s value and its size, or `None` if there is no value.
     fn open(&self, key: &StoreKey) -> std::io::Result<Option<(File, u64)>> {
         match File::open(self.filesystem.key_to_fspath(key)) {

@@ -4,6 +4,11 @@
 //! past the value's end (a partial decoder stripping a leading checksum asks for the value from
 //! byte 4 on, whatever its length; found while testing the fuzzers' fixes), or whose arithmetic
 //! overflows. Here such a range is the error every other store gives for it.
+//!
+//! It also keeps a generation per key (`value_versions`), moved after every write or erase, so
+//! caches of decoded values (shard indexes) can tell when a value changed.
+
+use std::sync::Arc;
 
 use zarrs::storage::byte_range::{ByteRange, ByteRangeIterator, InvalidByteRangeError};
 use zarrs::storage::store::MemoryStore;
@@ -13,10 +18,13 @@ use zarrs::storage::{
     WritableStorageTraits,
 };
 
+use crate::value_versions::Generations;
+
 type StorageResult<T> = Result<T, StorageError>;
 
 pub(crate) struct CheckedMemoryStore {
     inner: MemoryStore,
+    generations: Arc<Generations>,
 }
 
 impl CheckedMemoryStore {
@@ -24,7 +32,13 @@ impl CheckedMemoryStore {
     pub(crate) fn new() -> Self {
         Self {
             inner: MemoryStore::new(),
+            generations: Arc::default(),
         }
+    }
+
+    /// The generations of this store's keys.
+    pub(crate) fn generations(&self) -> Arc<Generations> {
+        self.generations.clone()
     }
 }
 
@@ -72,8 +86,12 @@ impl ReadableStorageTraits for CheckedMemoryStore {
 }
 
 impl WritableStorageTraits for CheckedMemoryStore {
+    // Each change moves the key's generation once the change is in place (see `value_versions`
+    // for why after), even when it failed part way.
     fn set(&self, key: &StoreKey, value: Bytes) -> StorageResult<()> {
-        self.inner.set(key, value)
+        let result = self.inner.set(key, value);
+        self.generations.wrote(key);
+        result
     }
 
     fn set_partial_many(
@@ -81,15 +99,21 @@ impl WritableStorageTraits for CheckedMemoryStore {
         key: &StoreKey,
         offset_values: OffsetBytesIterator,
     ) -> StorageResult<()> {
-        self.inner.set_partial_many(key, offset_values)
+        let result = self.inner.set_partial_many(key, offset_values);
+        self.generations.wrote(key);
+        result
     }
 
     fn erase(&self, key: &StoreKey) -> StorageResult<()> {
-        self.inner.erase(key)
+        let result = self.inner.erase(key);
+        self.generations.erased(key);
+        result
     }
 
     fn erase_prefix(&self, prefix: &StorePrefix) -> StorageResult<()> {
-        self.inner.erase_prefix(prefix)
+        let result = self.inner.erase_prefix(prefix);
+        self.generations.erased_prefix(prefix);
+        result
     }
 
     fn supports_set_partial(&self) -> bool {

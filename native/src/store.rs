@@ -22,6 +22,7 @@ use crate::local_store::LocalStore;
 use crate::object_stores;
 use crate::process_locks::ProcessLocks;
 use crate::read_only::ReadOnly;
+use crate::value_versions::VersionSource;
 
 /// The counters of a metered store: zarrs' request counters, and listings around them.
 struct Metered {
@@ -44,6 +45,9 @@ pub struct Store {
     pub(crate) waits_on_requests: bool,
     /// Locks between processes, when a directory store was opened with `process_locks`.
     pub(crate) process_locks: Option<ProcessLocks>,
+    /// Versions of values, for the stores that give them without a request (`value_versions`):
+    /// zarrlib's local directory store and the memory store, metered or not.
+    pub(crate) versions: Option<VersionSource>,
 }
 
 /// What a metered store has done since it was opened.
@@ -213,8 +217,13 @@ fn local_store(
 
 /// A store as opened, before zarrlib's own options wrap it.
 enum Access {
-    /// With the local directory store behind it, when it is one.
-    ReadWrite(ReadableWritableListableStorage, Option<Arc<LocalStore>>),
+    /// With the local directory store behind it, when it is one, and where versions of its
+    /// values come from, when they do.
+    ReadWrite(
+        ReadableWritableListableStorage,
+        Option<Arc<LocalStore>>,
+        Option<VersionSource>,
+    ),
     /// With why it cannot list, when it cannot.
     ReadOnly(ReadableListableStorage, Option<&'static str>),
 }
@@ -235,7 +244,9 @@ fn open_storage(url: &str, options: &Map<String, Value>) -> Result<Access> {
                     "unknown memory store option {key:?}"
                 )));
             }
-            Access::ReadWrite(Arc::new(CheckedMemoryStore::new()), None)
+            let memory = Arc::new(CheckedMemoryStore::new());
+            let versions = VersionSource::Memory(memory.generations());
+            Access::ReadWrite(memory, None, Some(versions))
         }
         Location::Directory(path) if path.is_file() => {
             // An existing file is a zip file: the store is its contents.
@@ -257,7 +268,10 @@ fn open_storage(url: &str, options: &Map<String, Value>) -> Result<Access> {
                 )));
             }
             let (storage, local) = local_store(&path, options)?;
-            Access::ReadWrite(storage, local)
+            // zarrs' own file store (direct I/O, file handle cache) gives none: its cached
+            // handles may still read a file that a rename has replaced.
+            let versions = local.clone().map(VersionSource::Files);
+            Access::ReadWrite(storage, local, versions)
         }
         Location::Object(kind) => {
             let remote = Arc::new(object_stores::open(kind, url, options)?);
@@ -266,7 +280,7 @@ fn open_storage(url: &str, options: &Map<String, Value>) -> Result<Access> {
                     "an HTTP store cannot list its keys (no children, no listing of a prefix)";
                 Access::ReadOnly(remote, (!kind.can_list()).then_some(why))
             } else {
-                Access::ReadWrite(remote, None)
+                Access::ReadWrite(remote, None, None)
             }
         }
         Location::Zip(inner) => {
@@ -274,7 +288,7 @@ fn open_storage(url: &str, options: &Map<String, Value>) -> Result<Access> {
                 .rsplit_once('/')
                 .ok_or_else(|| Error::invalid_argument(format!("{url:?} names no zip file")))?;
             let container = match open_storage(container_url, options)? {
-                Access::ReadWrite(storage, _) => storage.readable_listable(),
+                Access::ReadWrite(storage, _, _) => storage.readable_listable(),
                 Access::ReadOnly(storage, _) => storage,
             };
             Access::ReadOnly(open_zip(container, name, url)?, None)
@@ -352,19 +366,24 @@ impl Store {
                 "unknown callback store option {key:?}"
             )));
         }
-        let mut store = Self::with_access(Access::ReadWrite(storage, None), read_only, metered);
+        let access = Access::ReadWrite(storage, None, None);
+        let mut store = Self::with_access(access, read_only, metered);
         store.waits_on_requests = true;
         Ok(store)
     }
 
     fn with_access(access: Access, read_only: bool, metered: bool) -> Self {
-        let (storage, local) = match access {
-            Access::ReadWrite(storage, local) if !read_only => (storage, local),
+        let (storage, local, versions) = match access {
+            Access::ReadWrite(storage, local, versions) if !read_only => (storage, local, versions),
             // Direct reads from a local store stay: they are reads.
-            Access::ReadWrite(storage, local) => {
-                (read_only_store(storage.readable_listable(), None), local)
+            Access::ReadWrite(storage, local, versions) => (
+                read_only_store(storage.readable_listable(), None),
+                local,
+                versions,
+            ),
+            Access::ReadOnly(storage, unlistable) => {
+                (read_only_store(storage, unlistable), None, None)
             }
-            Access::ReadOnly(storage, unlistable) => (read_only_store(storage, unlistable), None),
         };
         let (storage, metrics) = if metered {
             let requests = Arc::new(PerformanceMetricsStorageAdapter::new(storage));
@@ -385,6 +404,8 @@ impl Store {
             metrics,
             waits_on_requests: false,
             process_locks: None,
+            // A version is not a request: metering leaves it be.
+            versions,
         }
     }
 

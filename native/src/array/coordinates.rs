@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use rayon::prelude::*;
 use unsafe_cell_slice::UnsafeCellSlice;
-use zarrs::array::{ArrayBytes, ArrayShardedReadableExtCache, ArraySubset, ChunkGrid};
+use zarrs::array::{ArrayBytes, ArraySubset, ChunkGrid};
 
 use super::ArrayHandle;
 use super::checks::internal;
@@ -49,9 +49,7 @@ impl ArrayHandle {
         } else {
             None
         };
-        let cache = plan
-            .inner_chunks
-            .then(|| ArrayShardedReadableExtCache::new(&self.array));
+        let cache = plan.inner_chunks.then(|| self.shard_reads());
         let element_size = self.element_size();
         let out = UnsafeCellSlice::new(out);
         plan.settings.run_spread(groups.len(), |options| {
@@ -106,7 +104,7 @@ impl ArrayHandle {
             .locks
             .lock(Access::Write, chunks.len() as u64, &chunks)?;
         let element_size = self.element_size();
-        settings.run_spread(groups.len(), |options| {
+        let written = settings.run_spread(groups.len(), |options| {
             (0..groups.len()).into_par_iter().try_for_each(|g| {
                 let chunk = &chunks[g];
                 let subset = self.array.chunk_subset(chunk)?;
@@ -121,7 +119,9 @@ impl ArrayHandle {
                 let bytes = ArrayBytes::new_flen(Cow::Owned(dense));
                 Ok(self.array.store_chunk_opt(chunk, bytes, options)?)
             })
-        })
+        });
+        self.forget_shards(&chunks);
+        written
     }
 
     fn check_points_buffer(&self, points: &Points<'_>, len: usize) -> Result<()> {

@@ -15,6 +15,7 @@
 //! - `write`: chunks and regions written, chunks deleted;
 //! - `options`: settings one handle uses in place of the process-wide ones;
 //! - `resize`: new shapes, resized and appended, with the chunks brought in line;
+//! - `shard_cache`: shard indexes kept between reads, checked against the store on every use;
 //! - `validate`: checks of a document that zarrs would leave to the first read or write;
 //! - `vlen`: variable-length data types (`string`, `bytes`), read and written as offsets and bytes.
 
@@ -27,6 +28,7 @@ mod orthogonal;
 mod plan;
 mod read;
 mod resize;
+mod shard_cache;
 mod strided;
 #[cfg(test)]
 mod tests;
@@ -58,6 +60,7 @@ pub struct ArrayHandle {
     layout: Layout,
     locks: ArrayLocks,
     options: ArrayOptions,
+    shard_cache: shard_cache::ShardIndexCache,
 }
 
 impl ArrayHandle {

@@ -84,6 +84,7 @@ impl ArrayHandle {
             layout,
             locks,
             options: super::ArrayOptions::default(),
+            shard_cache: Default::default(),
         })
     }
 }

@@ -14,10 +14,10 @@ pub(super) struct ReadPlan<'a> {
     /// The grid reads are split along: a sharded array's inner chunk grid when `inner_chunks`,
     /// otherwise the chunk grid.
     pub grid: &'a ChunkGrid,
-    /// Whether a sharded array is read by inner chunk, through zarrs' sharded-read extension.
-    /// Not while checksums go unvalidated: the extension decodes shard indexes with default
-    /// codec options, which validate them. Nor for inner chunks with a checksum while checksums
-    /// are validated: the extension does not check it.
+    /// Whether a sharded array is read by inner chunk, through the handle's shard index cache
+    /// (`shard_cache`). Not while checksums go unvalidated: shard indexes are decoded with
+    /// default codec options, which validate them. Nor for inner chunks with a checksum while
+    /// checksums are validated: zarrs' partial decoders do not check it.
     pub inner_chunks: bool,
     /// Whether reads decode whole chunks, so that their checksums are validated.
     pub whole_chunks: bool,

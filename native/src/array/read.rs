@@ -9,12 +9,13 @@ use rayon::prelude::*;
 use unsafe_cell_slice::UnsafeCellSlice;
 use zarrs::array::{
     ArrayBytes, ArrayBytesDecodeIntoTarget, ArrayBytesFixedDisjointView, ArrayBytesRaw,
-    ArrayShardedReadableExt, ArrayShardedReadableExtCache, ArraySubset, CodecOptions,
+    ArraySubset, CodecOptions,
 };
 
 use super::ArrayHandle;
 use super::checks::{internal, offsets};
 use super::plan::ReadPlan;
+use super::shard_cache::ShardReads;
 use crate::box_copy::{Place, for_each_run};
 use crate::chunk_locks::Access;
 use crate::config::{SMALL_BYTES, share};
@@ -179,8 +180,8 @@ impl ArrayHandle {
     /// Decode `subset` into `out` (C order, the subset's shape). A subset within one read unit,
     /// or a small one, goes straight through zarrs. A larger one is read unit by unit, in
     /// parallel where `options` allow, and each unit's elements are copied into place. A sharded
-    /// array read by inner chunk goes through zarrs' sharded-read extension, which reads each
-    /// shard's index once per call.
+    /// array read by inner chunk goes through the handle's shard index cache (`shard_cache`),
+    /// which reads a shard's index again only when the shard has changed.
     fn read_subset(
         &self,
         plan: &ReadPlan<'_>,
@@ -193,15 +194,19 @@ impl ArrayHandle {
             // partial decoders ask whether the chunk exists (a HEAD) before reading it.
             plan.settings.waits_on_requests || (units.num_elements() > 1 && out.len() > SMALL_BYTES)
         };
+        let cache = plan.inner_chunks.then(|| self.shard_reads());
         let units = match plan.grid.chunks_in_array_subset(subset) {
             Ok(Some(units)) if by_unit(&units) => units,
             // zarrs' copies cost little here, and it sets up a sharded read with less: an 8³
             // read across two inner chunks took 290 µs unit by unit, 210 µs through zarrs.
-            _ => return self.decode_into(subset, out, options),
+            // A sharded one decodes straight into `out` too, through the kept shard indexes.
+            _ => {
+                return match &cache {
+                    Some(reads) => reads.decode_into(subset, out, options),
+                    None => self.decode_into(subset, out, options),
+                };
+            }
         };
-        let cache = plan
-            .inner_chunks
-            .then(|| ArrayShardedReadableExtCache::new(&self.array));
         let target = UnsafeCellSlice::new(out);
         let read_unit = |unit: &[u64], options: &CodecOptions| -> Result<()> {
             let unit_subset = unit_subset(plan, unit)?;
@@ -251,7 +256,7 @@ impl ArrayHandle {
         unit: &[u64],
         unit_subset: &ArraySubset,
         piece: &ArraySubset,
-        cache: Option<&ArrayShardedReadableExtCache>,
+        cache: Option<&ShardReads<'_>>,
         options: &CodecOptions,
     ) -> Result<DecodedPiece> {
         // On a store that waits on requests, one request for the whole unit beats the several a
@@ -261,7 +266,7 @@ impl ArrayHandle {
             || 2 * piece.num_elements() >= unit_subset.num_elements();
         let (bytes, shape, start): (ArrayBytes<'static>, _, _) = if whole {
             let bytes = match cache {
-                Some(cache) => self.array.retrieve_subchunk_opt(cache, unit, options)?,
+                Some(reads) => reads.decode(unit_subset, options)?,
                 None => match self.array.retrieve_chunk_if_exists_opt(unit, options)? {
                     Some(bytes) => bytes,
                     // A chunk that is not stored is the fill value: only the piece asked for is
@@ -273,9 +278,7 @@ impl ArrayHandle {
             (bytes, unit_subset.shape().to_vec(), start)
         } else {
             let bytes = match cache {
-                Some(cache) => self
-                    .array
-                    .retrieve_array_subset_sharded_opt(cache, piece, options)?,
+                Some(reads) => reads.decode(piece, options)?,
                 None => {
                     let relative = piece
                         .relative_to(unit_subset.start())

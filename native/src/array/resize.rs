@@ -196,6 +196,8 @@ impl ArrayHandle {
             .map(|((&s, &c), &k)| k.saturating_sub(s).min(c))
             .collect();
         let _lock = self.locks.lock_one(Access::Write, index)?;
+        // Whatever is done to the chunk below replaces or erases it.
+        self.forget_shards([index]);
         if kept.contains(&0) {
             return Ok(self.array.erase_chunk(index)?);
         }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 use unsafe_cell_slice::UnsafeCellSlice;
-use zarrs::array::{ArrayBytes, ArrayShardedReadableExtCache, ArraySubset, ChunkGrid};
+use zarrs::array::{ArrayBytes, ArraySubset, ChunkGrid};
 
 use super::ArrayHandle;
 use super::checks::{internal, offsets};
@@ -71,9 +71,7 @@ impl ArrayHandle {
                 .then(|| self.lock_blocks(&blocks, Access::Read))
                 .transpose()?
         };
-        let cache = plan
-            .inner_chunks
-            .then(|| ArrayShardedReadableExtCache::new(&self.array));
+        let cache = plan.inner_chunks.then(|| self.shard_reads());
         let element_size = self.element_size();
         let out = UnsafeCellSlice::new(out);
         plan.settings.run_spread(blocks.len(), |options| {
@@ -127,7 +125,7 @@ impl ArrayHandle {
         let blocks = self.blocks_on(self.array.chunk_grid(), selection)?;
         let _locks = self.lock_blocks(&blocks, Access::Write)?;
         let element_size = self.element_size();
-        settings.run_spread(blocks.len(), |options| {
+        let written = settings.run_spread(blocks.len(), |options| {
             (0..blocks.len()).into_par_iter().try_for_each(|b| {
                 let block = blocks.get(b);
                 let chunk = Blocks::chunk(&block);
@@ -141,7 +139,9 @@ impl ArrayHandle {
                 let bytes = ArrayBytes::new_flen(Cow::Owned(dense));
                 Ok(self.array.store_chunk_opt(&chunk, bytes, options)?)
             })
-        })
+        });
+        self.forget_shards((0..blocks.len()).map(|b| Blocks::chunk(&blocks.get(b))));
+        written
     }
 
     /// Split a selection into blocks, one per cell of `grid` holding selected elements.

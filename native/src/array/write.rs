@@ -1,5 +1,6 @@
 //! Writing chunks and regions from the caller's buffer, and deleting chunks. Every write holds
-//! the write locks of the chunks it touches, so concurrent partial writes never lose an update.
+//! the write locks of the chunks it touches, so concurrent partial writes never lose an update,
+//! and drops the shard indexes the handle kept for them (`shard_cache`).
 
 use std::borrow::Cow;
 
@@ -19,17 +20,22 @@ impl ArrayHandle {
         self.check_buffer(&shape, data.len())?;
         let _locks = self.locks.lock_one(Access::Write, chunk)?;
         let splits = self.layout.splits_chunks;
-        self.write_settings()?
+        let written = self
+            .write_settings()?
             .run_sized(1, data.len(), splits, |options| {
                 let bytes = ArrayBytes::new_flen(Cow::Borrowed(data));
                 Ok(self.array.store_chunk_opt(chunk, bytes, options)?)
-            })
+            });
+        self.forget_shards([chunk]);
+        written
     }
 
     pub fn delete_chunk(&self, chunk: &[u64]) -> Result<()> {
         self.chunk_shape_at(chunk)?;
         let _locks = self.locks.lock_one(Access::Write, chunk)?;
-        Ok(self.array.erase_chunk(chunk)?)
+        let erased = self.array.erase_chunk(chunk);
+        self.forget_shards([chunk]);
+        Ok(erased?)
     }
 
     /// Write a region. Chunks the region covers only in part are read, updated and written back.
@@ -53,9 +59,11 @@ impl ArrayHandle {
         let chunks = self.region_chunks(subset)?;
         let _locks = self.lock_region(&chunks, Access::Write)?;
         let splits = self.layout.splits_chunks;
-        settings.run_sized(chunks.num_elements(), data.len(), splits, |options| {
+        let written = settings.run_sized(chunks.num_elements(), data.len(), splits, |options| {
             let bytes = ArrayBytes::new_flen(Cow::Borrowed(data));
             Ok(self.array.store_array_subset_opt(subset, bytes, options)?)
-        })
+        });
+        self.forget_shards_in(&chunks);
+        written
     }
 }
