@@ -186,7 +186,9 @@ class GcsServer:
         installed = Path(__file__).parents[2] / "build-go" / "bin" / "fake-gcs-server"
         program = shutil.which("fake-gcs-server") or str(installed)
         if not Path(program).exists():
-            raise RuntimeError("fake-gcs-server is needed for the GCS store tests (tools/run_tests installs it with go)")
+            raise RuntimeError(
+                "fake-gcs-server is needed for the GCS store tests (tools/run_tests installs it with go)"
+            )
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._process = subprocess.Popen(
@@ -200,11 +202,19 @@ class GcsServer:
     def options(self, **extra) -> dict:
         """Store options for this server: object_store reads the server's address and "no OAuth"
         from a service account key, as its own tests against an emulator do."""
-        key = {"gcs_base_url": self.url, "disable_oauth": True, "client_email": "", "private_key": "", "private_key_id": ""}
+        key = {
+            "gcs_base_url": self.url,
+            "disable_oauth": True,
+            "client_email": "",
+            "private_key": "",
+            "private_key_id": "",
+        }
         return {"service_account_key": json.dumps(key), "allow_http": True, **extra}
 
     def _request(self, method: str, path: str, body: bytes = b"", content_type: str = "application/json") -> bytes:
-        request = urllib.request.Request(self.url + path, data=body, method=method, headers={"Content-Type": content_type})
+        request = urllib.request.Request(
+            self.url + path, data=body, method=method, headers={"Content-Type": content_type}
+        )
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback only)
             return response.read()
 
@@ -215,7 +225,9 @@ class GcsServer:
 
     def upload(self, bucket: str, key: str, value: bytes) -> None:
         name = urllib.parse.quote(key, safe="")
-        self._request("POST", f"/upload/storage/v1/b/{bucket}/o?uploadType=media&name={name}", value, "application/octet-stream")
+        self._request(
+            "POST", f"/upload/storage/v1/b/{bucket}/o?uploadType=media&name={name}", value, "application/octet-stream"
+        )
 
     def upload_tree(self, bucket: str, prefix: str, root: Path) -> None:
         """Every file under ``root``, as ``prefix/<its path under root>``."""
