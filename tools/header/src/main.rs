@@ -1,4 +1,5 @@
-//! Generate include/zarrlib.h from the crate with cbindgen (run through tools/gen_header).
+//! Generate include/zarrlib.h from the library crate (native/) with cbindgen (run through
+//! tools/gen_header).
 //! With `--check`, compare instead of writing, and exit 1 if the committed header is stale.
 
 use std::path::Path;
@@ -6,8 +7,13 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let check = std::env::args().skip(1).any(|arg| arg == "--check");
-    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let header_path = crate_dir.join("../include/zarrlib.h");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the checkout's root exists");
+    let crate_dir = root.join("native");
+    let crate_dir = crate_dir.as_path();
+    let header_path = root.join("include/zarrlib.h");
 
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cbindgen.toml is readable");
