@@ -9,21 +9,22 @@
 //! bytes given to zarrs' partial decoder are refused as corrupt when a value read to its end is
 //! shorter than the checksum.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use zarrs::array::ArrayBytesRaw;
 use zarrs::array::codec::api::{
     BytesPartialDecoderTraits, BytesRepresentation, BytesToBytesCodecTraits, Codec, CodecError,
-    CodecMetadataOptions, CodecOptions, CodecRuntimePluginV2, CodecRuntimePluginV3, CodecTraits,
-    CodecTraitsV2, CodecTraitsV3, PartialDecoderCapability, PartialEncoderCapability,
-    RecommendedConcurrency, register_codec_v2, register_codec_v3,
+    CodecOptions, CodecRuntimePluginV2, CodecRuntimePluginV3, CodecTraits, CodecTraitsV2,
+    CodecTraitsV3, PartialDecoderCapability, register_codec_v2, register_codec_v3,
 };
 use zarrs::array::codec::{Adler32Codec, Crc32cCodec, Fletcher32Codec};
-use zarrs::metadata::Configuration;
-use zarrs::plugin::{ExtensionAliasesV2, ExtensionAliasesV3, ExtensionName, ZarrVersion};
-use zarrs::storage::StorageError;
+use zarrs::plugin::{ExtensionAliasesV2, ExtensionAliasesV3};
 use zarrs::storage::byte_range::{ByteRange, ByteRangeIterator};
+
+use crate::codec_wrapping::{
+    bytes_to_bytes_traits_of_inner, codec_traits_of_inner, name_of_inner,
+    partial_decoder_traits_of_input,
+};
 
 /// The size of each codec's checksum.
 const CHECKSUM_SIZE: usize = 4;
@@ -68,13 +69,7 @@ struct HoldsChecksum {
 }
 
 impl BytesPartialDecoderTraits for HoldsChecksum {
-    fn exists(&self) -> Result<bool, StorageError> {
-        self.input.exists()
-    }
-
-    fn size_held(&self) -> usize {
-        self.input.size_held()
-    }
+    partial_decoder_traits_of_input!();
 
     fn partial_decode_many(
         &self,
@@ -102,60 +97,18 @@ impl BytesPartialDecoderTraits for HoldsChecksum {
     }
 }
 
-impl ExtensionName for Checked {
-    fn name(&self, version: ZarrVersion) -> Option<Cow<'static, str>> {
-        self.inner.name(version)
-    }
-}
+name_of_inner!(Checked);
 
 impl CodecTraits for Checked {
-    fn as_any(&self) -> &dyn std::any::Any {
-        self.inner.as_any()
-    }
-
-    fn configuration(
-        &self,
-        version: ZarrVersion,
-        options: &CodecMetadataOptions,
-    ) -> Option<Configuration> {
-        self.inner.configuration(version, options)
-    }
+    codec_traits_of_inner!();
 
     fn partial_decoder_capability(&self) -> PartialDecoderCapability {
         self.inner.partial_decoder_capability()
     }
-
-    fn partial_encoder_capability(&self) -> PartialEncoderCapability {
-        self.inner.partial_encoder_capability()
-    }
 }
 
 impl BytesToBytesCodecTraits for Checked {
-    fn into_dyn(self: Arc<Self>) -> Arc<dyn BytesToBytesCodecTraits> {
-        self
-    }
-
-    fn recommended_concurrency(
-        &self,
-        decoded_representation: &BytesRepresentation,
-    ) -> Result<RecommendedConcurrency, CodecError> {
-        self.inner.recommended_concurrency(decoded_representation)
-    }
-
-    fn encoded_representation(
-        &self,
-        decoded_representation: &BytesRepresentation,
-    ) -> BytesRepresentation {
-        self.inner.encoded_representation(decoded_representation)
-    }
-
-    fn encode<'a>(
-        &self,
-        decoded_value: ArrayBytesRaw<'a>,
-        options: &CodecOptions,
-    ) -> Result<ArrayBytesRaw<'a>, CodecError> {
-        self.inner.encode(decoded_value, options)
-    }
+    bytes_to_bytes_traits_of_inner!();
 
     fn partial_decoder(
         self: Arc<Self>,

@@ -18,17 +18,18 @@ use std::sync::{Arc, Once};
 use zarrs::array::ArrayBytesRaw;
 use zarrs::array::codec::api::{
     BytesPartialDecoderTraits, BytesRepresentation, BytesToBytesCodecTraits, Codec, CodecError,
-    CodecMetadataOptions, CodecOptions, CodecPartialDefault, CodecRuntimePluginV2,
-    CodecRuntimePluginV3, CodecTraits, CodecTraitsV2, CodecTraitsV3, PartialDecoderCapability,
-    PartialEncoderCapability, RecommendedConcurrency, register_codec_v2, register_codec_v3,
+    CodecOptions, CodecPartialDefault, CodecRuntimePluginV2, CodecRuntimePluginV3, CodecTraits,
+    CodecTraitsV2, CodecTraitsV3, PartialDecoderCapability, register_codec_v2, register_codec_v3,
 };
 use zarrs::array::codec::{BloscCodec, Bz2Codec, GzipCodec, ZlibCodec};
 use zarrs::metadata::{Configuration, v3::MetadataV3};
-use zarrs::plugin::{
-    ExtensionAliasesV2, ExtensionAliasesV3, ExtensionName, PluginCreateError, ZarrVersion,
-};
-use zarrs::storage::StorageError;
+use zarrs::plugin::{ExtensionAliasesV2, ExtensionAliasesV3, PluginCreateError};
 use zarrs::storage::byte_range::{ByteRange, ByteRangeIterator};
+
+use crate::codec_wrapping::{
+    bytes_to_bytes_traits_of_inner, codec_traits_of_inner, name_of_inner,
+    partial_decoder_traits_of_input,
+};
 
 /// How a codec's encoded bytes are decoded within a bound.
 #[derive(Clone, Copy, Debug)]
@@ -214,13 +215,7 @@ struct BloscHeaderChecked {
 }
 
 impl BytesPartialDecoderTraits for BloscHeaderChecked {
-    fn exists(&self) -> Result<bool, StorageError> {
-        self.input.exists()
-    }
-
-    fn size_held(&self) -> usize {
-        self.input.size_held()
-    }
+    partial_decoder_traits_of_input!();
 
     fn partial_decode_many(
         &self,
@@ -247,24 +242,10 @@ impl BytesPartialDecoderTraits for BloscHeaderChecked {
     }
 }
 
-impl ExtensionName for Bounded {
-    fn name(&self, version: ZarrVersion) -> Option<Cow<'static, str>> {
-        self.inner.name(version)
-    }
-}
+name_of_inner!(Bounded);
 
 impl CodecTraits for Bounded {
-    fn as_any(&self) -> &dyn std::any::Any {
-        self.inner.as_any()
-    }
-
-    fn configuration(
-        &self,
-        version: ZarrVersion,
-        options: &CodecMetadataOptions,
-    ) -> Option<Configuration> {
-        self.inner.configuration(version, options)
-    }
+    codec_traits_of_inner!();
 
     fn partial_decoder_capability(&self) -> PartialDecoderCapability {
         match self.kind {
@@ -278,38 +259,10 @@ impl CodecTraits for Bounded {
             },
         }
     }
-
-    fn partial_encoder_capability(&self) -> PartialEncoderCapability {
-        self.inner.partial_encoder_capability()
-    }
 }
 
 impl BytesToBytesCodecTraits for Bounded {
-    fn into_dyn(self: Arc<Self>) -> Arc<dyn BytesToBytesCodecTraits> {
-        self
-    }
-
-    fn recommended_concurrency(
-        &self,
-        decoded_representation: &BytesRepresentation,
-    ) -> Result<RecommendedConcurrency, CodecError> {
-        self.inner.recommended_concurrency(decoded_representation)
-    }
-
-    fn encoded_representation(
-        &self,
-        decoded_representation: &BytesRepresentation,
-    ) -> BytesRepresentation {
-        self.inner.encoded_representation(decoded_representation)
-    }
-
-    fn encode<'a>(
-        &self,
-        decoded_value: ArrayBytesRaw<'a>,
-        options: &CodecOptions,
-    ) -> Result<ArrayBytesRaw<'a>, CodecError> {
-        self.inner.encode(decoded_value, options)
-    }
+    bytes_to_bytes_traits_of_inner!();
 
     fn partial_decoder(
         self: Arc<Self>,

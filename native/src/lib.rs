@@ -14,6 +14,7 @@ mod blosc_v2;
 mod box_copy;
 mod checksums;
 mod chunk_locks;
+mod codec_wrapping;
 mod codecs;
 pub mod config;
 pub mod consolidated;

@@ -34,9 +34,10 @@ use zarrs::metadata_ext::codec::zstd::{ZstdCodecConfiguration, ZstdCodecConfigur
 use zarrs::plugin::{
     ExtensionAliasesV2, ExtensionAliasesV3, ExtensionName, PluginCreateError, ZarrVersion,
 };
-use zarrs::storage::StorageError;
 use zarrs::storage::byte_range::{ByteRange, ByteRangeIterator, extract_byte_ranges};
 use zstd::zstd_safe::{self, DCtx, DParameter, InBuffer, OutBuffer, ResetDirective};
+
+use crate::codec_wrapping::partial_decoder_traits_of_input;
 
 /// The `zstd` codec: a compression level and whether frames carry a content checksum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -243,13 +244,7 @@ struct ZstdPartialDecoder {
 }
 
 impl BytesPartialDecoderTraits for ZstdPartialDecoder {
-    fn exists(&self) -> Result<bool, StorageError> {
-        self.input.exists()
-    }
-
-    fn size_held(&self) -> usize {
-        self.input.size_held()
-    }
+    partial_decoder_traits_of_input!();
 
     fn partial_decode_many(
         &self,
