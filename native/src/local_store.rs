@@ -358,7 +358,7 @@ mod tests {
     #[test]
     fn writes_replace_values_and_leave_no_temporary_files() {
         for sync in [false, true] {
-            let dir = tempfile::tempdir().unwrap();
+            let dir = temp_dir::TempDir::new().unwrap();
             let store = store(dir.path(), sync);
             let key = StoreKey::new("a/c/0/1").unwrap();
             store.set(&key, Bytes::from_static(b"first value")).unwrap();
@@ -394,7 +394,7 @@ mod tests {
     /// (and the process lock file) is in no listing and no size.
     #[test]
     fn listings_skip_leftover_temporary_files() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = temp_dir::TempDir::new().unwrap();
         let store = store(dir.path(), false);
         store
             .set(
@@ -434,7 +434,7 @@ mod tests {
 
     #[test]
     fn synced_writes_create_their_directories() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = temp_dir::TempDir::new().unwrap();
         let root = dir.path().join("new/store");
         let store = store(&root, true);
         let key = StoreKey::new("a/b/c/0").unwrap();
@@ -445,7 +445,7 @@ mod tests {
 
     #[test]
     fn a_failed_write_leaves_the_old_value_and_no_temporary_file() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = temp_dir::TempDir::new().unwrap();
         let store = store(dir.path(), false);
         let key = StoreKey::new("a/0").unwrap();
         store.set(&key, Bytes::from_static(b"old")).unwrap();
@@ -460,7 +460,7 @@ mod tests {
 
     #[test]
     fn byte_ranges_read_alike_coalesced_or_not() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = temp_dir::TempDir::new().unwrap();
         let store = store(dir.path(), false);
         let key = StoreKey::new("v").unwrap();
         let value: Vec<u8> = (0..20_000u32).map(|n| (n % 251) as u8).collect();
@@ -512,7 +512,7 @@ mod tests {
 
     #[test]
     fn readers_never_see_a_torn_value() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = temp_dir::TempDir::new().unwrap();
         let store = store(dir.path(), false);
         let key = StoreKey::new("c/0").unwrap();
         let values: Vec<Bytes> = (0..4u8).map(|n| Bytes::from(vec![n; 1 << 20])).collect();

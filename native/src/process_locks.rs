@@ -194,7 +194,7 @@ mod tests {
     fn acquisitions_exclude_each_other_on_overlapping_stripes() {
         use std::sync::atomic::{AtomicBool, Ordering};
         use std::time::Duration;
-        let dir = tempfile::tempdir().unwrap();
+        let dir = temp_dir::TempDir::new().unwrap();
         let locks = ProcessLocks::new(dir.path().to_path_buf(), true).for_array("/a");
         let held = locks.lock(Access::Write, [1, 2].into_iter()).unwrap();
         assert!(dir.path().join("a").join(LOCK_FILE).is_file());
@@ -221,7 +221,7 @@ mod tests {
 
     #[test]
     fn a_read_only_store_never_creates_the_lock_file() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = temp_dir::TempDir::new().unwrap();
         let locks = ProcessLocks::new(dir.path().to_path_buf(), false).for_array("/a");
         assert!(locks.lock(Access::Read, [0].into_iter()).unwrap().is_none());
         assert!(

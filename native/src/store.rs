@@ -479,7 +479,7 @@ mod tests {
                 .kind,
             ErrorKind::InvalidArgument
         );
-        let dir = tempfile::tempdir().unwrap();
+        let dir = temp_dir::TempDir::new().unwrap();
         let url = dir.path().to_str().unwrap();
         assert!(Store::open(url, Some("{\"file_handle_cache_size\": 8}")).is_ok());
         assert!(Store::open(url, Some("{\"sync\": true, \"direct_io\": false}")).is_ok());
@@ -505,10 +505,10 @@ mod tests {
 
     #[test]
     fn a_file_is_not_a_store() {
-        let file = tempfile::NamedTempFile::new().unwrap();
-        let err = Store::open(file.path().to_str().unwrap(), None)
-            .err()
-            .unwrap();
+        let dir = temp_dir::TempDir::new().unwrap();
+        let file = dir.child("a-file");
+        std::fs::write(&file, b"not a store").unwrap();
+        let err = Store::open(file.to_str().unwrap(), None).err().unwrap();
         assert_eq!(err.kind, ErrorKind::InvalidArgument);
     }
 

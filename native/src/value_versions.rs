@@ -171,7 +171,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn files_written_just_now_have_no_version() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = temp_dir::TempDir::new().unwrap();
         let path = dir.path().join("value");
         assert_eq!(file_version(&path), Some(ValueVersion::Absent));
         std::fs::write(&path, b"abc").unwrap();

@@ -122,7 +122,7 @@ mod tests {
 
     /// Open the zip `bytes` as a store, on another thread: within 20 seconds, or a failure.
     fn open(bytes: Vec<u8>) -> crate::error::Result<Store> {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = temp_dir::TempDir::new().unwrap();
         let path = dir.path().join("data.zip");
         std::fs::write(&path, bytes).unwrap();
         let (send, receive) = mpsc::channel();
