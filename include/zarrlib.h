@@ -190,17 +190,19 @@ typedef struct zarrlib_store zarrlib_store;
  * element is UTF-8 with no terminating NUL (it may hold NUL characters).
  *
  * Reading decodes once, into this library-owned result: `zarrlib_array_read_region_vlen` (or
- * `zarrlib_array_read_chunk_vlen`) returns it, `zarrlib_vlen_sizes` tells how large the two
- * buffers must be, `zarrlib_vlen_copy` fills the caller's buffers (as often as wanted), and
- * `zarrlib_vlen_free` releases it. Read-only: threads may copy from one result at once.
+ * `zarrlib_array_read_chunk_vlen`, `zarrlib_array_read_selection_vlen`) returns it,
+ * `zarrlib_vlen_sizes` tells how large the two buffers must be, `zarrlib_vlen_copy` fills the
+ * caller's buffers (as often as wanted), and `zarrlib_vlen_free` releases it. Read-only: threads may copy from one result at once.
  * Writing is one call taking both buffers (`zarrlib_array_write_region_vlen`,
- * `zarrlib_array_write_chunk_vlen`).
+ * `zarrlib_array_write_chunk_vlen`, `zarrlib_array_write_selection_vlen`).
  *
  * The fixed-size calls (`zarrlib_array_read_region`, ...) fail on a variable-length array with
  * ZARRLIB_ERR_INVALID_ARGUMENT naming the call to use, and the `_vlen` calls likewise on a
  * fixed-size array. For a variable-length array `zarrlib_array_element_size` reports 0 and
  * `zarrlib_array_data_type` "string" or "bytes" (a v2 `|O` array with a `vlen-bytes` filter
  * is "bytes"). A chunk whose stored lengths run past its bytes is ZARRLIB_ERR_CORRUPT_DATA.
+ * `zarrlib_array_fill_value_length` gives the size of the buffer `zarrlib_array_fill_value`
+ * copies the fill value into.
  */
 typedef struct zarrlib_vlen zarrlib_vlen;
 
@@ -335,9 +337,18 @@ int32_t zarrlib_array_element_size(const zarrlib_array *array, size_t *out);
 
 /**
  * Copy the fill value, one element in native byte order, into `out` (`out_len` == element size;
- * for a variable-length data type, the fill value's own length in bytes).
+ * for a variable-length data type, the fill value's own length in bytes, which
+ * `zarrlib_array_fill_value_length` reports; `out` may be NULL when that is 0).
  */
 int32_t zarrlib_array_fill_value(const zarrlib_array *array, void *out, size_t out_len);
+
+/**
+ * Write the size in bytes of the fill value to `*out`: the buffer `zarrlib_array_fill_value`
+ * takes. The element size for a fixed-size data type; for `string` and `bytes`, the fill
+ * value's own length (a `string` fill value's UTF-8 bytes, no terminating NUL; 0 for an empty
+ * one).
+ */
+int32_t zarrlib_array_fill_value_length(const zarrlib_array *array, size_t *out);
 
 /**
  * The array's metadata document as JSON. `*out_json` receives a string to free with
@@ -827,6 +838,22 @@ int32_t zarrlib_array_read_region_vlen(const zarrlib_array *array,
                                        zarrlib_vlen **out);
 
 /**
+ * Decode a strided selection of a variable-length array, as `zarrlib_array_read_selection`
+ * selects it: on axis `i`, the `count[i]` indices `start[i]`, `start[i] + step[i]`, ...
+ * (`step[i]` non-zero, negative to run backwards; numpy's basic slicing). The result holds
+ * the elements in C order over the shape `count`, in selection order. Only chunks holding
+ * selected elements are read. ZARRLIB_ERR_OUT_OF_BOUNDS if a selected index leaves the array,
+ * ZARRLIB_ERR_INVALID_ARGUMENT for a zero step or a wrong `ndim`. `*out` receives a result to
+ * free with `zarrlib_vlen_free`.
+ */
+int32_t zarrlib_array_read_selection_vlen(const zarrlib_array *array,
+                                          const uint64_t *start,
+                                          const int64_t *step,
+                                          const uint64_t *count,
+                                          size_t ndim,
+                                          zarrlib_vlen **out);
+
+/**
  * Write the number of elements of a result to `*out_elements` and the total of their bytes to
  * `*out_bytes`: `zarrlib_vlen_copy` takes `*out_elements + 1` offsets and `*out_bytes` bytes.
  */
@@ -887,6 +914,24 @@ int32_t zarrlib_array_write_region_vlen(const zarrlib_array *array,
                                         size_t offsets_len,
                                         const void *bytes,
                                         size_t bytes_len);
+
+/**
+ * Write a strided selection (as in `zarrlib_array_read_selection_vlen`) of a variable-length
+ * array from `offsets` and `bytes`, elements laid out as that call reads them and checked as
+ * for `zarrlib_array_write_chunk_vlen` (`offsets_len` == the number of selected elements + 1).
+ * Each chunk holding selected elements is read (unless the selection covers it), updated and
+ * written back under that chunk's lock, so concurrent writers to one chunk never lose an
+ * update; other chunks are not touched.
+ */
+int32_t zarrlib_array_write_selection_vlen(const zarrlib_array *array,
+                                           const uint64_t *start,
+                                           const int64_t *step,
+                                           const uint64_t *count,
+                                           size_t ndim,
+                                           const uint64_t *offsets,
+                                           size_t offsets_len,
+                                           const void *bytes,
+                                           size_t bytes_len);
 
 #ifdef __cplusplus
 }  // extern "C"

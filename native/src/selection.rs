@@ -152,6 +152,13 @@ pub struct Piece {
     last: u64,
 }
 
+impl Piece {
+    /// The number of selected elements in the piece (at least one).
+    pub fn count(&self) -> u64 {
+        self.last - self.first + 1
+    }
+}
+
 /// A checked selection of an array.
 #[derive(Debug)]
 pub struct Selection {

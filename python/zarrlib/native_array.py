@@ -311,29 +311,23 @@ class NativeArray:
 
     # --- variable-length data types ---------------------------------------------------------
 
-    def _read_region_vlen(self, start: list[int], shape: list[int]) -> NDArray:
+    def _read_vlen(self, sel: Selection) -> NDArray:
+        """A strided selection of a variable-length array, in one engine call."""
         handle, kind = self._handle, self.vlen
         assert kind is not None
-        if 0 in shape:
-            return np.empty(shape, self.dtype)
+        if not sel.size:
+            return np.empty(sel.shape, self.dtype)
         return vlen.read(
-            lambda o: lib.zarrlib_array_read_region_vlen(handle, start, shape, len(shape), o), tuple(shape), kind
+            lambda o: lib.zarrlib_array_read_selection_vlen(handle, sel.starts, sel.steps, sel.counts, self.ndim, o),
+            sel.shape,
+            kind,
         )
 
-    def _read_vlen(self, sel: Selection) -> NDArray:
-        """A strided selection of a variable-length array: the region it spans, read in one
-        call, then stepped through by numpy."""
-        start, shape, steps = _bounding_region(sel)
-        region = self._read_region_vlen(start, shape)
-        return region[steps].reshape(sel.shape)
-
     def _write_vlen(self, sel: Selection, value: npt.ArrayLike) -> None:
-        """Write a selection of a variable-length array. A strided one reads the region it
-        spans, updates it and writes it back (not atomic against a concurrent writer to that
-        region's other elements)."""
+        """Write a strided selection of a variable-length array, in one engine call (which
+        updates each chunk under its lock)."""
         handle, kind = self._handle, self.vlen
         assert kind is not None
-        start, shape, steps = _bounding_region(sel)
         # Python strings and lists of them as objects: numpy's fixed-width str and bytes dtypes
         # drop trailing NULs ("\x00" would be written as "").
         array = value if isinstance(value, np.ndarray) else np.asarray(value, dtype=object)
@@ -349,13 +343,13 @@ class NativeArray:
             ) from None
         if not sel.size:
             return
-        if any(step != 1 for step, count in zip(sel.steps, sel.counts, strict=True) if count > 1):
-            region = self._read_region_vlen(start, shape).astype(object)
-            region[steps] = array
-            array = region
-        offsets, data = vlen.encode(array, tuple(shape), kind)
+        offsets, data = vlen.encode(array, tuple(sel.counts), kind)
         vlen.write(
-            lambda *args: lib.zarrlib_array_write_region_vlen(handle, start, shape, len(shape), *args), offsets, data
+            lambda *args: lib.zarrlib_array_write_selection_vlen(
+                handle, sel.starts, sel.steps, sel.counts, self.ndim, *args
+            ),
+            offsets,
+            data,
         )
 
     def with_options(self, **options: Any) -> NativeArray:
@@ -408,21 +402,6 @@ class NativeArray:
             lib.zarrlib_array_append(self._handle, axis, shape, len(shape), ffi.from_buffer(source), source.nbytes, out)
         )
         return NativeArray(out[0], self.path)
-
-
-def _bounding_region(sel: Selection) -> tuple[list[int], list[int], tuple[slice, ...]]:
-    """The region a selection spans (start and shape per axis), and the slices that pick the
-    selection out of it."""
-    start, shape, steps = [], [], []
-    for first, step, count in zip(sel.starts, sel.steps, sel.counts, strict=True):
-        low = first + step * (count - 1) if step < 0 and count else first
-        extent = abs(step) * (count - 1) + 1 if count else 0
-        start.append(low)
-        shape.append(extent)
-        local = first - low
-        stop = local + step * count
-        steps.append(slice(local, stop if stop >= 0 else None, step))
-    return start, shape, tuple(steps)
 
 
 def _vlen_result(result: NDArray, out: NDArray | None) -> NDArray:

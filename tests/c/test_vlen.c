@@ -3,7 +3,8 @@
  * in-memory model of each array: v3 string with zstd, v3 bytes, zarr-python's v2 `|O` with a
  * vlen-utf8 and with a vlen-bytes filter, and a sharded v3 string array, each in a memory store
  * and a directory store. Also: the sizes-then-copy protocol and its buffer checks, partial-chunk
- * writes, fixed-width (NUL-padded) copies, missing chunks reading as the fill value, all-fill chunks not being stored, offsets
+ * writes, strided selections (negative steps too) read and written, the fill value's length,
+ * fixed-width (NUL-padded) copies, missing chunks reading as the fill value, all-fill chunks not being stored, offsets
  * that decrease or pass the bytes, text that is not UTF-8, fixed-size calls on these arrays and
  * the reverse, a stored chunk whose lengths run past its bytes, and threads writing parts of one
  * chunk at once.
@@ -152,6 +153,149 @@ static void write_region(zarrlib_array *array, model_t *m, const spec_t *s, cons
   CHECK_OK(zarrlib_array_write_region_vlen(array, start, shape, 2, offsets, n + 1, bytes, at));
 }
 
+/* Read the strided selection (start, step, count) and compare it with the model, element by
+ * element in selection order. */
+static void check_selection(zarrlib_array *array, const model_t *m, const uint64_t start[2],
+                            const int64_t step[2], const uint64_t count[2]) {
+  zarrlib_vlen *v = NULL;
+  CHECK_OK(zarrlib_array_read_selection_vlen(array, start, step, count, 2, &v));
+  size_t elements = 0, nbytes = 0;
+  CHECK_OK(zarrlib_vlen_sizes(v, &elements, &nbytes));
+  CHECK_EQ_U64(elements, count[0] * count[1]);
+  uint64_t *offsets = tu_xmalloc((elements + 1) * sizeof *offsets);
+  char *bytes = tu_xmalloc(nbytes + 1);
+  CHECK_OK(zarrlib_vlen_copy(v, offsets, elements + 1, bytes, nbytes));
+  size_t k = 0;
+  for (uint64_t a = 0; a < count[0]; a++) {
+    for (uint64_t b = 0; b < count[1]; b++, k++) {
+      size_t i = (size_t)((int64_t)start[0] + (int64_t)a * step[0]) * 3 +
+                 (size_t)((int64_t)start[1] + (int64_t)b * step[1]);
+      CHECK_EQ_U64(offsets[k + 1] - offsets[k], m->len[i]);
+      CHECK_BYTES(bytes + offsets[k], m->item[i], m->len[i]);
+    }
+  }
+  free(offsets);
+  free(bytes);
+  zarrlib_vlen_free(v);
+}
+
+/* Write the strided selection (start, step, count) with sample values of `round`, in the array
+ * and the model. The offsets start at 2 (a prefix the call must skip). */
+static void write_selection(zarrlib_array *array, model_t *m, const spec_t *s,
+                            const uint64_t start[2], const int64_t step[2],
+                            const uint64_t count[2], int round) {
+  size_t n = (size_t)(count[0] * count[1]);
+  uint64_t offsets[N + 1];
+  char bytes[2 + N * 16];
+  size_t at = 2;
+  memset(bytes, '#', 2);
+  size_t k = 0;
+  for (uint64_t a = 0; a < count[0]; a++) {
+    for (uint64_t b = 0; b < count[1]; b++, k++) {
+      size_t i = (size_t)((int64_t)start[0] + (int64_t)a * step[0]) * 3 +
+                 (size_t)((int64_t)start[1] + (int64_t)b * step[1]);
+      offsets[k] = at;
+      m->len[i] = sample(i, round, s->text, m->item[i]);
+      memcpy(bytes + at, m->item[i], m->len[i]);
+      at += m->len[i];
+    }
+  }
+  offsets[n] = at;
+  CHECK_OK(zarrlib_array_write_selection_vlen(array, start, step, count, 2, offsets, n + 1, bytes,
+                                              at));
+}
+
+/* Strided selections: reads and writes against the model, and their argument checks. */
+static void selection_suite(zarrlib_array *array, model_t *m, const spec_t *s) {
+  const uint64_t all_start[2] = {0, 0}, all_shape[2] = {5, 3};
+  /* Rows 4, 2, 0 and columns 2, 0: every chunk, backwards on both axes. */
+  const uint64_t back_start[2] = {4, 2}, back_count[2] = {3, 2};
+  const int64_t back_step[2] = {-2, -2};
+  check_selection(array, m, back_start, back_step, back_count);
+  /* Rows 1, 4 (chunks 0 and 2), column 1: partial chunks. */
+  const uint64_t rows_start[2] = {1, 1}, rows_count[2] = {2, 1};
+  const int64_t rows_step[2] = {3, 1};
+  write_selection(array, m, s, rows_start, rows_step, rows_count, 2);
+  check_region(array, m, all_start, all_shape);
+  check_selection(array, m, rows_start, rows_step, rows_count);
+  write_selection(array, m, s, back_start, back_step, back_count, 4);
+  check_region(array, m, all_start, all_shape);
+  check_selection(array, m, back_start, back_step, back_count);
+  /* A selection that is a plain region, and an empty one. */
+  const uint64_t plain_start[2] = {3, 0}, plain_count[2] = {2, 3};
+  const int64_t plain_step[2] = {1, 1};
+  write_selection(array, m, s, plain_start, plain_step, plain_count, 1);
+  check_region(array, m, all_start, all_shape);
+  check_selection(array, m, plain_start, plain_step, plain_count);
+  const uint64_t none[2] = {0, 3};
+  check_selection(array, m, all_start, rows_step, none);
+  CHECK_OK(zarrlib_array_write_selection_vlen(array, all_start, rows_step, none, 2,
+                                              (const uint64_t[]){0}, 1, NULL, 0));
+  check_region(array, m, all_start, all_shape);
+
+  /* Bad arguments: a zero step, leaving the array, wrong ndim, NULL pointers, wrong offsets. */
+  zarrlib_vlen *v = NULL;
+  const int64_t zero_step[2] = {0, 1};
+  CHECK_STATUS(zarrlib_array_read_selection_vlen(array, all_start, zero_step, back_count, 2, &v),
+               ZARRLIB_ERR_INVALID_ARGUMENT);
+  const uint64_t too_many[2] = {4, 2};
+  CHECK_STATUS(zarrlib_array_read_selection_vlen(array, all_start, rows_step, too_many, 2, &v),
+               ZARRLIB_ERR_OUT_OF_BOUNDS);
+  CHECK_STATUS(zarrlib_array_read_selection_vlen(array, back_start, rows_step, rows_count, 2, &v),
+               ZARRLIB_ERR_OUT_OF_BOUNDS);
+  CHECK_STATUS(zarrlib_array_read_selection_vlen(array, back_start, back_step, back_count, 1, &v),
+               ZARRLIB_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(zarrlib_array_read_selection_vlen(array, NULL, back_step, back_count, 2, &v),
+               ZARRLIB_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(zarrlib_array_read_selection_vlen(array, back_start, back_step, back_count, 2, NULL),
+               ZARRLIB_ERR_INVALID_ARGUMENT);
+  CHECK(v == NULL);
+  uint64_t offsets[7] = {0, 1, 2, 3, 4, 5, 6};
+  CHECK_STATUS(zarrlib_array_write_selection_vlen(array, back_start, back_step, back_count, 2,
+                                                  offsets, 6, "abcdef", 6),
+               ZARRLIB_ERR_BUFFER_SIZE);
+  CHECK_STATUS(zarrlib_array_write_selection_vlen(array, back_start, back_step, back_count, 2,
+                                                  offsets, 7, "abcde", 5),
+               ZARRLIB_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(zarrlib_array_write_selection_vlen(array, back_start, zero_step, back_count, 2,
+                                                  offsets, 7, "abcdef", 6),
+               ZARRLIB_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(zarrlib_array_write_selection_vlen(array, all_start, rows_step, too_many, 2,
+                                                  offsets, 7, "abcdef", 6),
+               ZARRLIB_ERR_OUT_OF_BOUNDS);
+  int32_t status = zarrlib_array_write_selection_vlen(array, back_start, back_step, back_count, 2,
+                                                      offsets, 7, "abc\xff" "ef", 6);
+  if (s->text) {
+    CHECK_STATUS(status, ZARRLIB_ERR_INVALID_ARGUMENT);
+    char message[512];
+    CHECK(strstr(tu_last_error(message, sizeof message), "element 3") != NULL);
+    /* Nothing was written. */
+    check_region(array, m, all_start, all_shape);
+  } else {
+    CHECK_STATUS(status, ZARRLIB_OK);
+    const char *written = "abc\xff" "ef";
+    for (size_t k = 0; k < 6; k++) {
+      size_t i = (size_t)(4 - 2 * (k / 2)) * 3 + (size_t)(2 - 2 * (k % 2));
+      m->len[i] = 1;
+      m->item[i][0] = written[k];
+    }
+    check_region(array, m, all_start, all_shape);
+  }
+}
+
+/* The fill value's length, then the fill value itself. */
+static void check_fill_value(zarrlib_array *array, const char *fill) {
+  size_t len = 99;
+  CHECK_OK(zarrlib_array_fill_value_length(array, &len));
+  CHECK_EQ_U64(len, strlen(fill));
+  char value[64];
+  CHECK_OK(zarrlib_array_fill_value(array, len ? value : NULL, len));
+  CHECK_BYTES(value, fill, len);
+  CHECK_STATUS(zarrlib_array_fill_value(array, value, len + 1), ZARRLIB_ERR_BUFFER_SIZE);
+  CHECK_STATUS(zarrlib_array_fill_value_length(array, NULL), ZARRLIB_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(zarrlib_array_fill_value_length(NULL, &len), ZARRLIB_ERR_INVALID_ARGUMENT);
+}
+
 static void run_suite(const spec_t *s, const char *url, const char *dir) {
   printf("  %s in %s\n", s->name, dir ? "a directory" : url);
   zarrlib_store *store = tu_open_store(url);
@@ -180,6 +324,8 @@ static void run_suite(const spec_t *s, const char *url, const char *dir) {
   check_region(array, &m, all_start, all_shape);
   const uint64_t empty_shape[2] = {0, 2};
   check_region(array, &m, start, empty_shape);
+  selection_suite(array, &m, s);
+  check_fill_value(array, s->fill);
 
   /* A whole chunk, through the chunk calls, at its full (edge) shape. */
   if (strcmp(s->name, "string_sharded") != 0) {
@@ -275,6 +421,19 @@ static void test_vlen_calls_on_fixed_array(void) {
                ZARRLIB_ERR_INVALID_ARGUMENT);
   CHECK_STATUS(zarrlib_array_write_chunk_vlen(array, start, 2, offsets, 2, NULL, 0),
                ZARRLIB_ERR_INVALID_ARGUMENT);
+  const int64_t step[2] = {1, 2};
+  CHECK_STATUS(zarrlib_array_read_selection_vlen(array, start, step, shape, 2, &v),
+               ZARRLIB_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(tu_last_error(message, sizeof message), "zarrlib_array_read_selection") != NULL);
+  CHECK_STATUS(zarrlib_array_write_selection_vlen(array, start, step, shape, 2, offsets, 2, NULL, 0),
+               ZARRLIB_ERR_INVALID_ARGUMENT);
+  /* A fixed-size array's fill value is one element. */
+  size_t fill_len = 0;
+  CHECK_OK(zarrlib_array_fill_value_length(array, &fill_len));
+  CHECK_EQ_U64(fill_len, 4);
+  uint32_t fill = 7;
+  CHECK_OK(zarrlib_array_fill_value(array, &fill, fill_len));
+  CHECK_EQ_U64(fill, 0);
   zarrlib_array_free(array);
   zarrlib_store_free(store);
 }

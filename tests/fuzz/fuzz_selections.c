@@ -172,18 +172,37 @@ static void call(zarrlib_array *array, uint8_t op, const args_t *args, void *buf
   }
 }
 
-/* The variable-length calls take no buffer length: regions and chunks, read and written. */
+/* Write `offsets` and `bytes` to the region (a, b), or with `strided` to the strided selection
+ * (start a, step, count b). */
+static void write_vlen(zarrlib_array *array, bool strided, const args_t *args,
+                       const uint64_t *offsets, size_t offsets_len, const char *bytes,
+                       size_t bytes_len) {
+  if (strided)
+    FZ(zarrlib_array_write_selection_vlen(array, args->a, args->step, args->b, args->ndim, offsets,
+                                          offsets_len, bytes, bytes_len));
+  else
+    FZ(zarrlib_array_write_region_vlen(array, args->a, args->b, args->ndim, offsets, offsets_len,
+                                       bytes, bytes_len));
+}
+
+/* The variable-length calls take no buffer length: chunks, regions and strided selections, read
+ * and written. */
 static void call_vlen(zarrlib_array *array, uint8_t op, const args_t *args, bool write) {
   zarrlib_vlen *vlen = NULL;
-  int32_t status = (op & 1) ? FZ(zarrlib_array_read_chunk_vlen(array, args->a, args->ndim, &vlen))
-                            : FZ(zarrlib_array_read_region_vlen(array, args->a, args->b,
-                                                                args->ndim, &vlen));
+  bool strided = !(op & 1) && (op & 2);
+  int32_t status;
+  if (op & 1)
+    status = FZ(zarrlib_array_read_chunk_vlen(array, args->a, args->ndim, &vlen));
+  else if (strided)
+    status = FZ(zarrlib_array_read_selection_vlen(array, args->a, args->step, args->b, args->ndim,
+                                                  &vlen));
+  else
+    status = FZ(zarrlib_array_read_region_vlen(array, args->a, args->b, args->ndim, &vlen));
   if (status != ZARRLIB_OK) {
     if (write) {
       /* Offsets from the input, hostile or not, over a few bytes. */
       static const char bytes[] = "0123456789abcdef";
-      FZ(zarrlib_array_write_region_vlen(array, args->a, args->b, args->ndim, args->list,
-                                         args->list_len, bytes, sizeof bytes - 1));
+      write_vlen(array, strided, args, args->list, args->list_len, bytes, sizeof bytes - 1);
     }
     return;
   }
@@ -193,8 +212,7 @@ static void call_vlen(zarrlib_array *array, uint8_t op, const args_t *args, bool
   char bytes[MAX_LIST * 8];
   if (elements <= MAX_LIST && total <= sizeof bytes &&
       FZ(zarrlib_vlen_copy(vlen, offsets, elements + 1, bytes, total)) == ZARRLIB_OK && write)
-    FZ(zarrlib_array_write_region_vlen(array, args->a, args->b, args->ndim, offsets, elements + 1,
-                                       bytes, total));
+    write_vlen(array, strided, args, offsets, elements + 1, bytes, total);
   zarrlib_vlen_free(vlen);
 }
 

@@ -170,6 +170,58 @@ def test_orthogonal_and_coordinate_selections_match_numpy(shards, tmp_path):
     np.testing.assert_array_equal(as_objects(a[...]), expected)
 
 
+@pytest.mark.parametrize("shards", [None, (4, 6)])
+def test_strided_selections_match_numpy_in_one_call_per_selection(shards, tmp_path):
+    words = np.array([f"s{i}" * (i % 4) for i in range(80)], dtype=object).reshape(10, 8)
+    a = zarrlib.create_array(tmp_path, "a", shape=(10, 8), chunks=(2, 3), shards=shards, dtype=str)
+    a[...] = words
+    store = zarrlib.open_store(tmp_path, metrics=True)
+    a = zarrlib.open_array(store, "a")
+    as_objects = lambda x: np.asarray(x, dtype=object)  # noqa: E731
+    selections = [
+        (slice(None, None, 3), slice(1, None, 2)),
+        (slice(None, None, -2), slice(7, 0, -3)),
+        (4, slice(None, None, -1)),
+        (slice(8, 1, -5), 6),
+        (slice(3, 3), slice(None, None, 2)),
+        (Ellipsis, slice(None, None, 7)),
+    ]
+    for selection in selections:
+        np.testing.assert_array_equal(as_objects(a[selection]), words[selection])
+    # Rows 0 and 8 of column 0 live in two chunks: only those are read.
+    before = store.metrics()["reads"]
+    a[::8, 0]
+    assert store.metrics()["reads"] - before <= (4 if shards else 2)
+    expected = words.copy()
+    for k, selection in enumerate(selections):
+        shape = expected[selection].shape
+        value = np.array([f"v{k}.{i}é" for i in range(int(np.prod(shape)))], dtype=object).reshape(shape)
+        a[selection] = value
+        expected[selection] = value
+    a[1::4, ::-3] = "\0x"
+    expected[1::4, ::-3] = "\0x"
+    np.testing.assert_array_equal(as_objects(a[...]), expected)
+    b = zarrlib.create_array(tmp_path, "b", shape=(9,), chunks=(4,), dtype=bytes)
+    b[::-2] = [b"\xff", b"", b"a", b"bc", b"d"]
+    assert b[...].tolist() == [b"d", b"", b"bc", b"", b"a", b"", b"", b"", b"\xff"]
+    with pytest.raises(ValueError):
+        a[::2, ::2] = np.array(["x", "y"], dtype=object)
+
+
+def test_strided_writes_to_one_chunk_from_threads_lose_nothing(tmp_path):
+    import concurrent.futures
+
+    a = zarrlib.create_array(tmp_path, "a", shape=(64,), chunks=(64,), dtype=str)
+
+    def write(k):
+        for round in range(20):
+            a[k::8] = [f"{k}.{round}.{i}" for i in range(8)]
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(write, range(8)))
+    assert a[...].tolist() == [f"{i % 8}.19.{i // 8}" for i in range(64)]
+
+
 def _lists(selection, shape):
     lists = []
     for item, extent in zip(selection, shape, strict=True):

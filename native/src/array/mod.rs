@@ -17,7 +17,8 @@
 //! - `resize`: new shapes, resized and appended, with the chunks brought in line;
 //! - `shard_cache`: shard indexes kept between reads, checked against the store on every use;
 //! - `validate`: checks of a document that zarrs would leave to the first read or write;
-//! - `vlen`: variable-length data types (`string`, `bytes`), read and written as offsets and bytes.
+//! - `vlen`: variable-length data types (`string`, `bytes`), read and written as offsets and bytes;
+//! - `vlen_selection`: strided selections of variable-length arrays, on the strided blocks.
 
 mod checks;
 mod coordinates;
@@ -34,6 +35,7 @@ mod strided;
 mod tests;
 mod validate;
 mod vlen;
+mod vlen_selection;
 mod write;
 
 use std::sync::Arc;

@@ -145,7 +145,7 @@ impl ArrayHandle {
     }
 
     /// Split a selection into blocks, one per cell of `grid` holding selected elements.
-    fn blocks_on(&self, grid: &ChunkGrid, selection: &Selection) -> Result<Blocks> {
+    pub(super) fn blocks_on(&self, grid: &ChunkGrid, selection: &Selection) -> Result<Blocks> {
         let ndim = self.ndim();
         let pieces = selection.pieces(|axis, index| {
             let mut point = vec![0; ndim];
@@ -168,7 +168,7 @@ impl ArrayHandle {
     }
 
     /// Lock the chunk of every block.
-    fn lock_blocks(&self, blocks: &Blocks, access: Access) -> Result<ChunkLocks<'_>> {
+    pub(super) fn lock_blocks(&self, blocks: &Blocks, access: Access) -> Result<ChunkLocks<'_>> {
         let chunks = (0..blocks.len()).map(|b| Blocks::chunk(&blocks.get(b)));
         self.locks.lock(access, blocks.len() as u64, chunks)
     }

@@ -65,7 +65,7 @@ pub struct VlenData {
 }
 
 impl VlenData {
-    fn empty() -> Self {
+    pub(super) fn empty() -> Self {
         Self {
             bytes: Cow::Borrowed(&[]),
             // SAFETY: one offset is monotonic.
@@ -75,7 +75,7 @@ impl VlenData {
 
     /// The decoded value of `num_elements` elements, checked to be variable-length bytes of
     /// that many elements.
-    fn from_array_bytes(bytes: ArrayBytes<'_>, num_elements: u64) -> Result<Self> {
+    pub(super) fn from_array_bytes(bytes: ArrayBytes<'_>, num_elements: u64) -> Result<Self> {
         let (bytes, offsets) = bytes
             .into_variable()
             .map_err(|e| internal(&e))?
@@ -91,6 +91,27 @@ impl VlenData {
             bytes: Cow::Owned(bytes.into_owned()),
             offsets: offsets.into_owned(),
         })
+    }
+
+    /// Elements `bytes[offsets[i]..offsets[i + 1]]`, built by the engine (`offsets` monotonic,
+    /// ending within `bytes`, at least one of them).
+    pub(super) fn from_parts(bytes: Vec<u8>, offsets: Vec<usize>) -> Result<Self> {
+        let checked = !offsets.is_empty()
+            && offsets.windows(2).all(|w| w[0] <= w[1])
+            && offsets.last().is_some_and(|&end| end <= bytes.len());
+        if !checked {
+            return Err(internal(&"variable-length elements built out of order"));
+        }
+        Ok(Self {
+            bytes: Cow::Owned(bytes),
+            // SAFETY: checked above to be monotonic and non-empty.
+            offsets: unsafe { ArrayBytesOffsets::new_unchecked(offsets) },
+        })
+    }
+
+    /// Element `i`'s bytes.
+    pub(super) fn element(&self, i: usize) -> &[u8] {
+        &self.bytes[self.offsets[i]..self.offsets[i + 1]]
     }
 
     /// The number of elements.
@@ -168,7 +189,7 @@ impl VlenData {
 
 /// Check a caller's elements: `offsets` (`num_elements + 1`, monotonic, within `bytes`), and for
 /// text, that each element is UTF-8. Returns zarrs' form of them.
-fn vlen_arg<'a>(
+pub(super) fn vlen_arg<'a>(
     kind: VlenKind,
     num_elements: u64,
     offsets: &[u64],
@@ -254,7 +275,7 @@ pub(super) fn decode_guarded<T>(decode: impl FnOnce() -> Result<T>) -> Result<T>
 impl ArrayHandle {
     /// The array's variable-length kind; an error naming the fixed-size call to use if its
     /// elements have a fixed size.
-    fn require_vlen(&self, fixed_call: &str) -> Result<VlenKind> {
+    pub(super) fn require_vlen(&self, fixed_call: &str) -> Result<VlenKind> {
         self.layout.vlen.ok_or_else(|| {
             Error::invalid_argument(format!(
                 "the array's data type {:?} has fixed-size elements: use zarrlib_array_{fixed_call}",
@@ -300,35 +321,41 @@ impl ArrayHandle {
         }
         let plan = self.read_plan()?;
         let chunks = self.region_chunks(&subset)?;
-        // zarrs' partial decoders strip checksums unchecked: while checksums are validated, the
-        // chunks are decoded whole (the region grown to their bounds) and the region cut out.
-        let outer = plan
-            .whole_chunks
-            .then(|| self.chunks_box(&chunks))
-            .transpose()?;
-        let _locks = (plan.locks_partial_reads && outer.is_none())
+        let _locks = (plan.locks_partial_reads && !plan.whole_chunks)
             .then(|| self.lock_region(&chunks, Access::Read))
             .transpose()?;
         let splits = self.layout.splits_chunks;
         decode_guarded(|| {
             plan.settings
                 .run_sized(chunks.num_elements(), usize::MAX, splits, |options| {
-                    let bytes = match &outer {
-                        None => self.array.retrieve_array_subset_opt(&subset, options)?,
-                        Some(outer) => {
-                            let all: ArrayBytes<'static> =
-                                self.array.retrieve_array_subset_opt(outer, options)?;
-                            let inner = subset
-                                .relative_to(outer.start())
-                                .map_err(|e| internal(&e))?;
-                            all.extract_array_subset(&inner, outer.shape(), self.array.data_type())
-                                .map_err(|e| internal(&e))?
-                                .into_owned()
-                        }
-                    };
-                    VlenData::from_array_bytes(bytes, subset.num_elements())
+                    self.retrieve_vlen(&subset, plan.whole_chunks, options)
                 })
         })
+    }
+
+    /// Decode `subset` (inside the array, not empty), in C order. zarrs' partial decoders strip
+    /// checksums unchecked: with `whole_chunks` (checksums validated) the chunks are decoded
+    /// whole (the subset grown to their bounds) and the subset cut out. Callers hold the locks
+    /// and the panic guard (`decode_guarded`).
+    pub(super) fn retrieve_vlen(
+        &self,
+        subset: &ArraySubset,
+        whole_chunks: bool,
+        options: &CodecOptions,
+    ) -> Result<VlenData> {
+        let bytes = if whole_chunks {
+            let outer = self.chunks_box(&self.region_chunks(subset)?)?;
+            let all: ArrayBytes<'static> = self.array.retrieve_array_subset_opt(&outer, options)?;
+            let inner = subset
+                .relative_to(outer.start())
+                .map_err(|e| internal(&e))?;
+            all.extract_array_subset(&inner, outer.shape(), self.array.data_type())
+                .map_err(|e| internal(&e))?
+                .into_owned()
+        } else {
+            self.array.retrieve_array_subset_opt(subset, options)?
+        };
+        VlenData::from_array_bytes(bytes, subset.num_elements())
     }
 
     /// The box the chunks of `chunks` (a subset of the chunk grid) cover, cut to the array.
@@ -387,25 +414,35 @@ impl ArrayHandle {
         let kind = self.require_vlen("write_region")?;
         let subset = self.region(start, shape)?;
         let data = vlen_arg(kind, subset.num_elements(), offsets, bytes)?;
+        self.write_subset_vlen(&subset, &data)
+    }
+
+    /// Write `data`, checked to hold the elements of `subset` (inside the array), in C order.
+    pub(super) fn write_subset_vlen(
+        &self,
+        subset: &ArraySubset,
+        data: &ArrayBytes<'_>,
+    ) -> Result<()> {
         if subset.num_elements() == 0 {
             return Ok(());
         }
         let settings = self.write_settings()?;
-        let chunks = self.region_chunks(&subset)?;
+        let chunks = self.region_chunks(subset)?;
         let _locks = self.lock_region(&chunks, Access::Write)?;
         let splits = self.layout.splits_chunks;
         let store_empty = settings.store_empty_chunks;
         let indices: Vec<Vec<u64>> = chunks.indices().into_iter().map(|c| c.to_vec()).collect();
+        let bytes = data.size();
         decode_guarded(|| {
-            settings.run_sized(chunks.num_elements(), bytes.len(), splits, |options| {
+            settings.run_sized(chunks.num_elements(), bytes, splits, |options| {
                 if indices.len() == 1 || options.concurrent_target() <= 1 {
                     return indices.iter().try_for_each(|chunk| {
-                        self.write_vlen_piece(chunk, &subset, &data, store_empty, options)
+                        self.write_vlen_piece(chunk, subset, data, store_empty, options)
                     });
                 }
                 let options = share(*options, indices.len());
                 indices.par_iter().try_for_each(|chunk| {
-                    self.write_vlen_piece(chunk, &subset, &data, store_empty, &options)
+                    self.write_vlen_piece(chunk, subset, data, store_empty, &options)
                 })
             })
         })

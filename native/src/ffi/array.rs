@@ -208,7 +208,8 @@ pub unsafe extern "C" fn zarrlib_array_element_size(
 }
 
 /// Copy the fill value, one element in native byte order, into `out` (`out_len` == element size;
-/// for a variable-length data type, the fill value's own length in bytes).
+/// for a variable-length data type, the fill value's own length in bytes, which
+/// `zarrlib_array_fill_value_length` reports; `out` may be NULL when that is 0).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zarrlib_array_fill_value(
     array: *const zarrlib_array,
@@ -219,6 +220,23 @@ pub unsafe extern "C" fn zarrlib_array_fill_value(
         // SAFETY: the arguments are as the header documents them (see `args`).
         let (array, out) = unsafe { (handle_arg(array)?, bytes_out(out, out_len, "out")?) };
         copy_to_out(array.fill_value(), out, "out")
+    })
+}
+
+/// Write the size in bytes of the fill value to `*out`: the buffer `zarrlib_array_fill_value`
+/// takes. The element size for a fixed-size data type; for `string` and `bytes`, the fill
+/// value's own length (a `string` fill value's UTF-8 bytes, no terminating NUL; 0 for an empty
+/// one).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zarrlib_array_fill_value_length(
+    array: *const zarrlib_array,
+    out: *mut usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: the arguments are as the header documents them (see `args`).
+        let (array, out) = unsafe { (handle_arg(array)?, out_arg(out, "out")?) };
+        *out = array.fill_value().len();
+        Ok(())
     })
 }
 
@@ -404,7 +422,7 @@ pub unsafe extern "C" fn zarrlib_array_write_region(
 }
 
 /// The axes of a strided selection: `ndim` values at each of `start`, `step` and `count`.
-unsafe fn selection_arg(
+pub(super) unsafe fn selection_arg(
     start: *const u64,
     step: *const i64,
     count: *const u64,

@@ -8,7 +8,7 @@ use super::args::{
     Handle, bytes_arg, bytes_out, free_handle, handle_arg, new_handle, out_arg, slice_arg,
     slice_out,
 };
-use super::array::zarrlib_array;
+use super::array::{selection_arg, zarrlib_array};
 use super::boundary::{guard, guard_value};
 use crate::array::VlenData;
 
@@ -22,17 +22,19 @@ use crate::array::VlenData;
 /// element is UTF-8 with no terminating NUL (it may hold NUL characters).
 ///
 /// Reading decodes once, into this library-owned result: `zarrlib_array_read_region_vlen` (or
-/// `zarrlib_array_read_chunk_vlen`) returns it, `zarrlib_vlen_sizes` tells how large the two
-/// buffers must be, `zarrlib_vlen_copy` fills the caller's buffers (as often as wanted), and
-/// `zarrlib_vlen_free` releases it. Read-only: threads may copy from one result at once.
+/// `zarrlib_array_read_chunk_vlen`, `zarrlib_array_read_selection_vlen`) returns it,
+/// `zarrlib_vlen_sizes` tells how large the two buffers must be, `zarrlib_vlen_copy` fills the
+/// caller's buffers (as often as wanted), and `zarrlib_vlen_free` releases it. Read-only: threads may copy from one result at once.
 /// Writing is one call taking both buffers (`zarrlib_array_write_region_vlen`,
-/// `zarrlib_array_write_chunk_vlen`).
+/// `zarrlib_array_write_chunk_vlen`, `zarrlib_array_write_selection_vlen`).
 ///
 /// The fixed-size calls (`zarrlib_array_read_region`, ...) fail on a variable-length array with
 /// ZARRLIB_ERR_INVALID_ARGUMENT naming the call to use, and the `_vlen` calls likewise on a
 /// fixed-size array. For a variable-length array `zarrlib_array_element_size` reports 0 and
 /// `zarrlib_array_data_type` "string" or "bytes" (a v2 `|O` array with a `vlen-bytes` filter
 /// is "bytes"). A chunk whose stored lengths run past its bytes is ZARRLIB_ERR_CORRUPT_DATA.
+/// `zarrlib_array_fill_value_length` gives the size of the buffer `zarrlib_array_fill_value`
+/// copies the fill value into.
 pub struct zarrlib_vlen {
     _private: [u8; 0],
 }
@@ -89,6 +91,36 @@ pub unsafe extern "C" fn zarrlib_array_read_region_vlen(
             )
         };
         *out = new_handle(array.read_region_vlen(start, shape)?);
+        Ok(())
+    })
+}
+
+/// Decode a strided selection of a variable-length array, as `zarrlib_array_read_selection`
+/// selects it: on axis `i`, the `count[i]` indices `start[i]`, `start[i] + step[i]`, ...
+/// (`step[i]` non-zero, negative to run backwards; numpy's basic slicing). The result holds
+/// the elements in C order over the shape `count`, in selection order. Only chunks holding
+/// selected elements are read. ZARRLIB_ERR_OUT_OF_BOUNDS if a selected index leaves the array,
+/// ZARRLIB_ERR_INVALID_ARGUMENT for a zero step or a wrong `ndim`. `*out` receives a result to
+/// free with `zarrlib_vlen_free`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zarrlib_array_read_selection_vlen(
+    array: *const zarrlib_array,
+    start: *const u64,
+    step: *const i64,
+    count: *const u64,
+    ndim: usize,
+    out: *mut *mut zarrlib_vlen,
+) -> i32 {
+    guard(|| {
+        // SAFETY: the arguments are as the header documents them (see `args`).
+        let (array, axes, out) = unsafe {
+            (
+                handle_arg(array)?,
+                selection_arg(start, step, count, ndim)?,
+                out_arg(out, "out")?,
+            )
+        };
+        *out = new_handle(array.read_selection_vlen(&axes)?);
         Ok(())
     })
 }
@@ -223,5 +255,37 @@ pub unsafe extern "C" fn zarrlib_array_write_region_vlen(
             )
         };
         array.write_region_vlen(start, shape, offsets, bytes)
+    })
+}
+
+/// Write a strided selection (as in `zarrlib_array_read_selection_vlen`) of a variable-length
+/// array from `offsets` and `bytes`, elements laid out as that call reads them and checked as
+/// for `zarrlib_array_write_chunk_vlen` (`offsets_len` == the number of selected elements + 1).
+/// Each chunk holding selected elements is read (unless the selection covers it), updated and
+/// written back under that chunk's lock, so concurrent writers to one chunk never lose an
+/// update; other chunks are not touched.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zarrlib_array_write_selection_vlen(
+    array: *const zarrlib_array,
+    start: *const u64,
+    step: *const i64,
+    count: *const u64,
+    ndim: usize,
+    offsets: *const u64,
+    offsets_len: usize,
+    bytes: *const c_void,
+    bytes_len: usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: the arguments are as the header documents them (see `args`).
+        let (array, axes, offsets, bytes) = unsafe {
+            (
+                handle_arg(array)?,
+                selection_arg(start, step, count, ndim)?,
+                slice_arg(offsets, offsets_len, "offsets")?,
+                bytes_arg(bytes, bytes_len, "bytes")?,
+            )
+        };
+        array.write_selection_vlen(&axes, offsets, bytes)
     })
 }
