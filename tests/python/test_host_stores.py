@@ -23,6 +23,7 @@ from zarr.core.sync import sync
 import zarrlib
 import zarrlib.aio
 from layouts import v2_array, v3_array, v3_sharded
+from servers import AZURITE_ACCOUNT, AZURITE_KEY
 from zarrlib import host_stores, store_routes
 
 LAYOUTS = {
@@ -349,6 +350,114 @@ def test_s3fs_options_without_a_native_equivalent_go_through_callbacks(s3_server
     description = zarrlib.describe_store(store)
     assert description.route == "callbacks" and "config_kwargs" in description.reason
     check_round_trip(store, LAYOUTS["v3 zstd"])
+
+
+def write_with_zarr_python(store) -> None:
+    """A v3 sharded array, a v2 array and a group, written by zarr-python through ``store``."""
+    root = zarr.open_group(store, mode="w")
+    root.create_array("sharded", shape=DATA.shape, dtype=DATA.dtype, chunks=(5, 8), shards=(10, 16))[...] = DATA
+    root.create_group("inner").attrs["title"] = "inner"
+    zarr.create_array(store, name="v2", shape=DATA.shape, dtype="<f8", chunks=(8, 16), zarr_format=2)[...] = DATA
+
+
+def check_zarr_python_data(store) -> None:
+    """What :func:`write_with_zarr_python` wrote, read by zarrlib through ``store``."""
+    np.testing.assert_array_equal(zarrlib.open_array(store, "sharded")[...], DATA)
+    np.testing.assert_array_equal(zarrlib.open_array(store, "sharded")[2:19:4, 3:29:5], DATA[2:19:4, 3:29:5])
+    np.testing.assert_array_equal(zarrlib.open_array(store, "v2")[...], DATA.astype("<f8"))
+    assert zarrlib.Group.open(store, "inner").attrs["title"] == "inner"
+    assert sorted(path for path, _ in zarrlib.list_children(store, "")) == ["inner", "sharded", "v2"]
+
+
+def gcsfs_store(server, bucket: str, **extra) -> zarr.storage.FsspecStore:
+    options = {"endpoint_url": server.url, "token": "anon", **extra}
+    return zarr.storage.FsspecStore.from_url(f"gs://{bucket}/data.zarr", storage_options=options)
+
+
+def test_gcsfs_store_objects_are_rebuilt_natively(gcs_server):
+    """zarr-python writes through gcsfs (fake-gcs-server's JSON API) and zarrlib reads through the
+    very same store object, natively: fake-gcs-server's XML API takes no writes, so the engine
+    does not write here."""
+    bucket = gcs_server.new_bucket()
+    store = gcsfs_store(gcs_server, bucket, requests_timeout=30)
+    description = zarrlib.describe_store(store)
+    assert (description.route, description.url) == ("native", f"gs://{bucket}/data.zarr"), description
+    assert description.options == {
+        "skip_signature": "true",
+        "base_url": gcs_server.url,
+        "allow_http": "true",
+        "timeout": "30.0s",
+    }
+    assert not hasattr(store_routes.as_store(store), "source")
+    write_with_zarr_python(store)
+    check_zarr_python_data(store)
+    # An fsspec mapper over gcsfs, and gcsfs finding the emulator through its environment variable.
+    mapper = fsspec.get_mapper(f"gs://{bucket}/data.zarr", endpoint_url=gcs_server.url, token="anon")
+    assert zarrlib.describe_store(mapper).route == "native"
+    np.testing.assert_array_equal(zarrlib.open_array(mapper, "sharded")[...], DATA)
+
+
+def test_gcsfs_through_the_emulator_variable(gcs_server, monkeypatch):
+    bucket = gcs_server.new_bucket()
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server.url)
+    store = zarr.storage.FsspecStore.from_url(f"gs://{bucket}/data.zarr", storage_options={"token": "anon"})
+    description = zarrlib.describe_store(store)
+    assert description.route == "native" and description.options["base_url"] == gcs_server.url, description
+    write_with_zarr_python(store)
+    check_zarr_python_data(store)
+
+
+def test_gcsfs_options_without_a_native_equivalent_go_through_callbacks(gcs_server):
+    """The engine writes through gcsfs's callbacks (its JSON API uploads), and reads back."""
+    store = gcsfs_store(gcs_server, gcs_server.new_bucket(), session_kwargs={"trust_env": False})
+    description = zarrlib.describe_store(store)
+    assert description.route == "callbacks" and "'session_kwargs'" in description.reason, description
+    write_with_zarr_python(store)
+    check_zarr_python_data(store)
+    write_hierarchy(store, LAYOUTS["v3 zstd"], "engine")
+    np.testing.assert_array_equal(zarr.open_array(store, path="engine/a", mode="r")[...], DATA)
+    for extra, named in [({"requester_pays": True}, "requester_pays"), ({"consistency": "md5"}, "consistency")]:
+        other = zarr.storage.FsspecStore.from_url(
+            "gs://bucket/x", storage_options={"endpoint_url": gcs_server.url, **extra}
+        )
+        description = zarrlib.describe_store(other)
+        assert description.route == "callbacks" and named in description.reason, description
+
+
+def adlfs_store(azurite, container: str, **extra) -> zarr.storage.FsspecStore:
+    options = {"connection_string": azurite.connection_string, **extra}
+    return zarr.storage.FsspecStore.from_url(f"az://{container}/data.zarr", storage_options=options)
+
+
+def test_adlfs_store_objects_are_rebuilt_natively(azurite):
+    container = azurite.new_container()
+    store = adlfs_store(azurite, container)
+    description = zarrlib.describe_store(store)
+    assert (description.route, description.url) == ("native", f"az://{container}/data.zarr"), description
+    assert description.options["endpoint"] == f"{azurite.url}/{AZURITE_ACCOUNT}"
+    assert AZURITE_KEY not in repr(description)
+    assert not hasattr(store_routes.as_store(store), "source")
+    # zarr-python writes through adlfs, zarrlib reads through the same object, natively.
+    write_with_zarr_python(store)
+    check_zarr_python_data(store)
+    # And the reverse: the engine writes to Azurite, zarr-python reads through adlfs.
+    write_hierarchy(store, LAYOUTS["v3 sharded"], "engine")
+    np.testing.assert_array_equal(zarr.open_array(store, path="engine/a", mode="r")[...], DATA)
+    # Account name and key as separate options, through an fsspec mapper.
+    mapper = fsspec.get_mapper(
+        f"az://{container}/data.zarr", account_name=AZURITE_ACCOUNT, account_key=AZURITE_KEY, timeout=30
+    )
+    description = zarrlib.describe_store(mapper)
+    assert description.route == "native" and description.options["timeout"] == "30.0s", description
+
+
+def test_adlfs_options_without_a_native_equivalent_go_through_callbacks(azurite):
+    store = adlfs_store(azurite, azurite.new_container(), read_timeout=30)
+    description = zarrlib.describe_store(store)
+    assert description.route == "callbacks" and "'read_timeout'" in description.reason, description
+    check_round_trip(store, LAYOUTS["v3 zstd"])
+    write_with_zarr_python(store)
+    check_zarr_python_data(store)
 
 
 def test_http_store_objects_are_rebuilt_natively(http_server):
