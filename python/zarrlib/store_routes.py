@@ -17,6 +17,17 @@ routes, which :func:`describe_store` reports:
 A zarr-python store opened read-only is read-only either way. Stores made here are cached, so
 repeated calls with the same object (or the same path) share one native store, its chunk
 locks and the array handles cached for it.
+
+A callback store is cached for as long as its Python object lives, and the cache does not keep
+the object alive: it references the object weakly, and so does the cached store (the objects
+that keep a store for later, :class:`~zarrlib.Array`, :class:`~zarrlib.Group` and the codec
+pipeline, hold the object too). Entries are keyed by ``id()`` and checked against the weak
+reference, so an object that reuses a dead one's ``id()`` never gets its store. Objects that
+cannot be weakly referenced (a plain ``dict``) are held in a small least-recently-used cache
+instead: sharing one native store between calls is what serialises concurrent writes to one
+chunk, and without a weak reference nothing says when the object is dropped, so such an object
+lives until :data:`STORE_CACHE_SIZE` others push it out or :func:`forget_store` drops it. A
+``dict`` subclass (``class Chunks(dict): pass``) can be weakly referenced.
 """
 
 from __future__ import annotations
@@ -24,13 +35,15 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ._lru import LRU
 from ._types import StoreLike
-from .host_stores import callback_store
+from .host_stores import CallbackStore, callback_store
 from .stores import Store
 
 #: How many stores made from paths and store objects are kept (the least recently used is dropped).
@@ -390,7 +403,61 @@ def describe_store(obj: object) -> StoreDescription:
 
 
 _native_stores: LRU[str, Store] = LRU(STORE_CACHE_SIZE)
-_callback_stores: LRU[int, tuple[object, Store]] = LRU(STORE_CACHE_SIZE)
+#: Callback stores over objects that cannot be weakly referenced, by identity, each holding its
+#: object (so its id cannot be reused while cached).
+_held_callback_stores: LRU[int, tuple[object, Store]] = LRU(STORE_CACHE_SIZE)
+
+
+class _WeakCallbackStores:
+    """Callback stores by the identity of their object, each kept while the object lives."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[weakref.ref[Any], CallbackStore]] = {}
+        # Reentrant: the garbage collector may run a removal callback on a thread that holds it.
+        self._lock = threading.RLock()
+
+    def get_or_make(self, obj: object) -> CallbackStore:
+        key = id(obj)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0]() is obj:
+                return entry[1]
+        store = callback_store(obj, weak=True)  # outside the lock: it calls into the engine
+
+        def forget(ref: weakref.ref[Any]) -> None:
+            with self._lock:
+                # Only this object's entry: a new object with the same id may have one now.
+                if key in self._entries and self._entries[key][0] is ref:
+                    del self._entries[key]
+
+        ref = weakref.ref(obj, forget)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0]() is obj:
+                return entry[1]  # another thread made one first
+            self._entries[key] = (ref, store)
+        return store
+
+    def forget(self, obj: object) -> None:
+        with self._lock:
+            entry = self._entries.get(id(obj))
+            if entry is not None and entry[0]() is obj:
+                del self._entries[id(obj)]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
+_weak_callback_stores = _WeakCallbackStores()
+
+
+def _weakly_referenceable(obj: object) -> bool:
+    try:
+        weakref.ref(obj)
+    except TypeError:
+        return False
+    return True
 
 
 def cached_store(url: str, options: dict[str, Any]) -> Store:
@@ -407,6 +474,21 @@ def as_store(obj: StoreLike | Mapping[str, Any]) -> Store:
     description = describe_store(obj)
     if description.url is not None:
         return cached_store(description.url, description.options)
-    # Keyed by identity, holding the object, so its id cannot be reused while cached.
-    cached = _callback_stores.get_or_make(id(obj), lambda: (obj, callback_store(obj)))
-    return cached[1]
+    if _weakly_referenceable(obj):
+        return _weak_callback_stores.get_or_make(obj)
+    held = _held_callback_stores.get(id(obj))
+    if held is not None and held[0] is obj:
+        return held[1]
+    made = callback_store(obj)
+    _held_callback_stores.put(id(obj), (obj, made))
+    return made
+
+
+def forget_store(obj: object) -> None:
+    """Drop the native store cached for the Python store object ``obj`` (it closes once nothing
+    else uses it): needed only for objects that cannot be weakly referenced, such as a ``dict``,
+    which the cache otherwise holds until others push it out."""
+    _weak_callback_stores.forget(obj)
+    held = _held_callback_stores.get(id(obj))
+    if held is not None and held[0] is obj:
+        _held_callback_stores.pop(id(obj))

@@ -24,7 +24,7 @@ import zarrlib
 import zarrlib.aio
 from layouts import v2_array, v3_array, v3_sharded
 from servers import AZURITE_ACCOUNT, AZURITE_KEY
-from zarrlib import host_stores, store_routes
+from zarrlib import host_stores, native_backend, store_routes
 
 LAYOUTS = {
     "v3 zstd": v3_array((20, 30), (8, 16)),
@@ -228,10 +228,91 @@ def test_callback_stores_do_not_pickle():
         pickle.dumps(store)
 
 
-def test_the_same_object_is_the_same_native_store():
-    source = zarr.storage.MemoryStore()
+class ChunkDict(dict):
+    """A dict that can be weakly referenced (a plain dict cannot)."""
+
+
+@pytest.mark.parametrize(
+    "make", [zarr.storage.MemoryStore, ChunkDict, dict], ids=["MemoryStore", "dict subclass", "dict"]
+)
+def test_the_same_object_is_the_same_native_store(make):
+    """One native store per object across calls: one table of chunk locks, one handle cache."""
+    source = make()
+    store = store_routes.as_store(source)
+    assert store_routes.as_store(source) is store
+    assert store_routes.as_store(source) is not store_routes.as_store(make())
+    metadata = LAYOUTS["v3 zstd"]
+    write_hierarchy(source, metadata)
+    for _ in range(3):
+        np.testing.assert_array_equal(zarrlib.read_region(metadata, source, "a", ...), DATA)
+    assert store_routes.as_store(source) is store
+    assert len(native_backend.cached_arrays(source)) == 1
+
+
+@pytest.mark.parametrize("make", [zarr.storage.MemoryStore, ChunkDict], ids=["MemoryStore", "dict subclass"])
+def test_the_cache_does_not_keep_a_store_object_alive(make):
+    """Dropped, the object goes, and with it its native store: the engine calls destroy."""
+    gc.collect()
+    live_before, cached_before = set(host_stores._live), len(store_routes._weak_callback_stores)
+    source = make()
+    write_hierarchy(source, LAYOUTS["v3 zstd"])
+    np.testing.assert_array_equal(zarrlib.read_region(LAYOUTS["v3 zstd"], source, "a", ...), DATA)
+    assert len(store_routes._weak_callback_stores) == cached_before + 1
+    dead_source, dead_store = weakref.ref(source), weakref.ref(store_routes.as_store(source))
+    del source
+    gc.collect()
+    assert dead_source() is None and dead_store() is None
+    assert len(store_routes._weak_callback_stores) == cached_before
+    assert set(host_stores._live) <= live_before  # destroy ran: the Python side is released
+
+
+def test_objects_that_keep_a_store_keep_its_python_object():
+    """An Array or Group over a temporary store object keeps the object (and so its data)."""
+    array = zarrlib.create_array(zarr.storage.MemoryStore(), "t", shape=(10, 12), dtype="float32", chunks=(4, 5))
+    group = zarrlib.Group.create(zarr.storage.MemoryStore(), attributes={"k": 1})
+    gc.collect()
+    array[...] = np.ones((10, 12), "float32")
+    np.testing.assert_array_equal(array[...], 1)
+    assert zarrlib.Group.open(group.store, "").attrs["k"] == 1
+
+
+def test_no_mix_up_after_an_id_is_reused():
+    """A store whose object is gone never serves a new object that got the same id(), and says
+    what happened if it is used again."""
+    source = ChunkDict()
+    kept = store_routes.as_store(source)  # the native store, without its object
+    write_hierarchy(source, LAYOUTS["v3 zstd"])
+    old_id = id(source)
+    del source
+    gc.collect()
+    with pytest.raises(zarrlib.StorageError, match="garbage collected"):
+        kept.read_metadata("a")
+    # Make objects until one reuses the id (CPython reuses freed memory at once, most times).
+    reused, made = None, []
+    for _ in range(10_000):
+        candidate = ChunkDict()
+        if id(candidate) == old_id:
+            reused = candidate
+            break
+        made.append(candidate)
+    if reused is None:
+        pytest.skip("no new object reused the dead one's id()")
+    store = store_routes.as_store(reused)
+    assert store is not kept and store.source is reused
+    with pytest.raises(zarrlib.NodeNotFoundError):
+        zarrlib.read_metadata(reused, "a")  # the new, empty object, not the old one's data
+
+
+def test_a_plain_dict_is_held_until_forgotten():
+    """A dict cannot be weakly referenced: the cache holds it (bounded) until forget_store."""
+    source: dict = {}
+    store = weakref.ref(store_routes.as_store(source))
+    dead = store_routes.as_store(source)
+    del dead
+    store_routes.forget_store(source)
+    gc.collect()
+    assert store() is None
     assert store_routes.as_store(source) is store_routes.as_store(source)
-    assert store_routes.as_store(source) is not store_routes.as_store(zarr.storage.MemoryStore())
 
 
 # --- no deadlock ------------------------------------------------------------------------------
