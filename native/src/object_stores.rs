@@ -405,7 +405,9 @@ impl Remote {
                 Ok(Some(value))
             }
             Ok(None) if self.bucket_missing(client) => Err(self.missing_bucket()),
-            Err(_) if self.bucket_missing(client) => Err(self.missing_bucket()),
+            Err(err) if said_not_found(&err) && self.bucket_missing(client) => {
+                Err(self.missing_bucket())
+            }
             other => other,
         }
     }
@@ -417,10 +419,20 @@ impl Remote {
         result: std::result::Result<T, StorageError>,
     ) -> std::result::Result<T, StorageError> {
         match result {
-            Err(_) if self.bucket_missing(client) => Err(self.missing_bucket()),
+            Err(err) if said_not_found(&err) && self.bucket_missing(client) => {
+                Err(self.missing_bucket())
+            }
             other => other,
         }
     }
+}
+
+/// Whether a failure is the server saying something is not there (a missing bucket among the
+/// possibilities), rather than, say, a server that does not answer: only then is the bucket
+/// probed, so a server that is down is not waited for twice.
+fn said_not_found(err: &StorageError) -> bool {
+    let text = err.to_string();
+    text.contains("404") || text.to_ascii_lowercase().contains("not found")
 }
 
 /// The ranges as offsets, when every one has both ends.
