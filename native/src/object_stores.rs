@@ -11,6 +11,7 @@
 //! called from inside a tokio runtime of the host's, they would panic, which the C ABI reports.
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -62,6 +63,16 @@ impl Kind {
 
     pub(crate) fn can_list(self) -> bool {
         self != Self::Http
+    }
+
+    /// What this kind calls the name in a URL's host: None for HTTP, where it is a server.
+    fn bucket_noun(self) -> Option<&'static str> {
+        match self {
+            Self::S3 => Some("S3 bucket"),
+            Self::Gcs => Some("GCS bucket"),
+            Self::Azure => Some("Azure container"),
+            Self::Http => None,
+        }
     }
 }
 
@@ -132,6 +143,9 @@ struct Spec {
 pub(crate) struct Remote {
     spec: Spec,
     current: RwLock<(u32, Arc<Client>)>,
+    /// Whether the bucket (or container) is known to exist: it answered a listing or gave a
+    /// value, or a probe found it (see `Remote::bucket_missing`).
+    bucket_seen: AtomicBool,
 }
 
 /// zarrlib's own options for remote stores; the rest are object_store's.
@@ -206,6 +220,7 @@ pub(crate) fn open(kind: Kind, url: &str, options: &Map<String, Value>) -> Resul
     Ok(Remote {
         spec,
         current: RwLock::new((std::process::id(), adapter)),
+        bucket_seen: AtomicBool::new(false),
     })
 }
 
@@ -334,6 +349,90 @@ impl Remote {
         }
         Ok(current.1.clone())
     }
+
+    /// Whether the store's bucket (or container) is missing. A missing bucket answers a GET as a
+    /// missing key does (fake-gcs-server and GCS say only "Not Found"), so a store over one would
+    /// read as empty: every node missing, every chunk the fill value. Before an absent value or a
+    /// failure is taken at face value, the bucket is listed, once per store while it is not known
+    /// to exist: a listing answers 404 (or, on fake-gcs-server, names the bucket) only when the
+    /// bucket itself is missing. A failed probe (no permission to list) proves nothing, and the
+    /// store then takes every answer as it comes.
+    fn bucket_missing(&self, client: &Client) -> bool {
+        if self.spec.kind.bucket_noun().is_none() || self.bucket_seen.load(Ordering::Relaxed) {
+            return false;
+        }
+        let missing = match client
+            .runtime
+            .block_on(client.store.list_with_delimiter(None))
+        {
+            Ok(_) => false,
+            Err(object_store::Error::NotFound { .. }) => true,
+            Err(err) => {
+                let text = err.to_string();
+                let said = [
+                    "NoSuchBucket",
+                    "ContainerNotFound",
+                    "no bucket named",
+                    "404 Not Found",
+                ];
+                said.iter().any(|words| text.contains(words))
+            }
+        };
+        if !missing {
+            self.bucket_seen.store(true, Ordering::Relaxed);
+        }
+        missing
+    }
+
+    fn missing_bucket(&self) -> StorageError {
+        let noun = self.spec.kind.bucket_noun().unwrap_or("bucket");
+        let name = self.spec.url.host_str().unwrap_or_default();
+        StorageError::Other(format!(
+            "the {noun} {name:?} does not exist (store {})",
+            self.spec.url
+        ))
+    }
+
+    /// A read's result, unless it is an absent value or a failure because the bucket is missing.
+    fn read<T>(
+        &self,
+        client: &Client,
+        result: std::result::Result<Option<T>, StorageError>,
+    ) -> std::result::Result<Option<T>, StorageError> {
+        match result {
+            Ok(Some(value)) => {
+                self.bucket_seen.store(true, Ordering::Relaxed);
+                Ok(Some(value))
+            }
+            Ok(None) if self.bucket_missing(client) => Err(self.missing_bucket()),
+            Err(err) if said_not_found(&err) && self.bucket_missing(client) => {
+                Err(self.missing_bucket())
+            }
+            other => other,
+        }
+    }
+
+    /// A write's or listing's result, unless it failed because the bucket is missing.
+    fn other<T>(
+        &self,
+        client: &Client,
+        result: std::result::Result<T, StorageError>,
+    ) -> std::result::Result<T, StorageError> {
+        match result {
+            Err(err) if said_not_found(&err) && self.bucket_missing(client) => {
+                Err(self.missing_bucket())
+            }
+            other => other,
+        }
+    }
+}
+
+/// Whether a failure is the server saying something is not there (a missing bucket among the
+/// possibilities), rather than, say, a server that does not answer: only then is the bucket
+/// probed, so a server that is down is not waited for twice.
+fn said_not_found(err: &StorageError) -> bool {
+    let text = err.to_string();
+    text.contains("404") || text.to_ascii_lowercase().contains("not found")
 }
 
 /// The ranges as offsets, when every one has both ends.
@@ -443,10 +542,13 @@ impl ReadableStorageTraits for Remote {
         // Not through zarrs' adapter, whose `get` is a partial read of the whole value: a HEAD
         // for its size, then a ranged GET.
         let whole = [ByteRange::FromStart(0, None)];
-        Ok(match self.client()?.get_ranges(key, &whole)? {
-            Some(mut values) => values.next().transpose()?,
-            None => None,
-        })
+        let client = self.client()?;
+        let value = match client.get_ranges(key, &whole) {
+            Ok(Some(mut values)) => values.next().transpose(),
+            Ok(None) => Ok(None),
+            Err(err) => Err(err),
+        };
+        self.read(&client, value)
     }
 
     fn get_partial_many<'a>(
@@ -455,11 +557,15 @@ impl ReadableStorageTraits for Remote {
         byte_ranges: ByteRangeIterator<'a>,
     ) -> std::result::Result<MaybeBytesIterator<'a>, StorageError> {
         let ranges: Vec<ByteRange> = byte_ranges.collect();
-        self.client()?.get_ranges(key, &ranges)
+        let client = self.client()?;
+        let values = client.get_ranges(key, &ranges);
+        self.read(&client, values)
     }
 
     fn size_key(&self, key: &StoreKey) -> std::result::Result<Option<u64>, StorageError> {
-        self.client()?.adapter.size_key(key)
+        let client = self.client()?;
+        let size = client.adapter.size_key(key);
+        self.read(&client, size)
     }
 
     fn supports_get_partial(&self) -> bool {
@@ -469,7 +575,9 @@ impl ReadableStorageTraits for Remote {
 
 impl WritableStorageTraits for Remote {
     fn set(&self, key: &StoreKey, value: Bytes) -> std::result::Result<(), StorageError> {
-        self.client()?.adapter.set(key, value)
+        let client = self.client()?;
+        let result = client.adapter.set(key, value);
+        self.other(&client, result)
     }
 
     fn set_partial_many(
@@ -477,15 +585,21 @@ impl WritableStorageTraits for Remote {
         key: &StoreKey,
         offset_values: OffsetBytesIterator,
     ) -> std::result::Result<(), StorageError> {
-        self.client()?.adapter.set_partial_many(key, offset_values)
+        let client = self.client()?;
+        let result = client.adapter.set_partial_many(key, offset_values);
+        self.other(&client, result)
     }
 
     fn erase(&self, key: &StoreKey) -> std::result::Result<(), StorageError> {
-        self.client()?.adapter.erase(key)
+        let client = self.client()?;
+        let result = client.adapter.erase(key);
+        self.other(&client, result)
     }
 
     fn erase_prefix(&self, prefix: &StorePrefix) -> std::result::Result<(), StorageError> {
-        self.client()?.adapter.erase_prefix(prefix)
+        let client = self.client()?;
+        let result = client.adapter.erase_prefix(prefix);
+        self.other(&client, result)
     }
 
     fn supports_set_partial(&self) -> bool {
@@ -495,22 +609,30 @@ impl WritableStorageTraits for Remote {
 
 impl ListableStorageTraits for Remote {
     fn list(&self) -> std::result::Result<StoreKeys, StorageError> {
-        self.client()?.adapter.list()
+        let client = self.client()?;
+        let result = client.adapter.list();
+        self.other(&client, result)
     }
 
     fn list_prefix(&self, prefix: &StorePrefix) -> std::result::Result<StoreKeys, StorageError> {
-        self.client()?.adapter.list_prefix(prefix)
+        let client = self.client()?;
+        let result = client.adapter.list_prefix(prefix);
+        self.other(&client, result)
     }
 
     fn list_dir(
         &self,
         prefix: &StorePrefix,
     ) -> std::result::Result<StoreKeysPrefixes, StorageError> {
-        self.client()?.adapter.list_dir(prefix)
+        let client = self.client()?;
+        let result = client.adapter.list_dir(prefix);
+        self.other(&client, result)
     }
 
     fn size_prefix(&self, prefix: &StorePrefix) -> std::result::Result<u64, StorageError> {
-        self.client()?.adapter.size_prefix(prefix)
+        let client = self.client()?;
+        let result = client.adapter.size_prefix(prefix);
+        self.other(&client, result)
     }
 }
 

@@ -48,6 +48,10 @@ class LRU(Generic[K, V]):
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
 
+    def pop(self, key: K) -> V | None:
+        with self._lock:
+            return self._items.pop(key, None)
+
     def keys(self) -> list[K]:
         """The keys, least recently used first."""
         with self._lock:

@@ -106,6 +106,8 @@ class Array:
     def __init__(self, store: Store, native: NativeArray):
         self.store = store
         self._native = native
+        # A callback store cached for a Python object references it only weakly: hold it here.
+        self._source = getattr(store, "source", None)
 
     @classmethod
     def open(cls, store: StoreLike, path: str) -> Array:
@@ -320,6 +322,7 @@ class Group:
 
     def __init__(self, store: Store, path: str, metadata: Document):
         self.store = store
+        self._source = getattr(store, "source", None)  # as Array does
         self.path = path
         self._metadata = metadata
 

@@ -23,6 +23,7 @@ import json
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Coroutine, Iterable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -130,21 +131,43 @@ def run(coroutine: Coroutine[Any, Any, Any]) -> Any:
 # --- the two kinds of Python store -----------------------------------------------------------
 
 
+def holder(obj: Any, weak: bool) -> Callable[[], Any]:
+    """A function returning ``obj``: holding it, or, when ``weak``, only weakly referencing it
+    (then raising ``ReferenceError`` once it is gone)."""
+    if not weak:
+        return lambda: obj
+    ref = weakref.ref(obj)
+    name = type(obj).__name__
+
+    def target() -> Any:
+        value = ref()
+        if value is None:
+            raise ReferenceError(f"the {name} this store reads and writes has been garbage collected")
+        return value
+
+    return target
+
+
 class ZarrStoreIO:
     """A zarr-python ``Store`` (any: memory, zip, wrappers, fsspec, obstore, a user's own)."""
 
     listable = True
 
-    def __init__(self, store: ZarrStore):
+    def __init__(self, store: ZarrStore, *, weak: bool = False):
         from zarr.core.buffer import default_buffer_prototype
 
-        self.store = store
+        self._target = holder(store, weak)
         self.read_only = bool(store.read_only)
         self._prototype = default_buffer_prototype()
         self._run = _on_zarr_loop if _loop_bound(store) else run
         # Some stores (ZipStore) open only when asked to; zarr-python opens them on first use.
         if not getattr(store, "_is_open", True):
             self._run(store._ensure_open())
+
+    @property
+    def store(self) -> ZarrStore:
+        store: ZarrStore = self._target()
+        return store
 
     def get(self, key: str, offset: int, length: int | None) -> Any:
         from zarr.abc.store import OffsetByteRequest, RangeByteRequest
@@ -185,9 +208,14 @@ class MappingIO:
 
     listable = True
 
-    def __init__(self, mapping: Mapping[str, Any]):
-        self.mapping = mapping
+    def __init__(self, mapping: Mapping[str, Any], *, weak: bool = False):
+        self._target = holder(mapping, weak)
         self.read_only = not isinstance(mapping, MutableMapping)
+
+    @property
+    def mapping(self) -> Mapping[str, Any]:
+        mapping: Mapping[str, Any] = self._target()
+        return mapping
 
     def get(self, key: str, offset: int, length: int | None) -> Any:
         try:
@@ -334,10 +362,14 @@ _WRITES = ("set", "erase", "erase_prefix")
 class CallbackStore(Store):
     """A native store whose I/O a Python object does, through the engine's callbacks.
 
-    It lives in this process only: pickling it raises ``TypeError``.
+    It lives in this process only: pickling it raises ``TypeError``. Made with ``weak=True`` (as
+    :mod:`zarrlib.store_routes` caches them), it only weakly references the Python object, so
+    that its cache does not keep the object alive: whoever holds such a store for later
+    (:class:`~zarrlib.Array`, :class:`~zarrlib.Group`, the codec pipeline) also holds
+    :attr:`source`, and a call after the object is gone is a :class:`StorageError`.
     """
 
-    def __init__(self, source: object, io: StoreIO, **options: Any):
+    def __init__(self, source: object, io: StoreIO, *, weak: bool = False, **options: Any):
         handle = ffi.new_handle(io)
         with _live_lock:
             _live[int(ffi.cast("uintptr_t", handle))] = handle
@@ -353,8 +385,15 @@ class CallbackStore(Store):
         self._handle = ffi.gc(out[0], lib.zarrlib_store_free)
         self.url = f"callbacks:{type(source).__module__}.{type(source).__qualname__}"
         self.options = dict(options)
-        #: The Python object whose methods do the I/O.
-        self.source = source
+        self._source = holder(source, weak)
+
+    @property
+    def source(self) -> object:
+        """The Python object whose methods do the I/O (None once a weakly referenced one is gone)."""
+        try:
+            return self._source()
+        except ReferenceError:
+            return None
 
     def __reduce__(self) -> tuple[Any, ...]:
         raise TypeError(
@@ -363,12 +402,13 @@ class CallbackStore(Store):
         )
 
 
-def callback_store(obj: object, **options: Any) -> CallbackStore:
-    """A callback store over a zarr-python ``Store`` or a ``Mapping[str, bytes]``."""
+def callback_store(obj: object, *, weak: bool = False, **options: Any) -> CallbackStore:
+    """A callback store over a zarr-python ``Store`` or a ``Mapping[str, bytes]``, holding it
+    (or, with ``weak``, weakly referencing it: see :class:`CallbackStore`)."""
     # Only an imported class can have instances: zarr-python is not imported for a mapping.
     abc = sys.modules.get("zarr.abc.store")
     if abc is not None and isinstance(obj, abc.Store):
-        return CallbackStore(obj, ZarrStoreIO(obj), **options)
+        return CallbackStore(obj, ZarrStoreIO(obj, weak=weak), weak=weak, **options)
     if isinstance(obj, Mapping):
-        return CallbackStore(obj, MappingIO(obj), **options)
+        return CallbackStore(obj, MappingIO(obj, weak=weak), weak=weak, **options)
     raise TypeError(f"{type(obj).__name__} is neither a zarr-python store nor a mapping")

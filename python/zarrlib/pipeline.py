@@ -112,6 +112,8 @@ class _Engine:
         self.metadata = metadata
         self.document = _document(metadata)
         self.store = as_store(store)
+        # A callback store cached for a Python object references it only weakly: hold it here.
+        self._source = store
         # Stores answering at memory or disk speed, with no Python callbacks: small calls on
         # them may run on the event loop's own thread.
         url = self.store.url.lower()

@@ -23,7 +23,8 @@ from zarr.core.sync import sync
 import zarrlib
 import zarrlib.aio
 from layouts import v2_array, v3_array, v3_sharded
-from zarrlib import host_stores, store_routes
+from servers import AZURITE_ACCOUNT, AZURITE_KEY
+from zarrlib import host_stores, native_backend, store_routes
 
 LAYOUTS = {
     "v3 zstd": v3_array((20, 30), (8, 16)),
@@ -227,10 +228,91 @@ def test_callback_stores_do_not_pickle():
         pickle.dumps(store)
 
 
-def test_the_same_object_is_the_same_native_store():
-    source = zarr.storage.MemoryStore()
+class ChunkDict(dict):
+    """A dict that can be weakly referenced (a plain dict cannot)."""
+
+
+@pytest.mark.parametrize(
+    "make", [zarr.storage.MemoryStore, ChunkDict, dict], ids=["MemoryStore", "dict subclass", "dict"]
+)
+def test_the_same_object_is_the_same_native_store(make):
+    """One native store per object across calls: one table of chunk locks, one handle cache."""
+    source = make()
+    store = store_routes.as_store(source)
+    assert store_routes.as_store(source) is store
+    assert store_routes.as_store(source) is not store_routes.as_store(make())
+    metadata = LAYOUTS["v3 zstd"]
+    write_hierarchy(source, metadata)
+    for _ in range(3):
+        np.testing.assert_array_equal(zarrlib.read_region(metadata, source, "a", ...), DATA)
+    assert store_routes.as_store(source) is store
+    assert len(native_backend.cached_arrays(source)) == 1
+
+
+@pytest.mark.parametrize("make", [zarr.storage.MemoryStore, ChunkDict], ids=["MemoryStore", "dict subclass"])
+def test_the_cache_does_not_keep_a_store_object_alive(make):
+    """Dropped, the object goes, and with it its native store: the engine calls destroy."""
+    gc.collect()
+    live_before, cached_before = set(host_stores._live), len(store_routes._weak_callback_stores)
+    source = make()
+    write_hierarchy(source, LAYOUTS["v3 zstd"])
+    np.testing.assert_array_equal(zarrlib.read_region(LAYOUTS["v3 zstd"], source, "a", ...), DATA)
+    assert len(store_routes._weak_callback_stores) == cached_before + 1
+    dead_source, dead_store = weakref.ref(source), weakref.ref(store_routes.as_store(source))
+    del source
+    gc.collect()
+    assert dead_source() is None and dead_store() is None
+    assert len(store_routes._weak_callback_stores) == cached_before
+    assert set(host_stores._live) <= live_before  # destroy ran: the Python side is released
+
+
+def test_objects_that_keep_a_store_keep_its_python_object():
+    """An Array or Group over a temporary store object keeps the object (and so its data)."""
+    array = zarrlib.create_array(zarr.storage.MemoryStore(), "t", shape=(10, 12), dtype="float32", chunks=(4, 5))
+    group = zarrlib.Group.create(zarr.storage.MemoryStore(), attributes={"k": 1})
+    gc.collect()
+    array[...] = np.ones((10, 12), "float32")
+    np.testing.assert_array_equal(array[...], 1)
+    assert zarrlib.Group.open(group.store, "").attrs["k"] == 1
+
+
+def test_no_mix_up_after_an_id_is_reused():
+    """A store whose object is gone never serves a new object that got the same id(), and says
+    what happened if it is used again."""
+    source = ChunkDict()
+    kept = store_routes.as_store(source)  # the native store, without its object
+    write_hierarchy(source, LAYOUTS["v3 zstd"])
+    old_id = id(source)
+    del source
+    gc.collect()
+    with pytest.raises(zarrlib.StorageError, match="garbage collected"):
+        kept.read_metadata("a")
+    # Make objects until one reuses the id (CPython reuses freed memory at once, most times).
+    reused, made = None, []
+    for _ in range(10_000):
+        candidate = ChunkDict()
+        if id(candidate) == old_id:
+            reused = candidate
+            break
+        made.append(candidate)
+    if reused is None:
+        pytest.skip("no new object reused the dead one's id()")
+    store = store_routes.as_store(reused)
+    assert store is not kept and store.source is reused
+    with pytest.raises(zarrlib.NodeNotFoundError):
+        zarrlib.read_metadata(reused, "a")  # the new, empty object, not the old one's data
+
+
+def test_a_plain_dict_is_held_until_forgotten():
+    """A dict cannot be weakly referenced: the cache holds it (bounded) until forget_store."""
+    source: dict = {}
+    store = weakref.ref(store_routes.as_store(source))
+    dead = store_routes.as_store(source)
+    del dead
+    store_routes.forget_store(source)
+    gc.collect()
+    assert store() is None
     assert store_routes.as_store(source) is store_routes.as_store(source)
-    assert store_routes.as_store(source) is not store_routes.as_store(zarr.storage.MemoryStore())
 
 
 # --- no deadlock ------------------------------------------------------------------------------
@@ -349,6 +431,114 @@ def test_s3fs_options_without_a_native_equivalent_go_through_callbacks(s3_server
     description = zarrlib.describe_store(store)
     assert description.route == "callbacks" and "config_kwargs" in description.reason
     check_round_trip(store, LAYOUTS["v3 zstd"])
+
+
+def write_with_zarr_python(store) -> None:
+    """A v3 sharded array, a v2 array and a group, written by zarr-python through ``store``."""
+    root = zarr.open_group(store, mode="w")
+    root.create_array("sharded", shape=DATA.shape, dtype=DATA.dtype, chunks=(5, 8), shards=(10, 16))[...] = DATA
+    root.create_group("inner").attrs["title"] = "inner"
+    zarr.create_array(store, name="v2", shape=DATA.shape, dtype="<f8", chunks=(8, 16), zarr_format=2)[...] = DATA
+
+
+def check_zarr_python_data(store) -> None:
+    """What :func:`write_with_zarr_python` wrote, read by zarrlib through ``store``."""
+    np.testing.assert_array_equal(zarrlib.open_array(store, "sharded")[...], DATA)
+    np.testing.assert_array_equal(zarrlib.open_array(store, "sharded")[2:19:4, 3:29:5], DATA[2:19:4, 3:29:5])
+    np.testing.assert_array_equal(zarrlib.open_array(store, "v2")[...], DATA.astype("<f8"))
+    assert zarrlib.Group.open(store, "inner").attrs["title"] == "inner"
+    assert sorted(path for path, _ in zarrlib.list_children(store, "")) == ["inner", "sharded", "v2"]
+
+
+def gcsfs_store(server, bucket: str, **extra) -> zarr.storage.FsspecStore:
+    options = {"endpoint_url": server.url, "token": "anon", **extra}
+    return zarr.storage.FsspecStore.from_url(f"gs://{bucket}/data.zarr", storage_options=options)
+
+
+def test_gcsfs_store_objects_are_rebuilt_natively(gcs_server):
+    """zarr-python writes through gcsfs (fake-gcs-server's JSON API) and zarrlib reads through the
+    very same store object, natively: fake-gcs-server's XML API takes no writes, so the engine
+    does not write here."""
+    bucket = gcs_server.new_bucket()
+    store = gcsfs_store(gcs_server, bucket, requests_timeout=30)
+    description = zarrlib.describe_store(store)
+    assert (description.route, description.url) == ("native", f"gs://{bucket}/data.zarr"), description
+    assert description.options == {
+        "skip_signature": "true",
+        "base_url": gcs_server.url,
+        "allow_http": "true",
+        "timeout": "30.0s",
+    }
+    assert not hasattr(store_routes.as_store(store), "source")
+    write_with_zarr_python(store)
+    check_zarr_python_data(store)
+    # An fsspec mapper over gcsfs, and gcsfs finding the emulator through its environment variable.
+    mapper = fsspec.get_mapper(f"gs://{bucket}/data.zarr", endpoint_url=gcs_server.url, token="anon")
+    assert zarrlib.describe_store(mapper).route == "native"
+    np.testing.assert_array_equal(zarrlib.open_array(mapper, "sharded")[...], DATA)
+
+
+def test_gcsfs_through_the_emulator_variable(gcs_server, monkeypatch):
+    bucket = gcs_server.new_bucket()
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server.url)
+    store = zarr.storage.FsspecStore.from_url(f"gs://{bucket}/data.zarr", storage_options={"token": "anon"})
+    description = zarrlib.describe_store(store)
+    assert description.route == "native" and description.options["base_url"] == gcs_server.url, description
+    write_with_zarr_python(store)
+    check_zarr_python_data(store)
+
+
+def test_gcsfs_options_without_a_native_equivalent_go_through_callbacks(gcs_server):
+    """The engine writes through gcsfs's callbacks (its JSON API uploads), and reads back."""
+    store = gcsfs_store(gcs_server, gcs_server.new_bucket(), session_kwargs={"trust_env": False})
+    description = zarrlib.describe_store(store)
+    assert description.route == "callbacks" and "'session_kwargs'" in description.reason, description
+    write_with_zarr_python(store)
+    check_zarr_python_data(store)
+    write_hierarchy(store, LAYOUTS["v3 zstd"], "engine")
+    np.testing.assert_array_equal(zarr.open_array(store, path="engine/a", mode="r")[...], DATA)
+    for extra, named in [({"requester_pays": True}, "requester_pays"), ({"consistency": "md5"}, "consistency")]:
+        other = zarr.storage.FsspecStore.from_url(
+            "gs://bucket/x", storage_options={"endpoint_url": gcs_server.url, **extra}
+        )
+        description = zarrlib.describe_store(other)
+        assert description.route == "callbacks" and named in description.reason, description
+
+
+def adlfs_store(azurite, container: str, **extra) -> zarr.storage.FsspecStore:
+    options = {"connection_string": azurite.connection_string, **extra}
+    return zarr.storage.FsspecStore.from_url(f"az://{container}/data.zarr", storage_options=options)
+
+
+def test_adlfs_store_objects_are_rebuilt_natively(azurite):
+    container = azurite.new_container()
+    store = adlfs_store(azurite, container)
+    description = zarrlib.describe_store(store)
+    assert (description.route, description.url) == ("native", f"az://{container}/data.zarr"), description
+    assert description.options["endpoint"] == f"{azurite.url}/{AZURITE_ACCOUNT}"
+    assert AZURITE_KEY not in repr(description)
+    assert not hasattr(store_routes.as_store(store), "source")
+    # zarr-python writes through adlfs, zarrlib reads through the same object, natively.
+    write_with_zarr_python(store)
+    check_zarr_python_data(store)
+    # And the reverse: the engine writes to Azurite, zarr-python reads through adlfs.
+    write_hierarchy(store, LAYOUTS["v3 sharded"], "engine")
+    np.testing.assert_array_equal(zarr.open_array(store, path="engine/a", mode="r")[...], DATA)
+    # Account name and key as separate options, through an fsspec mapper.
+    mapper = fsspec.get_mapper(
+        f"az://{container}/data.zarr", account_name=AZURITE_ACCOUNT, account_key=AZURITE_KEY, timeout=30
+    )
+    description = zarrlib.describe_store(mapper)
+    assert description.route == "native" and description.options["timeout"] == "30.0s", description
+
+
+def test_adlfs_options_without_a_native_equivalent_go_through_callbacks(azurite):
+    store = adlfs_store(azurite, azurite.new_container(), read_timeout=30)
+    description = zarrlib.describe_store(store)
+    assert description.route == "callbacks" and "'read_timeout'" in description.reason, description
+    check_round_trip(store, LAYOUTS["v3 zstd"])
+    write_with_zarr_python(store)
+    check_zarr_python_data(store)
 
 
 def test_http_store_objects_are_rebuilt_natively(http_server):

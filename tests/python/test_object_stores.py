@@ -479,6 +479,53 @@ def test_gcs_errors_are_clear(gcs_server):
     assert time.monotonic() - started < 30
 
 
+# --- a missing bucket or container ---------------------------------------------------------
+
+
+def missing_bucket_store(kind: str, request) -> zarrlib.Store:
+    """A store whose bucket (or container) does not exist, on the emulator of ``kind``."""
+    if kind == "S3":
+        return s3_store(request.getfixturevalue("s3_server"), "no-such-bucket", retries=0)
+    if kind == "GCS":
+        return zarrlib.open_store(
+            "gs://no-such-bucket/data.zarr", **request.getfixturevalue("gcs_server").options(retries=0)
+        )
+    request.getfixturevalue("azurite")
+    return zarrlib.open_store("az://no-such-container/data.zarr", use_emulator=True, retries=0)
+
+
+@pytest.mark.parametrize("kind", ["S3", "GCS", "Azure"])
+def test_a_missing_bucket_is_a_storage_error_that_names_it(kind, request):
+    """A missing bucket answers a read as a missing key does (fake-gcs-server says only "Not
+    Found"): without a check, the store would read as empty, every node missing and every chunk
+    the fill value. Every first use says the bucket is missing instead, naming it."""
+    store = missing_bucket_store(kind, request)
+    noun = "container" if kind == "Azure" else "bucket"
+    name = f"no-such-{noun}"
+    calls = {
+        "read_metadata": lambda: zarrlib.read_metadata(store, ""),
+        "list_children": lambda: zarrlib.list_children(store, ""),
+        "Group.open": lambda: zarrlib.Group.open(store, ""),
+        "read_chunk": lambda: zarrlib.read_chunk(LAYOUTS["v3 zstd"], store, "a", (0, 0)),
+        "create_new_group": lambda: zarrlib.create_new_group({"zarr_format": 3, "node_type": "group"}, store, ""),
+    }
+    for call, function in calls.items():
+        with pytest.raises(zarrlib.StorageError, match=f'{kind} {noun} "{name}" does not exist') as raised:
+            function()
+        assert not isinstance(raised.value, zarrlib.NodeNotFoundError), call
+
+
+def test_a_missing_key_in_an_existing_bucket_is_still_just_missing(s3_server, s3_bucket, gcs_server):
+    """The check runs only while the bucket is not known to exist, and finds it."""
+    for store in (
+        s3_store(s3_server, s3_bucket, retries=0),
+        zarrlib.open_store(f"gs://{gcs_server.new_bucket()}/data.zarr", **gcs_server.options(retries=0)),
+    ):
+        with pytest.raises(zarrlib.NodeNotFoundError):
+            zarrlib.read_metadata(store, "")
+        assert (zarrlib.read_chunk(LAYOUTS["v3 zstd"], store, "a", (0, 0)) == 0).all()
+
+
 # --- pickling --------------------------------------------------------------------------------
 
 
