@@ -37,7 +37,9 @@ implementations (run 1 of each, then run 2 of each, in a rotated order), so that
 noisy machine every column's best is taken over the same stretch of time. An implementation
 stops repeating a row once its runs took --op-budget seconds (at least one run). Every read's
 result is checked against the data, and every write is read back and checked; a failure shows
-"error: ..." in its cell (in full in the JSON) and the run goes on.
+"error: ..." in its cell (in full in the JSON) and the run goes on. The JSON also has the
+process's CPU time during each cell's best run (``cpu_seconds``, ``cpu_per_wall``): how many cores
+the row kept busy, and what it cost whatever else ran on the machine.
 
 zarrlib's library is loaded from a private copy (ZARRLIB_LIBRARY), so a rebuild or reinstall
 during the run cannot pull the code from under it; its sha256 is in the JSON.
@@ -50,6 +52,8 @@ size.
     python tools/bench.py --quick                 # a smoke test (256^3, 64^3 chunks)
     python tools/bench.py --json out.json --png out.png
     python tools/bench.py --shape 1024,512,512 --chunks 256 --layouts zstd,sharded --impls zarrlib,tensorstore
+    python tools/bench.py --threads 1             # every implementation limited to one engine thread
+    python tools/bench.py --scaling --json s.json --png s.png   # how cost grows with size and threads
 """
 
 from __future__ import annotations
