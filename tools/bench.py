@@ -37,7 +37,9 @@ implementations (run 1 of each, then run 2 of each, in a rotated order), so that
 noisy machine every column's best is taken over the same stretch of time. An implementation
 stops repeating a row once its runs took --op-budget seconds (at least one run). Every read's
 result is checked against the data, and every write is read back and checked; a failure shows
-"error: ..." in its cell (in full in the JSON) and the run goes on.
+"error: ..." in its cell (in full in the JSON) and the run goes on. The JSON also has the
+process's CPU time during each cell's best run (``cpu_seconds``, ``cpu_per_wall``): how many cores
+the row kept busy, and what it cost whatever else ran on the machine.
 
 zarrlib's library is loaded from a private copy (ZARRLIB_LIBRARY), so a rebuild or reinstall
 during the run cannot pull the code from under it; its sha256 is in the JSON.
@@ -50,6 +52,8 @@ size.
     python tools/bench.py --quick                 # a smoke test (256^3, 64^3 chunks)
     python tools/bench.py --json out.json --png out.png
     python tools/bench.py --shape 1024,512,512 --chunks 256 --layouts zstd,sharded --impls zarrlib,tensorstore
+    python tools/bench.py --threads 1             # every implementation limited to one engine thread
+    python tools/bench.py --scaling --json s.json --png s.png   # how cost grows with size and threads
 """
 
 from __future__ import annotations
@@ -386,6 +390,12 @@ class Tensorstore(Impl):
         import tensorstore as ts
 
         spec = {"driver": "zarr3", "kvstore": {"driver": "file", "path": directory}}
+        if THREADS is not None:
+            # Its two pools: decoding and copying, and file reads and writes.
+            spec["context"] = {
+                "data_copy_concurrency": {"limit": THREADS},
+                "file_io_concurrency": {"limit": THREADS},
+            }
         return ts.open(spec, open=True, read=True, write=writable).result()
 
     def read_region(self, h, region):
@@ -414,6 +424,43 @@ ADAPTERS = {
         Tensorstore,
     )
 }
+
+
+# --- engine threads (--threads) -------------------------------------------------------------
+
+#: The number of engine threads every implementation is limited to (--threads); None leaves
+#: each its own default.
+THREADS: int | None = None
+
+#: How --threads reaches each implementation, for the JSON and the doc.
+THREAD_KNOBS = {
+    "zarrlib": "zarrlib.set_config(threads=N) (the engine's compute pool)",
+    "zarrlib-func": "zarrlib.set_config(threads=N)",
+    "zarrlib-ref": "zarr.config threading.max_workers=N (zarr-python underneath)",
+    "zarrlib-pipe": "zarrlib.set_config(threads=N) and zarr.config threading.max_workers=N",
+    "zarr-python": "zarr.config threading.max_workers=N (the executor its codecs and file I/O run on; "
+    "the event loop thread comes on top)",
+    "zarrs": "zarr.config threading.max_workers=N (the zarrs pipeline's num_threads) and RAYON_NUM_THREADS=N",
+    "zarrista": "RAYON_NUM_THREADS=N (zarrs' global rayon pool; zarrista has no other knob)",
+    "tensorstore": "context data_copy_concurrency and file_io_concurrency limit N",
+}
+
+
+def limit_threads(threads: int) -> None:
+    """Limit every implementation to ``threads`` engine threads. Call before any of them is
+    imported: rayon sizes its global pool (zarrista, the zarrs pipeline) from the environment on
+    first use, and zarr-python makes its executor once."""
+    global THREADS
+    THREADS = threads
+    os.environ["RAYON_NUM_THREADS"] = str(threads)
+    with contextlib.suppress(ImportError):
+        import zarr
+
+        zarr.config.set({"threading.max_workers": threads})
+    with contextlib.suppress(ImportError):
+        import zarrlib
+
+        zarrlib.set_config(threads=threads)
 
 
 # --- timing ------------------------------------------------------------------------------
@@ -455,7 +502,9 @@ class Bench:
 
     # -- bookkeeping --
 
-    def record(self, layout, op, impl, *, seconds=None, times=None, calls=1, nbytes=None, error=None, na=None):
+    def record(
+        self, layout, op, impl, *, seconds=None, times=None, cpu=None, calls=1, nbytes=None, error=None, na=None
+    ):
         entry = {"layout": layout, "operation": op, "implementation": impl}
         if error is not None:
             entry["error"] = error
@@ -465,6 +514,10 @@ class Bench:
             entry["seconds"] = seconds
             entry["times"] = times
             entry["calls"] = calls
+            if cpu is not None:
+                # CPU seconds of the whole process during the best run: how many cores it kept busy.
+                entry["cpu_seconds"] = cpu
+                entry["cpu_per_wall"] = cpu / seconds if seconds else None
             if op in PER_CALL:
                 entry["us_per_call"] = seconds / calls * 1e6
             if nbytes is not None and op in WHOLE:
@@ -485,6 +538,7 @@ class Bench:
         args = self.args
         names = list(tasks)
         times = {name: [] for name in names}
+        cpus = {name: [] for name in names}
         failed: dict[str, tuple[str, str]] = {}
         done: set[str] = set()
         for rep in range(max(1, args.repeats)):
@@ -496,9 +550,11 @@ class Bench:
                 result = None
                 gc.collect()
                 try:
+                    c0 = time.process_time()
                     t0 = time.perf_counter()
                     result = fn()
                     elapsed = time.perf_counter() - t0
+                    cpu = time.process_time() - c0
                     if rep == 0 and check is not None:
                         check(result)
                 except Unsupported as err:
@@ -514,6 +570,7 @@ class Bench:
                 finally:
                     del result
                 times[name].append(elapsed)
+                cpus[name].append(cpu)
                 if sum(times[name]) > args.op_budget:
                     done.add(name)
         for name in names:
@@ -521,7 +578,17 @@ class Bench:
                 kind, message = failed[name]
                 self.record(layout, op, name, **{kind: message})
             else:
-                self.record(layout, op, name, seconds=min(times[name]), times=times[name], calls=calls, nbytes=nbytes)
+                best = min(range(len(times[name])), key=times[name].__getitem__)
+                self.record(
+                    layout,
+                    op,
+                    name,
+                    seconds=times[name][best],
+                    times=times[name],
+                    cpu=cpus[name][best],
+                    calls=calls,
+                    nbytes=nbytes,
+                )
 
     # -- the run --
 
@@ -575,7 +642,7 @@ class Bench:
                 continue
             source = os.path.join(workdir, layout, "source")
             try:
-                write_layout(layout, source, data, self.chunks, self.inner)
+                self.write_or_reuse(layout, source, data)
             except Exception as err:  # noqa: BLE001
                 print(f"  could not write layout {layout}: {short_error(err)}", flush=True)
                 for op in args.ops:
@@ -600,6 +667,25 @@ class Bench:
                 shutil.rmtree(os.path.join(workdir, layout), ignore_errors=True)
             print(f"  ({time.perf_counter() - t0:.0f} s so far)", flush=True)
         self.elapsed = time.perf_counter() - t0
+
+    def write_or_reuse(self, layout, source, data):
+        """Write the layout, or with --reuse keep the one a run with the same layout, shape,
+        chunks and seed left in the same place (its stamp sits beside it, not among the chunk
+        files). Reads are checked against the data either way."""
+        args = self.args
+        stamp_path = source + ".json"
+        stamp = {"layout": layout, "shape": self.shape, "chunks": self.chunks, "inner": self.inner, "seed": args.seed}
+        stamp = json.loads(json.dumps(stamp))
+        if args.reuse and os.path.isfile(stamp_path) and os.path.isfile(os.path.join(source, "zarr.json")):
+            with open(stamp_path) as f:
+                if json.load(f) == stamp:
+                    print(f"  reusing the layout written before in {source}", flush=True)
+                    return
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(stamp_path)
+        write_layout(layout, source, data, self.chunks, self.inner)
+        with open(stamp_path, "w") as f:
+            json.dump(stamp, f)
 
     def run_strings(self, workdir):
         """The strings layout: a whole-array read of 100,000 variable-length strings."""
@@ -998,6 +1084,453 @@ def versions() -> dict:
     return out
 
 
+# --- how cost grows (--scaling) ------------------------------------------------------------
+#
+# The same rows, layouts, implementations and timing as a normal run, repeated for arrays of
+# growing size (cubes of --sizes, the chunk shape fixed) and with 1 and 2 engine threads. Each
+# (size, thread count) runs in a fresh process, because the thread knobs of rayon (zarrista, the
+# zarrs pipeline) and zarr-python's executor take effect only once per process. The thread counts
+# of one size share the layouts written once (--reuse).
+
+SCALING_SIZES = (128, 256, 512, 1024)
+SCALING_LAYOUTS = ("raw", "zstd")
+SCALING_IMPLS = ("zarrlib", "zarr-python", "zarrs", "zarrista", "tensorstore")
+
+
+def mem_available() -> int | None:
+    """MemAvailable from /proc/meminfo, in bytes (None where there is none)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def scaling_fits(nbytes: int, args, workdir: str) -> str | None:
+    """None when a run over an array of ``nbytes`` fits in memory and on disk now, else why not.
+
+    Memory, in the bench process: the data, its chunk-by-chunk copy (the write_chunks blocks), a
+    result, a check's temporaries (a boolean per element) and a peer's working set (up to 1.4x its
+    result in a whole read: see the peak-memory table of a full run), about 5x the array, plus 1 GiB
+    of interpreter and libraries. Disk: each layout's source and one copy per implementation while
+    a write row runs."""
+    need = 5 * nbytes + 2**30
+    available = mem_available()
+    if available is not None and need > 0.9 * available:
+        return f"needs about {need / 2**30:.1f} GiB of memory and {available / 2**30:.1f} GiB are available"
+    disk = (len(args.layouts) + len(args.impls) + 1) * nbytes
+    free = shutil.disk_usage(workdir).free
+    if disk > 0.9 * free:
+        return f"needs about {disk / 2**30:.1f} GiB of disk and {free / 2**30:.1f} GiB are free in {workdir}"
+    return None
+
+
+def scaling_main(args, workdir: str, stack: contextlib.ExitStack) -> int:
+    """Run the bench once per size and thread count, each in a fresh process, then report."""
+    ndim = len(args.chunks)
+    load_before = os.getloadavg()
+    print(
+        f"scaling: sizes {', '.join(f'{n}^{ndim}' for n in args.sizes)}, threads "
+        f"{', '.join(map(str, args.scaling_threads))}; layouts {','.join(args.layouts)}; rows {','.join(args.ops)}; "
+        f"load average {load_before[0]:.2f} on {os.cpu_count()} CPUs",
+        flush=True,
+    )
+    runs, skipped = [], []
+    t0 = time.perf_counter()
+    with stack:
+        for size in args.sizes:
+            shape = (size,) * ndim
+            nbytes = int(np.prod(shape)) * 2
+            size_dir = os.path.join(workdir, f"scaling-{size}")
+            for threads in args.scaling_threads:
+                label = f"{size}^{ndim} with {threads} thread{'s' if threads > 1 else ''}"
+                why = scaling_fits(nbytes, args, workdir)
+                if why is not None:
+                    print(f"\n== skipping {label}: {why}", flush=True)
+                    skipped.append({"size": size, "threads": threads, "reason": why})
+                    continue
+                print(f"\n== {label} ({nbytes / 2**20:.0f} MiB)", flush=True)
+                os.makedirs(size_dir, exist_ok=True)
+                out = os.path.join(size_dir, f"threads-{threads}.json")
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(out)
+                command = [
+                    sys.executable,
+                    os.path.abspath(__file__),
+                    "--shape",
+                    ",".join(map(str, shape)),
+                    "--chunks",
+                    ",".join(map(str, args.chunks)),
+                    "--inner",
+                    ",".join(map(str, args.inner)),
+                    "--layouts",
+                    ",".join(args.layouts),
+                    "--ops",
+                    ",".join(args.ops),
+                    "--impls",
+                    ",".join(args.impls),
+                    "--repeats",
+                    str(args.repeats),
+                    "--op-budget",
+                    str(args.op_budget),
+                    "--seed",
+                    str(args.seed),
+                    "--threads",
+                    str(threads),
+                    "--no-memory",
+                    "--tmpdir",
+                    size_dir,
+                    "--keep",
+                    "--reuse",
+                    "--json",
+                    out,
+                    *(["--verbose"] if args.verbose else []),
+                ]
+                started = time.perf_counter()
+                done = subprocess.run(command, env=dict(os.environ, RAYON_NUM_THREADS=str(threads)))
+                if done.returncode != 0 or not os.path.isfile(out):
+                    reason = f"the run failed (exit {done.returncode})"
+                    print(f"== {label}: {reason}", flush=True)
+                    skipped.append({"size": size, "threads": threads, "reason": reason})
+                    continue
+                with open(out) as f:
+                    child = json.load(f)
+                runs.append(
+                    {
+                        "size": size,
+                        "shape": list(shape),
+                        "threads": threads,
+                        "nbytes": nbytes,
+                        "elapsed_s": time.perf_counter() - started,
+                        "load_average_before": child["environment"]["load_average_before"],
+                        "load_average_after": child["environment"]["load_average_after"],
+                        "layout_sizes": child.get("layout_sizes", {}),
+                        "skipped_implementations": child.get("skipped", {}),
+                        "results": child["results"],
+                    }
+                )
+            if not args.keep:
+                shutil.rmtree(size_dir, ignore_errors=True)
+    load_after = os.getloadavg()
+    document = {
+        "config": {
+            "sizes": list(args.sizes),
+            "threads": list(args.scaling_threads),
+            "dtype": "uint16",
+            "chunks": list(args.chunks),
+            "inner_chunks": list(args.inner),
+            "layouts": args.layouts,
+            "operations": args.ops,
+            "implementations": args.impls,
+            "repeats": args.repeats,
+            "op_budget_s": args.op_budget,
+            "seed": args.seed,
+            "thread_knobs": {n: THREAD_KNOBS[n] for n in args.impls},
+        },
+        "environment": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "mem_total_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
+            "load_average_before": load_before,
+            "load_average_after": load_after,
+            "versions": versions(),
+            "zarrlib_library": snapshot_library_info(),
+        },
+        "skipped": skipped,
+        "runs": runs,
+        "elapsed_s": time.perf_counter() - t0,
+    }
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(document, f, indent=2)
+        print(f"wrote {args.json}")
+    scaling_report(document, args.png)
+    return 0
+
+
+def snapshot_library_info() -> dict:
+    """The library the runs loaded (its path and sha256), as the JSON of a normal run has it."""
+    import hashlib
+
+    path = os.environ.get("ZARRLIB_LIBRARY")
+    if not path or not os.path.isfile(path):
+        return {}
+    with open(path, "rb") as f:
+        return {"loaded_from": path, "sha256": hashlib.sha256(f.read()).hexdigest()}
+
+
+def merge_scaling(paths: list[str]) -> dict:
+    """The scaling documents at ``paths`` as one: a (size, thread count) run of a later document
+    replaces the same run of an earlier one (a size measured again on a quieter machine, say).
+    The first document's config and environment stay, with the sizes and thread counts of all
+    and every document's load averages and source kept."""
+    documents = []
+    for path in paths:
+        with open(path) as f:
+            documents.append(json.load(f))
+    if len(documents) == 1:
+        return documents[0]
+    merged = json.loads(json.dumps(documents[0]))
+    runs = {}
+    for path, document in zip(paths, documents, strict=True):
+        for run in document["runs"]:
+            runs[(run["size"], run["threads"])] = {**run, "from": os.path.basename(path)}
+    merged["runs"] = [runs[k] for k in sorted(runs)]
+    merged["config"]["sizes"] = sorted({k[0] for k in runs} | {s["size"] for d in documents for s in d["skipped"]})
+    merged["config"]["threads"] = sorted({k[1] for k in runs})
+    merged["skipped"] = [s for d in documents for s in d["skipped"] if (s["size"], s["threads"]) not in runs]
+    merged["merged_from"] = [
+        {"path": os.path.basename(p), "environment": d["environment"], "elapsed_s": d["elapsed_s"]}
+        for p, d in zip(paths, documents, strict=True)
+    ]
+    merged["elapsed_s"] = sum(d["elapsed_s"] for d in documents)
+    return merged
+
+
+def scaling_index(document: dict) -> dict:
+    """(layout, operation, implementation, threads, size) -> result entry."""
+    index = {}
+    for run in document["runs"]:
+        for r in run["results"]:
+            index[(r["layout"], r["operation"], r["implementation"], run["threads"], run["size"])] = r
+    return index
+
+
+def growth_exponent(points: list[tuple[int, float]]) -> float | None:
+    """The slope of log(seconds) against log(bytes), least squares: 1.0 is linear in bytes."""
+    if len(points) < 2:
+        return None
+    x = np.log([p[0] for p in points])
+    y = np.log([p[1] for p in points])
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def scaling_summary(document: dict) -> list[dict]:
+    """Per layout, row, implementation and thread count: GB/s at each size, the growth exponent
+    over the sizes with more than one chunk, and what the largest thread count buys over one."""
+    config = document["config"]
+    index = scaling_index(document)
+    sizes, threads = config["sizes"], config["threads"]
+    ndim = len(config["chunks"])
+    chunk_edge = min(config["chunks"])
+    rows = []
+    for layout in config["layouts"]:
+        for op in config["operations"]:
+            for impl in [*config["implementations"], *BASELINES]:
+                for t in threads:
+                    cells = {n: index.get((layout, op, impl, t, n)) for n in sizes}
+                    timed = {n: e["seconds"] for n, e in cells.items() if e and "seconds" in e}
+                    if not any(cells.values()):
+                        continue
+                    several = [(n**ndim * 2, timed[n]) for n in sizes if n in timed and n > chunk_edge]
+                    cpu = {n: e["cpu_seconds"] for n, e in cells.items() if e and e.get("cpu_seconds")}
+                    several_cpu = [(n**ndim * 2, cpu[n]) for n in sizes if n in cpu and n > chunk_edge]
+                    speedup = {}
+                    if t == max(threads) and t != min(threads):
+                        for n in sizes:
+                            one = index.get((layout, op, impl, min(threads), n))
+                            if n in timed and one and "seconds" in one:
+                                speedup[n] = one["seconds"] / timed[n]
+                    rows.append(
+                        {
+                            "layout": layout,
+                            "operation": op,
+                            "implementation": impl,
+                            "threads": t,
+                            "seconds": timed,
+                            "gb_per_s": {n: e.get("gb_per_s") for n, e in cells.items() if e and "seconds" in e},
+                            "cpu_per_wall": {
+                                n: e.get("cpu_per_wall") for n, e in cells.items() if e and "seconds" in e
+                            },
+                            "errors": {
+                                n: e.get("error") or e.get("unsupported")
+                                for n, e in cells.items()
+                                if e and "seconds" not in e
+                            },
+                            "exponent": growth_exponent(several),
+                            # CPU time grows with the work whatever else runs on the machine: on a
+                            # busy one, its exponent says more about linearity than the wall time's.
+                            "cpu_exponent": growth_exponent(several_cpu),
+                            "speedup_over_one_thread": speedup,
+                        }
+                    )
+    return rows
+
+
+def scaling_table(document: dict, summary: list[dict]) -> str:
+    config = document["config"]
+    sizes = config["sizes"]
+    ndim = len(config["chunks"])
+    header = [
+        "layout",
+        "row",
+        "implementation",
+        "threads",
+        *[f"{n}^{ndim} GB/s" for n in sizes],
+        "exponent",
+        "cpu exponent",
+        "cores busy",
+        "2T/1T",
+    ]
+    lines = []
+    for row in summary:
+        largest = max(row["seconds"], default=None)
+        cells = []
+        for n in sizes:
+            if n in row["gb_per_s"]:
+                cells.append(f"{row['gb_per_s'][n]:.2f}")
+            elif n in row["errors"]:
+                cells.append("error" if row["errors"][n] else "n/a")
+            else:
+                cells.append("")
+        busy = row["cpu_per_wall"].get(largest) if largest else None
+        speedup = row["speedup_over_one_thread"].get(largest) if largest else None
+        lines.append(
+            [
+                row["layout"],
+                row["operation"],
+                row["implementation"],
+                str(row["threads"]),
+                *cells,
+                f"{row['exponent']:.2f}" if row["exponent"] is not None else "",
+                f"{row['cpu_exponent']:.2f}" if row["cpu_exponent"] is not None else "",
+                f"{busy:.2f}" if busy is not None else "",
+                f"{speedup:.2f}" if speedup else "",
+            ]
+        )
+    widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
+    out = ["  ".join(c.ljust(w) for c, w in zip(header, widths, strict=True)).rstrip()]
+    out.append("  ".join("-" * w for w in widths))
+    previous = None
+    for line in lines:
+        if previous is not None and line[:2] != previous:
+            out.append("")
+        previous = line[:2]
+        out.append("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+    return "\n".join(out)
+
+
+def scaling_report(document: dict, png: str | None) -> None:
+    """Print the table of a scaling run and draw its chart."""
+    summary = scaling_summary(document)
+    config, env = document["config"], document["environment"]
+    ndim = len(config["chunks"])
+    print(
+        f"\nhow cost grows: uint16 cubes, chunks {'x'.join(map(str, config['chunks']))}; GB/s of decoded data "
+        f"(best of {config['repeats']}); exponent = slope of log(time) against log(bytes) over the sizes above "
+        f"one chunk (1.00 = linear), of wall time and of the process's CPU time; "
+        f"cores busy = process CPU time / wall time at the largest size; "
+        f"2T/1T = time with 1 thread / time with {max(config['threads'])} at the largest size"
+    )
+    print(scaling_table(document, summary))
+    for skip in document["skipped"]:
+        print(f"skipped {skip['size']}^{ndim} with {skip['threads']} threads: {skip['reason']}")
+    loads = [
+        (r["size"], r["threads"], r["load_average_before"][0], r["load_average_after"][0]) for r in document["runs"]
+    ]
+    print(
+        "load average (1-minute) before/after each run: "
+        + "; ".join(f"{n}^{ndim} {t}T {a:.2f}/{b:.2f}" for n, t, a, b in loads)
+        + f"; {env['cpus']} CPUs; total {document['elapsed_s']:.0f} s"
+    )
+    if png:
+        plot_scaling(png, document)
+
+
+def plot_scaling(path: str, document: dict) -> None:
+    """Log-log time against bytes, one line per implementation (baselines dashed), a panel per
+    layout and row (rows of panels) and thread count (columns), a dotted guide of slope 1."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print(f"matplotlib is not installed: no chart written to {path} (pip install matplotlib)")
+        return
+    config = document["config"]
+    index = scaling_index(document)
+    threads = config["threads"]
+    panels = [(layout, op) for layout in config["layouts"] for op in config["operations"]]
+    panels = [p for p in panels if any(k[:2] == p for k in index)]
+    if not panels:
+        print(f"no results: no chart written to {path}")
+        return
+    ndim = len(config["chunks"])
+    fig, axes = plt.subplots(
+        len(panels), len(threads), figsize=(6.2 * len(threads), 3.4 * len(panels)), squeeze=False, sharex=True
+    )
+    colors = plt.get_cmap("tab10")
+    impls = list(config["implementations"])
+    lines = [*impls, *BASELINES]
+    for i, (layout, op) in enumerate(panels):
+        for j, t in enumerate(threads):
+            ax = axes[i][j]
+            for k, impl in enumerate(lines):
+                xs, ys = [], []
+                for n in config["sizes"]:
+                    entry = index.get((layout, op, impl, t, n))
+                    if entry and "seconds" in entry:
+                        xs.append(n**ndim * 2 / 1e6)
+                        ys.append(entry["seconds"])
+                if not xs:
+                    continue
+                style = {"numpy-copy": ("--", "0.35"), "raw-files": ("-.", "0.6")}.get(impl, ("-", colors(k % 10)))
+                ax.plot(
+                    xs,
+                    ys,
+                    marker=None if impl in BASELINES else "o",
+                    linestyle=style[0],
+                    color=style[1],
+                    label=impl,
+                )
+            # A guide of slope 1 (time proportional to bytes) through zarrlib's (or any) first point.
+            first = next(
+                (
+                    (n**ndim * 2 / 1e6, index[key]["seconds"])
+                    for impl in lines
+                    for n in config["sizes"]
+                    if (key := (layout, op, impl, t, n)) in index and "seconds" in index[key]
+                ),
+                None,
+            )
+            if first:
+                x0, y0 = first
+                x1 = max(config["sizes"]) ** ndim * 2 / 1e6
+                ax.plot([x0, x1], [y0, y0 * x1 / x0], linestyle=":", color="black", linewidth=1.0, label="∝ bytes")
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_title(f"{layout} {op}, {t} thread{'s' if t > 1 else ''}", fontsize=10)
+            ax.grid(which="both", alpha=0.3)
+            if j == 0:
+                ax.set_ylabel("seconds (best of N)")
+            if i == len(panels) - 1:
+                ax.set_xlabel("array size, MB (uint16 cubes " + ", ".join(f"{n}^{ndim}" for n in config["sizes"]) + ")")
+    handles, labels = [], []
+    for ax in axes.flat:
+        for h, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            if label not in labels:
+                handles.append(h)
+                labels.append(label)
+    fig.legend(handles, labels, loc="upper center", ncol=min(len(labels), 8), bbox_to_anchor=(0.5, 0.995))
+    loads = [v[0] for r in document["runs"] for v in (r["load_average_before"], r["load_average_after"])] or [0.0]
+    fig.suptitle(
+        f"How cost grows: chunks {'x'.join(map(str, config['chunks']))}, log-log, lower is better "
+        f"(1-minute load average {min(loads):.1f}-{max(loads):.1f} during the runs, "
+        f"{document['environment']['cpus']} CPUs)",
+        y=0.975,
+        fontsize=11,
+    )
+    fig.tight_layout(rect=(0, 0, 1, 0.965))
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    print(f"wrote {path}")
+
+
 # --- command line --------------------------------------------------------------------------
 
 
@@ -1033,11 +1566,57 @@ def parse_args(argv=None):
     p.add_argument("--shape", type=dims, help="array shape, e.g. 512 or 512,512,512 (default 512^3)")
     p.add_argument("--chunks", type=dims, help="chunk shape, and the shard shape of the sharded layout (default 128)")
     p.add_argument("--inner", type=dims, help="inner chunk shape of the sharded layout (default 32)")
-    p.add_argument("--layouts", type=names(LAYOUTS), default=list(LAYOUTS), help=f"comma list of {','.join(LAYOUTS)}")
     p.add_argument(
-        "--ops", type=names(OPERATIONS), default=list(OPERATIONS), help=f"comma list of {','.join(OPERATIONS)}"
+        "--layouts",
+        type=names(LAYOUTS),
+        help=f"comma list of {','.join(LAYOUTS)} (default all; with --scaling {','.join(SCALING_LAYOUTS)})",
     )
-    p.add_argument("--impls", type=names(IMPLS), default=list(IMPLS), help=f"comma list of {','.join(IMPLS)}")
+    p.add_argument(
+        "--ops",
+        type=names(OPERATIONS),
+        help=f"comma list of {','.join(OPERATIONS)} (default all; with --scaling {','.join(WHOLE)})",
+    )
+    p.add_argument(
+        "--impls",
+        type=names(IMPLS),
+        help=f"comma list of {','.join(IMPLS)} (default all; with --scaling {','.join(SCALING_IMPLS)})",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        help="limit every implementation to N engine threads where it has a knob (default: each its own)",
+    )
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --tmpdir, read the layouts a run with the same shape, chunks and seed wrote there "
+        "instead of writing them again",
+    )
+    p.add_argument(
+        "--scaling",
+        action="store_true",
+        help="how cost grows: the run once per array size (--sizes) and thread count (--scaling-threads), "
+        "each in a fresh process; --json and --png get the curves",
+    )
+    p.add_argument(
+        "--sizes",
+        type=dims,
+        default=SCALING_SIZES,
+        help=f"with --scaling: edges of the cubic arrays (default {','.join(map(str, SCALING_SIZES))})",
+    )
+    p.add_argument(
+        "--scaling-threads",
+        type=dims,
+        default=(1, 2),
+        help="with --scaling: the thread counts (default 1,2)",
+    )
+    p.add_argument(
+        "--scaling-from",
+        metavar="JSON",
+        help="draw the chart (--png) and print the table from the JSON a scaling run wrote, without running; "
+        "a comma list merges several (later runs of a size and thread count replace earlier ones) and --json "
+        "writes the merged document",
+    )
     p.add_argument("--repeats", type=int, help="best of N runs per cell (default 3)")
     p.add_argument(
         "--op-budget",
@@ -1088,6 +1667,15 @@ def parse_args(argv=None):
         p.error(f"the inner chunk shape {args.inner} must divide the shard (chunk) shape {args.chunks}")
     if min(args.shape) < args.small_size:
         p.error("the array is smaller than a small read")
+    if args.threads is not None and args.threads < 1:
+        p.error("--threads must be at least 1")
+    if args.reuse and not args.tmpdir:
+        p.error("--reuse needs --tmpdir")
+    args.layouts = args.layouts or list(SCALING_LAYOUTS if args.scaling else LAYOUTS)
+    args.ops = args.ops or list(WHOLE if args.scaling else OPERATIONS)
+    args.impls = args.impls or list(SCALING_IMPLS if args.scaling else IMPLS)
+    if args.scaling and "strings" in args.layouts:
+        p.error("the strings layout has no size to scale")
     args.repeats = args.repeats or (2 if args.quick else 3)
     args.small_reads = args.small_reads or (200 if args.quick else 1000)
     return args
@@ -1130,6 +1718,14 @@ def main(argv=None) -> int:
     if args.memory_child:
         memory_child(*args.memory_child)
         return 0
+    if args.scaling_from:
+        document = merge_scaling(args.scaling_from.split(","))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(document, f, indent=2)
+            print(f"wrote {args.json}")
+        scaling_report(document, args.png)
+        return 0
 
     stack = contextlib.ExitStack()
     if args.tmpdir:
@@ -1142,6 +1738,11 @@ def main(argv=None) -> int:
         print(
             f"zarrlib library: {library['library']} (sha256 {library['sha256'][:16]}), loaded from a copy", flush=True
         )
+    if args.scaling:
+        return scaling_main(args, workdir, stack)
+    if args.threads is not None:
+        limit_threads(args.threads)
+        print(f"engine threads limited to {args.threads} where an implementation has a knob", flush=True)
     bench = Bench(args)
     load_before = os.getloadavg()
     if load_before[0] > 0.5:
@@ -1208,6 +1809,8 @@ def main(argv=None) -> int:
                 "small_size": args.small_size,
                 "inner_calls": args.inner_calls,
                 "seed": args.seed,
+                "threads": args.threads,
+                "thread_knobs": {n: THREAD_KNOBS[n] for n in bench.impls} if args.threads is not None else None,
                 **bench.meta,
             },
             "environment": {
