@@ -518,6 +518,62 @@ int32_t zarrlib_array_write_coordinates(const zarrlib_array *array,
                                         size_t data_len);
 
 /**
+ * Decode an orthogonal selection (as in `zarrlib_array_read_orthogonal`) of a variable-length
+ * array: `*out` receives a result holding the elements in the lists' order (C order over
+ * `counts`), to size, copy and free as `zarrlib_vlen` describes. Only chunks holding selected
+ * elements are read.
+ */
+int32_t zarrlib_array_read_orthogonal_vlen(const zarrlib_array *array,
+                                           const uint64_t *indices,
+                                           const uint64_t *counts,
+                                           size_t ndim,
+                                           zarrlib_vlen **out);
+
+/**
+ * Write an orthogonal selection (as in `zarrlib_array_read_orthogonal`) of a variable-length
+ * array from `offsets` and `bytes`, elements laid out as `zarrlib_array_read_orthogonal_vlen`
+ * reads them and checked as for `zarrlib_array_write_chunk_vlen` (`offsets_len` == the number
+ * of selected elements + 1). Where an index repeats on an axis, the last of its entries is the
+ * one stored. Each chunk holding selected elements is read (unless the selection covers it),
+ * updated and written back under that chunk's lock; other chunks are not touched.
+ */
+int32_t zarrlib_array_write_orthogonal_vlen(const zarrlib_array *array,
+                                            const uint64_t *indices,
+                                            const uint64_t *counts,
+                                            size_t ndim,
+                                            const uint64_t *offsets,
+                                            size_t offsets_len,
+                                            const void *bytes,
+                                            size_t bytes_len);
+
+/**
+ * Decode a coordinate selection (as in `zarrlib_array_read_coordinates`) of a variable-length
+ * array: `*out` receives a result holding one element per point in the order given, to size,
+ * copy and free as `zarrlib_vlen` describes. Only chunks holding points are read.
+ */
+int32_t zarrlib_array_read_coordinates_vlen(const zarrlib_array *array,
+                                            const uint64_t *coords,
+                                            size_t points,
+                                            size_t ndim,
+                                            zarrlib_vlen **out);
+
+/**
+ * Write a coordinate selection (as in `zarrlib_array_read_coordinates`) of a variable-length
+ * array from `offsets` and `bytes`, one element per point (`offsets_len` == `points` + 1),
+ * checked as for `zarrlib_array_write_chunk_vlen`. Where a point repeats, the last of its
+ * values is the one stored. Each chunk holding points is read, updated and written back under
+ * that chunk's lock; other chunks are not touched.
+ */
+int32_t zarrlib_array_write_coordinates_vlen(const zarrlib_array *array,
+                                             const uint64_t *coords,
+                                             size_t points,
+                                             size_t ndim,
+                                             const uint64_t *offsets,
+                                             size_t offsets_len,
+                                             const void *bytes,
+                                             size_t bytes_len);
+
+/**
  * Append `data_len` bytes at `data` to `sink`, from inside the callback the sink was lent to.
  */
 int32_t zarrlib_sink_write(zarrlib_sink *sink, const void *data, size_t data_len);

@@ -1,6 +1,6 @@
 """Selections beyond numpy's basic slicing on a native array: the calls that move numpy buffers
 through the engine's orthogonal and coordinate selections (planned by :mod:`zarrlib.fancy`).
-Each selection is one engine call (variable-length arrays: one per chunk, :mod:`zarrlib.vlen_indexed`)."""
+Each selection is one engine call, for variable-length arrays too (their ``_vlen`` calls)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from . import fancy, vlen_indexed
+from . import fancy, vlen
 from ._native import check, ffi, lib
 from ._types import NDArray
 from .indexing import normalize_selection
@@ -40,12 +40,17 @@ def _value(array: NativeArray, value: npt.ArrayLike, shape: tuple[int, ...]) -> 
 
 def read_orthogonal_lists(array: NativeArray, lists: list[NDArray]) -> NDArray:
     """The outer product of ``lists`` (uint64 index arrays, one per axis): one engine call."""
-    if array.vlen is not None:
-        return vlen_indexed.read_orthogonal(array, lists)
     counts = [len(indices) for indices in lists]
+    flat = np.concatenate(lists) if lists else np.empty(0, np.uint64)
+    if array.vlen is not None and np.prod(counts, dtype=np.int64):
+        handle, indices = array._handle, ffi.from_buffer("uint64_t[]", flat)
+        return vlen.read(
+            lambda o: lib.zarrlib_array_read_orthogonal_vlen(handle, indices, counts, len(counts), o),
+            tuple(counts),
+            array.vlen,
+        )
     result = np.empty(counts, array.dtype)
     if result.size:
-        flat = np.concatenate(lists) if lists else np.empty(0, np.uint64)
         check(
             lib.zarrlib_array_read_orthogonal(
                 array._handle,
@@ -61,12 +66,19 @@ def read_orthogonal_lists(array: NativeArray, lists: list[NDArray]) -> NDArray:
 
 def write_orthogonal_lists(array: NativeArray, lists: list[NDArray], source: NDArray) -> None:
     """Write ``source`` (C-contiguous, shape of the lists' counts) to the outer product of ``lists``."""
-    if array.vlen is not None:
-        vlen_indexed.write_orthogonal(array, lists, source)
+    if not source.size:
         return
-    if source.size:
-        flat = np.concatenate(lists) if lists else np.empty(0, np.uint64)
-        counts = [len(indices) for indices in lists]
+    flat = np.concatenate(lists) if lists else np.empty(0, np.uint64)
+    counts = [len(indices) for indices in lists]
+    if array.vlen is not None:
+        handle, indices = array._handle, ffi.from_buffer("uint64_t[]", flat)
+        offsets, data = vlen.encode(source, tuple(counts), array.vlen)
+        vlen.write(
+            lambda *args: lib.zarrlib_array_write_orthogonal_vlen(handle, indices, counts, len(counts), *args),
+            offsets,
+            data,
+        )
+    else:
         check(
             lib.zarrlib_array_write_orthogonal(
                 array._handle,
@@ -81,9 +93,15 @@ def write_orthogonal_lists(array: NativeArray, lists: list[NDArray], source: NDA
 
 def read_points(array: NativeArray, coords: fancy.Coordinates) -> NDArray:
     """The elements at ``coords.points``, shaped ``coords.shape``: one engine call."""
-    if array.vlen is not None:
-        return vlen_indexed.read_points(array, coords.points, coords.shape)
     points = coords.points
+    size = int(np.prod(coords.shape, dtype=np.int64))
+    if array.vlen is not None and size:
+        handle, flat = array._handle, ffi.from_buffer("uint64_t[]", points)
+        return vlen.read(
+            lambda o: lib.zarrlib_array_read_coordinates_vlen(handle, flat, size, array.ndim, o),
+            coords.shape,
+            array.vlen,
+        )
     result = np.empty(coords.shape, array.dtype)
     if result.size:
         check(
@@ -103,7 +121,15 @@ def write_points(array: NativeArray, coords: fancy.Coordinates, value: npt.Array
     """Write ``value`` (broadcast to ``coords.shape``) to the points; a repeated point takes its
     last value, as in numpy."""
     if array.vlen is not None:
-        vlen_indexed.write_points(array, coords.points, value, coords.shape)
+        size = int(np.prod(coords.shape, dtype=np.int64))
+        if size:
+            handle, flat = array._handle, ffi.from_buffer("uint64_t[]", coords.points)
+            offsets, data = vlen.encode(value, coords.shape, array.vlen)
+            vlen.write(
+                lambda *args: lib.zarrlib_array_write_coordinates_vlen(handle, flat, size, array.ndim, *args),
+                offsets,
+                data,
+            )
         return
     source = _value(array, value, coords.shape)
     if source.size:

@@ -145,7 +145,9 @@ def encode(value: npt.ArrayLike, shape: tuple[int, ...], data_type: str) -> tupl
     """``value`` broadcast to ``shape`` as numpy assignment would, as C-order offsets and bytes.
     ``str`` elements are encoded as UTF-8; ``bytes`` elements are taken as they are (the engine
     checks that a ``string`` array's are UTF-8)."""
-    array = np.asarray(value)
+    # Python strings and lists of them as objects: numpy's fixed-width str and bytes dtypes
+    # drop trailing NULs ("\x00" would be written as "").
+    array = value if isinstance(value, np.ndarray) else np.asarray(value, dtype=object)
     if array.dtype.kind not in "USOT":
         raise TypeError(f"a {data_type} array takes str or bytes elements, not {array.dtype}")
     array = broadcast_for_assignment(array, shape)

@@ -3,7 +3,8 @@
  * in-memory model of each array: v3 string with zstd, v3 bytes, zarr-python's v2 `|O` with a
  * vlen-utf8 and with a vlen-bytes filter, and a sharded v3 string array, each in a memory store
  * and a directory store. Also: the sizes-then-copy protocol and its buffer checks, partial-chunk
- * writes, strided selections (negative steps too) read and written, the fill value's length,
+ * writes, strided selections (negative steps too), orthogonal and coordinate selections (unsorted,
+ * repeated) read and written, the fill value's length,
  * fixed-width (NUL-padded) copies, missing chunks reading as the fill value, all-fill chunks not being stored, offsets
  * that decrease or pass the bytes, text that is not UTF-8, fixed-size calls on these arrays and
  * the reverse, a stored chunk whose lengths run past its bytes, and threads writing parts of one
@@ -283,6 +284,109 @@ static void selection_suite(zarrlib_array *array, model_t *m, const spec_t *s) {
   }
 }
 
+/* Check a result against the model's elements `which` (flat indices), in order. */
+static void check_elements(zarrlib_vlen *v, const model_t *m, const size_t *which, size_t n) {
+  size_t elements = 0, nbytes = 0;
+  CHECK_OK(zarrlib_vlen_sizes(v, &elements, &nbytes));
+  CHECK_EQ_U64(elements, n);
+  uint64_t *offsets = tu_xmalloc((elements + 1) * sizeof *offsets);
+  char *bytes = tu_xmalloc(nbytes + 1);
+  CHECK_OK(zarrlib_vlen_copy(v, offsets, elements + 1, bytes, nbytes));
+  for (size_t k = 0; k < n; k++) {
+    CHECK_EQ_U64(offsets[k + 1] - offsets[k], m->len[which[k]]);
+    CHECK_BYTES(bytes + offsets[k], m->item[which[k]], m->len[which[k]]);
+  }
+  free(offsets);
+  free(bytes);
+  zarrlib_vlen_free(v);
+}
+
+/* Sample values of `round` for the elements `which`, as offsets and bytes; the model takes
+ * them in order, so where an element repeats the last value wins (as the engine must). */
+static size_t sample_elements(model_t *m, const spec_t *s, const size_t *which, size_t n,
+                              int round, uint64_t *offsets, char *bytes) {
+  size_t at = 0;
+  for (size_t k = 0; k < n; k++) {
+    size_t i = which[k];
+    offsets[k] = at;
+    m->len[i] = sample(i + k, round, s->text, m->item[i]);
+    memcpy(bytes + at, m->item[i], m->len[i]);
+    at += m->len[i];
+  }
+  offsets[n] = at;
+  return at;
+}
+
+/* Orthogonal and coordinate selections (`_orthogonal_vlen`, `_coordinates_vlen`): unsorted
+ * and repeated indices and points, reads and writes against the model, and their checks. */
+static void indexed_suite(zarrlib_array *array, model_t *m, const spec_t *s) {
+  const uint64_t all_start[2] = {0, 0}, all_shape[2] = {5, 3};
+  /* Rows 4, 0, 4 and columns 2, 1: the outer product, in the lists' order. */
+  const uint64_t indices[5] = {4, 0, 4, 2, 1}, counts[2] = {3, 2};
+  size_t outer[6];
+  for (size_t a = 0, k = 0; a < 3; a++)
+    for (size_t b = 0; b < 2; b++, k++) outer[k] = (size_t)indices[a] * 3 + (size_t)indices[3 + b];
+  zarrlib_vlen *v = NULL;
+  CHECK_OK(zarrlib_array_read_orthogonal_vlen(array, indices, counts, 2, &v));
+  check_elements(v, m, outer, 6);
+  uint64_t offsets[N + 1];
+  char bytes[N * 16];
+  size_t nbytes = sample_elements(m, s, outer, 6, 3, offsets, bytes);
+  CHECK_OK(zarrlib_array_write_orthogonal_vlen(array, indices, counts, 2, offsets, 7, bytes, nbytes));
+  check_region(array, m, all_start, all_shape);
+
+  /* Points (3, 1), (0, 0), (3, 1), (4, 2): two chunks, one point twice. */
+  const uint64_t coords[8] = {3, 1, 0, 0, 3, 1, 4, 2};
+  const size_t points[4] = {10, 0, 10, 14};
+  CHECK_OK(zarrlib_array_read_coordinates_vlen(array, coords, 4, 2, &v));
+  check_elements(v, m, points, 4);
+  nbytes = sample_elements(m, s, points, 4, 1, offsets, bytes);
+  CHECK_OK(zarrlib_array_write_coordinates_vlen(array, coords, 4, 2, offsets, 5, bytes, nbytes));
+  check_region(array, m, all_start, all_shape);
+  CHECK_OK(zarrlib_array_read_coordinates_vlen(array, coords, 4, 2, &v));
+  check_elements(v, m, points, 4);
+  /* No points, and an empty list on one axis. */
+  CHECK_OK(zarrlib_array_read_coordinates_vlen(array, coords, 0, 2, &v));
+  check_elements(v, m, points, 0);
+  const uint64_t no_columns[2] = {3, 0};
+  CHECK_OK(zarrlib_array_read_orthogonal_vlen(array, indices, no_columns, 2, &v));
+  check_elements(v, m, outer, 0);
+
+  /* Bad arguments: outside the array, wrong ndim, NULL out, wrong offsets, fixed-size calls. */
+  const uint64_t outside[5] = {4, 5, 4, 2, 1};
+  v = NULL;
+  CHECK_STATUS(zarrlib_array_read_orthogonal_vlen(array, outside, counts, 2, &v),
+               ZARRLIB_ERR_OUT_OF_BOUNDS);
+  CHECK_STATUS(zarrlib_array_read_orthogonal_vlen(array, indices, counts, 1, &v),
+               ZARRLIB_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(zarrlib_array_read_orthogonal_vlen(array, indices, counts, 2, NULL),
+               ZARRLIB_ERR_INVALID_ARGUMENT);
+  const uint64_t far[2] = {0, 3};
+  CHECK_STATUS(zarrlib_array_read_coordinates_vlen(array, far, 1, 2, &v), ZARRLIB_ERR_OUT_OF_BOUNDS);
+  CHECK_STATUS(zarrlib_array_read_coordinates_vlen(array, NULL, 1, 2, &v),
+               ZARRLIB_ERR_INVALID_ARGUMENT);
+  CHECK(v == NULL);
+  CHECK_STATUS(zarrlib_array_write_orthogonal_vlen(array, indices, counts, 2, offsets, 6, bytes, nbytes),
+               ZARRLIB_ERR_BUFFER_SIZE);
+  CHECK_STATUS(zarrlib_array_write_coordinates_vlen(array, coords, 4, 2, offsets, 4, bytes, nbytes),
+               ZARRLIB_ERR_BUFFER_SIZE);
+  CHECK_STATUS(zarrlib_array_write_coordinates_vlen(array, far, 1, 2, offsets, 2, bytes, nbytes),
+               ZARRLIB_ERR_OUT_OF_BOUNDS);
+  const uint64_t backwards[5] = {0, 2, 1, 1, 1};
+  CHECK_STATUS(zarrlib_array_write_coordinates_vlen(array, coords, 4, 2, backwards, 5, "ab", 2),
+               ZARRLIB_ERR_INVALID_ARGUMENT);
+  char message[512];
+  char cell[8];
+  CHECK_STATUS(zarrlib_array_read_orthogonal(array, indices, counts, 2, cell, sizeof cell),
+               ZARRLIB_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(tu_last_error(message, sizeof message), "read_orthogonal_vlen") != NULL);
+  CHECK_STATUS(zarrlib_array_write_coordinates(array, coords, 4, 2, cell, sizeof cell),
+               ZARRLIB_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(tu_last_error(message, sizeof message), "write_coordinates_vlen") != NULL);
+  /* Nothing was written by the refused calls. */
+  check_region(array, m, all_start, all_shape);
+}
+
 /* The fill value's length, then the fill value itself. */
 static void check_fill_value(zarrlib_array *array, const char *fill) {
   size_t len = 99;
@@ -325,6 +429,7 @@ static void run_suite(const spec_t *s, const char *url, const char *dir) {
   const uint64_t empty_shape[2] = {0, 2};
   check_region(array, &m, start, empty_shape);
   selection_suite(array, &m, s);
+  indexed_suite(array, &m, s);
   check_fill_value(array, s->fill);
 
   /* A whole chunk, through the chunk calls, at its full (edge) shape. */

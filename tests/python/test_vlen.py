@@ -222,6 +222,26 @@ def test_strided_writes_to_one_chunk_from_threads_lose_nothing(tmp_path):
     assert a[...].tolist() == [f"{i % 8}.19.{i // 8}" for i in range(64)]
 
 
+def test_vindex_writes_to_one_chunk_from_threads_lose_nothing(tmp_path):
+    """A coordinate write is one engine call that updates the chunk under its lock. (Before, it
+    read the box spanning the points, set them and wrote the box back: the boxes here overlap,
+    so threads undid each other's points.)"""
+    import concurrent.futures
+
+    a = zarrlib.create_array(tmp_path, "a", shape=(8, 8), chunks=(8, 8), dtype=str)
+
+    def write(k):
+        for round in range(30):
+            a.vindex[[k, 7], [7, k]] = [f"{k}.{round}", f"{k}.{round}"]
+
+    with concurrent.futures.ThreadPoolExecutor(7) as pool:
+        list(pool.map(write, range(7)))
+    expected = np.full((8, 8), "", dtype=object)
+    for k in range(7):
+        expected[k, 7] = expected[7, k] = f"{k}.29"
+    assert a[...].tolist() == expected.tolist()
+
+
 def _lists(selection, shape):
     lists = []
     for item, extent in zip(selection, shape, strict=True):

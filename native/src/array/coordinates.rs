@@ -28,7 +28,7 @@ impl ArrayHandle {
         ndim: usize,
         out: &mut [u8],
     ) -> Result<()> {
-        self.check_fixed("read_region_vlen")?;
+        self.check_fixed("read_coordinates_vlen")?;
         let points = self.points(coords, len, ndim)?;
         self.check_points_buffer(&points, out.len())?;
         if points.is_empty() {
@@ -36,15 +36,11 @@ impl ArrayHandle {
         }
         let plan = self.read_plan()?;
         let groups = self.group_on(plan.grid, self.unit_shape(&plan), &points)?;
-        let units = |groups: &Groups| -> Result<Vec<Vec<u64>>> {
-            (0..groups.len())
-                .map(|g| self.cell_of(plan.grid, points.get(groups.get(g)[0])))
-                .collect()
-        };
         let _locks = if plan.inner_chunks {
-            Some(self.lock_shards_of(plan.grid, units(&groups)?.into_iter())?)
+            let units = self.cells_of(plan.grid, &points, &groups)?;
+            Some(self.lock_shards_of(plan.grid, units.into_iter())?)
         } else if plan.locks_partial_reads {
-            let units = units(&groups)?;
+            let units = self.cells_of(plan.grid, &points, &groups)?;
             Some(self.locks.lock(Access::Read, units.len() as u64, units)?)
         } else {
             None
@@ -88,7 +84,7 @@ impl ArrayHandle {
         ndim: usize,
         data: &[u8],
     ) -> Result<()> {
-        self.check_fixed("write_region_vlen")?;
+        self.check_fixed("write_coordinates_vlen")?;
         let points = self.points(coords, len, ndim)?;
         self.check_points_buffer(&points, data.len())?;
         if points.is_empty() {
@@ -97,9 +93,7 @@ impl ArrayHandle {
         let settings = self.write_settings()?;
         let grid = self.array.chunk_grid();
         let groups = self.group_on(grid, self.layout.chunk_shape.clone(), &points)?;
-        let chunks = (0..groups.len())
-            .map(|g| self.cell_of(grid, points.get(groups.get(g)[0])))
-            .collect::<Result<Vec<_>>>()?;
+        let chunks = self.cells_of(grid, &points, &groups)?;
         let _locks = self
             .locks
             .lock(Access::Write, chunks.len() as u64, &chunks)?;
@@ -141,7 +135,7 @@ impl ArrayHandle {
 
     /// Group `points` by cell of `grid`: by division when its cells are `regular`, otherwise
     /// by asking the grid.
-    fn group_on(
+    pub(super) fn group_on(
         &self,
         grid: &ChunkGrid,
         regular: Option<Vec<u64>>,
@@ -161,6 +155,18 @@ impl ArrayHandle {
         }
     }
 
+    /// The cell of `grid` holding each group of `points`.
+    pub(super) fn cells_of(
+        &self,
+        grid: &ChunkGrid,
+        points: &Points<'_>,
+        groups: &Groups,
+    ) -> Result<Vec<Vec<u64>>> {
+        (0..groups.len())
+            .map(|g| self.cell_of(grid, points.get(groups.get(g)[0])))
+            .collect()
+    }
+
     /// The cell of `grid` holding `point` (a checked point of the array).
     fn cell_of(&self, grid: &ChunkGrid, point: &[u64]) -> Result<Vec<u64>> {
         grid.chunk_indices(point)
@@ -170,7 +176,7 @@ impl ArrayHandle {
 }
 
 /// The smallest box holding `points` (at least one).
-fn bounding_box<'a>(mut points: impl Iterator<Item = &'a [u64]>) -> Result<ArraySubset> {
+pub(super) fn bounding_box<'a>(mut points: impl Iterator<Item = &'a [u64]>) -> Result<ArraySubset> {
     let first = points
         .next()
         .ok_or_else(|| internal(&"an empty group of points"))?;
@@ -186,7 +192,7 @@ fn bounding_box<'a>(mut points: impl Iterator<Item = &'a [u64]>) -> Result<Array
 }
 
 /// The byte offset of `point` in a C-order box starting at `origin` with byte `strides`.
-fn dense_offset(point: &[u64], origin: &[u64], strides: &[u64]) -> usize {
+pub(super) fn dense_offset(point: &[u64], origin: &[u64], strides: &[u64]) -> usize {
     let mut offset = 0;
     for ((i, o), s) in point.iter().zip(origin).zip(strides) {
         offset += (i - o) * s;

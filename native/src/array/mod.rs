@@ -35,6 +35,7 @@ mod strided;
 mod tests;
 mod validate;
 mod vlen;
+mod vlen_coordinates;
 mod vlen_selection;
 mod write;
 

@@ -31,13 +31,13 @@ impl ArrayHandle {
     /// `a[start:stop:step, ...]` order, negative steps included). Only chunks holding selected
     /// elements are read.
     pub fn read_selection(&self, axes: &[AxisSelection], out: &mut [u8]) -> Result<()> {
+        self.check_fixed("read_selection_vlen")?;
         self.read_selected(&self.selection(axes)?, out)
     }
 
-    /// Read a checked selection (strided or orthogonal) into `out`, C-contiguous with shape
+    /// Read a checked selection (strided or orthogonal) of a fixed-size array into `out`, C-contiguous with shape
     /// `selection.counts()`.
     pub(super) fn read_selected(&self, selection: &Selection, out: &mut [u8]) -> Result<()> {
-        self.check_fixed("read_region_vlen")?;
         self.check_buffer(&selection.counts(), out.len())?;
         if selection.is_empty() {
             return Ok(());
@@ -107,13 +107,13 @@ impl ArrayHandle {
     /// holding selected elements is read, updated and written back under its write lock, so
     /// concurrent writers never lose an update; chunks the selection skips are not touched.
     pub fn write_selection(&self, axes: &[AxisSelection], data: &[u8]) -> Result<()> {
+        self.check_fixed("write_selection_vlen")?;
         self.write_selected(&self.selection(axes)?, data)
     }
 
-    /// Write a checked selection (strided or orthogonal) from `data`, laid out as
+    /// Write a checked selection (strided or orthogonal) of a fixed-size array from `data`, laid out as
     /// `read_selected` reads it.
     pub(super) fn write_selected(&self, selection: &Selection, data: &[u8]) -> Result<()> {
-        self.check_fixed("write_region_vlen")?;
         self.check_buffer(&selection.counts(), data.len())?;
         if selection.is_empty() {
             return Ok(());

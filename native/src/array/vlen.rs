@@ -511,7 +511,7 @@ impl ArrayHandle {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::sync::Arc;
 
     use zarrs::storage::{StoreKey, WritableStorageTraits};
@@ -531,11 +531,12 @@ mod tests {
         (store.clone(), ArrayHandle::open(store, "a").unwrap())
     }
 
-    fn encode(items: &[&str]) -> (Vec<u64>, Vec<u8>) {
+    /// `items` as the offsets and bytes the C ABI's vlen calls take.
+    pub(in crate::array) fn encode(items: &[impl AsRef<str>]) -> (Vec<u64>, Vec<u8>) {
         let mut offsets = vec![0];
         let mut bytes = Vec::new();
         for item in items {
-            bytes.extend_from_slice(item.as_bytes());
+            bytes.extend_from_slice(item.as_ref().as_bytes());
             offsets.push(bytes.len() as u64);
         }
         (offsets, bytes)
@@ -714,8 +715,7 @@ mod tests {
         );
         let (_, array) = memory_array(&metadata);
         let items: Vec<String> = (0..15).map(|i| format!("s{i}")).collect();
-        let refs: Vec<&str> = items.iter().map(String::as_str).collect();
-        let (offsets, bytes) = encode(&refs);
+        let (offsets, bytes) = encode(&items);
         array
             .write_region_vlen(&[0, 0], &[5, 3], &offsets, &bytes)
             .unwrap();

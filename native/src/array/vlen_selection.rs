@@ -17,13 +17,13 @@ use zarrs::array::{ArrayBytes, ArrayBytesOffsets, ArraySubset, CodecOptions};
 
 use super::ArrayHandle;
 use super::checks::internal;
-use super::vlen::{VlenData, decode_guarded, vlen_arg};
+use super::vlen::{VlenData, VlenKind, decode_guarded, vlen_arg};
 use crate::chunk_locks::Access;
 use crate::error::{Error, ErrorKind, Result};
 use crate::selection::{AxisSelection, Blocks, Piece, Selection};
 
 /// The number of elements `counts` selects, as a length the engine can allocate for.
-fn element_count(counts: &[u64]) -> Result<usize> {
+pub(super) fn element_count(counts: &[u64]) -> Result<usize> {
     counts
         .iter()
         .try_fold(1u64, |acc, &n| acc.checked_mul(n))
@@ -32,7 +32,7 @@ fn element_count(counts: &[u64]) -> Result<usize> {
         .ok_or_else(|| too_large(&format!("a selection of shape {counts:?}")))
 }
 
-fn too_large(what: &str) -> Error {
+pub(super) fn too_large(what: &str) -> Error {
     Error::new(
         ErrorKind::Unsupported,
         format!("{what} is more than this machine can hold"),
@@ -57,7 +57,7 @@ impl ArrayHandle {
     }
 
     /// Decode a checked selection of a variable-length array.
-    fn read_selected_vlen(&self, selection: &Selection) -> Result<VlenData> {
+    pub(super) fn read_selected_vlen(&self, selection: &Selection) -> Result<VlenData> {
         if selection.is_empty() {
             return Ok(VlenData::empty());
         }
@@ -84,7 +84,9 @@ impl ArrayHandle {
                     .collect()
             })
         })?;
-        gather(selection, &blocks, &decoded, count)
+        gather(count, |visit| {
+            for_each_selected(selection, &blocks, &decoded, visit)
+        })
     }
 
     /// Write a strided selection of a variable-length array from `offsets` and `bytes`
@@ -98,14 +100,25 @@ impl ArrayHandle {
         bytes: &[u8],
     ) -> Result<()> {
         let kind = self.require_vlen("write_selection")?;
-        let selection = self.selection(axes)?;
+        self.write_selected_vlen(kind, &self.selection(axes)?, offsets, bytes)
+    }
+
+    /// Write `offsets` and `bytes`, checked to hold the elements of `selection` in selection
+    /// order, to a checked selection of an array of variable-length `kind`.
+    pub(super) fn write_selected_vlen(
+        &self,
+        kind: VlenKind,
+        selection: &Selection,
+        offsets: &[u64],
+        bytes: &[u8],
+    ) -> Result<()> {
         let count = element_count(&selection.counts())?;
         let data = vlen_arg(kind, count as u64, offsets, bytes)?;
-        self.write_selected_vlen(&selection, &data)
+        self.write_selection_elements(selection, &data)
     }
 
     /// Write checked elements `data` to a checked selection.
-    fn write_selected_vlen(&self, selection: &Selection, data: &ArrayBytes<'_>) -> Result<()> {
+    fn write_selection_elements(&self, selection: &Selection, data: &ArrayBytes<'_>) -> Result<()> {
         if selection.is_empty() {
             return Ok(());
         }
@@ -161,45 +174,45 @@ impl ArrayHandle {
         selection.for_each_element(block, subset.start(), subset.shape(), 1, |d, o| {
             items[d] = element(o);
         });
+        self.store_items(&chunk, &items, store_empty, options)
+    }
+
+    /// Encode `items`, every element of `chunk` in C order, and store the chunk.
+    pub(super) fn store_items(
+        &self,
+        chunk: &[u64],
+        items: &[&[u8]],
+        store_empty: bool,
+        options: &CodecOptions,
+    ) -> Result<()> {
         let total = items.iter().map(|item| item.len()).sum();
         let mut bytes = Vec::with_capacity(total);
-        let mut offsets = Vec::with_capacity(size + 1);
+        let mut offsets = Vec::with_capacity(items.len() + 1);
         offsets.push(0);
-        for item in &items {
+        for item in items {
             bytes.extend_from_slice(item);
             offsets.push(bytes.len());
         }
         let offsets = ArrayBytesOffsets::new(offsets).map_err(|e| internal(&e))?;
         let new = ArrayBytes::new_vlen(Cow::Owned(bytes), offsets).map_err(|e| internal(&e))?;
-        self.store_whole(&chunk, new, store_empty, options)
+        self.store_whole(chunk, new, store_empty, options)
     }
 }
 
-/// The selected elements, in selection order, out of each block's decoded region (`decoded`,
-/// one per block: the region and its elements). `count` elements in all.
-fn gather(
-    selection: &Selection,
-    blocks: &Blocks,
-    decoded: &[(ArraySubset, VlenData)],
-    count: usize,
-) -> Result<VlenData> {
-    // Every selected element belongs to exactly one block, so blocks running in parallel write
-    // disjoint entries of `lengths` and disjoint byte ranges of `bytes`.
+/// A visitor of selected elements: `visit(element, o)`, `o` being the element's place in the
+/// result.
+pub(super) type Visit<'v> = &'v (dyn Fn(&[u8], usize) + Sync);
+
+/// `count` selected elements gathered into one result, in order: `for_each(visit)` calls
+/// `visit` once for every `o` in `0..count`, possibly from several threads at once. A first
+/// pass measures the elements (giving the offsets), a second copies each to its place.
+pub(super) fn gather(count: usize, for_each: impl Fn(Visit<'_>)) -> Result<VlenData> {
     let mut lengths: Vec<usize> = zeroed(count + 1, "the selection's offsets")?;
     {
         let cells = UnsafeCellSlice::new(&mut lengths[..count]);
-        (0..blocks.len()).into_par_iter().for_each(|b| {
-            let (region, data) = &decoded[b];
-            selection.for_each_element(
-                &blocks.get(b),
-                region.start(),
-                region.shape(),
-                1,
-                |d, o| {
-                    // SAFETY: `o` is this block's own element (see above).
-                    unsafe { *cells.index_mut(o) = data.element(d).len() };
-                },
-            );
+        for_each(&|item, o| {
+            // SAFETY: each `o` is visited once, so concurrent visits write disjoint entries.
+            unsafe { *cells.index_mut(o) = item.len() };
         });
     }
     // Lengths to offsets, in place: offsets[i] = sum of lengths before i.
@@ -215,23 +228,31 @@ fn gather(
     let mut bytes: Vec<u8> = zeroed(total, "the selection's bytes")?;
     {
         let cells = UnsafeCellSlice::new(&mut bytes);
-        (0..blocks.len()).into_par_iter().for_each(|b| {
-            let (region, data) = &decoded[b];
-            selection.for_each_element(
-                &blocks.get(b),
-                region.start(),
-                region.shape(),
-                1,
-                |d, o| {
-                    let item = data.element(d);
-                    // SAFETY: `o` is this block's own element, its bytes its own range.
-                    let target = unsafe { cells.index_mut(offsets[o]..offsets[o] + item.len()) };
-                    target.copy_from_slice(item);
-                },
-            );
+        for_each(&|item, o| {
+            // SAFETY: each `o` is visited once, and its bytes are its own range.
+            let target = unsafe { cells.index_mut(offsets[o]..offsets[o] + item.len()) };
+            target.copy_from_slice(item);
         });
     }
     VlenData::from_parts(bytes, offsets)
+}
+
+/// Calls `visit(element, o)` for every selected element, with `o` its place in the selection,
+/// blocks in parallel, out of each block's decoded region (`decoded`, one per block: the region
+/// and its elements). Every selected element belongs to exactly one block, so each `o` is
+/// visited once.
+fn for_each_selected(
+    selection: &Selection,
+    blocks: &Blocks,
+    decoded: &[(ArraySubset, VlenData)],
+    visit: Visit<'_>,
+) {
+    (0..blocks.len()).into_par_iter().for_each(|b| {
+        let (region, data) = &decoded[b];
+        selection.for_each_element(&blocks.get(b), region.start(), region.shape(), 1, |d, o| {
+            visit(data.element(d), o)
+        });
+    });
 }
 
 #[cfg(test)]
@@ -240,6 +261,7 @@ mod tests {
 
     use super::*;
     use crate::array::create_array;
+    use crate::array::vlen::tests::encode;
     use crate::store::Store;
 
     /// A 7 x 5 string array in chunks of 3 x 2, fill value "-".
@@ -252,16 +274,6 @@ mod tests {
         let store = Arc::new(Store::open("memory://", None).unwrap());
         create_array(&store, "a", metadata, false).unwrap();
         ArrayHandle::open(store, "a").unwrap()
-    }
-
-    fn encode(items: &[String]) -> (Vec<u64>, Vec<u8>) {
-        let mut offsets = vec![0];
-        let mut bytes = Vec::new();
-        for item in items {
-            bytes.extend_from_slice(item.as_bytes());
-            offsets.push(bytes.len() as u64);
-        }
-        (offsets, bytes)
     }
 
     fn decode(data: &VlenData) -> Vec<String> {

@@ -2,17 +2,19 @@
 //! axis, zarr's `oindex`) and coordinate selections (a list of points, zarr's `vindex`).
 //!
 //! Each is one call that touches only the chunks holding selected elements. Buffers are as in
-//! `array`: C-contiguous elements in native byte order with an exact byte length.
+//! `array`: C-contiguous elements in native byte order with an exact byte length; the `_vlen`
+//! calls of variable-length arrays move elements as `zarrlib_vlen` describes.
 
 use std::ffi::c_void;
 
-use super::args::{bytes_arg, bytes_out, handle_arg, slice_arg};
+use super::args::{bytes_arg, bytes_out, handle_arg, new_handle, out_arg, slice_arg};
 use super::array::zarrlib_array;
 use super::boundary::guard;
+use super::vlen::zarrlib_vlen;
 use crate::error::{Error, Result};
 
 /// The per-axis lists of an orthogonal selection: `ndim` counts, and their sum of indices.
-unsafe fn index_lists_arg<'a>(
+pub(super) unsafe fn index_lists_arg<'a>(
     indices: *const u64,
     counts: *const u64,
     ndim: usize,
@@ -38,7 +40,11 @@ unsafe fn index_lists_arg<'a>(
 }
 
 /// `points` points of `ndim` coordinates each, one after another.
-unsafe fn coordinates_arg<'a>(coords: *const u64, points: usize, ndim: usize) -> Result<&'a [u64]> {
+pub(super) unsafe fn coordinates_arg<'a>(
+    coords: *const u64,
+    points: usize,
+    ndim: usize,
+) -> Result<&'a [u64]> {
     let len = points
         .checked_mul(ndim)
         .ok_or_else(|| Error::invalid_argument("points * ndim overflows"))?;
@@ -154,5 +160,117 @@ pub unsafe extern "C" fn zarrlib_array_write_coordinates(
             )
         };
         array.write_coordinates(coords, points, ndim, data)
+    })
+}
+
+/// Decode an orthogonal selection (as in `zarrlib_array_read_orthogonal`) of a variable-length
+/// array: `*out` receives a result holding the elements in the lists' order (C order over
+/// `counts`), to size, copy and free as `zarrlib_vlen` describes. Only chunks holding selected
+/// elements are read.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zarrlib_array_read_orthogonal_vlen(
+    array: *const zarrlib_array,
+    indices: *const u64,
+    counts: *const u64,
+    ndim: usize,
+    out: *mut *mut zarrlib_vlen,
+) -> i32 {
+    guard(|| {
+        // SAFETY: the arguments are as the header documents them (see `args`).
+        let (array, lists, out) = unsafe {
+            (
+                handle_arg(array)?,
+                index_lists_arg(indices, counts, ndim)?,
+                out_arg(out, "out")?,
+            )
+        };
+        *out = new_handle(array.read_orthogonal_vlen(&lists)?);
+        Ok(())
+    })
+}
+
+/// Write an orthogonal selection (as in `zarrlib_array_read_orthogonal`) of a variable-length
+/// array from `offsets` and `bytes`, elements laid out as `zarrlib_array_read_orthogonal_vlen`
+/// reads them and checked as for `zarrlib_array_write_chunk_vlen` (`offsets_len` == the number
+/// of selected elements + 1). Where an index repeats on an axis, the last of its entries is the
+/// one stored. Each chunk holding selected elements is read (unless the selection covers it),
+/// updated and written back under that chunk's lock; other chunks are not touched.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zarrlib_array_write_orthogonal_vlen(
+    array: *const zarrlib_array,
+    indices: *const u64,
+    counts: *const u64,
+    ndim: usize,
+    offsets: *const u64,
+    offsets_len: usize,
+    bytes: *const c_void,
+    bytes_len: usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: the arguments are as the header documents them (see `args`).
+        let (array, lists, offsets, bytes) = unsafe {
+            (
+                handle_arg(array)?,
+                index_lists_arg(indices, counts, ndim)?,
+                slice_arg(offsets, offsets_len, "offsets")?,
+                bytes_arg(bytes, bytes_len, "bytes")?,
+            )
+        };
+        array.write_orthogonal_vlen(&lists, offsets, bytes)
+    })
+}
+
+/// Decode a coordinate selection (as in `zarrlib_array_read_coordinates`) of a variable-length
+/// array: `*out` receives a result holding one element per point in the order given, to size,
+/// copy and free as `zarrlib_vlen` describes. Only chunks holding points are read.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zarrlib_array_read_coordinates_vlen(
+    array: *const zarrlib_array,
+    coords: *const u64,
+    points: usize,
+    ndim: usize,
+    out: *mut *mut zarrlib_vlen,
+) -> i32 {
+    guard(|| {
+        // SAFETY: the arguments are as the header documents them (see `args`).
+        let (array, coords, out) = unsafe {
+            (
+                handle_arg(array)?,
+                coordinates_arg(coords, points, ndim)?,
+                out_arg(out, "out")?,
+            )
+        };
+        *out = new_handle(array.read_coordinates_vlen(coords, points, ndim)?);
+        Ok(())
+    })
+}
+
+/// Write a coordinate selection (as in `zarrlib_array_read_coordinates`) of a variable-length
+/// array from `offsets` and `bytes`, one element per point (`offsets_len` == `points` + 1),
+/// checked as for `zarrlib_array_write_chunk_vlen`. Where a point repeats, the last of its
+/// values is the one stored. Each chunk holding points is read, updated and written back under
+/// that chunk's lock; other chunks are not touched.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zarrlib_array_write_coordinates_vlen(
+    array: *const zarrlib_array,
+    coords: *const u64,
+    points: usize,
+    ndim: usize,
+    offsets: *const u64,
+    offsets_len: usize,
+    bytes: *const c_void,
+    bytes_len: usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: the arguments are as the header documents them (see `args`).
+        let (array, coords, offsets, bytes) = unsafe {
+            (
+                handle_arg(array)?,
+                coordinates_arg(coords, points, ndim)?,
+                slice_arg(offsets, offsets_len, "offsets")?,
+                bytes_arg(bytes, bytes_len, "bytes")?,
+            )
+        };
+        array.write_coordinates_vlen(coords, points, ndim, offsets, bytes)
     })
 }
