@@ -172,37 +172,78 @@ static void call(zarrlib_array *array, uint8_t op, const args_t *args, void *buf
   }
 }
 
-/* Write `offsets` and `bytes` to the region (a, b), or with `strided` to the strided selection
- * (start a, step, count b). */
-static void write_vlen(zarrlib_array *array, bool strided, const args_t *args,
-                       const uint64_t *offsets, size_t offsets_len, const char *bytes,
-                       size_t bytes_len) {
-  if (strided)
-    FZ(zarrlib_array_write_selection_vlen(array, args->a, args->step, args->b, args->ndim, offsets,
-                                          offsets_len, bytes, bytes_len));
-  else
-    FZ(zarrlib_array_write_region_vlen(array, args->a, args->b, args->ndim, offsets, offsets_len,
-                                       bytes, bytes_len));
+/* Which variable-length call an op makes. */
+typedef enum { VLEN_CHUNK, VLEN_REGION, VLEN_STRIDED, VLEN_ORTHOGONAL, VLEN_POINTS } vlen_call;
+
+static vlen_call vlen_call_of(uint8_t op) {
+  if (op & 1) return VLEN_CHUNK;
+  if (op & 4) return (op & 2) ? VLEN_POINTS : VLEN_ORTHOGONAL;
+  return (op & 2) ? VLEN_STRIDED : VLEN_REGION;
 }
 
-/* The variable-length calls take no buffer length: chunks, regions and strided selections, read
- * and written. */
+/* An orthogonal selection's counts: b, capped so that the list holds them (as for op 2). */
+static const uint64_t *orthogonal_counts(const args_t *args, uint64_t counts[MAX_NDIM]) {
+  for (size_t i = 0; i < MAX_NDIM; i++) counts[i] = args->b[i] % 9;
+  return counts;
+}
+
+/* Write `offsets` and `bytes` to the selection `kind` takes from `args` (a chunk is written as
+ * the region (a, b)). */
+static void write_vlen(zarrlib_array *array, vlen_call kind, const args_t *args,
+                       const uint64_t *offsets, size_t offsets_len, const char *bytes,
+                       size_t bytes_len) {
+  size_t n = args->ndim;
+  uint64_t counts[MAX_NDIM];
+  switch (kind) {
+    case VLEN_STRIDED:
+      FZ(zarrlib_array_write_selection_vlen(array, args->a, args->step, args->b, n, offsets,
+                                            offsets_len, bytes, bytes_len));
+      break;
+    case VLEN_ORTHOGONAL:
+      FZ(zarrlib_array_write_orthogonal_vlen(array, args->list, orthogonal_counts(args, counts), n,
+                                             offsets, offsets_len, bytes, bytes_len));
+      break;
+    case VLEN_POINTS:
+      FZ(zarrlib_array_write_coordinates_vlen(array, args->list, n ? args->list_len / n : 0, n,
+                                              offsets, offsets_len, bytes, bytes_len));
+      break;
+    default:
+      FZ(zarrlib_array_write_region_vlen(array, args->a, args->b, n, offsets, offsets_len, bytes,
+                                         bytes_len));
+  }
+}
+
+/* The variable-length calls take no buffer length: chunks, regions, strided, orthogonal and
+ * coordinate selections, read and written. */
 static void call_vlen(zarrlib_array *array, uint8_t op, const args_t *args, bool write) {
   zarrlib_vlen *vlen = NULL;
-  bool strided = !(op & 1) && (op & 2);
+  vlen_call kind = vlen_call_of(op);
+  size_t n = args->ndim;
+  uint64_t counts[MAX_NDIM];
   int32_t status;
-  if (op & 1)
-    status = FZ(zarrlib_array_read_chunk_vlen(array, args->a, args->ndim, &vlen));
-  else if (strided)
-    status = FZ(zarrlib_array_read_selection_vlen(array, args->a, args->step, args->b, args->ndim,
-                                                  &vlen));
-  else
-    status = FZ(zarrlib_array_read_region_vlen(array, args->a, args->b, args->ndim, &vlen));
+  switch (kind) {
+    case VLEN_CHUNK:
+      status = FZ(zarrlib_array_read_chunk_vlen(array, args->a, n, &vlen));
+      break;
+    case VLEN_STRIDED:
+      status = FZ(zarrlib_array_read_selection_vlen(array, args->a, args->step, args->b, n, &vlen));
+      break;
+    case VLEN_ORTHOGONAL:
+      status = FZ(zarrlib_array_read_orthogonal_vlen(array, args->list,
+                                                     orthogonal_counts(args, counts), n, &vlen));
+      break;
+    case VLEN_POINTS:
+      status = FZ(zarrlib_array_read_coordinates_vlen(array, args->list, n ? args->list_len / n : 0,
+                                                      n, &vlen));
+      break;
+    default:
+      status = FZ(zarrlib_array_read_region_vlen(array, args->a, args->b, n, &vlen));
+  }
   if (status != ZARRLIB_OK) {
     if (write) {
       /* Offsets from the input, hostile or not, over a few bytes. */
       static const char bytes[] = "0123456789abcdef";
-      write_vlen(array, strided, args, args->list, args->list_len, bytes, sizeof bytes - 1);
+      write_vlen(array, kind, args, args->list, args->list_len, bytes, sizeof bytes - 1);
     }
     return;
   }
@@ -212,7 +253,7 @@ static void call_vlen(zarrlib_array *array, uint8_t op, const args_t *args, bool
   char bytes[MAX_LIST * 8];
   if (elements <= MAX_LIST && total <= sizeof bytes &&
       FZ(zarrlib_vlen_copy(vlen, offsets, elements + 1, bytes, total)) == ZARRLIB_OK && write)
-    write_vlen(array, strided, args, offsets, elements + 1, bytes, total);
+    write_vlen(array, kind, args, offsets, elements + 1, bytes, total);
   zarrlib_vlen_free(vlen);
 }
 
