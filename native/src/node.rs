@@ -50,6 +50,15 @@ impl NodeDoc {
         let Value::Object(doc) = serde_json::from_str::<Value>(text)? else {
             return Err(Error::invalid_metadata("metadata must be a JSON object"));
         };
+        if let Some(literal) = crate::attributes::wide_integer(text.as_bytes()) {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "the metadata holds the integer {literal}, beyond 64 bits: zarrlib keeps \
+                     JSON numbers as 64-bit integers or doubles, and would store a rounded value"
+                ),
+            ));
+        }
         let zarr_format = match doc.get("zarr_format").and_then(Value::as_u64) {
             Some(2) => 2,
             Some(3) => 3,

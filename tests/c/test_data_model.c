@@ -151,6 +151,20 @@ static void test_attributes(zarrlib_store *store, const char *dir) {
                ZARRLIB_ERR_INVALID_ARGUMENT);
   CHECK_STATUS(zarrlib_node_update_attributes(store, "nothing", "{}", false, &json),
                ZARRLIB_ERR_NOT_FOUND);
+  /* Integers beyond 64 bits would be stored rounded (as doubles): refused, naming them. */
+  char message[512];
+  CHECK_STATUS(zarrlib_node_update_attributes(store, "v3", "{\"n\":[1180591620717411303424]}",
+                                              false, &json),
+               ZARRLIB_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(tu_last_error(message, sizeof message), "1180591620717411303424") != NULL);
+  CHECK_STATUS(zarrlib_group_create(store, "wide",
+                                    "{\"zarr_format\":3,\"node_type\":\"group\","
+                                    "\"attributes\":{\"n\":-18446744073709551616}}",
+                                    false),
+               ZARRLIB_ERR_UNSUPPORTED);
+  CHECK_OK(zarrlib_node_update_attributes(store, "v3", "{\"max\":18446744073709551615}", false,
+                                          &json));
+  zarrlib_string_free(json);
   zarrlib_array_free(array);
 }
 

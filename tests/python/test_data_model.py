@@ -210,6 +210,21 @@ def test_attributes_change_without_touching_data(zarr_format, tmp_path):
 
 
 @pytest.mark.parametrize("zarr_format", [2, 3])
+def test_attributes_zarr_python_stored_beyond_64_bits_are_not_rewritten_rounded(zarr_format, tmp_path):
+    """zarr-python keeps Python's integers whole; the engine reads JSON numbers as 64-bit
+    integers or doubles, so an update would write 2**70 back as 1.1805916207174113e+21."""
+    zarr.open_group(tmp_path, mode="w", zarr_format=zarr_format).create_array(
+        "a", shape=(2,), dtype="i4", attributes={"n": 2**70, "keep": 1}
+    )
+    doc = tmp_path / "a" / ("zarr.json" if zarr_format == 3 else ".zattrs")
+    before = doc.read_bytes()
+    with pytest.raises(zarrlib.UnsupportedError, match="1180591620717411303424"):
+        zarrlib.update_attributes(tmp_path, "a", {"x": 1})
+    assert doc.read_bytes() == before
+    assert zarr.open_array(tmp_path, path="a", mode="r").attrs["n"] == 2**70
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
 def test_attribute_updates_match_the_reference_backend(zarr_format, tmp_path):
     for backend in ("native", "reference"):
         path = tmp_path / backend
