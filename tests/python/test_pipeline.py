@@ -292,7 +292,7 @@ def test_what_the_engine_lacks_falls_back_visibly(tmp_path, caplog):
 def test_settings_map_onto_the_engine(tmp_path):
     with zarr.config.set({"threading.max_workers": 1, "codec_pipeline.validate_checksums": False}):
         options = zarrlib.pipeline._engine_options(_spec(write_empty_chunks=True))
-    assert options == {"store_empty_chunks": True, "concurrent_target": 1, "validate_checksums": False}
+    assert options._asdict() == {"store_empty_chunks": True, "concurrent_target": 1, "validate_checksums": False}
     # Checksum validation, seen: a corrupted chunk reads only while validation is off.
     pair = twins(tmp_path, "local", **LAYOUTS["v3-blosc-crc32c"])
     pair.ours[:] = 1
