@@ -115,13 +115,16 @@ def _engine_options(spec: ArraySpec) -> Options:
 
 
 def _setting(section: str, name: str) -> Any:
-    """``zarr.config.get(f"{section}.{name}", None)``, read straight from the config's dict when
-    the key is there under that spelling (donfig's ``get`` takes microseconds, on every batch);
-    through ``get`` otherwise, which knows donfig's other spellings (``-`` for ``_``)."""
+    """``zarr.config.get(f"{section}.{name}", None)``, read straight from the config's dict
+    (donfig's ``get`` takes microseconds, on every batch) as ``get`` reads it: a key under its
+    own spelling, else under the other one (``-`` for ``_``), else None. A section that is not
+    there under its own spelling goes through ``get``."""
     part = zarr.config.config.get(section)
-    if isinstance(part, dict) and name in part:
+    if not isinstance(part, dict):
+        return zarr.config.get(f"{section}.{name}", None)
+    if name in part:
         return part[name]
-    return zarr.config.get(f"{section}.{name}", None)
+    return part.get(name.replace("_", "-") if "_" in name else name.replace("-", "_"))
 
 
 class _Engine:

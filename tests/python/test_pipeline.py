@@ -306,6 +306,24 @@ def test_settings_map_onto_the_engine(tmp_path):
         assert pair.ours[0, 0] == 1
 
 
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"threading.max_workers": 3},
+        {"threading.max-workers": 3},
+        {"codec_pipeline.validate_checksums": False},
+        {"codec-pipeline.validate-checksums": True},
+    ],
+)
+def test_settings_are_read_as_zarr_config_get_reads_them(settings):
+    """The pipeline reads zarr-python's settings from the config's dict (donfig's ``get`` is
+    slow on every batch), with the same answers for every spelling."""
+    with zarr.config.set(settings):
+        for section, name in (("threading", "max_workers"), ("codec_pipeline", "validate_checksums")):
+            assert zarrlib.pipeline._setting(section, name) == zarr.config.get(f"{section}.{name}", None)
+
+
 def _spec(write_empty_chunks: bool) -> Any:
     from zarr.core.array_spec import ArrayConfig
 
