@@ -450,10 +450,10 @@ def _gather(
 
 def _gather_points(array: NativeArray, entries: list[batch_plan.Entry], target: np.ndarray[Any, Any]) -> bool:
     """Dense points (``vindex``, masks) into the 1-d ``target``: the chunks decoded whole in
-    parallel (a group at a time, as ``_gather``), then one numpy gather over all of them and
-    one scatter into ``target``, rather than one small fancy index per chunk. False (nothing
-    read) when the entries are not points: per chunk, one integer array per axis and a slice
-    or integer array of output positions."""
+    parallel (a group at a time, as ``_gather``), then per chunk one flat ``take`` of its points
+    (the chunk is still in cache; one gather over all chunks measured 1.7x slower, and the
+    multi-axis fancy index ``_gather`` uses 2.4x). False (nothing read) when the entries are not
+    points: per chunk, one integer array per axis and a slice or integer array of outputs."""
     chunk_shape = array.chunk_shape
     if chunk_shape is None or array.vlen is not None or target.dtype != array.dtype:
         return False
@@ -465,20 +465,14 @@ def _gather_points(array: NativeArray, entries: list[batch_plan.Entry], target: 
             return False
         if not (type(out_sel) is slice or (isinstance(out_sel, np.ndarray) and out_sel.dtype.kind in "iu")):
             return False
-    chunk_size = math.prod(chunk_shape)
-    per_group = max(1, GATHER_BYTES // max(1, chunk_size * array.dtype.itemsize))
+    per_group = max(1, GATHER_BYTES // max(1, math.prod(chunk_shape) * array.dtype.itemsize))
     for first in range(0, len(entries), per_group):
         group = entries[first : first + per_group]
-        chunks = array.read_chunks([coords for coords, _, _ in group]).reshape(-1)
-        indices = []
-        positions = []
-        for number, (_coords, chunk_sel, out_sel) in enumerate(group):
-            # ravel_multi_index refuses an index outside the chunk (ValueError): no neighbour's
+        chunks = array.read_chunks([coords for coords, _, _ in group]).reshape(len(group), -1)
+        for chunk, (_coords, chunk_sel, out_sel) in zip(chunks, group, strict=True):
+            # ravel_multi_index refuses an index outside the chunk (ValueError): no other
             # element is ever picked.
-            index = np.ravel_multi_index(chunk_sel, chunk_shape)
-            indices.append(index + number * chunk_size if number else index)
-            positions.append(np.arange(*out_sel.indices(len(target))) if type(out_sel) is slice else out_sel)
-        target[np.concatenate(positions)] = chunks[np.concatenate(indices)]
+            target[out_sel] = chunk.take(np.ravel_multi_index(chunk_sel, chunk_shape))
     return True
 
 
