@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ._types import NDArray
+from .indexing import Selection
 
 #: One entry of a batch: chunk coordinates, chunk selection, output selection.
 Entry = tuple[tuple[int, ...], Any, Any]
@@ -94,11 +95,15 @@ def chunk_locator(
 
 
 def _indices(item: Any, offset: int) -> NDArray | None:
-    """The indices a slice or integer array selects, plus ``offset``; None for anything else."""
+    """The indices a slice, integer array or 1-d mask selects, plus ``offset``; None for
+    anything else. (zarr-python 3.2+ hands an orthogonal selection's mask on one axis to the
+    pipeline as each chunk's part of the mask.)"""
     if isinstance(item, slice):
         return np.arange(item.start or 0, item.stop, item.step or 1, dtype=np.int64) + offset
     if isinstance(item, np.ndarray) and item.dtype.kind in "iu":
         return item.reshape(-1).astype(np.int64) + offset
+    if isinstance(item, np.ndarray) and item.dtype == np.bool_ and item.ndim == 1:
+        return np.flatnonzero(item).astype(np.int64) + offset
     return None
 
 
@@ -106,12 +111,11 @@ def _is_int(item: Any) -> bool:
     return isinstance(item, (int, np.integer)) and not isinstance(item, bool)
 
 
-def basic(
-    entries: Sequence[Entry], chunk_shape: Sequence[int], out_shape: tuple[int, ...]
-) -> tuple[int | slice, ...] | None:
-    """The strided selection (ints and slices) that entries made only of slices and ints come
-    from, if they cover ``out_shape`` exactly; None otherwise. This is ``orthogonal`` without
-    index arrays: basic indexing and blocks, the common case, in pure Python."""
+def basic(entries: Sequence[Entry], chunk_shape: Sequence[int], out_shape: tuple[int, ...]) -> Selection | None:
+    """The strided selection (per axis a start, a positive step and a count) that entries made
+    only of slices and ints come from, if they cover ``out_shape`` exactly; None otherwise.
+    This is ``orthogonal`` without index arrays: basic indexing and blocks, the common case, in
+    pure Python, handed to the engine as it is (no selection to normalize again)."""
     ndim = len(chunk_shape)
     fixed: list[int | None] = [None] * ndim
     starts: list[int | None] = [None] * ndim
@@ -129,7 +133,7 @@ def basic(
             item = chunk_sel[axis]
             offset = coords[axis] * chunk_shape[axis]
             if type(item) is not slice:
-                if not _is_int(item) or fixed[axis] not in (None, offset + item):
+                if not _is_int(item) or item < 0 or fixed[axis] not in (None, offset + item):
                     return None
                 fixed[axis] = offset + int(item)
                 continue
@@ -140,6 +144,8 @@ def basic(
             if type(target) is not slice or target.step not in (None, 1):
                 return None
             step = item.step or 1
+            if step < 0:
+                return None
             count = len(range(item.start or 0, item.stop, step))
             first = target.start or 0
             if count != target.stop - first or first < 0 or target.stop > out_shape[out_axis - 1]:
@@ -164,20 +170,29 @@ def basic(
         total *= extent
     if len(boxes) != len(entries) or product != len(entries) or covered != total:
         return None
-    selection: list[int | slice] = []
+    first_indices: list[int] = []
+    strides: list[int] = []
+    counts: list[int] = []
     kept = 0
     for axis in range(ndim):
         index = fixed[axis]
         if index is not None:
-            selection.append(index)
+            first_indices.append(index)
+            strides.append(1)
+            counts.append(1)
             continue
         first = starts[axis]
-        if first is None or kept >= len(out_shape):
+        if first is None or first < 0 or kept >= len(out_shape):
             return None
         extent = out_shape[kept]
         kept += 1
-        selection.append(slice(first, first + steps[axis] * (extent - 1) + 1, steps[axis]))
-    return tuple(selection) if kept == len(out_shape) else None
+        # As ``indexing.normalize_selection`` gives them: the step only between two elements.
+        first_indices.append(first if extent else 0)
+        strides.append(steps[axis] if extent > 1 else 1)
+        counts.append(extent)
+    if kept != len(out_shape):
+        return None
+    return Selection(first_indices, strides, counts, tuple(out_shape))
 
 
 def orthogonal(
@@ -270,9 +285,22 @@ def _single(item: Any) -> int | None:
 
 
 def _key(coord: int, item: Any, target: Any) -> tuple[Any, ...] | None:
-    """A hashable identity of one axis's projection, for slices (arrays are applied each time)."""
-    if isinstance(item, slice) and isinstance(target, slice):
-        return (coord, item.start, item.stop, item.step, target.start, target.stop, target.step)
+    """A hashable identity of one axis's projection: slices by value, index arrays by content
+    (zarr-python pairs each axis's projections across the chunks of the other axes, as new
+    arrays each time: of 64 entries of a 3-d ``oindex``, only 4 distinct projections per axis).
+    None for anything else (applied each time)."""
+    item_key = _content(item)
+    target_key = _content(target)
+    if item_key is None or target_key is None:
+        return None
+    return (coord, item_key, target_key)
+
+
+def _content(item: Any) -> Any:
+    if isinstance(item, slice):
+        return ("slice", item.start, item.stop, item.step)
+    if isinstance(item, np.ndarray) and item.dtype.kind in "iub":
+        return (item.dtype.str, item.shape, item.tobytes())
     return None
 
 

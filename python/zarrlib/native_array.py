@@ -232,7 +232,11 @@ class NativeArray:
                 return result
         if not is_basic(selection):
             return native_indexed.get_numpy(self, selection, out)
-        sel = normalize_selection(selection, self.shape)
+        return self.read_selection(normalize_selection(selection, self.shape), out)
+
+    def read_selection(self, sel: Selection, out: NDArray | None = None) -> NDArray:
+        """Read a selection already checked against the shape (``read`` after its checks; the
+        codec pipeline, whose plan yields checked selections, calls it directly)."""
         if self.vlen is not None:
             return _vlen_result(self._read_vlen(sel), out)
         result, target = _read_target(out, sel.shape, self.dtype)
@@ -291,7 +295,10 @@ class NativeArray:
         if not is_basic(selection):
             native_indexed.set_numpy(self, selection, value)
             return
-        sel = normalize_selection(selection, self.shape)
+        self.write_selection(normalize_selection(selection, self.shape), value)
+
+    def write_selection(self, sel: Selection, value: npt.ArrayLike) -> None:
+        """Write a selection already checked against the shape (see :meth:`read_selection`)."""
         if self.vlen is not None:
             self._write_vlen(sel, value)
             return

@@ -292,7 +292,7 @@ def test_what_the_engine_lacks_falls_back_visibly(tmp_path, caplog):
 def test_settings_map_onto_the_engine(tmp_path):
     with zarr.config.set({"threading.max_workers": 1, "codec_pipeline.validate_checksums": False}):
         options = zarrlib.pipeline._engine_options(_spec(write_empty_chunks=True))
-    assert options == {"store_empty_chunks": True, "concurrent_target": 1, "validate_checksums": False}
+    assert options._asdict() == {"store_empty_chunks": True, "concurrent_target": 1, "validate_checksums": False}
     # Checksum validation, seen: a corrupted chunk reads only while validation is off.
     pair = twins(tmp_path, "local", **LAYOUTS["v3-blosc-crc32c"])
     pair.ours[:] = 1
@@ -304,6 +304,24 @@ def test_settings_map_onto_the_engine(tmp_path):
         pair.ours[0, 0]
     with zarr.config.set({"codec_pipeline.validate_checksums": False}):
         assert pair.ours[0, 0] == 1
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"threading.max_workers": 3},
+        {"threading.max-workers": 3},
+        {"codec_pipeline.validate_checksums": False},
+        {"codec-pipeline.validate-checksums": True},
+    ],
+)
+def test_settings_are_read_as_zarr_config_get_reads_them(settings):
+    """The pipeline reads zarr-python's settings from the config's dict (donfig's ``get`` is
+    slow on every batch), with the same answers for every spelling."""
+    with zarr.config.set(settings):
+        for section, name in (("threading", "max_workers"), ("codec_pipeline", "validate_checksums")):
+            assert zarrlib.pipeline._setting(section, name) == zarr.config.get(f"{section}.{name}", None)
 
 
 def _spec(write_empty_chunks: bool) -> Any:
