@@ -91,9 +91,7 @@ impl ArrayHandle {
             return Ok(());
         }
         let settings = self.write_settings()?;
-        let grid = self.array.chunk_grid();
-        let groups = self.group_on(grid, self.layout.chunk_shape.clone(), &points)?;
-        let chunks = self.cells_of(grid, &points, &groups)?;
+        let (groups, chunks) = self.group_by_chunk(&points)?;
         let _locks = self
             .locks
             .lock(Access::Write, chunks.len() as u64, &chunks)?;
@@ -122,6 +120,14 @@ impl ArrayHandle {
         self.check_buffer(&[points.len() as u64], len)
     }
 
+    /// `points` grouped by the chunk holding them, and each group's chunk.
+    pub(super) fn group_by_chunk(&self, points: &Points<'_>) -> Result<(Groups, Vec<Vec<u64>>)> {
+        let grid = self.array.chunk_grid();
+        let groups = self.group_on(grid, self.layout.chunk_shape.clone(), points)?;
+        let chunks = self.cells_of(grid, points, &groups)?;
+        Ok((groups, chunks))
+    }
+
     /// The cell shape of the plan's grid when it is regular (the chunk shape, or the inner
     /// chunk shape of a sharded array read by inner chunk); `None` for other grids.
     fn unit_shape(&self, plan: &ReadPlan<'_>) -> Option<Vec<u64>> {
@@ -135,7 +141,7 @@ impl ArrayHandle {
 
     /// Group `points` by cell of `grid`: by division when its cells are `regular`, otherwise
     /// by asking the grid.
-    pub(super) fn group_on(
+    fn group_on(
         &self,
         grid: &ChunkGrid,
         regular: Option<Vec<u64>>,
@@ -156,7 +162,7 @@ impl ArrayHandle {
     }
 
     /// The cell of `grid` holding each group of `points`.
-    pub(super) fn cells_of(
+    fn cells_of(
         &self,
         grid: &ChunkGrid,
         points: &Points<'_>,

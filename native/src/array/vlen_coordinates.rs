@@ -31,17 +31,10 @@ impl ArrayHandle {
             return Ok(VlenData::empty());
         }
         let plan = self.read_plan()?;
-        let grid = self.array.chunk_grid();
-        let groups = self.group_on(grid, self.layout.chunk_shape.clone(), &points)?;
-        let _locks = if plan.locks_partial_reads && !plan.whole_chunks {
-            let chunks = self.cells_of(grid, &points, &groups)?;
-            Some(
-                self.locks
-                    .lock(Access::Read, chunks.len() as u64, &chunks)?,
-            )
-        } else {
-            None
-        };
+        let (groups, chunks) = self.group_by_chunk(&points)?;
+        let _locks = (plan.locks_partial_reads && !plan.whole_chunks)
+            .then(|| self.locks.lock(Access::Read, chunks.len() as u64, &chunks))
+            .transpose()?;
         let decoded: Vec<(ArraySubset, VlenData)> = decode_guarded(|| {
             plan.settings.run_spread(groups.len(), |options| {
                 (0..groups.len())
@@ -92,9 +85,7 @@ impl ArrayHandle {
         let (bytes, offsets) = (data.bytes(), data.offsets());
         let settings = self.write_settings()?;
         let store_empty = settings.store_empty_chunks;
-        let grid = self.array.chunk_grid();
-        let groups = self.group_on(grid, self.layout.chunk_shape.clone(), &points)?;
-        let chunks = self.cells_of(grid, &points, &groups)?;
+        let (groups, chunks) = self.group_by_chunk(&points)?;
         let _locks = self
             .locks
             .lock(Access::Write, chunks.len() as u64, &chunks)?;
