@@ -136,6 +136,38 @@ def check_local_against_memory(metadata, local, memory, tmp_path, data, selectio
         assert (tmp_path / "a/c/1/1").exists() == empty_chunks
 
 
+@pytest.mark.parametrize("index_location", ["start", "end"])
+def test_local_shards_are_the_shards_zarrs_writes(tmp_path, index_location):
+    """Whole shards written to a local store (zarrlib's shard encoder, `shard_encode.rs`) are
+    byte for byte those zarrs writes to a memory store when it lays inner chunks out in order
+    (one codec thread): inner chunks of fill value left out, index at either end. The edge
+    shard, written in part, goes through zarrs' read-modify-write on both."""
+    metadata = v3_sharded((20, 16, 16), (8, 16, 16), (4, 4, 8))
+    metadata["codecs"][0]["configuration"]["index_location"] = index_location
+    data = (np.arange(20 * 16 * 16, dtype="uint16").reshape(20, 16, 16) % 1000) + 1
+    data[0:4, 4:8, 0:8] = 0  # an inner chunk of fill value
+    data[8:16, :, :] = 0  # a whole shard of fill value
+    data[8, 0, 0] = 5  # ... but one element
+    local, memory = zarrlib.open_store(tmp_path), zarrlib.MemoryStore()
+    original = zarrlib.get_config()
+    try:
+        zarrlib.set_config(concurrent_target=1)
+        for store in (local, memory):
+            zarrlib.create_new_array(metadata, store, "a")
+            zarrlib.write_region(metadata, store, "a", ..., data)
+            np.testing.assert_array_equal(zarrlib.read_region(metadata, store, "a", ...), data)
+        for shard in [(0, 0, 0), (1, 0, 0), (2, 0, 0)]:
+            encoded = zarrlib.read_encoded_chunk(metadata, local, "a", shard)
+            assert encoded == zarrlib.read_encoded_chunk(metadata, memory, "a", shard), shard
+        zarrlib.set_config(concurrent_target=original["concurrent_target"])
+        block = data[:8] + 3
+        zarrlib.write_chunk(metadata, local, "a", (0, 0, 0), block)
+        np.testing.assert_array_equal(zarrlib.read_chunk(metadata, local, "a", (0, 0, 0)), block)
+        np.testing.assert_array_equal(zarrlib.read_region(metadata, tmp_path, "a", ...)[:8], block)
+    finally:
+        zarrlib.set_config(**original)
+
+
 def test_local_writes_make_directories_removed_behind_their_back(tmp_path):
     """A chunk directory another program removed is made again by the next write into it."""
     store = zarrlib.open_store(tmp_path)

@@ -173,7 +173,8 @@ impl ArrayHandle {
 
     /// Store `data` as the whole chunk `chunk`, as zarrs' `store_chunk_opt` does (a chunk that
     /// is entirely the fill value is erased unless empty chunks are stored), but on a local
-    /// store the encoded bytes go to the file without zarrs' owned copy of them.
+    /// store the encoded bytes go to the file without zarrs' owned copy of them, and a shard is
+    /// encoded by `shard_encode`.
     pub(super) fn store_whole_chunk(
         &self,
         chunk: &[u64],
@@ -197,17 +198,21 @@ impl ArrayHandle {
         bytes
             .validate(elements, self.array.data_type())
             .map_err(|e| internal(&e))?;
-        let encoded: ArrayBytesRaw<'_> = self
-            .array
-            .codecs()
-            .encode(
-                bytes,
-                &shape,
-                self.array.data_type(),
-                self.array.fill_value(),
-                options,
-            )
-            .map_err(zarrs::array::ArrayError::CodecError)?;
+        let (data_type, fill_value) = (self.array.data_type(), self.array.fill_value());
+        let shard = match (&self.layout.shard_encoder, &bytes) {
+            (Some(encoder), ArrayBytes::Fixed(elements)) => {
+                encoder.encode(elements, &shape, data_type, fill_value, options)?
+            }
+            _ => None,
+        };
+        let encoded: ArrayBytesRaw<'_> = match shard {
+            Some(shard) => Cow::Owned(shard),
+            None => self
+                .array
+                .codecs()
+                .encode(bytes, &shape, data_type, fill_value, options)
+                .map_err(zarrs::array::ArrayError::CodecError)?,
+        };
         local
             .write_value(&self.array.chunk_key(chunk), &encoded)
             .map_err(zarrs::storage::StorageError::from)?;
