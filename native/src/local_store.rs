@@ -120,17 +120,33 @@ impl LocalStore {
         Ok(true)
     }
 
+    /// Write `value` as the whole value of `key`, replacing any value there atomically (see
+    /// the module's notes). The caller's bytes go to the file as they are: no owned copy.
+    pub(crate) fn write_value(&self, key: &StoreKey, value: &[u8]) -> std::io::Result<()> {
+        self.write_replacing(key, value)
+    }
+
     fn write_replacing(&self, key: &StoreKey, value: &[u8]) -> std::io::Result<()> {
         let path = self.filesystem.key_to_fspath(key);
         let directory = path
             .parent()
             .ok_or_else(|| std::io::Error::other(format!("key {key} has no parent directory")))?;
-        create_directories(directory, self.sync)?;
         let name = path
             .file_name()
             .ok_or_else(|| std::io::Error::other(format!("key {key} has no file name")))?;
         let temporary = directory.join(temporary_name(&name.to_string_lossy()));
-        let written = write_file(&temporary, value, self.sync)
+        // The directory is made only when the file cannot be created for want of it: creating
+        // it first cost a `mkdir` and a `stat` per value even when it was there (all but the
+        // first chunk of each directory).
+        let created = match create_file(&temporary) {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                create_directories(directory, self.sync)?;
+                create_file(&temporary)
+            }
+            created => created,
+        };
+        let written = created
+            .and_then(|file| fill_file(file, value, self.sync))
             .and_then(|()| std::fs::rename(&temporary, &path));
         if written.is_err() {
             // Best effort: the error that matters is the write's.
@@ -171,8 +187,12 @@ fn create_directories(directory: &Path, sync: bool) -> std::io::Result<()> {
     Ok(())
 }
 
-fn write_file(path: &Path, value: &[u8], sync: bool) -> std::io::Result<()> {
-    let mut file = OpenOptions::new().write(true).create_new(true).open(path)?;
+/// A new file at `path`; fails if one is there.
+fn create_file(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new().write(true).create_new(true).open(path)
+}
+
+fn fill_file(mut file: File, value: &[u8], sync: bool) -> std::io::Result<()> {
     file.write_all(value)?;
     if sync {
         file.sync_all()?;

@@ -37,6 +37,9 @@ pub struct Store {
     /// The same store when it is a local directory store read unmetered: chunks stored
     /// unencoded are read from it straight into the caller's buffer.
     pub(crate) local: Option<Arc<LocalStore>>,
+    /// The same, when the store may also be written unmetered: whole chunks are written to it
+    /// straight from their encoded bytes, without the owned copy zarrs' `set` takes.
+    pub(crate) local_writes: Option<Arc<LocalStore>>,
     pub id: u64,
     /// Request counters, when the store was opened with the `metrics` option.
     metrics: Option<Metered>,
@@ -373,6 +376,7 @@ impl Store {
     }
 
     fn with_access(access: Access, read_only: bool, metered: bool) -> Self {
+        let writable = !read_only && matches!(access, Access::ReadWrite(..));
         let (storage, local, versions) = match access {
             Access::ReadWrite(storage, local, versions) if !read_only => (storage, local, versions),
             // Direct reads from a local store stay: they are reads.
@@ -399,6 +403,7 @@ impl Store {
         Self {
             storage,
             // Reads around the metering adapter would go uncounted.
+            local_writes: local.clone().filter(|_| !metered && writable),
             local: local.filter(|_| !metered),
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
             metrics,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import gc
+import shutil
 import weakref
 
 import numpy as np
 import pytest
 
 import zarrlib
-from layouts import v3_array
+from layouts import v3_array, v3_sharded
 from zarrlib import native_backend, store_routes
 
 GROUP = {"zarr_format": 3, "node_type": "group"}
@@ -95,6 +96,97 @@ def test_local_writes_replace_whole_files(tmp_path, sync):
     expected[:4, :4] += 1
     expected[4:, 4:] = 0
     np.testing.assert_array_equal(zarrlib.read_region(metadata, tmp_path, "a", ...), expected)
+
+
+@pytest.mark.parametrize("layout", ["raw", "zstd", "sharded"])
+def test_local_region_writes_match_memory_writes(tmp_path, layout):
+    """A region over whole and partial chunks, written to a local store (whose whole chunks go
+    to their files straight from the encoded bytes) and to a memory store (through zarrs),
+    stores the same chunk bytes; a whole chunk of fill value inside it is erased, or stored when
+    empty chunks are stored."""
+    if layout == "sharded":
+        metadata = v3_sharded((12, 10), (4, 4), (2, 2))
+    else:
+        metadata = v3_array((12, 10), (4, 4), compressor=None if layout == "raw" else "zstd")
+    local, memory = zarrlib.open_store(tmp_path), zarrlib.MemoryStore()
+    data = (np.arange(120, dtype="uint16").reshape(12, 10) % 251) + 1
+    data[4:8, 4:8] = 0  # chunk (1, 1): all fill value
+    selection = (slice(1, 12), slice(0, 9))
+    original = zarrlib.get_config()
+    try:
+        check_local_against_memory(metadata, local, memory, tmp_path, data, selection)
+    finally:
+        zarrlib.set_config(**original)
+
+
+def check_local_against_memory(metadata, local, memory, tmp_path, data, selection):
+    for empty_chunks in (False, True):
+        zarrlib.set_config(store_empty_chunks=empty_chunks)
+        for store in (local, memory):
+            zarrlib.create_overwrite_array(metadata, store, "a")
+            zarrlib.write_chunk(metadata, store, "a", (1, 1), np.full((4, 4), 7, "uint16"))
+            zarrlib.write_region(metadata, store, "a", selection, data[selection])
+            expected = np.zeros((12, 10), "uint16")
+            expected[selection] = data[selection]
+            np.testing.assert_array_equal(zarrlib.read_region(metadata, store, "a", ...), expected)
+        for chunk in np.ndindex(3, 3):
+            encoded = zarrlib.read_encoded_chunk(metadata, local, "a", chunk)
+            assert encoded == zarrlib.read_encoded_chunk(metadata, memory, "a", chunk), chunk
+        assert (zarrlib.read_encoded_chunk(metadata, local, "a", (1, 1)) is not None) == empty_chunks
+        assert (tmp_path / "a/c/1/1").exists() == empty_chunks
+
+
+@pytest.mark.parametrize("index_location", ["start", "end"])
+def test_local_shards_are_the_shards_zarrs_writes(tmp_path, index_location):
+    """Whole shards written to a local store (zarrlib's shard encoder, `shard_encode.rs`) are
+    byte for byte those zarrs writes to a memory store when it lays inner chunks out in order
+    (one codec thread): inner chunks of fill value left out, index at either end. The edge
+    shard, written in part, goes through zarrs' read-modify-write on both."""
+    metadata = v3_sharded((20, 16, 16), (8, 16, 16), (4, 4, 8))
+    metadata["codecs"][0]["configuration"]["index_location"] = index_location
+    data = (np.arange(20 * 16 * 16, dtype="uint16").reshape(20, 16, 16) % 1000) + 1
+    data[0:4, 4:8, 0:8] = 0  # an inner chunk of fill value
+    data[8:16, :, :] = 0  # a whole shard of fill value
+    data[8, 0, 0] = 5  # ... but one element
+    local, memory = zarrlib.open_store(tmp_path), zarrlib.MemoryStore()
+    original = zarrlib.get_config()
+    try:
+        zarrlib.set_config(concurrent_target=1)
+        for store in (local, memory):
+            zarrlib.create_new_array(metadata, store, "a")
+            zarrlib.write_region(metadata, store, "a", ..., data)
+            np.testing.assert_array_equal(zarrlib.read_region(metadata, store, "a", ...), data)
+        for shard in [(0, 0, 0), (1, 0, 0), (2, 0, 0)]:
+            encoded = zarrlib.read_encoded_chunk(metadata, local, "a", shard)
+            assert encoded == zarrlib.read_encoded_chunk(metadata, memory, "a", shard), shard
+        zarrlib.set_config(concurrent_target=original["concurrent_target"])
+        block = data[:8] + 3
+        zarrlib.write_chunk(metadata, local, "a", (0, 0, 0), block)
+        np.testing.assert_array_equal(zarrlib.read_chunk(metadata, local, "a", (0, 0, 0)), block)
+        np.testing.assert_array_equal(zarrlib.read_region(metadata, tmp_path, "a", ...)[:8], block)
+    finally:
+        zarrlib.set_config(**original)
+
+
+def test_local_writes_make_directories_removed_behind_their_back(tmp_path):
+    """A chunk directory another program removed is made again by the next write into it."""
+    store = zarrlib.open_store(tmp_path)
+    metadata, data = roundtrip(store)
+    shutil.rmtree(tmp_path / "a/c")
+    zarrlib.write_region(metadata, store, "a", ..., data + 1)
+    np.testing.assert_array_equal(zarrlib.read_region(metadata, store, "a", ...), data + 1)
+    zarrlib.write_chunk(metadata, store, "a", (0, 1), np.full((4, 4), 3, "uint16"))
+    assert (tmp_path / "a/c/0/1").is_file()
+
+
+def test_read_only_local_store_refuses_chunk_writes(tmp_path):
+    metadata, data = roundtrip(zarrlib.open_store(tmp_path))
+    store = zarrlib.open_store(tmp_path, read_only=True)
+    with pytest.raises(PermissionError):
+        zarrlib.write_region(metadata, store, "a", ..., data + 1)
+    with pytest.raises(PermissionError):
+        zarrlib.write_chunk(metadata, store, "a", (0, 0), np.ones((4, 4), "uint16"))
+    np.testing.assert_array_equal(zarrlib.read_region(metadata, store, "a", ...), data)
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ use zarrs::array::{ArrayCodecTraits, ArrayMetadata, ArrayShardedExt, ChunkGrid, 
 use zarrs::metadata::v3::ArrayMetadataV3;
 
 use super::ZarrsArray;
+use super::shard_encode::ShardEncoder;
 use super::vlen::VlenKind;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -41,6 +42,11 @@ pub(super) struct Layout {
     /// alone, little-endian or single-byte, on a little-endian machine): a whole chunk is then
     /// read from a local store straight into the caller's buffer.
     pub unencoded: bool,
+    /// Whether chunks are stored under their chunk keys as they are (no storage transformers):
+    /// a local store may then be written directly (`write::store_whole_chunk`).
+    pub plain_keys: bool,
+    /// For an array whose only codec is sharding, zarrlib's encoder of whole shards.
+    pub shard_encoder: Option<ShardEncoder>,
 }
 
 /// Codecs that carry a checksum of what they encode.
@@ -116,6 +122,8 @@ impl Layout {
             checksummed: has_checksum(doc),
             splits_chunks,
             inner_chunk_grid: array.is_sharded().then(|| array.subchunk_grid()),
+            plain_keys: v3.storage_transformers.is_empty(),
+            shard_encoder: ShardEncoder::of(&v3),
             unencoded: v3.storage_transformers.is_empty()
                 && vlen.is_none()
                 && matches!(v3.codecs.as_slice(), [codec] if stores_memory_order(codec, element_size)),

@@ -30,6 +30,7 @@ mod plan;
 mod read;
 mod resize;
 mod shard_cache;
+mod shard_encode;
 mod strided;
 #[cfg(test)]
 mod tests;
