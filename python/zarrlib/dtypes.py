@@ -71,7 +71,9 @@ RECORD_NAMES = frozenset({"struct", "structured"})
 
 def _v3_field_dtype(data_type: Any) -> DType:
     """The native-order numpy dtype of a Zarr v3 record field's data type document."""
-    name, config = (data_type, {}) if isinstance(data_type, str) else (data_type["name"], data_type.get("configuration") or {})
+    name, config = (
+        (data_type, {}) if isinstance(data_type, str) else (data_type["name"], data_type.get("configuration") or {})
+    )
     if name in _SIMPLE:
         return _SIMPLE[name]
     if name == "null_terminated_bytes":

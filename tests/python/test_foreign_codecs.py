@@ -556,10 +556,20 @@ def _v3_doc(data_type="int32", codecs=None, fill_value=0) -> dict:
 
 #: A document zarrlib cannot read -> (error class, what its message must name).
 UNREADABLE = {
-    "v3-structured": (
-        _v3_doc({"name": "structured", "configuration": {"fields": [["a", "int32"]]}}, fill_value="AAAAAA=="),
+    "v3-record-with-a-string-field": (
+        _v3_doc(
+            {"name": "structured", "configuration": {"fields": [["a", "int32"], ["s", "string"]]}},
+            fill_value="AAAAAA==",
+        ),
         zarrlib.UnsupportedError,
-        "structured",
+        'field "s"',
+    ),
+    "v3-record-fill-value": (
+        _v3_doc(
+            {"name": "struct", "configuration": {"fields": [{"name": "a", "data_type": "int32"}]}}, fill_value={"b": 1}
+        ),
+        zarrlib.InvalidMetadataError,
+        "fill",
     ),
     "v3-unknown-type": (_v3_doc("float128"), zarrlib.UnsupportedError, "float128"),
     "v2-unknown-type": (_v2_doc("<f16"), zarrlib.UnsupportedError, "<f16"),
