@@ -44,9 +44,18 @@ def _ml_dtype(data_type: str) -> DType:
     return dtype
 
 
+def _v2_fields(fields: list[list[Any]]) -> list[tuple[Any, ...]]:
+    """numpy's description of a Zarr v2 structured dtype's fields, nested records included."""
+    return [
+        (f[0], _v2_fields(f[1]) if isinstance(f[1], list) else f[1], *([tuple(f[2])] if len(f) > 2 else []))
+        for f in fields
+    ]
+
+
 def _structured_dtype(fields: list[list[Any]]) -> DType:
-    """A Zarr v2 structured dtype (``[["a", "<i4"], ["b", "<f8", [2]]]``) as numpy's."""
-    dtype: DType = np.dtype([(f[0], f[1], tuple(f[2])) if len(f) > 2 else tuple(f) for f in fields])
+    """A Zarr v2 structured dtype (``[["a", "<i4"], ["b", "<f8", [2]], ["n", [["x", "<f4"]]]]``)
+    as numpy's."""
+    dtype: DType = np.dtype(_v2_fields(fields))
     return dtype
 
 

@@ -918,12 +918,33 @@ def test_zarrlib_records_read_by_zarr(tmp_path, dtype, shards):
     assert_zarr_reads(tmp_path, "a", expected, fill_value=fill)
 
 
+#: Zarr v2 records zarrlib reads (and writes): flat or nested, fields in this machine's order.
+V2_RECORDS = {key: np.dtype(RECORDS[key]) for key in ("numbers", "every-kind", "nested")}
+#: zarr-python writes no Zarr v2 record with datetime fields ("cannot include dtype 'M' in a
+#: buffer").
+V2_ZARR_WRITES = {
+    "numbers": V2_RECORDS["numbers"],
+    "every-kind-but-datetimes": np.dtype([f for f in RECORDS["every-kind"] if np.dtype(f[1]).kind not in "Mm"]),
+    "nested": V2_RECORDS["nested"],
+}
+
+
 @_quiet_records
-@pytest.mark.parametrize("dtype", [np.dtype(RECORDS[key]) for key in ("numbers", "every-kind", "big-endian")])
-def test_zarrlib_v2_records_read_by_zarr(tmp_path, dtype):
+@pytest.mark.parametrize("dtype", list(V2_ZARR_WRITES.values()), ids=list(V2_ZARR_WRITES))
+def test_zarr_v2_records_read_by_zarrlib(tmp_path, dtype):
+    expected = write_with_zarr(tmp_path, "a", dtype, fill_value=record_fill(dtype), zarr_format=2)
+    assert_zarrlib_reads(tmp_path, "a", expected, fill_value=record_fill(dtype))
+
+
+@_quiet_records
+@pytest.mark.parametrize("key", [*V2_RECORDS, "big-endian"])
+def test_zarrlib_v2_records_read_by_zarr(tmp_path, key):
+    dtype = np.dtype(RECORDS[key])
     fill = record_fill(dtype)
     metadata = zarrlib.array_metadata(SHAPE, dtype, chunks=CHUNKS, fill_value=fill, zarr_format=2)
     expected = zarrlib_written(tmp_path, "a", metadata)
+    if key == "nested" and records.v3_form() == "structured":
+        pytest.skip("zarr-python 3.1 cannot read nested Zarr v2 records, its own included")
     assert_zarr_reads(tmp_path, "a", expected.astype(expected.dtype.newbyteorder("<")), fill_value=fill)
 
 

@@ -574,7 +574,7 @@ UNREADABLE = {
     "v3-unknown-type": (_v3_doc("float128"), zarrlib.UnsupportedError, "float128"),
     "v2-unknown-type": (_v2_doc("<f16"), zarrlib.UnsupportedError, "<f16"),
     "v2-generic-datetime": (_v2_doc("<M8"), zarrlib.UnsupportedError, "<M8"),
-    "v2-nested-structured": (_v2_doc([["a", [["x", "<i4"]]]]), zarrlib.UnsupportedError, '"a"'),
+    "v2-nested-structured-object-field": (_v2_doc([["a", [["x", "|O"]]]]), zarrlib.UnsupportedError, '"x"'),
     "v2-not-a-dtype": (_v2_doc({"a": 1}), zarrlib.InvalidMetadataError, "dtype"),
     "v2-jenkins": (_v2_doc(compressor={"id": "jenkins_lookup3"}), zarrlib.UnsupportedError, "jenkins_lookup3"),
     "v3-jenkins": (_v3_doc(codecs=[BYTES, nc("jenkins_lookup3")]), zarrlib.UnsupportedError, "jenkins_lookup3"),
