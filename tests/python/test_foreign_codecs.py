@@ -337,7 +337,7 @@ def assert_same(got, expected) -> None:
 )
 def test_v2_structured_dtypes_zarrlib_cannot_carry_name_the_field(tmp_path, dtype, name):
     """Records reach the engine as raw bits, which it never reorders: fields must be in this
-    machine's byte order (nested records are refused too: native/src/dtypes/structured.rs)."""
+    machine's byte order (native/src/dtypes/structured.rs)."""
     write_with_zarr(tmp_path, 2, dtype)
     with pytest.raises(zarrlib.UnsupportedError, match=f"field {name!r}".replace("'", '"')):
         zarrlib.Array.open(tmp_path, "a")
