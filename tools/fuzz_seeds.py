@@ -80,6 +80,60 @@ def metadata_seeds(fixtures: Path, out: Path) -> None:
         write(out, "metadata", f"{tag}-raw", bytes([raw_mode | 0x80]) + b"a\0" + raw_text)
 
 
+def _record_document(data_type: dict, fill_value: object, codecs: list) -> dict:
+    return {
+        "zarr_format": 3,
+        "node_type": "array",
+        "shape": [7, 5],
+        "data_type": data_type,
+        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [3, 2]}},
+        "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
+        "fill_value": fill_value,
+        "codecs": codecs,
+        "attributes": {},
+    }
+
+
+#: Documents no fixture has: Zarr v3 records in both of zarr-python's forms (3.2 and later's
+#: `struct` with a fill value per field and a nested record; 3.1's `structured` with a base64
+#: fill value and a `bytes` codec without `endian`), as those versions write them.
+EXTRA_DOCUMENTS = {
+    "v3-record-struct": _record_document(
+        {
+            "name": "struct",
+            "configuration": {
+                "fields": [
+                    {"name": "a", "data_type": "int32"},
+                    {"name": "s", "data_type": {"name": "null_terminated_bytes", "configuration": {"length_bytes": 3}}},
+                    {"name": "c", "data_type": "complex64"},
+                    {
+                        "name": "n",
+                        "data_type": {
+                            "name": "struct",
+                            "configuration": {"fields": [{"name": "x", "data_type": "float32"}]},
+                        },
+                    },
+                ]
+            },
+        },
+        {"a": 7, "s": "eHk=", "c": ["NaN", 1.5], "n": {"x": "-Infinity"}},
+        [{"name": "bytes", "configuration": {"endian": "big"}}, {"name": "gzip", "configuration": {"level": 1}}],
+    ),
+    "v3-record-structured": _record_document(
+        {"name": "structured", "configuration": {"fields": [["a", "int32"], ["b", "float64"]]}},
+        "BwAAAAAAAAAAAAAA",
+        [{"name": "bytes"}],
+    ),
+}
+
+
+def extra_metadata_seeds(out: Path) -> None:
+    for tag, document in EXTRA_DOCUMENTS.items():
+        text = json.dumps(document, separators=(",", ":")).encode()
+        for mode in (0x00, 0x81):
+            write(out, "metadata", f"{tag}-{mode:02x}", bytes([mode]) + b"a\0" + text)
+
+
 def chunk_seeds(fixtures: Path, out: Path, binary: str | None) -> None:
     for index, array in CHUNK_FIXTURES.items():
         folder = fixtures / array
@@ -188,6 +242,7 @@ def main() -> None:
     for target in ("metadata", "chunks", "selections", "stores", "listing"):
         shutil.rmtree(out / target, ignore_errors=True)
     metadata_seeds(fixtures, out)
+    extra_metadata_seeds(out)
     chunk_seeds(fixtures, out, binary)
     selection_seeds(out)
     store_seeds(fixtures, out)

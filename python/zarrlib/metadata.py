@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from . import records
 from ._types import Document
 
 #: Chunks are chosen (when not given) to hold at most this many bytes, as zarr-python aims for
@@ -63,8 +64,10 @@ def _dtype(dtype: npt.DTypeLike) -> np.dtype[Any]:
         resolved = np.dtype(dtype)
     except TypeError as err:
         raise TypeError(f"dtype {dtype!r} is not a numpy data type: {err}") from None
-    if _type_key(resolved) not in _V3_NAMES:
-        raise ValueError(f"dtype {resolved} is not one the metadata builders support (fixed-size numbers and bool)")
+    if _type_key(resolved) not in _V3_NAMES and not records.is_record(resolved):
+        raise ValueError(
+            f"dtype {resolved} is not one the metadata builders support (fixed-size numbers, bool and records)"
+        )
     return resolved
 
 
@@ -210,8 +213,11 @@ def array_metadata(
     (Zarr v3), chunks are the inner chunks of shards of that shape, each a whole number of
     chunks. ``compressors`` is ``"zstd"`` (the default, as zarr-python's), ``"gzip"``,
     ``"blosc"``, ``"zlib"`` (v2), ``None``, or codec dicts as the format writes them.
-    ``fill_value`` defaults to 0 (False for bool). ``order="F"`` stores chunks in Fortran order
-    (v3: a transpose codec; v2: ``"order": "F"``). ``dimension_names`` is Zarr v3 only.
+    ``fill_value`` defaults to 0 (False for bool, all zeros for a record). ``order="F"`` stores
+    chunks in Fortran order (v3: a transpose codec; v2: ``"order": "F"``). ``dimension_names`` is
+    Zarr v3 only. A numpy structured dtype (a record) is written as zarr-python writes it: in
+    Zarr v3 as ``struct``, or as ``structured`` when the installed zarr-python is a 3.1 one
+    (which cannot read ``struct``); see :mod:`zarrlib.records`.
     """
     if zarr_format not in (2, 3):
         raise ValueError(f"zarr_format must be 2 or 3, not {zarr_format!r}")
@@ -231,7 +237,15 @@ def array_metadata(
         raise ValueError(f"dimension_names has {len(dimension_names)} names, shape has {len(extents)} dimensions")
     if attributes is not None and not isinstance(attributes, Mapping):
         raise TypeError(f"attributes must be a mapping, not {type(attributes).__name__}")
-    fill = _vlen_fill_value(fill_value, vlen, zarr_format) if vlen else _fill_value(fill_value, resolved)
+    record = not vlen and records.is_record(resolved)
+    record_form = ""
+    if record:
+        records.check(resolved, zarr_format)
+        record_form = "v2" if zarr_format == 2 else records.v3_form()
+        record_fill = records.scalar(fill_value, resolved)
+        fill = records.struct_fill(record_fill) if record_form == "struct" else records.base64_fill(record_fill)
+    else:
+        fill = _vlen_fill_value(fill_value, vlen, zarr_format) if vlen else _fill_value(fill_value, resolved)
     if zarr_format == 2:
         if shards is not None:
             raise ValueError("shards needs zarr_format=3 (Zarr v2 has no sharding)")
@@ -241,7 +255,13 @@ def array_metadata(
             "zarr_format": 2,
             "shape": extents,
             "chunks": chunk_shape,
-            "dtype": "|O" if vlen else resolved.newbyteorder("<").str if resolved.itemsize > 1 else resolved.str,
+            "dtype": "|O"
+            if vlen
+            else records.v2_dtype(resolved)
+            if record
+            else resolved.newbyteorder("<").str
+            if resolved.itemsize > 1
+            else resolved.str,
             "compressor": _v2_compressor(compressors),
             "fill_value": fill,
             "order": order,
@@ -254,7 +274,7 @@ def array_metadata(
         "zarr_format": 3,
         "node_type": "array",
         "shape": extents,
-        "data_type": vlen or _v3_name(resolved),
+        "data_type": vlen or (records.v3_data_type(resolved, record_form) if record else _v3_name(resolved)),
         "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": codecs[0]}},
         "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
         "fill_value": fill,
@@ -278,6 +298,15 @@ def _v3_array_codecs(
     """The chunk grid's chunk shape and the codec list of a v3 array."""
     if vlen:
         serializer: dict[str, Any] = {"name": _VLEN_CODECS[vlen], "configuration": {}}
+    elif records.is_record(dtype):
+        # As zarr-python writes them: 3.1's `structured` names no byte order (and stores
+        # little-endian); `struct` names it when a field has more than one byte.
+        multi_byte = any(dtype.fields[name][0].itemsize > 1 for name in dtype.names or ())  # type: ignore[index]
+        serializer = (
+            {"name": "bytes", "configuration": {"endian": "little"}}
+            if multi_byte and records.v3_form() == "struct"
+            else {"name": "bytes"}
+        )
     elif dtype.itemsize > 1:
         serializer = {"name": "bytes", "configuration": {"endian": "little"}}
     else:

@@ -2,7 +2,8 @@
  * The data-model calls: resizing and appending (data kept, cleared beyond a shrink, handles per
  * shape, bad arguments), attributes changed without touching data (v2 and v3, merge and
  * replace), and consolidated metadata (written, answering listings without the store's own
- * documents, required and refused).
+ * documents, required and refused), and Zarr v3 records (numpy structured dtypes), whose
+ * elements cross as the packed record's bytes.
  */
 #include "test_util.h"
 
@@ -216,6 +217,75 @@ static void test_consolidated(zarrlib_store *store, const char *dir, int format)
   }
 }
 
+/* A record {int32 a; uint16 b; uint8 s[2]} in zarr-python 3.2's `struct` form, stored with a
+ * big-endian bytes codec, fill value given per field. */
+#define RECORD_ARRAY                                                                             \
+  "{\"zarr_format\":3,\"node_type\":\"array\",\"shape\":[5],\"data_type\":{\"name\":\"struct\","    \
+  "\"configuration\":{\"fields\":[{\"name\":\"a\",\"data_type\":\"int32\"},"                        \
+  "{\"name\":\"b\",\"data_type\":\"uint16\"},{\"name\":\"s\",\"data_type\":"                        \
+  "{\"name\":\"null_terminated_bytes\",\"configuration\":{\"length_bytes\":2}}}]}},"                  \
+  "\"chunk_grid\":{\"name\":\"regular\",\"configuration\":{\"chunk_shape\":[4]}},"                   \
+  "\"chunk_key_encoding\":{\"name\":\"default\"},\"fill_value\":{\"a\":-2,\"b\":3,\"s\":\"eA==\"}," \
+  "\"codecs\":[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"big\"}}]}"
+
+/* One packed record, fields in this machine's byte order. */
+static void pack_record(uint8_t *out, int32_t a, uint16_t b, const char s[2]) {
+  memcpy(out, &a, 4);
+  memcpy(out + 4, &b, 2);
+  memcpy(out + 6, s, 2);
+}
+
+static void test_records(zarrlib_store *store) {
+  zarrlib_array *array = tu_create_and_open(store, "rec", RECORD_ARRAY);
+  size_t size = 0;
+  CHECK_OK(zarrlib_array_element_size(array, &size));
+  CHECK_EQ_U64(size, 8);
+  char *name = NULL;
+  CHECK_OK(zarrlib_array_data_type(array, &name));
+  CHECK_STREQ(name, "struct");
+  zarrlib_string_free(name);
+  uint8_t fill[8], want[8];
+  CHECK_OK(zarrlib_array_fill_value(array, fill, sizeof fill));
+  pack_record(want, -2, 3, "x\0");
+  CHECK_BYTES(fill, want, 8);
+
+  /* Write records 1 and 2; 0 and 3 (same chunk) and 4 (unwritten chunk) read as the fill value. */
+  uint8_t records[16], got[40];
+  pack_record(records, 0x01020304, 0x0506, "hi");
+  pack_record(records + 8, -1, 0xfffe, "z\0");
+  uint64_t start[1] = {1}, shape[1] = {2}, all_start[1] = {0}, all[1] = {5};
+  CHECK_OK(zarrlib_array_write_region(array, start, shape, 1, records, sizeof records));
+  CHECK_OK(zarrlib_array_read_region(array, all_start, all, 1, got, sizeof got));
+  CHECK_BYTES(got, fill, 8);
+  CHECK_BYTES(got + 8, records, 16);
+  CHECK_BYTES(got + 24, fill, 8);
+  CHECK_BYTES(got + 32, fill, 8);
+
+  /* Stored big-endian field by field; the bytes field as it is. */
+  uint8_t *encoded = NULL;
+  size_t encoded_len = 0;
+  uint64_t chunk[1] = {0};
+  CHECK_OK(zarrlib_array_read_encoded_chunk(array, chunk, 1, &encoded, &encoded_len));
+  CHECK_EQ_U64(encoded_len, 32);
+  const uint8_t stored[8] = {1, 2, 3, 4, 5, 6, 'h', 'i'};
+  CHECK_BYTES(encoded + 8, stored, 8);
+  zarrlib_bytes_free(encoded, encoded_len);
+  zarrlib_array_free(array);
+
+  /* A field of a type a record cannot hold is refused, naming the field. */
+  CHECK_STATUS(zarrlib_array_create(store, "bad",
+                                    "{\"zarr_format\":3,\"node_type\":\"array\",\"shape\":[2],"
+                                    "\"data_type\":{\"name\":\"struct\",\"configuration\":{\"fields\":"
+                                    "[{\"name\":\"t\",\"data_type\":\"string\"}]}},"
+                                    "\"chunk_grid\":{\"name\":\"regular\",\"configuration\":"
+                                    "{\"chunk_shape\":[2]}},\"chunk_key_encoding\":{\"name\":"
+                                    "\"default\"},\"fill_value\":{},\"codecs\":[{\"name\":\"bytes\"}]}",
+                                    false),
+               ZARRLIB_ERR_UNSUPPORTED);
+  char message[512];
+  if (!strstr(tu_last_error(message, sizeof message), "field \"t\"")) FAIL("%s names no field", message);
+}
+
 int main(void) {
   char *dir = tu_make_temp_dir();
   const char *urls[2] = {"memory://", dir};
@@ -226,6 +296,7 @@ int main(void) {
     test_attributes(store, on_disk);
     test_consolidated(store, on_disk, 3);
     test_consolidated(store, on_disk, 2);
+    test_records(store);
     zarrlib_store_free(store);
   }
   tu_remove_temp_dir(dir);

@@ -337,7 +337,7 @@ def assert_same(got, expected) -> None:
 )
 def test_v2_structured_dtypes_zarrlib_cannot_carry_name_the_field(tmp_path, dtype, name):
     """Records reach the engine as raw bits, which it never reorders: fields must be in this
-    machine's byte order (nested records are refused too: native/src/dtypes/structured.rs)."""
+    machine's byte order (native/src/dtypes/structured.rs)."""
     write_with_zarr(tmp_path, 2, dtype)
     with pytest.raises(zarrlib.UnsupportedError, match=f"field {name!r}".replace("'", '"')):
         zarrlib.Array.open(tmp_path, "a")
@@ -556,15 +556,25 @@ def _v3_doc(data_type="int32", codecs=None, fill_value=0) -> dict:
 
 #: A document zarrlib cannot read -> (error class, what its message must name).
 UNREADABLE = {
-    "v3-structured": (
-        _v3_doc({"name": "structured", "configuration": {"fields": [["a", "int32"]]}}, fill_value="AAAAAA=="),
+    "v3-record-with-a-string-field": (
+        _v3_doc(
+            {"name": "structured", "configuration": {"fields": [["a", "int32"], ["s", "string"]]}},
+            fill_value="AAAAAA==",
+        ),
         zarrlib.UnsupportedError,
-        "structured",
+        'field "s"',
+    ),
+    "v3-record-fill-value": (
+        _v3_doc(
+            {"name": "struct", "configuration": {"fields": [{"name": "a", "data_type": "int32"}]}}, fill_value={"b": 1}
+        ),
+        zarrlib.InvalidMetadataError,
+        "fill",
     ),
     "v3-unknown-type": (_v3_doc("float128"), zarrlib.UnsupportedError, "float128"),
     "v2-unknown-type": (_v2_doc("<f16"), zarrlib.UnsupportedError, "<f16"),
     "v2-generic-datetime": (_v2_doc("<M8"), zarrlib.UnsupportedError, "<M8"),
-    "v2-nested-structured": (_v2_doc([["a", [["x", "<i4"]]]]), zarrlib.UnsupportedError, '"a"'),
+    "v2-nested-structured-object-field": (_v2_doc([["a", [["x", "|O"]]]]), zarrlib.UnsupportedError, '"x"'),
     "v2-not-a-dtype": (_v2_doc({"a": 1}), zarrlib.InvalidMetadataError, "dtype"),
     "v2-jenkins": (_v2_doc(compressor={"id": "jenkins_lookup3"}), zarrlib.UnsupportedError, "jenkins_lookup3"),
     "v3-jenkins": (_v3_doc(codecs=[BYTES, nc("jenkins_lookup3")]), zarrlib.UnsupportedError, "jenkins_lookup3"),

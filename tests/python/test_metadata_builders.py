@@ -122,3 +122,55 @@ def test_variable_length_strings_and_bytes(zarr_format, shards, tmp_path):
     assert zarrlib.array_metadata((2,), str, fill_value="n/a")["fill_value"] == "n/a"
     with pytest.raises(ValueError, match="fill_value"):
         zarrlib.array_metadata((2,), str, fill_value=3)
+
+
+RECORD = np.dtype([("a", "<i4"), ("b", "<f8"), ("s", "S3"), ("n", [("x", "u1")])])
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.filterwarnings("ignore:The data type .* does not have a Zarr V3 specification")
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_records_take_the_form_zarr_python_writes(zarr_format, tmp_path):
+    """A numpy structured dtype: Zarr v3 `struct`, or `structured` beside zarr-python 3.1 (which
+    cannot read `struct`), as zarr-python itself writes it; Zarr v2 numpy's description."""
+    dtype = RECORD if zarr_format == 3 else np.dtype([("a", "<i4"), ("b", "<f8"), ("s", "S3"), ("t", "<M8[s]")])
+    fill = np.array((-1, 2.5, b"ab", (3,)) if zarr_format == 3 else (-1, 2.5, b"ab", 3), dtype)[()]
+    doc = zarrlib.array_metadata((6,), dtype, chunks=(4,), fill_value=fill, zarr_format=zarr_format)
+    z = zarr.create_array(
+        tmp_path / "zarr", shape=(6,), chunks=(4,), dtype=dtype, fill_value=fill, zarr_format=zarr_format
+    )
+    written = z.metadata.to_dict()
+    if zarr_format == 3:
+        assert doc["data_type"] == written["data_type"]
+        assert doc["data_type"]["name"] == zarrlib.records.v3_form()
+        assert doc["fill_value"] == written["fill_value"]
+        assert doc["codecs"][0] == written["codecs"][0]
+    else:
+        assert doc["dtype"] == [list(field) for field in written["dtype"]]
+        assert doc["fill_value"] == written["fill_value"]
+    a = zarrlib.create_array(tmp_path, "a", doc)
+    assert a.dtype == dtype
+    a[1:3] = np.array([(i, i / 2, b"xyz", (i,) if zarr_format == 3 else i) for i in (5, 6)], dtype)
+    got = zarr.open_array(tmp_path / "a", mode="r")[...]
+    assert got.tobytes() == a[...].tobytes()
+    assert got[0].tobytes() == np.asarray(fill).tobytes()
+    assert zarrlib.array_metadata((2,), RECORD)["fill_value"] in (
+        {"a": 0, "b": 0.0, "s": "", "n": {"x": 0}},
+        "A" * 22 + "==",
+    )
+
+
+@pytest.mark.parametrize(
+    "arguments, named",
+    [
+        (dict(dtype=[("a", "<i4", (2,))]), "field 'a' is a subarray"),
+        (dict(dtype=np.dtype([("a", "u1"), ("b", "<i4")], align=True)), "field 'b' is not packed"),
+        (dict(dtype=[(("title", "a"), "<i4")]), "field 'a' has a title"),
+        (dict(dtype=[("a", "<i4"), ("o", "O")]), "field 'o'"),
+        (dict(dtype=[("a", "<i4")], fill_value="x"), "fill_value"),
+        (dict(dtype=[("a", "<i4")], fill_value=(1, 2)), "fill_value"),
+    ],
+)
+def test_bad_records_are_named(arguments, named):
+    with pytest.raises(ValueError, match=named):
+        zarrlib.array_metadata((4,), **arguments)

@@ -1,8 +1,12 @@
 //! What an array's codecs and store allow, worked out once when a handle opens: the facts every
 //! read and write path decides by.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
+use zarrs::array::data_type::api::codec_traits::bytes::BytesDataTypeExt;
 use zarrs::array::{ArrayCodecTraits, ArrayMetadata, ArrayShardedExt, ChunkGrid, CodecTraits};
+use zarrs::array::{DataType, Endianness};
 use zarrs::metadata::v3::ArrayMetadataV3;
 
 use super::ZarrsArray;
@@ -126,7 +130,7 @@ impl Layout {
             shard_encoder: ShardEncoder::of(&v3),
             unencoded: v3.storage_transformers.is_empty()
                 && vlen.is_none()
-                && matches!(v3.codecs.as_slice(), [codec] if stores_memory_order(codec, element_size)),
+                && matches!(v3.codecs.as_slice(), [codec] if stores_memory_order(codec, data_type)),
         })
     }
 
@@ -219,8 +223,11 @@ fn has_checksum(doc: &Map<String, Value>) -> bool {
         || doc.get("compressor").is_some_and(codec)
 }
 
-/// Whether `codec` (the only one) stores elements as they lie in this machine's memory.
-fn stores_memory_order(codec: &zarrs::metadata::v3::MetadataV3, element_size: usize) -> bool {
+/// Whether `codec` (the array's only codec) stores elements as they are in memory: a `bytes`
+/// codec whose encoding of this data type, in the byte order it names (or none), leaves the
+/// bytes as they are (single-byte types, the machine's own order, records in their stored
+/// little-endian order on a little-endian machine).
+fn stores_memory_order(codec: &zarrs::metadata::v3::MetadataV3, data_type: &DataType) -> bool {
     let Ok(value) = serde_json::to_value(codec) else {
         return false;
     };
@@ -236,6 +243,21 @@ fn stores_memory_order(codec: &zarrs::metadata::v3::MetadataV3, element_size: us
                 .and_then(|e| e.as_str()),
         ),
     };
+    let endianness = match endian {
+        None => None,
+        Some("little") => Some(Endianness::Little),
+        Some("big") => Some(Endianness::Big),
+        Some(_) => return false,
+    };
+    let Some(size) = data_type.fixed_size() else {
+        return false;
+    };
+    let element = vec![0u8; size];
     name == "bytes"
-        && (element_size == 1 || (cfg!(target_endian = "little") && endian == Some("little")))
+        && data_type.codec_bytes().is_ok_and(|bytes| {
+            matches!(
+                bytes.encode(Cow::Borrowed(&element), endianness),
+                Ok(Cow::Borrowed(_))
+            )
+        })
 }

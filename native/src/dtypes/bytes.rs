@@ -1,7 +1,9 @@
-//! zarr-python's `null_terminated_bytes` (numpy's `S<n>`): `n` bytes per element, NUL-padded.
-//! Zarr v2 names it `|S<n>`; Zarr v3 `{"name": "null_terminated_bytes", "configuration":
-//! {"length_bytes": n}}`. Fill values are base64 strings (trailing NULs may be left out); a v2
-//! `null` is all zeros, as zarr-python reads it. The bytes are stored as they are.
+//! zarr-python's fixed-width bytes: `null_terminated_bytes` (numpy's `S<n>`, NUL-padded) and
+//! `raw_bytes` (numpy's `V<n>`), `n` bytes per element. Zarr v2 names the first `|S<n>` (zarrs
+//! reads v2 `|V<n>` as raw bits itself); Zarr v3 `{"name": "null_terminated_bytes" |
+//! "raw_bytes", "configuration": {"length_bytes": n}}`. Fill values are base64 strings
+//! (trailing NULs may be left out; zarr-python leaves them out of `null_terminated_bytes`
+//! only); a v2 `null` is all zeros, as zarr-python reads it. The bytes are stored as they are.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -19,36 +21,42 @@ use zarrs::metadata::Configuration;
 use zarrs::plugin::{ExtensionName, PluginCreateError, ZarrVersion};
 
 pub(super) const V3_NAME: &str = "null_terminated_bytes";
+pub(super) const RAW_V3_NAME: &str = "raw_bytes";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct NullTerminatedBytes {
     length: usize,
+    /// `raw_bytes`: the same bytes, written back whole (no NUL padding trimmed).
+    raw: bool,
 }
 
 impl NullTerminatedBytes {
     /// The type a Zarr v2 `|S<n>` names, if `name` is one.
     pub fn from_v2_name(name: &str) -> Option<Result<DataType, PluginCreateError>> {
         let length = name.strip_prefix("|S")?;
-        Some(Self::create(length.parse().ok()))
+        Some(Self::create(length.parse().ok(), false))
     }
 
-    /// The type of a Zarr v3 `null_terminated_bytes` with this configuration.
+    /// The type of a Zarr v3 `null_terminated_bytes` (or `raw_bytes` when `raw`) with this
+    /// configuration.
     pub fn from_v3_configuration(
         configuration: Option<&Configuration>,
+        raw: bool,
     ) -> Result<DataType, PluginCreateError> {
         let length = configuration
             .and_then(|c| c.get("length_bytes"))
             .and_then(serde_json::Value::as_u64)
             .and_then(|n| usize::try_from(n).ok());
-        Self::create(length)
+        Self::create(length, raw)
     }
 
-    fn create(length: Option<usize>) -> Result<DataType, PluginCreateError> {
+    fn create(length: Option<usize>, raw: bool) -> Result<DataType, PluginCreateError> {
         match length {
-            Some(length) if length > 0 => Ok(Arc::new(Self { length }).into()),
-            _ => Err(PluginCreateError::Other(
-                "null_terminated_bytes needs a length of at least one byte".into(),
-            )),
+            Some(length) if length > 0 => Ok(Arc::new(Self { length, raw }).into()),
+            _ => Err(PluginCreateError::Other(format!(
+                "{} needs a length of at least one byte",
+                if raw { RAW_V3_NAME } else { V3_NAME }
+            ))),
         }
     }
 }
@@ -56,7 +64,9 @@ impl NullTerminatedBytes {
 impl ExtensionName for NullTerminatedBytes {
     fn name(&self, version: ZarrVersion) -> Option<Cow<'static, str>> {
         Some(match version {
+            ZarrVersion::V2 if self.raw => Cow::Owned(format!("|V{}", self.length)),
             ZarrVersion::V2 => Cow::Owned(format!("|S{}", self.length)),
+            _ if self.raw => Cow::Borrowed(RAW_V3_NAME),
             _ => Cow::Borrowed(V3_NAME),
         })
     }
@@ -99,7 +109,11 @@ impl DataTypeTraits for NullTerminatedBytes {
         fill_value: &FillValue,
     ) -> Result<FillValueMetadata, DataTypeFillValueError> {
         let bytes = fill_value.as_ne_bytes();
-        let end = bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+        let end = if self.raw {
+            bytes.len()
+        } else {
+            bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1)
+        };
         Ok(FillValueMetadata::from(
             BASE64_STANDARD.encode(&bytes[..end]),
         ))
@@ -165,5 +179,24 @@ mod tests {
         );
         assert!(NullTerminatedBytes::from_v2_name("|S0").unwrap().is_err());
         assert!(NullTerminatedBytes::from_v2_name("<U6").is_none());
+    }
+
+    #[test]
+    fn raw_bytes_fill_values_are_written_whole() {
+        let configuration: Configuration = serde_json::json!({"length_bytes": 3})
+            .as_object()
+            .unwrap()
+            .clone()
+            .into();
+        let v3 = NullTerminatedBytes::from_v3_configuration(Some(&configuration), true).unwrap();
+        assert_eq!(v3.name_v3().as_deref(), Some(RAW_V3_NAME));
+        // np.void(b"\0\0\0") as zarr-python writes it: "AAAA".
+        let zero = v3.fill_value(&"AAAA".into(), ZarrVersion::V3).unwrap();
+        assert_eq!(zero.as_ne_bytes(), [0, 0, 0]);
+        assert_eq!(
+            v3.metadata_fill_value(&zero).unwrap(),
+            FillValueMetadata::from("AAAA")
+        );
+        assert!(NullTerminatedBytes::from_v3_configuration(None, true).is_err());
     }
 }

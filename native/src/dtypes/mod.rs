@@ -1,10 +1,12 @@
 //! Data types zarr-python writes that zarrs 0.23 does not read as they are: registered with
-//! zarrs' data type registry (`|S<n>` / `null_terminated_bytes`, Zarr v2 datetimes), or rewritten
+//! zarrs' data type registry (`|S<n>` / `null_terminated_bytes`, `raw_bytes`, Zarr v2 datetimes,
+//! Zarr v3 records: `struct` / `structured`), or rewritten
 //! in a Zarr v2 document before zarrs parses it (structured dtypes as raw bits, `null` fill
 //! values zarrs refuses). The caller's document is kept as it was; only zarrs sees the rewrite.
 
 mod bytes;
 mod datetime;
+mod records;
 mod structured;
 
 use std::sync::Once;
@@ -39,8 +41,17 @@ pub fn register() {
             },
         ));
         let _ = register_data_type_v3(DataTypeRuntimePluginV3::new(
-            |name| name == bytes::V3_NAME,
-            |metadata| bytes::NullTerminatedBytes::from_v3_configuration(metadata.configuration()),
+            |name| name == bytes::V3_NAME || name == bytes::RAW_V3_NAME,
+            |metadata| {
+                bytes::NullTerminatedBytes::from_v3_configuration(
+                    metadata.configuration(),
+                    metadata.name() == bytes::RAW_V3_NAME,
+                )
+            },
+        ));
+        let _ = register_data_type_v3(DataTypeRuntimePluginV3::new(
+            |name| name == records::STRUCT || name == records::STRUCTURED,
+            records::Record::from_v3,
         ));
     });
 }

@@ -1,4 +1,5 @@
-//! Zarr v2 structured data types (numpy records, `[["a", "<i4"], ["b", "<f8", [2]]]`) carried by
+//! Zarr v2 structured data types (numpy records, `[["a", "<i4"], ["b", "<f8", [2]]]`, nested
+//! ones `[["n", [["x", "<f4"]]]]` too) carried by
 //! zarrs as raw bits (`|V<itemsize>`, `r<bits>` in Zarr v3 terms): each element is the record's
 //! bytes, fields packed in order as numpy lays them out. The engine does not reorder bytes
 //! within raw bits, so fields must be in this machine's byte order (or single-byte); Python
@@ -51,16 +52,15 @@ pub(super) fn record_size(fields: &[Value]) -> Result<u64> {
     for field in fields {
         let parts = field.as_array().map(Vec::as_slice).unwrap_or_default();
         let (name, dtype, shape) = match parts {
-            [Value::String(name), Value::String(dtype)] => (name, dtype, None),
-            [Value::String(name), Value::String(dtype), shape] => (name, dtype, Some(shape)),
-            [Value::String(name), Value::Array(_), ..] => {
-                return Err(Error::new(
-                    ErrorKind::Unsupported,
-                    format!(
-                        "the structured data type's field {name:?} is itself structured (nested structured data types are not supported)"
-                    ),
-                ));
-            }
+            [
+                Value::String(name),
+                dtype @ (Value::String(_) | Value::Array(_)),
+            ] => (name, dtype, None),
+            [
+                Value::String(name),
+                dtype @ (Value::String(_) | Value::Array(_)),
+                shape,
+            ] => (name, dtype, Some(shape)),
             _ => {
                 return Err(Error::invalid_metadata(format!(
                     "a structured data type's field must be [name, dtype] or [name, dtype, shape], not {field}"
@@ -75,7 +75,13 @@ pub(super) fn record_size(fields: &[Value]) -> Result<u64> {
             }),
         }
         .ok_or_else(|| Error::invalid_metadata(format!("field {name:?} has an invalid shape")))?;
-        let field = field_size(name, dtype)?
+        let one = match dtype {
+            // A nested record: its own fields, packed in place (bounded by the JSON parser's
+            // nesting limit).
+            Value::Array(fields) => record_size(fields)?,
+            _ => field_size(name, dtype.as_str().unwrap_or_default())?,
+        };
+        let field = one
             .checked_mul(count)
             .ok_or_else(|| Error::invalid_metadata(format!("field {name:?} is too large")))?;
         size = size
@@ -110,9 +116,12 @@ mod tests {
             ["e", "<M8[ns]"]
         ]);
         assert_eq!(size(fields).unwrap(), 55);
-        let nested = size(serde_json::json!([["a", [["x", "<i4"]]]])).unwrap_err();
-        assert_eq!(nested.kind, ErrorKind::Unsupported);
-        assert!(nested.message.contains("\"a\""), "{}", nested.message);
+        // np.dtype([("a", [("x", "<i4"), ("y", "|u1")], (2,)), ("b", "<u2")]).itemsize == 12
+        let nested = serde_json::json!([["a", [["x", "<i4"], ["y", "|u1"]], [2]], ["b", "<u2"]]);
+        assert_eq!(size(nested).unwrap(), 12);
+        let inner = size(serde_json::json!([["a", [["x", "|O"]]]])).unwrap_err();
+        assert_eq!(inner.kind, ErrorKind::Unsupported);
+        assert!(inner.message.contains("\"x\""), "{}", inner.message);
         let swapped = if cfg!(target_endian = "little") {
             ">f8"
         } else {
