@@ -696,7 +696,7 @@ class Bench:
         words = [f"{i}:" + "abcdéfgh日本"[: n % 11] * (1 + n // 11) for i, n in enumerate(lengths)]
         expected = np.array(words, dtype=np.dtypes.StringDType())
         source = os.path.join(workdir, "strings", "source")
-        zarr.create_array(source, shape=expected.shape, chunks=(10_000,), dtype=str)[...] = expected
+        zarr.create_array(source, shape=expected.shape, chunks=(10_000,), dtype=str, overwrite=True)[...] = expected
         os.sync()
 
         def check(result):
