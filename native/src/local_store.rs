@@ -122,11 +122,7 @@ impl LocalStore {
 
     /// Write `value` as the whole value of `key`, replacing any value there atomically (see
     /// the module's notes). The caller's bytes go to the file as they are: no owned copy.
-    pub(crate) fn write_value(&self, key: &StoreKey, value: &[u8]) -> std::io::Result<()> {
-        self.write_replacing(key, value)
-    }
-
-    fn write_replacing(&self, key: &StoreKey, value: &[u8]) -> std::io::Result<()> {
+    pub(crate) fn write_replacing(&self, key: &StoreKey, value: &[u8]) -> std::io::Result<()> {
         let path = self.filesystem.key_to_fspath(key);
         let directory = path
             .parent()

@@ -214,7 +214,7 @@ impl ArrayHandle {
                 .map_err(zarrs::array::ArrayError::CodecError)?,
         };
         local
-            .write_value(&self.array.chunk_key(chunk), &encoded)
+            .write_replacing(&self.array.chunk_key(chunk), &encoded)
             .map_err(zarrs::storage::StorageError::from)?;
         Ok(())
     }
