@@ -173,7 +173,7 @@ def _index_arrays(array: NativeArray, selection: Any) -> tuple[list[NDArray], tu
     interleaving a million points here took 30 ms of a 160 ms read."""
     if array.vlen is not None or array.ndim == 0 or not isinstance(selection, tuple) or len(selection) != array.ndim:
         return None
-    shape = None
+    shape: tuple[int, ...] | None = None
     for item in selection:
         if not isinstance(item, np.ndarray) or item.dtype.kind not in "iu":
             return None
@@ -184,7 +184,9 @@ def _index_arrays(array: NativeArray, selection: Any) -> tuple[list[NDArray], tu
             shape = item.shape
         elif item.shape != shape:
             return None
-    lists = [np.ascontiguousarray(item, dtype=np.int64).reshape(-1) for item in selection]
+    if shape is None:
+        return None
+    lists: list[NDArray] = [np.ascontiguousarray(item, dtype=np.int64).reshape(-1) for item in selection]
     return lists, shape
 
 
