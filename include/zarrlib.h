@@ -505,6 +505,23 @@ int32_t zarrlib_array_read_coordinates(const zarrlib_array *array,
                                        size_t out_len);
 
 /**
+ * Decode a coordinate selection given as one index list per axis into `out` (`out_len`
+ * bytes): `axes` holds `ndim` pointers, each to `points` signed indices, point `p` being
+ * `(axes[0][p], axes[1][p], ...)`; a negative index counts back from the end of its axis, as
+ * in numpy. This is numpy's `a[rows, cols]` with the caller's integer arrays as they are:
+ * no interleaving into points first. Otherwise as `zarrlib_array_read_coordinates`:
+ * ZARRLIB_ERR_OUT_OF_BOUNDS (naming the index, axis and point) for an index outside its axis
+ * after wrapping, ZARRLIB_ERR_BUFFER_SIZE if `out_len` is not `points` elements. The engine
+ * holds a copy of the indices (`points * ndim` values) for the call.
+ */
+int32_t zarrlib_array_read_coordinate_axes(const zarrlib_array *array,
+                                           const int64_t *const *axes,
+                                           size_t points,
+                                           size_t ndim,
+                                           void *out,
+                                           size_t out_len);
+
+/**
  * Write a coordinate selection (as in `zarrlib_array_read_coordinates`) from `data`
  * (`data_len` bytes, one element per point). Where a point repeats, the last of its values is
  * the one stored, as in numpy's assignment. Each chunk holding points is read, updated and

@@ -160,7 +160,53 @@ def set_orthogonal(array: NativeArray, selection: Any, value: npt.ArrayLike) -> 
 
 
 def get_coordinates(array: NativeArray, selection: Any, out: NDArray | None = None) -> NDArray:
+    axes = _index_arrays(array, selection)
+    if axes is not None:
+        return _finish(read_coordinate_axes(array, *axes), out)
     return _finish(read_points(array, fancy.coordinates(selection, array.shape)), out)
+
+
+def _index_arrays(array: NativeArray, selection: Any) -> tuple[list[NDArray], tuple[int, ...]] | None:
+    """A coordinate selection of a fixed-size array that is one integer ndarray per axis, all
+    of one shape, as flat int64 arrays and that shape; ``None`` for anything else (which the
+    general path plans). The engine wraps and checks such arrays itself: wrapping, casting and
+    interleaving a million points here took 30 ms of a 160 ms read."""
+    if array.vlen is not None or array.ndim == 0 or not isinstance(selection, tuple) or len(selection) != array.ndim:
+        return None
+    shape: tuple[int, ...] | None = None
+    for item in selection:
+        if not isinstance(item, np.ndarray) or item.dtype.kind not in "iu":
+            return None
+        # uint64 indices above int64's range would wrap to negatives.
+        if item.dtype.kind == "u" and item.dtype.itemsize == 8:
+            return None
+        if shape is None:
+            shape = item.shape
+        elif item.shape != shape:
+            return None
+    if shape is None:
+        return None
+    lists: list[NDArray] = [np.ascontiguousarray(item, dtype=np.int64).reshape(-1) for item in selection]
+    return lists, shape
+
+
+def read_coordinate_axes(array: NativeArray, lists: list[NDArray], shape: tuple[int, ...]) -> NDArray:
+    """The elements at ``(lists[0][p], lists[1][p], ...)`` (flat int64 arrays of one length,
+    negatives counting from the end), shaped ``shape``: one engine call."""
+    result = np.empty(shape, array.dtype)
+    if result.size:
+        keep = [ffi.from_buffer("int64_t[]", indices) for indices in lists]
+        check(
+            lib.zarrlib_array_read_coordinate_axes(
+                array._handle,
+                ffi.new("int64_t *[]", keep),
+                result.size,
+                len(lists),
+                ffi.from_buffer(result, require_writable=True),
+                result.nbytes,
+            )
+        )
+    return result
 
 
 def set_coordinates(array: NativeArray, selection: Any, value: npt.ArrayLike) -> None:

@@ -115,6 +115,33 @@ static void check_points_read(const fixture_t *f, const points_t *p, const char 
   }
 }
 
+/* The same points through zarrlib_array_read_coordinate_axes: one signed list per axis, and
+ * every index also as its negative (counted back from the end of its axis). */
+static void check_point_axes_read(const fixture_t *f, const points_t *p, const char *what) {
+  int64_t rows[32], cols[32];
+  const int64_t *axes[2] = {rows, cols};
+  int32_t plain[32], wrapped[32];
+  for (size_t k = 0; k < p->n; k++) {
+    rows[k] = (int64_t)p->coords[2 * k];
+    cols[k] = (int64_t)p->coords[2 * k + 1];
+  }
+  memset(plain, 0x5A, sizeof plain);
+  CHECK_OK(zarrlib_array_read_coordinate_axes(f->array, axes, p->n, 2, p->n ? plain : NULL,
+                                              p->n * sizeof(int32_t)));
+  for (size_t k = 0; k < p->n; k++) {
+    rows[k] -= ROWS;
+    cols[k] -= COLS;
+  }
+  CHECK_OK(zarrlib_array_read_coordinate_axes(f->array, axes, p->n, 2, p->n ? wrapped : NULL,
+                                              p->n * sizeof(int32_t)));
+  for (size_t k = 0; k < p->n; k++) {
+    int32_t want = f->model[p->coords[2 * k] * COLS + p->coords[2 * k + 1]];
+    if (plain[k] != want || wrapped[k] != want)
+      FAIL("%s: point %zu is %d (wrapped %d), want %d", what, k, (int)plain[k], (int)wrapped[k],
+           (int)want);
+  }
+}
+
 static const points_t POINT_CASES[] = {
     {5, {12, 10, 0, 0, 5, 7, 0, 0, 11, 2}}, /* unsorted, a repeat, the fill row */
     {1, {3, 3}},
@@ -134,6 +161,7 @@ static void test_reads_and_writes(zarrlib_store *store, const char *path, const 
   for (size_t i = 0; i < N_POINTS; i++) {
     snprintf(what, sizeof what, "%s coordinate read %zu", path, i);
     check_points_read(&f, &POINT_CASES[i], what);
+    check_point_axes_read(&f, &POINT_CASES[i], what);
   }
 
   /* Orthogonal writes: each element takes the value of the last entry naming it. */
@@ -222,6 +250,28 @@ static void test_errors(zarrlib_store *store) {
                ARG);
   CHECK_STATUS(zarrlib_array_read_coordinates(f.array, NULL, 3, 2, out, 3 * sizeof(int32_t)), ARG);
   CHECK_STATUS(zarrlib_array_read_coordinates(f.array, points, SIZE_MAX, 2, out, sizeof out), ARG);
+
+  /* Per-axis lists: an index past either end of its axis, a wrong buffer, NULL lists. */
+  int64_t rows[3] = {0, 13, -14}, cols[3] = {1, 1, 1};
+  const int64_t *axes[2] = {rows, cols};
+  CHECK_STATUS(zarrlib_array_read_coordinate_axes(f.array, axes, 2, 2, out, 2 * sizeof(int32_t)),
+               OOB);
+  check_message_has("index 13");
+  check_message_has("axis 0");
+  rows[1] = -13;
+  CHECK_STATUS(zarrlib_array_read_coordinate_axes(f.array, axes, 3, 2, out, 3 * sizeof(int32_t)),
+               OOB);
+  check_message_has("index -14");
+  CHECK_STATUS(zarrlib_array_read_coordinate_axes(f.array, axes, 2, 2, out, 3 * sizeof(int32_t)),
+               SIZE);
+  CHECK_STATUS(zarrlib_array_read_coordinate_axes(f.array, axes, 2, 1, out, 2 * sizeof(int32_t)),
+               ARG);
+  CHECK_STATUS(zarrlib_array_read_coordinate_axes(f.array, NULL, 2, 2, out, 2 * sizeof(int32_t)),
+               ARG);
+  const int64_t *half[2] = {rows, NULL};
+  CHECK_STATUS(zarrlib_array_read_coordinate_axes(f.array, half, 2, 2, out, 2 * sizeof(int32_t)),
+               ARG);
+  CHECK_STATUS(zarrlib_array_read_coordinate_axes(NULL, axes, 2, 2, out, 2 * sizeof(int32_t)), ARG);
 
   /* NULL handles and buffers. */
   uint64_t one_each[2] = {1, 1};

@@ -16,7 +16,7 @@ use super::read::unit_subset;
 use crate::box_copy::byte_strides;
 use crate::chunk_locks::Access;
 use crate::error::{Error, ErrorKind, Result};
-use crate::points::{Groups, Points};
+use crate::points::{Groups, Points, interleave_axes};
 
 impl ArrayHandle {
     /// Read the `len` points `coords` (`ndim` coordinates each, one point after another) into
@@ -72,6 +72,16 @@ impl ArrayHandle {
                 Ok(())
             })
         })
+    }
+
+    /// Read the `len` points given as one index list per axis (as `points::interleave_axes`
+    /// takes them: numpy's `a[i, j, k]`, negative indices wrapped) into `out`.
+    pub fn read_coordinate_axes(&self, axes: &[&[i64]], len: usize, out: &mut [u8]) -> Result<()> {
+        self.check_fixed("read_coordinates_vlen")?;
+        // The buffer first: a wrong one fails before the lists are copied.
+        self.check_buffer(&[len as u64], out.len())?;
+        let coords = interleave_axes(axes, len, self.shape())?;
+        self.read_coordinates(&coords, len, axes.len(), out)
     }
 
     /// Write the points `coords` (as `read_coordinates` takes them) from `data`, one element per
@@ -148,12 +158,7 @@ impl ArrayHandle {
         points: &Points<'_>,
     ) -> Result<Groups> {
         match regular {
-            Some(cell_shape) => points.group(|point, cell| {
-                for ((c, i), n) in cell.iter_mut().zip(point).zip(&cell_shape) {
-                    *c = i / n;
-                }
-                Ok(())
-            }),
+            Some(cell_shape) => points.group_regular(&cell_shape, self.shape()),
             None => points.group(|point, cell| {
                 cell.copy_from_slice(&self.cell_of(grid, point)?);
                 Ok(())

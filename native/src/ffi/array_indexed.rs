@@ -137,6 +137,53 @@ pub unsafe extern "C" fn zarrlib_array_read_coordinates(
     })
 }
 
+/// Decode a coordinate selection given as one index list per axis into `out` (`out_len`
+/// bytes): `axes` holds `ndim` pointers, each to `points` signed indices, point `p` being
+/// `(axes[0][p], axes[1][p], ...)`; a negative index counts back from the end of its axis, as
+/// in numpy. This is numpy's `a[rows, cols]` with the caller's integer arrays as they are:
+/// no interleaving into points first. Otherwise as `zarrlib_array_read_coordinates`:
+/// ZARRLIB_ERR_OUT_OF_BOUNDS (naming the index, axis and point) for an index outside its axis
+/// after wrapping, ZARRLIB_ERR_BUFFER_SIZE if `out_len` is not `points` elements. The engine
+/// holds a copy of the indices (`points * ndim` values) for the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zarrlib_array_read_coordinate_axes(
+    array: *const zarrlib_array,
+    axes: *const *const i64,
+    points: usize,
+    ndim: usize,
+    out: *mut c_void,
+    out_len: usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: the arguments are as the header documents them (see `args`).
+        let (array, axes, out) = unsafe {
+            (
+                handle_arg(array)?,
+                axes_arg(axes, points, ndim)?,
+                bytes_out(out, out_len, "out")?,
+            )
+        };
+        array.read_coordinate_axes(&axes, points, out)
+    })
+}
+
+/// `ndim` pointers to `points` indices each.
+unsafe fn axes_arg<'a>(
+    axes: *const *const i64,
+    points: usize,
+    ndim: usize,
+) -> Result<Vec<&'a [i64]>> {
+    // SAFETY: the caller passes `ndim` readable pointers.
+    let pointers = unsafe { slice_arg(axes, ndim, "axes") }?;
+    pointers
+        .iter()
+        .map(|&list| {
+            // SAFETY: each pointer is to `points` readable indices.
+            unsafe { slice_arg(list, points, "axes[i]") }
+        })
+        .collect()
+}
+
 /// Write a coordinate selection (as in `zarrlib_array_read_coordinates`) from `data`
 /// (`data_len` bytes, one element per point). Where a point repeats, the last of its values is
 /// the one stored, as in numpy's assignment. Each chunk holding points is read, updated and
