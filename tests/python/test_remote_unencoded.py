@@ -188,3 +188,21 @@ def test_an_answer_breaking_off_mid_body_is_an_error(tmp_path):
         np.testing.assert_array_equal(array.read_chunk((0, 0)).shape, CHUNKS)
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("compressor", ["blosc", "zlib", "zstd"])
+def test_v2_compressed_chunks_are_never_taken_for_unencoded_ones(http_server, compressor):
+    """zarrs' v3 form of a v2 array leaves out the codecs it cannot convert: the array's own
+    compressor decides whether chunks are stored unencoded."""
+    import numcodecs
+
+    codec = {"blosc": numcodecs.Blosc(), "zlib": numcodecs.Zlib(), "zstd": numcodecs.Zstd()}[compressor]
+    name = f"v2-{compressor}.zarr"
+    data = np.arange(np.prod(SHAPE), dtype="uint16").reshape(SHAPE)
+    array = zarr.create_array(
+        str(http_server.root / name), shape=SHAPE, chunks=CHUNKS, dtype=data.dtype, compressors=codec, zarr_format=2
+    )
+    array[...] = data
+    remote = zarrlib.Array.open(zarrlib.open_store(f"{http_server.url}/{name}"), "")
+    np.testing.assert_array_equal(remote[...], data)
+    np.testing.assert_array_equal(remote.read_chunk((0, 0)), data[:8, :16])
