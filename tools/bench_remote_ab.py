@@ -32,6 +32,7 @@ def main() -> None:
     import numpy as np
     from bench import make_data, write_layout
     from bench_remote import http_readers, regions, s3_readers
+
     from servers import S3_CREDENTIALS, HttpServer, S3Server
 
     layout, source, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3])
