@@ -173,7 +173,7 @@ impl ArrayHandle {
     }
 
     /// Read the part `piece` of unencoded chunk `unit` (whose box is `unit_subset`) from an
-    /// object store into `target` (C order, shape `target_shape`, the piece at `target_start`),
+    /// object store into `target` (C order, of the shape and with the piece where `to` says),
     /// placing the chunk's body run by run as its frames arrive: the copy zarrs makes of each
     /// frame into one buffer for the whole chunk, and that buffer's fresh pages, are saved.
     /// `None` when the array or store does not allow it; `Some(false)` when the chunk is not
