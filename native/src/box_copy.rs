@@ -33,52 +33,135 @@ pub fn for_each_run(
     element_size: usize,
     mut copy: impl FnMut(usize, usize, usize),
 ) {
-    let ndim = extent.len();
-    debug_assert!(source.shape.len() == ndim && target.shape.len() == ndim);
-    if extent.contains(&0) {
-        return;
+    for run in Runs::new(source, target, extent, element_size) {
+        copy(run.source, run.target, run.len);
     }
-    let source_strides = byte_strides(source.shape, element_size);
-    let target_strides = byte_strides(target.shape, element_size);
-    // The run covers the innermost axis plus every outer axis above it as long as the axes
-    // below are whole in the box and in both arrays.
-    let mut inner = ndim;
-    while inner > 1
-        && extent[inner - 1] == source.shape[inner - 1]
-        && extent[inner - 1] == target.shape[inner - 1]
-    {
-        inner -= 1;
+}
+
+/// One run of a copy: `len` bytes from `source` in the source to `target` in the target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run {
+    pub source: usize,
+    pub target: usize,
+    pub len: usize,
+}
+
+/// The runs of `for_each_run` as an iterator, in increasing source (and target) offsets: a
+/// body streamed in order (a value read from a server frame by frame) is placed run by run as
+/// its frames arrive.
+pub struct Runs {
+    source_strides: Vec<u64>,
+    target_strides: Vec<u64>,
+    extent: Vec<u64>,
+    run: usize,
+    source_offset: u64,
+    target_offset: u64,
+    /// An odometer over the outer axes (those above the run).
+    index: Vec<u64>,
+    done: bool,
+}
+
+impl Runs {
+    pub fn new(source: Place<'_>, target: Place<'_>, extent: &[u64], element_size: usize) -> Self {
+        let ndim = extent.len();
+        debug_assert!(source.shape.len() == ndim && target.shape.len() == ndim);
+        let source_strides = byte_strides(source.shape, element_size);
+        let target_strides = byte_strides(target.shape, element_size);
+        // The run covers the innermost axis plus every outer axis above it as long as the axes
+        // below are whole in the box and in both arrays.
+        let mut inner = ndim;
+        while inner > 1
+            && extent[inner - 1] == source.shape[inner - 1]
+            && extent[inner - 1] == target.shape[inner - 1]
+        {
+            inner -= 1;
+        }
+        let run = if ndim == 0 {
+            element_size
+        } else {
+            (extent[inner - 1] * source_strides[inner - 1]) as usize
+        };
+        let outer = inner.saturating_sub(1);
+        let offset = |start: &[u64], strides: &[u64]| -> u64 {
+            start.iter().zip(strides).map(|(s, t)| s * t).sum()
+        };
+        Self {
+            source_offset: offset(source.start, &source_strides),
+            target_offset: offset(target.start, &target_strides),
+            source_strides,
+            target_strides,
+            extent: extent.to_vec(),
+            run,
+            index: vec![0; outer],
+            done: extent.contains(&0),
+        }
     }
-    let run = if ndim == 0 {
-        element_size
-    } else {
-        (extent[inner - 1] * source_strides[inner - 1]) as usize
-    };
-    let outer = inner.saturating_sub(1);
-    let offset = |start: &[u64], strides: &[u64]| -> u64 {
-        start.iter().zip(strides).map(|(s, t)| s * t).sum()
-    };
-    let mut source_offset = offset(source.start, &source_strides);
-    let mut target_offset = offset(target.start, &target_strides);
-    // An odometer over the outer axes.
-    let mut index = vec![0u64; outer];
-    loop {
-        copy(source_offset as usize, target_offset as usize, run);
-        let mut axis = outer;
+}
+
+impl Iterator for Runs {
+    type Item = Run;
+
+    fn next(&mut self) -> Option<Run> {
+        if self.done {
+            return None;
+        }
+        let run = Run {
+            source: self.source_offset as usize,
+            target: self.target_offset as usize,
+            len: self.run,
+        };
+        let mut axis = self.index.len();
         loop {
             if axis == 0 {
-                return;
-            }
-            axis -= 1;
-            index[axis] += 1;
-            source_offset += source_strides[axis];
-            target_offset += target_strides[axis];
-            if index[axis] < extent[axis] {
+                self.done = true;
                 break;
             }
-            source_offset -= extent[axis] * source_strides[axis];
-            target_offset -= extent[axis] * target_strides[axis];
-            index[axis] = 0;
+            axis -= 1;
+            self.index[axis] += 1;
+            self.source_offset += self.source_strides[axis];
+            self.target_offset += self.target_strides[axis];
+            if self.index[axis] < self.extent[axis] {
+                break;
+            }
+            self.source_offset -= self.extent[axis] * self.source_strides[axis];
+            self.target_offset -= self.extent[axis] * self.target_strides[axis];
+            self.index[axis] = 0;
+        }
+        Some(run)
+    }
+}
+
+/// Places the source's bytes as they arrive in order, piece by piece (a value's body read from
+/// a server frame by frame), into the target, run by run: no buffer for the whole source.
+pub struct StreamPlacer {
+    runs: Runs,
+    current: Option<Run>,
+}
+
+impl StreamPlacer {
+    pub fn new(runs: Runs) -> Self {
+        let mut runs = runs;
+        let current = runs.next();
+        Self { runs, current }
+    }
+
+    /// The source bytes `piece`, starting at byte `at` of the source (each piece starting where
+    /// the one before ended): `copy(target_offset, bytes)` for each part of a run in it.
+    pub fn place(&mut self, at: usize, piece: &[u8], mut copy: impl FnMut(usize, &[u8])) {
+        let end = at + piece.len();
+        while let Some(run) = self.current {
+            if run.source >= end {
+                return;
+            }
+            let from = run.source.max(at);
+            let to = (run.source + run.len).min(end);
+            if from < to {
+                copy(run.target + (from - run.source), &piece[from - at..to - at]);
+            }
+            if run.source + run.len > end {
+                return;
+            }
+            self.current = self.runs.next();
         }
     }
 }
@@ -190,5 +273,37 @@ mod tests {
             runs.push((s, t, len))
         });
         assert_eq!(runs, [(6, 2, 6), (12, 10, 6)]);
+    }
+
+    #[test]
+    fn a_body_placed_piece_by_piece_lands_as_one_copied_whole() {
+        let source_shape = [3u64, 5, 4];
+        let target_shape = [4u64, 4, 6];
+        let source = Place {
+            shape: &source_shape,
+            start: &[1, 1, 1],
+        };
+        let target = Place {
+            shape: &target_shape,
+            start: &[0, 2, 2],
+        };
+        let extent = [2u64, 2, 3];
+        let body: Vec<u8> = (0..source_shape.iter().product::<u64>() * 2)
+            .map(|n| n as u8)
+            .collect();
+        let mut expected = vec![0u8; target_shape.iter().product::<u64>() as usize * 2];
+        for_each_run(source, target, &extent, 2, |s, t, len| {
+            expected[t..t + len].copy_from_slice(&body[s..s + len]);
+        });
+        for piece_len in [1, 3, 7, 16, 1000] {
+            let mut got = vec![0u8; expected.len()];
+            let mut placer = StreamPlacer::new(Runs::new(source, target, &extent, 2));
+            for (n, piece) in body.chunks(piece_len).enumerate() {
+                placer.place(n * piece_len, piece, |t, bytes| {
+                    got[t..t + bytes.len()].copy_from_slice(bytes);
+                });
+            }
+            assert_eq!(got, expected, "pieces of {piece_len}");
+        }
     }
 }

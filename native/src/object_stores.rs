@@ -427,6 +427,61 @@ impl Remote {
     }
 }
 
+impl Remote {
+    /// Read the whole value of `key`, which must be `length` bytes long, as its body arrives:
+    /// `place(offset, frame)` for each network frame in order, with no buffer for the whole
+    /// value (zarrs' `get` collects the body into one fresh buffer, a copy per frame into pages
+    /// the kernel zeroes first). `Ok(false)` when the value is not stored.
+    ///
+    /// A value of another length, or a body that ends early or runs long, is `CorruptData`, and
+    /// a request failing mid-body is a storage error: `place` may have had some of the frames
+    /// then, so the caller's output is not to be used.
+    pub(crate) fn read_exact_with(
+        &self,
+        key: &StoreKey,
+        length: u64,
+        mut place: impl FnMut(u64, &[u8]),
+    ) -> Result<bool> {
+        let client = self.client()?;
+        let path = Path::from(key.as_str());
+        let corrupt = |what: String| {
+            Error::new(
+                ErrorKind::CorruptData,
+                format!("{key}: {what}, the chunk is {length} bytes"),
+            )
+        };
+        let streamed = client.runtime.block_on(async {
+            let result = match client.store.get_opts(&path, GetOptions::default()).await {
+                Ok(result) => result,
+                Err(object_store::Error::NotFound { .. }) => return Ok(Ok(None)),
+                Err(err) => return Ok(Err(StorageError::Other(err.to_string()))),
+            };
+            let size = result.range.end - result.range.start;
+            if size != length {
+                return Err(corrupt(format!("the stored value is {size} bytes")));
+            }
+            let mut body = result.into_stream();
+            let mut at = 0u64;
+            while let Some(frame) = std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await {
+                let frame = frame.map_err(storage_error)?;
+                let end = at + frame.len() as u64;
+                if end > length {
+                    return Err(corrupt(format!("the store sent more than {length} bytes")));
+                }
+                place(at, &frame);
+                at = end;
+            }
+            if at != length {
+                return Err(corrupt(format!(
+                    "the store's answer ended after {at} bytes"
+                )));
+            }
+            Ok(Ok(Some(())))
+        })?;
+        Ok(self.read(&client, streamed)?.is_some())
+    }
+}
+
 /// Whether a failure is the server saying something is not there (a missing bucket among the
 /// possibilities), rather than, say, a server that does not answer: only then is the bucket
 /// probed, so a server that is down is not waited for twice.

@@ -28,6 +28,10 @@ use crate::value_versions::VersionSource;
 struct Metered {
     requests: Arc<PerformanceMetricsStorageAdapter<dyn ReadableWritableListableStorageTraits>>,
     listings: Arc<ListCounter>,
+    /// Values read from an object store straight into the caller's memory, around zarrs'
+    /// counters: requests, and bytes.
+    direct_reads: AtomicU64,
+    direct_bytes_read: AtomicU64,
 }
 
 /// An open store. `id` tells stores apart for the chunk lock table (two handles on one store
@@ -40,6 +44,9 @@ pub struct Store {
     /// The same, when the store may also be written unmetered: whole chunks are written to it
     /// straight from their encoded bytes, without the owned copy zarrs' `set` takes.
     pub(crate) local_writes: Option<Arc<LocalStore>>,
+    /// The object store under this one, when it is one (not a zip file in one): chunks stored
+    /// unencoded are streamed from it into the caller's buffer (`Store::read_remote_into`).
+    remote: Option<Arc<object_stores::Remote>>,
     pub id: u64,
     /// Request counters, when the store was opened with the `metrics` option.
     metrics: Option<Metered>,
@@ -238,9 +245,14 @@ fn read_only_store(
     Arc::new(ReadOnly { inner, unlistable })
 }
 
-/// Open the store `url` names with the options zarrlib does not handle itself.
-fn open_storage(url: &str, options: &Map<String, Value>) -> Result<Access> {
-    Ok(match parse_url(url)? {
+/// Open the store `url` names with the options zarrlib does not handle itself; with the object
+/// store, when it is one.
+fn open_storage(
+    url: &str,
+    options: &Map<String, Value>,
+) -> Result<(Access, Option<Arc<object_stores::Remote>>)> {
+    let mut object_store = None;
+    let access = match parse_url(url)? {
         Location::Memory => {
             if let Some(key) = options.keys().next() {
                 return Err(Error::invalid_argument(format!(
@@ -278,6 +290,7 @@ fn open_storage(url: &str, options: &Map<String, Value>) -> Result<Access> {
         }
         Location::Object(kind) => {
             let remote = Arc::new(object_stores::open(kind, url, options)?);
+            object_store = Some(remote.clone());
             if kind.is_read_only() {
                 let why =
                     "an HTTP store cannot list its keys (no children, no listing of a prefix)";
@@ -290,13 +303,14 @@ fn open_storage(url: &str, options: &Map<String, Value>) -> Result<Access> {
             let (container_url, name) = inner
                 .rsplit_once('/')
                 .ok_or_else(|| Error::invalid_argument(format!("{url:?} names no zip file")))?;
-            let container = match open_storage(container_url, options)? {
+            let container = match open_storage(container_url, options)?.0 {
                 Access::ReadWrite(storage, _, _) => storage.readable_listable(),
                 Access::ReadOnly(storage, _) => storage,
             };
             Access::ReadOnly(open_zip(container, name, url)?, None)
         }
-    })
+    };
+    Ok((access, object_store))
 }
 
 /// The directory whose arrays' lock files a `process_locks` store uses, as an absolute path
@@ -347,7 +361,9 @@ impl Store {
         let metered = take_bool(&mut options, "metrics")?;
         let read_only = take_bool(&mut options, "read_only")?;
         let locked = take_bool(&mut options, "process_locks")?;
-        let mut store = Self::with_access(open_storage(url, &options)?, read_only, metered);
+        let (access, remote) = open_storage(url, &options)?;
+        let mut store = Self::with_access(access, read_only, metered);
+        store.remote = remote;
         store.waits_on_requests = waits_on_requests(&parse_url(url)?);
         if locked {
             store.process_locks = Some(ProcessLocks::new(lock_root(url)?, !read_only));
@@ -396,7 +412,13 @@ impl Store {
                 lists: AtomicU64::new(0),
             });
             let outer = listings.clone() as ReadableWritableListableStorage;
-            (outer, Some(Metered { requests, listings }))
+            let metered = Metered {
+                requests,
+                listings,
+                direct_reads: AtomicU64::new(0),
+                direct_bytes_read: AtomicU64::new(0),
+            };
+            (outer, Some(metered))
         } else {
             (storage, None)
         };
@@ -405,6 +427,7 @@ impl Store {
             // Reads around the metering adapter would go uncounted.
             local_writes: local.clone().filter(|_| !metered && writable),
             local: local.filter(|_| !metered),
+            remote: None,
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
             metrics,
             waits_on_requests: false,
@@ -414,6 +437,37 @@ impl Store {
         }
     }
 
+    /// Whether whole values can be streamed into the caller's memory (`read_remote_into`).
+    pub(crate) fn streams_values(&self) -> bool {
+        self.remote.is_some()
+    }
+
+    /// Read the whole value of `key`, `length` bytes long, from the object store under this
+    /// store as its body arrives, `place(offset, frame)` for each frame in order: `Ok(false)` if
+    /// the value is not stored, or this store is not an object store. See
+    /// `Remote::read_exact_with` for what a value of another length gives.
+    pub(crate) fn read_remote_into(
+        &self,
+        key: &StoreKey,
+        length: u64,
+        place: impl FnMut(u64, &[u8]),
+    ) -> Result<bool> {
+        let Some(remote) = &self.remote else {
+            return Ok(false);
+        };
+        let found = remote.read_exact_with(key, length, place);
+        // Counted as zarrs' adapter counts a `get`: a request, found or not, and its bytes.
+        if let Some(metered) = &self.metrics {
+            metered.direct_reads.fetch_add(1, Ordering::Relaxed);
+            if let Ok(true) = found {
+                metered
+                    .direct_bytes_read
+                    .fetch_add(length, Ordering::Relaxed);
+            }
+        }
+        found
+    }
+
     /// The request counters, or an error when the store was opened without `metrics`.
     pub fn metrics(&self) -> Result<Metrics> {
         let metered = self.metrics.as_ref().ok_or_else(|| {
@@ -421,9 +475,10 @@ impl Store {
         })?;
         let count = |n: usize| n as u64;
         let requests = &metered.requests;
+        let direct = |n: &AtomicU64| n.load(Ordering::Relaxed);
         Ok(Metrics {
-            reads: count(requests.reads()),
-            bytes_read: count(requests.bytes_read()),
+            reads: count(requests.reads()) + direct(&metered.direct_reads),
+            bytes_read: count(requests.bytes_read()) + direct(&metered.direct_bytes_read),
             writes: count(requests.writes()),
             bytes_written: count(requests.bytes_written()),
             keys_erased: count(requests.keys_erased()),

@@ -128,8 +128,11 @@ impl Layout {
             inner_chunk_grid: array.is_sharded().then(|| array.subchunk_grid()),
             plain_keys: v3.storage_transformers.is_empty(),
             shard_encoder: ShardEncoder::of(&v3),
+            // The v3 form leaves out v2 codecs zarrs cannot convert: a v2 array's own
+            // compressor and filters are checked too.
             unencoded: v3.storage_transformers.is_empty()
                 && vlen.is_none()
+                && v2_codecs_are_none(array)
                 && matches!(v3.codecs.as_slice(), [codec] if stores_memory_order(codec, data_type)),
         })
     }
@@ -162,6 +165,16 @@ fn largest_chunk(array: &ZarrsArray) -> Result<Vec<u64>> {
         index[axis] = 0;
     }
     Ok(largest)
+}
+
+/// Whether the array is a v3 one, or a v2 one with neither compressor nor filters.
+fn v2_codecs_are_none(array: &ZarrsArray) -> bool {
+    match array.metadata() {
+        ArrayMetadata::V3(_) => true,
+        ArrayMetadata::V2(v2) => {
+            v2.compressor.is_none() && v2.filters.as_ref().is_none_or(Vec::is_empty)
+        }
+    }
 }
 
 /// The Zarr v3 form of the array's metadata, which zarrs derives for v2 arrays too, so names and

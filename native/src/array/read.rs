@@ -3,7 +3,9 @@
 //! Three paths: a whole unencoded chunk on a local store is read straight into the caller's
 //! buffer; a small read, or one within one read unit, goes straight through zarrs; a larger one
 //! is read unit by unit (a chunk, or an inner chunk of a sharded array) and each unit's elements
-//! are copied into place by `box_copy`, whose runs cost a fraction of zarrs' view copies.
+//! are copied into place by `box_copy`, whose runs cost a fraction of zarrs' view copies. On an
+//! object store, an unencoded chunk's body is copied into place frame by frame as it arrives
+//! (`read_streamed_unit`), whole chunk or any part of one.
 
 use rayon::prelude::*;
 use unsafe_cell_slice::UnsafeCellSlice;
@@ -16,7 +18,7 @@ use super::ArrayHandle;
 use super::checks::{internal, offsets};
 use super::plan::ReadPlan;
 use super::shard_cache::ShardReads;
-use crate::box_copy::{Place, for_each_run};
+use crate::box_copy::{Place, Runs, StreamPlacer, for_each_run};
 use crate::chunk_locks::Access;
 use crate::config::{SMALL_BYTES, share};
 use crate::error::{Error, ErrorKind, Result};
@@ -143,13 +145,69 @@ impl ArrayHandle {
     /// Read a whole unencoded chunk from a local store straight into `out` (one copy, where
     /// zarrs reads the file into a buffer and copies that): `false` if this array or store does
     /// not allow it, or the chunk is not stored, or not at its full size; zarrs then reads it.
+    /// From an object store, the chunk's body goes into `out` as it arrives, and a chunk that
+    /// is not stored is the fill value.
     fn read_unencoded_chunk(&self, chunk: &[u64], out: &mut [u8]) -> Result<bool> {
-        match &self.store.local {
-            Some(local) if self.layout.unencoded => Ok(local
-                .read_exact_into(&self.array.chunk_key(chunk), out)
-                .map_err(zarrs::storage::StorageError::from)?),
-            _ => Ok(false),
+        if !self.layout.unencoded {
+            return Ok(false);
         }
+        let key = self.array.chunk_key(chunk);
+        if let Some(local) = &self.store.local {
+            return Ok(local
+                .read_exact_into(&key, out)
+                .map_err(zarrs::storage::StorageError::from)?);
+        }
+        if !self.store.streams_values() {
+            return Ok(false);
+        }
+        let found = self
+            .store
+            .read_remote_into(&key, out.len() as u64, |at, frame| {
+                let at = at as usize;
+                out[at..at + frame.len()].copy_from_slice(frame);
+            })?;
+        if !found {
+            fill_with(out, self.fill_value());
+        }
+        Ok(true)
+    }
+
+    /// Read the part `piece` of unencoded chunk `unit` (whose box is `unit_subset`) from an
+    /// object store into `target` (C order, of the shape and with the piece where `to` says),
+    /// placing the chunk's body run by run as its frames arrive: the copy zarrs makes of each
+    /// frame into one buffer for the whole chunk, and that buffer's fresh pages, are saved.
+    /// `None` when the array or store does not allow it; `Some(false)` when the chunk is not
+    /// stored (nothing written).
+    fn read_streamed_unit(
+        &self,
+        plan: &ReadPlan<'_>,
+        unit: &[u64],
+        unit_subset: &ArraySubset,
+        piece: &ArraySubset,
+        to: Place<'_>,
+        target: &UnsafeCellSlice<'_, u8>,
+    ) -> Result<Option<bool>> {
+        if !(self.layout.unencoded && self.store.streams_values() && !plan.inner_chunks) {
+            return Ok(None);
+        }
+        let length = self.byte_len(unit_subset.shape())? as u64;
+        let piece_start = offsets(piece.start(), unit_subset.start());
+        let from = Place {
+            shape: unit_subset.shape(),
+            start: &piece_start,
+        };
+        let runs = Runs::new(from, to, piece.shape(), self.element_size());
+        let mut placer = StreamPlacer::new(runs);
+        let key = self.array.chunk_key(unit);
+        let found = self.store.read_remote_into(&key, length, |at, frame| {
+            placer.place(at as usize, frame, |to, bytes| {
+                // SAFETY: units do not overlap, so units read in parallel write disjoint bytes
+                // of the target; the runs stay inside the target's shape.
+                let to = unsafe { target.index_mut(to..to + bytes.len()) };
+                to.copy_from_slice(bytes);
+            });
+        })?;
+        Ok(Some(found))
     }
 
     /// Decode `subset` of the array into `out`, laid out C-contiguously with shape `subset.shape()`.
@@ -211,16 +269,28 @@ impl ArrayHandle {
         let read_unit = |unit: &[u64], options: &CodecOptions| -> Result<()> {
             let unit_subset = unit_subset(plan, unit)?;
             let piece = unit_subset.overlap(subset).map_err(|e| internal(&e))?;
-            let decoded =
-                self.decode_piece(plan, unit, &unit_subset, &piece, cache.as_ref(), options)?;
             let target_start = offsets(piece.start(), subset.start());
-            let from = Place {
-                shape: &decoded.shape,
-                start: &decoded.start,
-            };
             let to = Place {
                 shape: subset.shape(),
                 start: &target_start,
+            };
+            let decoded =
+                match self.read_streamed_unit(plan, unit, &unit_subset, &piece, to, &target)? {
+                    Some(true) => return Ok(()),
+                    // Not stored: no second request to learn that again.
+                    Some(false) => self.fill_piece(&piece)?,
+                    None => self.decode_piece(
+                        plan,
+                        unit,
+                        &unit_subset,
+                        &piece,
+                        cache.as_ref(),
+                        options,
+                    )?,
+                };
+            let from = Place {
+                shape: &decoded.shape,
+                start: &decoded.start,
             };
             for_each_run(
                 from,
@@ -322,6 +392,22 @@ impl ArrayHandle {
             shape: piece.shape().to_vec(),
             start: vec![0; piece.dimensionality()],
         })
+    }
+}
+
+/// `out` filled with copies of one element's bytes, `element`.
+fn fill_with(out: &mut [u8], element: &[u8]) {
+    if element.iter().all(|&b| b == element[0]) {
+        out.fill(element.first().copied().unwrap_or(0));
+        return;
+    }
+    let mut done = element.len().min(out.len());
+    out[..done].copy_from_slice(&element[..done]);
+    // Doubling: each copy takes what is filled so far.
+    while done < out.len() {
+        let next = (2 * done).min(out.len());
+        out.copy_within(0..next - done, done);
+        done = next;
     }
 }
 
