@@ -10,7 +10,7 @@ use zarrs::array::{DataType, Endianness};
 use zarrs::metadata::v3::ArrayMetadataV3;
 
 use super::ZarrsArray;
-use super::shard_encode::ShardEncoder;
+use super::shard_codecs::ShardCodecs;
 use super::vlen::VlenKind;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -49,8 +49,9 @@ pub(super) struct Layout {
     /// Whether chunks are stored under their chunk keys as they are (no storage transformers):
     /// a local store may then be written directly (`write::store_whole_chunk`).
     pub plain_keys: bool,
-    /// For an array whose only codec is sharding, zarrlib's encoder of whole shards.
-    pub shard_encoder: Option<ShardEncoder>,
+    /// For an array whose only codec is sharding, what zarrlib encodes whole shards and reads
+    /// inner chunks with (`shard_encode`, `shard_decode`).
+    pub shard_codecs: Option<std::sync::Arc<ShardCodecs>>,
 }
 
 /// Codecs that carry a checksum of what they encode.
@@ -127,7 +128,7 @@ impl Layout {
             splits_chunks,
             inner_chunk_grid: array.is_sharded().then(|| array.subchunk_grid()),
             plain_keys: v3.storage_transformers.is_empty(),
-            shard_encoder: ShardEncoder::of(&v3),
+            shard_codecs: ShardCodecs::of(&v3).map(std::sync::Arc::new),
             // The v3 form leaves out v2 codecs zarrs cannot convert: a v2 array's own
             // compressor and filters are checked too.
             unencoded: v3.storage_transformers.is_empty()

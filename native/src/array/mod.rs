@@ -30,6 +30,8 @@ mod plan;
 mod read;
 mod resize;
 mod shard_cache;
+mod shard_codecs;
+mod shard_decode;
 mod shard_encode;
 mod strided;
 #[cfg(test)]

@@ -7,6 +7,8 @@
 //! object store, an unencoded chunk's body is copied into place frame by frame as it arrives
 //! (`read_streamed_unit`), whole chunk or any part of one.
 
+use std::sync::Mutex;
+
 use rayon::prelude::*;
 use unsafe_cell_slice::UnsafeCellSlice;
 use zarrs::array::{
@@ -17,7 +19,7 @@ use zarrs::array::{
 use super::ArrayHandle;
 use super::checks::{internal, offsets};
 use super::plan::ReadPlan;
-use super::shard_cache::ShardReads;
+use super::shard_cache::{InnerRead, ShardReads};
 use crate::box_copy::{Place, Runs, StreamPlacer, for_each_run};
 use crate::chunk_locks::Access;
 use crate::config::{SMALL_BYTES, share};
@@ -253,8 +255,11 @@ impl ArrayHandle {
             plan.settings.waits_on_requests || (units.num_elements() > 1 && out.len() > SMALL_BYTES)
         };
         let cache = plan.inner_chunks.then(|| self.shard_reads());
+        // zarrlib's own inner-chunk reads take every read of a sharded array they can: one
+        // request per shard, no copies on the way.
+        let own_reads = cache.as_ref().is_some_and(ShardReads::reads_inner_chunks);
         let units = match plan.grid.chunks_in_array_subset(subset) {
-            Ok(Some(units)) if by_unit(&units) => units,
+            Ok(Some(units)) if own_reads || by_unit(&units) => units,
             // zarrs' copies cost little here, and it sets up a sharded read with less: an 8³
             // read across two inner chunks took 290 µs unit by unit, 210 µs through zarrs.
             // A sharded one decodes straight into `out` too, through the kept shard indexes.
@@ -266,44 +271,60 @@ impl ArrayHandle {
             }
         };
         let target = UnsafeCellSlice::new(out);
+        let element_size = self.element_size();
+        // Where the part `piece` of a unit goes in `out`.
+        let target_start = |piece: &ArraySubset| offsets(piece.start(), subset.start());
+        // Copy the decoded part `piece` of a unit into place.
+        let place = |piece: &ArraySubset, decoded: &DecodedPiece| {
+            let start = target_start(piece);
+            let from = Place {
+                shape: &decoded.shape,
+                start: &decoded.start,
+            };
+            let to = Place {
+                shape: subset.shape(),
+                start: &start,
+            };
+            for_each_run(from, to, piece.shape(), element_size, |from, to, len| {
+                // SAFETY: units do not overlap, so units copied in parallel write disjoint
+                // bytes of `out`; `for_each_run` stays inside the subset's shape.
+                let to = unsafe { target.index_mut(to..to + len) };
+                to.copy_from_slice(&decoded.bytes[from..from + len]);
+            });
+        };
+        if let Some(reads) = &cache {
+            let mut wanted = Vec::with_capacity(usize::try_from(units.num_elements()).unwrap_or(0));
+            for unit in &units.indices() {
+                let unit_subset = unit_subset(plan, &unit)?;
+                let piece = unit_subset.overlap(subset).map_err(|e| internal(&e))?;
+                let whole = wants_whole(plan, &unit_subset, &piece);
+                wanted.push(InnerRead {
+                    unit_subset,
+                    piece,
+                    whole,
+                });
+            }
+            return reads.read_units(&wanted, options, &|i, decoded| {
+                place(&wanted[i].piece, &decoded);
+                Ok(())
+            });
+        }
         let read_unit = |unit: &[u64], options: &CodecOptions| -> Result<()> {
             let unit_subset = unit_subset(plan, unit)?;
             let piece = unit_subset.overlap(subset).map_err(|e| internal(&e))?;
-            let target_start = offsets(piece.start(), subset.start());
+            let start = target_start(&piece);
             let to = Place {
                 shape: subset.shape(),
-                start: &target_start,
+                start: &start,
             };
             let decoded =
                 match self.read_streamed_unit(plan, unit, &unit_subset, &piece, to, &target)? {
                     Some(true) => return Ok(()),
                     // Not stored: no second request to learn that again.
                     Some(false) => self.fill_piece(&piece)?,
-                    None => self.decode_piece(
-                        plan,
-                        unit,
-                        &unit_subset,
-                        &piece,
-                        cache.as_ref(),
-                        options,
-                    )?,
+                    None => self.decode_piece(plan, unit, &unit_subset, &piece, None, options)?,
                 };
-            let from = Place {
-                shape: &decoded.shape,
-                start: &decoded.start,
-            };
-            for_each_run(
-                from,
-                to,
-                piece.shape(),
-                self.element_size(),
-                |from, to, len| {
-                    // SAFETY: units do not overlap, so units copied in parallel write disjoint
-                    // bytes of `out`; `for_each_run` stays inside the subset's shape.
-                    let to = unsafe { target.index_mut(to..to + len) };
-                    to.copy_from_slice(&decoded.bytes[from..from + len]);
-                },
-            );
+            place(&piece, &decoded);
             Ok(())
         };
         let units: Vec<Vec<u64>> = units.indices().into_iter().map(|u| u.to_vec()).collect();
@@ -329,34 +350,39 @@ impl ArrayHandle {
         cache: Option<&ShardReads<'_>>,
         options: &CodecOptions,
     ) -> Result<DecodedPiece> {
-        // On a store that waits on requests, one request for the whole unit beats the several a
-        // partial decoder makes (whether the chunk exists, then a range per run of elements).
-        let whole = plan.whole_chunks
-            || plan.settings.waits_on_requests
-            || 2 * piece.num_elements() >= unit_subset.num_elements();
+        let whole = wants_whole(plan, unit_subset, piece);
+        if let Some(reads) = cache {
+            let wanted = [InnerRead {
+                unit_subset: unit_subset.clone(),
+                piece: piece.clone(),
+                whole,
+            }];
+            let decoded = Mutex::new(None);
+            reads.read_units(&wanted, options, &|_, piece| {
+                *decoded.lock().unwrap_or_else(|e| e.into_inner()) = Some(piece);
+                Ok(())
+            })?;
+            return decoded
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .ok_or_else(|| internal(&format!("read unit {unit:?} was not decoded")));
+        }
         let (bytes, shape, start): (ArrayBytes<'static>, _, _) = if whole {
-            let bytes = match cache {
-                Some(reads) => reads.decode(unit_subset, options)?,
-                None => match self.array.retrieve_chunk_if_exists_opt(unit, options)? {
-                    Some(bytes) => bytes,
-                    // A chunk that is not stored is the fill value: only the piece asked for is
-                    // made, not the whole declared chunk (which may be far larger).
-                    None => return self.fill_piece(piece),
-                },
+            let bytes = match self.array.retrieve_chunk_if_exists_opt(unit, options)? {
+                Some(bytes) => bytes,
+                // A chunk that is not stored is the fill value: only the piece asked for is
+                // made, not the whole declared chunk (which may be far larger).
+                None => return self.fill_piece(piece),
             };
             let start = offsets(piece.start(), unit_subset.start());
             (bytes, unit_subset.shape().to_vec(), start)
         } else {
-            let bytes = match cache {
-                Some(reads) => reads.decode(piece, options)?,
-                None => {
-                    let relative = piece
-                        .relative_to(unit_subset.start())
-                        .map_err(|e| internal(&e))?;
-                    self.array
-                        .retrieve_chunk_subset_opt(unit, &relative, options)?
-                }
-            };
+            let relative = piece
+                .relative_to(unit_subset.start())
+                .map_err(|e| internal(&e))?;
+            let bytes = self
+                .array
+                .retrieve_chunk_subset_opt(unit, &relative, options)?;
             (
                 bytes,
                 piece.shape().to_vec(),
@@ -409,6 +435,21 @@ fn fill_with(out: &mut [u8], element: &[u8]) {
         out.copy_within(0..next - done, done);
         done = next;
     }
+}
+
+/// Whether to decode all of read unit `unit_subset` for the part `piece` of it. Most of a unit
+/// is decoded whole (a partial read of uncompressed data is one store request per row), and
+/// every unit when the plan validates checksums; less, just the piece. On a store that waits on
+/// requests, one request for the whole unit beats the several a partial decoder makes (whether
+/// the chunk exists, then a range per run of elements).
+pub(super) fn wants_whole(
+    plan: &ReadPlan<'_>,
+    unit_subset: &ArraySubset,
+    piece: &ArraySubset,
+) -> bool {
+    plan.whole_chunks
+        || plan.settings.waits_on_requests
+        || 2 * piece.num_elements() >= unit_subset.num_elements()
 }
 
 /// The box of read unit `unit` of the plan's grid.

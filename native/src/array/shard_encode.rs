@@ -17,60 +17,15 @@ use std::borrow::Cow;
 use std::num::NonZeroU64;
 
 use rayon::prelude::*;
-use serde_json::Value;
 use zarrs::array::{
-    ArrayBytes, ArrayToBytesCodecTraits, BytesRepresentation, CodecChain, CodecOptions, DataType,
-    FillValue,
+    ArrayBytes, ArrayToBytesCodecTraits, BytesRepresentation, CodecOptions, DataType, FillValue,
 };
-use zarrs::metadata::v3::{ArrayMetadataV3, MetadataV3};
 
+use super::shard_codecs::ShardCodecs;
 use crate::box_copy::{Place, for_each_run};
 use crate::error::{Error, ErrorKind, Result};
 
-/// What encoding a shard takes, from the array's `sharding_indexed` configuration.
-pub(super) struct ShardEncoder {
-    inner_shape: Vec<NonZeroU64>,
-    inner_codecs: CodecChain,
-    index_codecs: CodecChain,
-    index_at_start: bool,
-}
-
-impl ShardEncoder {
-    /// The encoder of an array whose only codec is `sharding_indexed`; `None` for any other
-    /// array, or a configuration this encoder does not take (zarrs' codec then encodes).
-    pub fn of(v3: &ArrayMetadataV3) -> Option<Self> {
-        let [codec] = v3.codecs.as_slice() else {
-            return None;
-        };
-        if codec.name() != "sharding_indexed" || !v3.storage_transformers.is_empty() {
-            return None;
-        }
-        let configuration = serde_json::to_value(codec.configuration()?).ok()?;
-        let inner_shape = configuration
-            .get("chunk_shape")?
-            .as_array()?
-            .iter()
-            .map(|n| n.as_u64().and_then(NonZeroU64::new))
-            .collect::<Option<Vec<_>>>()?;
-        let chain = |key: &str| -> Option<CodecChain> {
-            let list: Vec<MetadataV3> =
-                serde_json::from_value(configuration.get(key)?.clone()).ok()?;
-            CodecChain::from_metadata(&list).ok()
-        };
-        let index_at_start = match configuration.get("index_location") {
-            None => false,
-            Some(Value::String(place)) if place == "end" => false,
-            Some(Value::String(place)) if place == "start" => true,
-            Some(_) => return None,
-        };
-        Some(Self {
-            inner_shape,
-            inner_codecs: chain("codecs")?,
-            index_codecs: chain("index_codecs")?,
-            index_at_start,
-        })
-    }
-
+impl ShardCodecs {
     /// Encode the shard of `shape` whose elements (C order) are `data`. `None` when this shard
     /// does not divide into inner chunks or its index has no fixed size (zarrs then encodes it).
     pub fn encode(

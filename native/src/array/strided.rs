@@ -12,10 +12,11 @@ use zarrs::array::{ArrayBytes, ArraySubset, ChunkGrid};
 use super::ArrayHandle;
 use super::checks::{internal, offsets};
 use super::plan::ReadPlan;
-use super::read::unit_subset;
+use super::read::{DecodedPiece, unit_subset, wants_whole};
+use super::shard_cache::InnerRead;
 use crate::chunk_locks::{Access, ChunkLocks};
 use crate::error::{Error, ErrorKind, Result};
-use crate::selection::{AxisSelection, Blocks, Selection};
+use crate::selection::{AxisSelection, Blocks, Piece, Selection};
 
 /// The selection as a plain region, when it is one: such selections take the region paths.
 fn region_of(selection: &Selection) -> Result<Option<ArraySubset>> {
@@ -74,30 +75,53 @@ impl ArrayHandle {
         let cache = plan.inner_chunks.then(|| self.shard_reads());
         let element_size = self.element_size();
         let out = UnsafeCellSlice::new(out);
+        // Pick the block's selected elements out of what was decoded for it.
+        let place = |block: &[Piece], piece: &ArraySubset, decoded: &DecodedPiece| {
+            let origin = offsets(piece.start(), &decoded.start);
+            let bytes = &decoded.bytes;
+            selection.for_each_element(block, &origin, &decoded.shape, element_size, |d, o| {
+                // SAFETY: every selected element belongs to exactly one block, so blocks
+                // running in parallel write disjoint bytes of `out`.
+                let target = unsafe { out.index_mut(o..o + element_size) };
+                target.copy_from_slice(&bytes[d..d + element_size]);
+            });
+        };
+        // A block's unit, its box and the box of its selected elements.
+        let block_read = |b: usize| -> Result<(Vec<u64>, ArraySubset, ArraySubset)> {
+            let block = blocks.get(b);
+            let unit = Blocks::chunk(&block);
+            let unit_subset = unit_subset(plan, &unit)?;
+            let (start, shape) = selection.bounding_box(&block);
+            let piece =
+                ArraySubset::new_with_start_shape(start, shape).map_err(|e| internal(&e))?;
+            Ok((unit, unit_subset, piece))
+        };
+        if let Some(reads) = &cache {
+            // Inner chunks are read shard by shard (`ShardReads::read_units`), which spreads
+            // them over the call's whole concurrency.
+            let mut wanted = Vec::with_capacity(blocks.len());
+            for b in 0..blocks.len() {
+                let (_, unit_subset, piece) = block_read(b)?;
+                let whole = wants_whole(plan, &unit_subset, &piece);
+                wanted.push(InnerRead {
+                    unit_subset,
+                    piece,
+                    whole,
+                });
+            }
+            return plan.settings.run_spread(1, |options| {
+                reads.read_units(&wanted, options, &|b, decoded| {
+                    place(&blocks.get(b), &wanted[b].piece, &decoded);
+                    Ok(())
+                })
+            });
+        }
         plan.settings.run_spread(blocks.len(), |options| {
             (0..blocks.len()).into_par_iter().try_for_each(|b| {
-                let block = blocks.get(b);
-                let unit = Blocks::chunk(&block);
-                let unit_subset = unit_subset(plan, &unit)?;
-                let (start, shape) = selection.bounding_box(&block);
-                let piece =
-                    ArraySubset::new_with_start_shape(start, shape).map_err(|e| internal(&e))?;
+                let (unit, unit_subset, piece) = block_read(b)?;
                 let decoded =
-                    self.decode_piece(plan, &unit, &unit_subset, &piece, cache.as_ref(), options)?;
-                let origin = offsets(piece.start(), &decoded.start);
-                let bytes = &decoded.bytes;
-                selection.for_each_element(
-                    &block,
-                    &origin,
-                    &decoded.shape,
-                    element_size,
-                    |d, o| {
-                        // SAFETY: every selected element belongs to exactly one block, so blocks
-                        // running in parallel write disjoint bytes of `out`.
-                        let target = unsafe { out.index_mut(o..o + element_size) };
-                        target.copy_from_slice(&bytes[d..d + element_size]);
-                    },
-                );
+                    self.decode_piece(plan, &unit, &unit_subset, &piece, None, options)?;
+                place(&blocks.get(b), &piece, &decoded);
                 Ok(())
             })
         })

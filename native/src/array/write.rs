@@ -199,7 +199,7 @@ impl ArrayHandle {
             .validate(elements, self.array.data_type())
             .map_err(|e| internal(&e))?;
         let (data_type, fill_value) = (self.array.data_type(), self.array.fill_value());
-        let shard = match (&self.layout.shard_encoder, &bytes) {
+        let shard = match (&self.layout.shard_codecs, &bytes) {
             (Some(encoder), ArrayBytes::Fixed(elements)) => {
                 encoder.encode(elements, &shape, data_type, fill_value, options)?
             }
