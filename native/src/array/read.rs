@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use unsafe_cell_slice::UnsafeCellSlice;
 use zarrs::array::{
     ArrayBytes, ArrayBytesDecodeIntoTarget, ArrayBytesFixedDisjointView, ArrayBytesRaw,
-    ArraySubset, CodecOptions,
+    ArraySubset, CodecOptions, DataType, FillValue,
 };
 
 use super::ArrayHandle;
@@ -405,20 +405,29 @@ impl ArrayHandle {
 
     /// The fill value over `piece`.
     fn fill_piece(&self, piece: &ArraySubset) -> Result<DecodedPiece> {
-        let bytes = ArrayBytes::new_fill_value(
+        let bytes = fill(
             self.array.data_type(),
-            piece.num_elements(),
             self.array.fill_value(),
-        )
-        .map_err(|e| internal(&e))?
-        .into_fixed()
-        .map_err(|e| internal(&e))?;
+            piece.num_elements(),
+        )?;
         Ok(DecodedPiece {
             bytes,
             shape: piece.shape().to_vec(),
             start: vec![0; piece.dimensionality()],
         })
     }
+}
+
+/// The fill value over `elements` elements.
+pub(super) fn fill(
+    data_type: &DataType,
+    fill_value: &FillValue,
+    elements: u64,
+) -> Result<ArrayBytesRaw<'static>> {
+    ArrayBytes::new_fill_value(data_type, elements, fill_value)
+        .map_err(|e| internal(&e))?
+        .into_fixed()
+        .map_err(|e| internal(&e))
 }
 
 /// `out` filled with copies of one element's bytes, `element`.

@@ -371,7 +371,7 @@ impl ShardReads<'_> {
         let (data_type, fill_value) = (handle.array.data_type(), handle.array.fill_value());
         let fill = |i: usize| -> Result<()> {
             let read = &reads[i];
-            let bytes = shard_decode::fill(data_type, fill_value, read.piece.num_elements())?;
+            let bytes = super::read::fill(data_type, fill_value, read.piece.num_elements())?;
             deliver(i, self.piece_of(read, bytes, false)?)
         };
         let grid = codecs

@@ -25,14 +25,15 @@ use std::sync::Arc;
 
 use zarrs::array::codec::api::BytesPartialDecoderTraits;
 use zarrs::array::{
-    ArrayBytes, ArrayBytesRaw, ArrayError, ArraySubset, ArrayToBytesCodecTraits,
-    BytesRepresentation, CodecError, CodecOptions, DataType, FillValue,
+    ArrayBytesRaw, ArrayError, ArraySubset, ArrayToBytesCodecTraits, BytesRepresentation,
+    CodecError, CodecOptions, DataType, FillValue,
 };
 use zarrs::storage::byte_range::{ByteRange, ByteRangeIterator, extract_byte_ranges};
 use zarrs::storage::{Bytes, ReadableStorageTraits, StorageError, StoreKey};
 
+use super::checks::internal;
 use super::shard_codecs::ShardCodecs;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 
 /// The most encoded bytes one store request for a shard's inner chunks asks for (more inner
 /// chunks make more requests; one larger inner chunk is a request of its own).
@@ -257,20 +258,4 @@ impl BytesPartialDecoderTraits for StoredBytes {
     fn supports_partial_decode(&self) -> bool {
         true
     }
-}
-
-/// The fill value over `elements` elements.
-pub(super) fn fill(
-    data_type: &DataType,
-    fill_value: &FillValue,
-    elements: u64,
-) -> Result<ArrayBytesRaw<'static>> {
-    ArrayBytes::new_fill_value(data_type, elements, fill_value)
-        .map_err(|e| internal(&e))?
-        .into_fixed()
-        .map_err(|e| internal(&e))
-}
-
-fn internal(err: &dyn std::fmt::Display) -> Error {
-    Error::new(ErrorKind::Internal, err.to_string())
 }

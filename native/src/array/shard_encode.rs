@@ -21,9 +21,10 @@ use zarrs::array::{
     ArrayBytes, ArrayToBytesCodecTraits, BytesRepresentation, CodecOptions, DataType, FillValue,
 };
 
+use super::checks::internal;
 use super::shard_codecs::ShardCodecs;
 use crate::box_copy::{Place, for_each_run};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 
 impl ShardCodecs {
     /// Encode the shard of `shape` whose elements (C order) are `data`. `None` when this shard
@@ -160,8 +161,4 @@ impl ShardCodecs {
         }
         Ok(Some(shard))
     }
-}
-
-fn internal(err: &dyn std::fmt::Display) -> Error {
-    Error::new(ErrorKind::Internal, err.to_string())
 }
