@@ -392,11 +392,11 @@ def point_axes(entries: Sequence[Entry], chunk_shape: Sequence[int], count: int)
         at += size
     # Every output element exactly once, and no index the engine would wrap (a uint64 index
     # past int64's range is negative here too).
-    if at != count or any(count and int(axis.min()) < 0 for axis in axes):
+    if at != count or any(count and int(np.min(axis)) < 0 for axis in axes):
         return None
     if in_order:
         return PointAxesPlan(axes, None)
-    if count and (positions.min() < 0 or positions.max() >= count):
+    if count and (int(np.min(positions)) < 0 or int(np.max(positions)) >= count):
         return None
     seen = np.zeros(count, bool)
     seen[positions] = True
