@@ -8,7 +8,8 @@ module recovers the selection the entries came from:
 - an *orthogonal* selection (basic indexing, blocks, ``oindex``): per axis, the array index of
   every output position, which the entries give chunk by chunk; the engine then reads a strided
   selection (each axis an arithmetic progression) or an orthogonal one (index lists);
-- *points* (``vindex``, masks): the coordinates of every output element.
+- *points* (``vindex``, masks): the coordinates of every output element, as one index list
+  per axis for reads (the engine interleaves them) or interleaved points for writes.
 
 A batch that is neither (or that covers only part of the output) gets ``None``, and the pipeline
 goes chunk by chunk instead. Every recovered plan is checked to cover the output exactly once.
@@ -70,6 +71,17 @@ class PointsPlan:
 
     points: NDArray
     positions: NDArray
+
+
+@dataclass(frozen=True)
+class PointAxesPlan:
+    """A points selection as one int64 index list per axis (every index non-negative), in the
+    batch's order (chunk by chunk), and where each point lands in the output: ``None`` when
+    point ``p`` lands at ``p`` (the entries' outputs are consecutive slices from 0), else a
+    permutation of the output positions."""
+
+    axes: list[NDArray]
+    positions: NDArray | None
 
 
 def chunk_locator(
@@ -336,3 +348,58 @@ def points(entries: Sequence[Entry], chunk_shape: Sequence[int], count: int) -> 
     for axis in range(ndim):
         result[:, axis] = np.concatenate(columns[axis])
     return PointsPlan(result, order)
+
+
+def point_axes(entries: Sequence[Entry], chunk_shape: Sequence[int], count: int) -> PointAxesPlan | None:
+    """``points`` for a read: the coordinates as one int64 list per axis, each chunk's part
+    written in place with the chunk's offset added (no interleaving into ``(n, ndim)`` points
+    and no cast: the engine takes the lists as they are). None where ``points`` would give None,
+    or when an index is negative (the engine would count it from the end)."""
+    ndim = len(chunk_shape)
+    if not entries or ndim == 0:
+        return None
+    axes = [np.empty(count, np.int64) for _ in range(ndim)]
+    positions = np.empty(count, np.intp)
+    in_order = True
+    at = 0
+    for coords, chunk_sel, out_sel in entries:
+        if isinstance(out_sel, tuple) or not isinstance(chunk_sel, tuple) or len(chunk_sel) != ndim:
+            return None
+        if type(out_sel) is slice and out_sel.step in (None, 1) and out_sel.start is not None:
+            size = out_sel.stop - out_sel.start
+            if size < 0 or at + size > count:
+                return None
+            positions[at : at + size] = np.arange(out_sel.start, out_sel.stop)
+            in_order = in_order and out_sel.start == at
+        else:
+            where = _indices(out_sel, 0)
+            if where is None or at + len(where) > count:
+                return None
+            size = len(where)
+            positions[at : at + size] = where
+            in_order = False
+        for axis in range(ndim):
+            item = chunk_sel[axis]
+            offset = coords[axis] * chunk_shape[axis]
+            part = axes[axis][at : at + size]
+            if isinstance(item, np.ndarray) and item.dtype.kind in "iu" and item.shape == (size,):
+                np.add(item, offset, out=part, casting="unsafe")
+                continue
+            values = _indices(item, offset)
+            if values is None or len(values) != size:
+                return None
+            part[...] = values
+        at += size
+    # Every output element exactly once, and no index the engine would wrap (a uint64 index
+    # past int64's range is negative here too).
+    if at != count or any(count and int(np.min(axis)) < 0 for axis in axes):
+        return None
+    if in_order:
+        return PointAxesPlan(axes, None)
+    if count and (int(np.min(positions)) < 0 or int(np.max(positions)) >= count):
+        return None
+    seen = np.zeros(count, bool)
+    seen[positions] = True
+    if not seen.all():
+        return None
+    return PointAxesPlan(axes, positions)

@@ -190,10 +190,18 @@ def _index_arrays(array: NativeArray, selection: Any) -> tuple[list[NDArray], tu
     return lists, shape
 
 
-def read_coordinate_axes(array: NativeArray, lists: list[NDArray], shape: tuple[int, ...]) -> NDArray:
+def read_coordinate_axes(
+    array: NativeArray, lists: list[NDArray], shape: tuple[int, ...], out: NDArray | None = None
+) -> NDArray:
     """The elements at ``(lists[0][p], lists[1][p], ...)`` (flat int64 arrays of one length,
-    negatives counting from the end), shaped ``shape``: one engine call."""
-    result = np.empty(shape, array.dtype)
+    negatives counting from the end), shaped ``shape``: one engine call, into ``out`` (a
+    C-contiguous array of that shape and the array's dtype) when given."""
+    if out is None:
+        result = np.empty(shape, array.dtype)
+    elif out.shape != shape or out.dtype != array.dtype or not out.flags.c_contiguous:
+        return _finish(read_coordinate_axes(array, lists, shape), out)
+    else:
+        result = out
     if result.size:
         keep = [ffi.from_buffer("int64_t[]", indices) for indices in lists]
         check(

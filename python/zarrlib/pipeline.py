@@ -374,6 +374,9 @@ class ZarrlibCodecPipeline(CodecPipeline):
                 if _dense(entries, target.size, chunk_shape):
                     if _gather_points(array, entries, target):
                         return
+                elif array.vlen is None:
+                    if _read_point_axes(array, entries, target):
+                        return
                 else:
                     points = batch_plan.points(entries, chunk_shape, target.shape[0])
                     if points is not None:
@@ -473,6 +476,22 @@ def _gather_points(array: NativeArray, entries: list[batch_plan.Entry], target: 
             # ravel_multi_index refuses an index outside the chunk (ValueError): no other
             # element is ever picked.
             target[out_sel] = chunk.take(np.ravel_multi_index(chunk_sel, chunk_shape))
+    return True
+
+
+def _read_point_axes(array: NativeArray, entries: list[batch_plan.Entry], target: np.ndarray[Any, Any]) -> bool:
+    """Sparse points of a fixed-size array into the 1-d ``target``: one engine call on the
+    batch's coordinates as index lists (``zarrlib_array_read_coordinate_axes``), then numpy puts
+    each value at its output position (zarr-python sorts the points by chunk). Straight into
+    ``target`` when the points are already in output order. False (nothing read) when the
+    entries are not points."""
+    plan = batch_plan.point_axes(entries, array.chunk_shape or (), target.shape[0])
+    if plan is None:
+        return False
+    if plan.positions is None:
+        _into(target, array, lambda out: native_indexed.read_coordinate_axes(array, plan.axes, target.shape, out))
+    else:
+        target[plan.positions] = native_indexed.read_coordinate_axes(array, plan.axes, target.shape)
     return True
 
 

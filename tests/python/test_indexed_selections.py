@@ -235,6 +235,21 @@ def test_vindex_of_index_arrays_matches_numpy(layout, selection):
     assert_same(out, data[selection])
 
 
+@pytest.mark.parametrize("dtype", ["|u1", "<u2", "<i4", "<f8", "<c16", "|S3", "<U3"])
+def test_vindex_of_every_element_size_matches_numpy(dtype):
+    """The engine copies each point's element with a copy of its size (1, 2, 4, 8 and 16 bytes
+    have their own) from chunks that hold many points: every size picks the right bytes."""
+    shape, chunks = (40, 30), (16, 8)
+    data = (np.arange(40 * 30) % 251).astype(dtype).reshape(shape)
+    metadata = v2_array(shape, chunks, dtype, fill_value=None)
+    array = zarrlib.Array.create(zarrlib.MemoryStore(), "a", metadata, overwrite=True)
+    array[...] = data
+    rng = np.random.default_rng(11)
+    points = (rng.integers(-40, 40, 5000), rng.integers(0, 30, 5000))
+    assert_same(array.vindex[points], data[points])
+    assert_same(array.vindex[points[0][:7], points[1][:7]], data[points[0][:7], points[1][:7]])
+
+
 @pytest.mark.parametrize("bad", [(np.array([0, 13]), np.array([0, 0])), (np.array([0]), np.array([-12]))])
 def test_vindex_of_index_arrays_out_of_bounds(bad):
     array, data = make("v3", (13, 11), (4, 3))
