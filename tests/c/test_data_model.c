@@ -166,9 +166,15 @@ static void test_attributes(zarrlib_store *store, const char *dir) {
                                 "{\"zarr_format\":3,\"node_type\":\"group\","
                                 "\"attributes\":{\"n\":-18446744073709551617}}",
                                 true));
-  CHECK_OK(zarrlib_node_children(store, "", &json));
+  CHECK_OK(zarrlib_node_metadata(store, "wide", &json));
   check_contains(json, "\"n\":-18446744073709551617");
-  check_contains(json, "\"n\":[1180591620717411303425]");
+  zarrlib_string_free(json);
+  CHECK_OK(zarrlib_group_create(store, "wide/inner",
+                                "{\"zarr_format\":3,\"node_type\":\"group\","
+                                "\"attributes\":{\"m\":{\"k\":1180591620717411303425}}}",
+                                false));
+  CHECK_OK(zarrlib_node_children(store, "wide", &json));
+  check_contains(json, "\"m\":{\"k\":1180591620717411303425}");
   zarrlib_string_free(json);
   zarrlib_array *wide = NULL;
   CHECK_OK(zarrlib_array_open(store, "v3", &wide));
