@@ -14,14 +14,15 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use zarrs::node::NodePath;
 use zarrs::storage::{ReadableStorageTraits, ReadableWritableListableStorage, StoreKey};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::exact_json::{Members, object_text, wide_integer};
 use crate::node::{
     self, NodeDoc, NodeKind, list_children, list_children_of, node_path, read_node, relative_path,
-    require_node, write_json,
+    require_node, write_json_text,
 };
 use crate::store::Store;
 
@@ -55,7 +56,10 @@ fn entries_at(
     if group.zarr_format == 3 {
         return match group.doc.get("consolidated_metadata") {
             None | Some(Value::Null) => Ok(None),
-            Some(inline) => v3_entries(inline, path).map(Some),
+            Some(inline) => {
+                let exact = group.exact.get("consolidated_metadata");
+                v3_entries(inline, exact, path).map(Some)
+            }
         };
     }
     let key = v2_key(path)?;
@@ -65,7 +69,7 @@ fn entries_at(
             let doc: Value = serde_json::from_slice(&bytes).map_err(|err| {
                 Error::invalid_metadata(format!("{key} is not valid JSON: {err}"))
             })?;
-            v2_entries(&doc, &key).map(Some)
+            v2_entries(&doc, &bytes, &key).map(Some)
         }
     }
 }
@@ -80,7 +84,9 @@ fn v2_key(path: &NodePath) -> Result<StoreKey> {
     StoreKey::new(key).map_err(|err| Error::invalid_argument(err.to_string()))
 }
 
-fn v3_entries(inline: &Value, path: &NodePath) -> Result<Entries> {
+/// The nodes the inline consolidated metadata `inline` lists; `exact` is its text when parsing
+/// it rounded a number (which the nodes' documents then keep exact).
+fn v3_entries(inline: &Value, exact: Option<&str>, path: &NodePath) -> Result<Entries> {
     let bad = |what: &str| {
         Error::invalid_metadata(format!(
             "the consolidated metadata of the group at {:?} {what}",
@@ -93,6 +99,10 @@ fn v3_entries(inline: &Value, path: &NodePath) -> Result<Entries> {
     let Some(Value::Object(metadata)) = inline.get("metadata") else {
         return Err(bad("has no \"metadata\" object"));
     };
+    // The documents' exact text, when some number needs it.
+    let exact = exact
+        .and_then(Members::parse)
+        .and_then(|inline| inline.get("metadata").and_then(Members::parse));
     let mut entries = Entries::new();
     for (child, doc) in metadata {
         let kind = match doc.get("node_type").and_then(Value::as_str) {
@@ -105,21 +115,34 @@ fn v3_entries(inline: &Value, path: &NodePath) -> Result<Entries> {
             }
         };
         node_path(child)?;
-        let mut node = NodeDoc::parse(&doc.to_string(), kind)?;
+        let text = match exact.as_ref().and_then(|exact| exact.get(child)) {
+            Some(text) => text.to_owned(),
+            None => doc.to_string(),
+        };
+        let mut node = NodeDoc::parse_stored(&text, kind)?;
         // Nested consolidated metadata is an artifact of consolidation, not the child's own.
-        node.doc.remove("consolidated_metadata");
+        node.remove_member("consolidated_metadata");
         entries.insert(child.clone(), node);
     }
     Ok(entries)
 }
 
-fn v2_entries(doc: &Value, key: &StoreKey) -> Result<Entries> {
+/// The nodes `.zmetadata` lists: `doc` parsed from `text`, whose attributes are kept exact where
+/// parsing rounded a number.
+fn v2_entries(doc: &Value, text: &[u8], key: &StoreKey) -> Result<Entries> {
     let bad = |what: &str| Error::invalid_metadata(format!("{key} {what}"));
     if doc.get("zarr_consolidated_format").and_then(Value::as_u64) != Some(1) {
         return Err(bad("does not declare zarr_consolidated_format 1"));
     }
     let Some(Value::Object(metadata)) = doc.get("metadata") else {
         return Err(bad("has no \"metadata\" object"));
+    };
+    let exact = match wide_integer(text) {
+        Some(_) => std::str::from_utf8(text)
+            .ok()
+            .and_then(Members::parse)
+            .and_then(|doc| doc.get("metadata").and_then(Members::parse)),
+        None => None,
     };
     let mut entries = Entries::new();
     for (name, document) in metadata {
@@ -144,12 +167,19 @@ fn v2_entries(doc: &Value, key: &StoreKey) -> Result<Entries> {
             Some(Value::Object(attributes)) => attributes.clone(),
             _ => Map::new(),
         };
-        document.insert("attributes".into(), Value::Object(attributes));
-        let node = NodeDoc {
+        let mut node = NodeDoc {
             kind,
             zarr_format: 2,
             doc: document,
+            exact: Members::default(),
         };
+        node.set_value("attributes", Value::Object(attributes));
+        let attributes_key = format!("{parent}/.zattrs");
+        if let Some(text) = exact.as_ref().and_then(|exact| exact.get(&attributes_key))
+            && wide_integer(text.as_bytes()).is_some()
+        {
+            node.set_member("attributes", text)?;
+        }
         entries.insert(parent.to_owned(), node);
     }
     Ok(entries)
@@ -322,12 +352,10 @@ pub fn consolidate(store: &Store, path: &str) -> Result<NodeDoc> {
     }
     let nodes = descendants(&store.storage, &path, group.zarr_format)?;
     if group.zarr_format == 3 {
-        group
-            .doc
-            .insert("consolidated_metadata".into(), v3_document(&nodes));
+        group.set_member("consolidated_metadata", &v3_document(&nodes)?)?;
         node::write_metadata(&store.storage, &path, &group)?;
     } else {
-        write_json(
+        write_json_text(
             &store.storage,
             &v2_key(&path)?,
             &v2_document(&group, &nodes),
@@ -336,24 +364,29 @@ pub fn consolidate(store: &Store, path: &str) -> Result<NodeDoc> {
     Ok(group)
 }
 
-fn v3_document(nodes: &[(String, NodeDoc)]) -> Value {
-    let empty = json!({"kind": "inline", "must_understand": false, "metadata": {}});
-    let metadata: Map<String, Value> = nodes
-        .iter()
-        .map(|(own, node)| {
-            let mut doc = node.doc.clone();
-            // As zarr-python writes them: groups below carry an empty inline document.
-            if node.kind == NodeKind::Group {
-                doc.insert("consolidated_metadata".into(), empty.clone());
-            }
-            (own.clone(), Value::Object(doc))
-        })
-        .collect();
-    json!({"kind": "inline", "must_understand": false, "metadata": metadata})
+/// The text of zarr-python's inline consolidated metadata listing `nodes`.
+fn v3_document(nodes: &[(String, NodeDoc)]) -> Result<String> {
+    // As zarr-python writes them: groups below carry an empty inline document.
+    let empty = r#"{"kind":"inline","must_understand":false,"metadata":{}}"#;
+    let mut documents = Vec::with_capacity(nodes.len());
+    for (own, node) in nodes {
+        let mut node = node.clone();
+        if node.kind == NodeKind::Group {
+            node.set_member("consolidated_metadata", empty)?;
+        }
+        documents.push((own.as_str(), node.to_json()));
+    }
+    let metadata = object_text(documents.iter().map(|(own, doc)| (*own, doc.as_str())));
+    Ok(object_text([
+        ("kind", r#""inline""#),
+        ("must_understand", "false"),
+        ("metadata", metadata.as_str()),
+    ]))
 }
 
-fn v2_document(group: &NodeDoc, nodes: &[(String, NodeDoc)]) -> Map<String, Value> {
-    let mut metadata = Map::new();
+/// The text of the `.zmetadata` document of `group` listing `nodes`.
+fn v2_document(group: &NodeDoc, nodes: &[(String, NodeDoc)]) -> String {
+    let mut metadata: Vec<(String, String)> = Vec::with_capacity(2 * nodes.len() + 2);
     let own = std::iter::once((String::new(), group));
     for (own, node) in own.chain(nodes.iter().map(|(p, n)| (p.clone(), n))) {
         let prefix = if own.is_empty() {
@@ -361,19 +394,23 @@ fn v2_document(group: &NodeDoc, nodes: &[(String, NodeDoc)]) -> Map<String, Valu
         } else {
             format!("{own}/")
         };
-        let mut doc = node.doc.clone();
-        let attributes = doc.remove("attributes").unwrap_or_else(|| json!({}));
-        doc.remove("node_type");
+        let mut doc = node.clone();
+        let attributes = doc
+            .member_text("attributes")
+            .unwrap_or_else(|| "{}".to_owned());
+        doc.remove_member("attributes");
+        doc.remove_member("node_type");
         let name = if node.kind == NodeKind::Array {
             ".zarray"
         } else {
             ".zgroup"
         };
-        metadata.insert(format!("{prefix}{name}"), Value::Object(doc));
-        metadata.insert(format!("{prefix}.zattrs"), attributes);
+        metadata.push((format!("{prefix}{name}"), doc.to_json()));
+        metadata.push((format!("{prefix}.zattrs"), attributes));
     }
-    let mut document = Map::new();
-    document.insert("metadata".into(), Value::Object(metadata));
-    document.insert("zarr_consolidated_format".into(), json!(1));
-    document
+    let metadata = object_text(metadata.iter().map(|(n, t)| (n.as_str(), t.as_str())));
+    object_text([
+        ("metadata", metadata.as_str()),
+        ("zarr_consolidated_format", "1"),
+    ])
 }

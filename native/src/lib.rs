@@ -20,6 +20,7 @@ pub mod config;
 pub mod consolidated;
 mod dtypes;
 pub mod error;
+mod exact_json;
 pub mod ffi;
 mod list_metrics;
 mod local_store;

@@ -15,6 +15,7 @@ use zarrs::storage::{
 };
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::exact_json::{self, Members, wide_integer};
 use crate::store::Store;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,28 +38,124 @@ impl NodeKind {
 pub struct NodeDoc {
     pub kind: NodeKind,
     pub zarr_format: u8,
+    /// The document as parsed. Change members through `set_member`/`set_value`/`remove_member`
+    /// so that `exact` stays in step.
     pub doc: Map<String, Value>,
+    /// The exact text of the members whose parsed form rounds a number (an integer beyond 64
+    /// bits, which zarr-python keeps whole), usually none: written and handed out in place of
+    /// the parsed form, so the number survives.
+    pub(crate) exact: Members,
 }
 
 impl NodeDoc {
+    /// The document as compact JSON text, exact members spliced in.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&self.doc).expect("a JSON map always serialises")
+        if self.exact.is_empty() {
+            return serde_json::to_string(&self.doc).expect("a JSON map always serialises");
+        }
+        let texts: Vec<(&str, String)> = self
+            .doc
+            .iter()
+            .map(|(name, value)| {
+                let text = match self.exact.get(name) {
+                    Some(exact) => exact.to_owned(),
+                    None => value.to_string(),
+                };
+                (name.as_str(), text)
+            })
+            .collect();
+        exact_json::object_text(texts.iter().map(|(n, t)| (*n, t.as_str())))
     }
 
-    /// Parse and check a caller's document for a node of `kind`.
+    /// The document as stored: laid out as serde_json's pretty printer does.
+    pub(crate) fn to_stored_json(&self) -> Vec<u8> {
+        if self.exact.is_empty() {
+            return serde_json::to_vec_pretty(&self.doc).expect("a JSON map always serialises");
+        }
+        exact_json::pretty(&self.to_json()).into_bytes()
+    }
+
+    /// The JSON text of member `name` (its exact text when it has one).
+    pub(crate) fn member_text(&self, name: &str) -> Option<String> {
+        match self.exact.get(name) {
+            Some(exact) => Some(exact.to_owned()),
+            None => self.doc.get(name).map(Value::to_string),
+        }
+    }
+
+    /// Set member `name` to the JSON `text` (valid JSON), keeping it exact if parsing rounds it.
+    pub(crate) fn set_member(&mut self, name: &str, text: &str) -> Result<()> {
+        let value: Value = serde_json::from_str(text)?;
+        self.doc.insert(name.to_owned(), value);
+        if wide_integer(text.as_bytes()).is_some() {
+            self.exact
+                .insert(name.to_owned(), exact_json::compact(text));
+        } else {
+            self.exact.remove(name);
+        }
+        Ok(())
+    }
+
+    /// Set member `name` to `value` (which holds no number beyond 64 bits).
+    pub(crate) fn set_value(&mut self, name: &str, value: Value) {
+        self.doc.insert(name.to_owned(), value);
+        self.exact.remove(name);
+    }
+
+    pub(crate) fn remove_member(&mut self, name: &str) {
+        self.doc.remove(name);
+        self.exact.remove(name);
+    }
+
+    /// A document read from `text` (a JSON object, already parsed into `doc`): the members
+    /// whose parsed form rounds a number, kept exact.
+    fn with_exact_members(
+        kind: NodeKind,
+        zarr_format: u8,
+        doc: Map<String, Value>,
+        text: &str,
+    ) -> Self {
+        let mut exact = Members::default();
+        if wide_integer(text.as_bytes()).is_some()
+            && let Some(members) = Members::parse(text)
+        {
+            for (name, member) in members.iter() {
+                if wide_integer(member.as_bytes()).is_some() {
+                    exact.insert(name.to_owned(), member.to_owned());
+                }
+            }
+        }
+        Self {
+            kind,
+            zarr_format,
+            doc,
+            exact,
+        }
+    }
+
+    /// Parse and check a caller's document for a node of `kind`. Integers beyond 64 bits are
+    /// kept exact in the attributes and refused elsewhere (zarrs would read them rounded).
     pub fn parse(text: &str, kind: NodeKind) -> Result<Self> {
-        let Value::Object(doc) = serde_json::from_str::<Value>(text)? else {
-            return Err(Error::invalid_metadata("metadata must be a JSON object"));
-        };
-        if let Some(literal) = crate::attributes::wide_integer(text.as_bytes()) {
+        let node = Self::parse_stored(text, kind)?;
+        if let Some((_, member)) = node.exact.iter().find(|(name, _)| *name != "attributes") {
+            let literal = wide_integer(member.as_bytes()).unwrap_or_default();
             return Err(Error::new(
                 ErrorKind::Unsupported,
                 format!(
-                    "the metadata holds the integer {literal}, beyond 64 bits: zarrlib keeps \
-                     JSON numbers as 64-bit integers or doubles, and would store a rounded value"
+                    "the metadata holds the integer {literal}, beyond 64 bits, outside its \
+                     attributes: zarrlib keeps JSON numbers there as 64-bit integers or doubles"
                 ),
             ));
         }
+        Ok(node)
+    }
+
+    /// `parse` for a document another writer stored: every member is kept exact when it needs
+    /// to be (consolidated metadata holds whole documents).
+    pub(crate) fn parse_stored(text: &str, kind: NodeKind) -> Result<Self> {
+        let Value::Object(doc) = serde_json::from_str::<Value>(text)? else {
+            return Err(Error::invalid_metadata("metadata must be a JSON object"));
+        };
         let zarr_format = match doc.get("zarr_format").and_then(Value::as_u64) {
             Some(2) => 2,
             Some(3) => 3,
@@ -97,11 +194,7 @@ impl NodeDoc {
                 ));
             }
         }
-        Ok(Self {
-            kind,
-            zarr_format,
-            doc,
-        })
+        Ok(Self::with_exact_members(kind, zarr_format, doc, text))
     }
 }
 
@@ -186,11 +279,8 @@ pub fn read_node(
                 "{key} does not declare zarr_format 3"
             )));
         }
-        return Ok(Some(NodeDoc {
-            kind,
-            zarr_format: 3,
-            doc,
-        }));
+        let text = std::str::from_utf8(&bytes).unwrap_or_default();
+        return Ok(Some(NodeDoc::with_exact_members(kind, 3, doc, text)));
     }
     for (key, kind) in [
         (meta_key_v2_array(path), NodeKind::Array),
@@ -203,17 +293,28 @@ pub fn read_node(
                     "{key} does not declare zarr_format 2"
                 )));
             }
-            let attrs_key = meta_key_v2_attributes(path);
-            let attributes = match storage.get(&attrs_key)? {
-                Some(bytes) => parse_object(&attrs_key, &bytes)?,
-                None => Map::new(),
-            };
-            doc.insert("attributes".into(), Value::Object(attributes));
-            return Ok(Some(NodeDoc {
+            // Not `doc`'s own members: `.zarray`/`.zgroup` hold no integer beyond 64 bits that
+            // zarrs would accept.
+            doc.remove("attributes");
+            let mut node = NodeDoc {
                 kind,
                 zarr_format: 2,
                 doc,
-            }));
+                exact: Members::default(),
+            };
+            let attrs_key = meta_key_v2_attributes(path);
+            match storage.get(&attrs_key)? {
+                Some(bytes) => {
+                    let attributes = parse_object(&attrs_key, &bytes)?;
+                    node.set_value("attributes", Value::Object(attributes));
+                    if wide_integer(&bytes).is_some() {
+                        let text = std::str::from_utf8(&bytes).unwrap_or_default();
+                        node.set_member("attributes", text)?;
+                    }
+                }
+                None => node.set_value("attributes", Value::Object(Map::new())),
+            }
+            return Ok(Some(node));
         }
     }
     Ok(None)
@@ -288,6 +389,35 @@ pub(crate) fn write_json(
     Ok(())
 }
 
+/// Write JSON `text` laid out as `write_json` lays out a document.
+pub(crate) fn write_json_text(
+    storage: &ReadableWritableListableStorage,
+    key: &StoreKey,
+    text: &str,
+) -> Result<()> {
+    storage.set(key, exact_json::pretty(text).into_bytes().into())?;
+    Ok(())
+}
+
+/// Zarr v2 attributes: the `.zattrs` document of `node`.
+fn write_v2_attributes(
+    storage: &ReadableWritableListableStorage,
+    path: &NodePath,
+    node: &NodeDoc,
+) -> Result<()> {
+    let key = meta_key_v2_attributes(path);
+    match node.exact.get("attributes") {
+        Some(text) => write_json_text(storage, &key, text),
+        None => {
+            let attributes = match node.doc.get("attributes") {
+                Some(Value::Object(map)) => map.clone(),
+                _ => Map::new(),
+            };
+            write_json(storage, &key, &attributes)
+        }
+    }
+}
+
 fn write_node(
     storage: &ReadableWritableListableStorage,
     path: &NodePath,
@@ -298,11 +428,7 @@ fn write_node(
         return Ok(());
     }
     // Zarr v2 keeps attributes in their own document, written even when empty (as zarr-python does).
-    let attributes = match node.doc.get("attributes") {
-        Some(Value::Object(map)) => map.clone(),
-        _ => Map::new(),
-    };
-    write_json(storage, &meta_key_v2_attributes(path), &attributes)
+    write_v2_attributes(storage, path, node)
 }
 
 /// Write a node's metadata document: `zarr.json` (attributes included), or for Zarr v2
@@ -313,16 +439,32 @@ pub(crate) fn write_metadata(
     node: &NodeDoc,
 ) -> Result<()> {
     if node.zarr_format == 3 {
-        return write_json(storage, &meta_key_v3(path), &node.doc);
+        storage.set(&meta_key_v3(path), node.to_stored_json().into())?;
+        return Ok(());
     }
-    let mut doc = node.doc.clone();
-    doc.remove("node_type");
-    doc.remove("attributes");
+    let mut doc = node.clone();
+    doc.remove_member("node_type");
+    doc.remove_member("attributes");
     let key = match node.kind {
         NodeKind::Array => meta_key_v2_array(path),
         NodeKind::Group => meta_key_v2_group(path),
     };
-    write_json(storage, &key, &doc)
+    storage.set(&key, doc.to_stored_json().into())?;
+    Ok(())
+}
+
+/// Write the attributes of `node` where its format keeps them: `zarr.json` for Zarr v3 (the
+/// whole document), `.zattrs` for Zarr v2 (nothing else).
+pub(crate) fn write_attributes(
+    storage: &ReadableWritableListableStorage,
+    path: &NodePath,
+    node: &NodeDoc,
+) -> Result<()> {
+    if node.zarr_format == 3 {
+        write_metadata(storage, path, node)
+    } else {
+        write_v2_attributes(storage, path, node)
+    }
 }
 
 /// Create the node described by `node` at `path`. Without `overwrite`, fails if a node is there;
@@ -401,16 +543,14 @@ pub(crate) fn list_children_of(
 
 /// Serialise a children listing as `[[path, metadata], ...]`.
 pub(crate) fn children_to_json(children: &[(String, NodeDoc)]) -> String {
-    let list: Vec<Value> = children
+    let entries: Vec<String> = children
         .iter()
         .map(|(path, node)| {
-            Value::Array(vec![
-                Value::String(path.clone()),
-                Value::Object(node.doc.clone()),
-            ])
+            let path = serde_json::to_string(path).expect("a string always serialises");
+            format!("[{path},{}]", node.to_json())
         })
         .collect();
-    serde_json::to_string(&list).expect("JSON values always serialise")
+    format!("[{}]", entries.join(","))
 }
 
 // --- The node API over a store and a store-relative path, one call per C export ---------------

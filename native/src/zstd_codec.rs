@@ -191,39 +191,135 @@ fn window_log_for(limit: u64) -> u32 {
     bits.clamp(10, 31)
 }
 
-/// Decode the first `prefix` bytes of `encoded` (a chunk of at most `limit` bytes), streaming,
-/// and stop there. `None` if the streaming decoder could not (for example a frame whose window
-/// is larger than the chunk: the streaming decoder would allocate the window), so the caller
-/// decodes the whole frame instead, which reports corrupt data properly.
+/// Decode the first `prefix` bytes of `encoded` (a chunk of exactly `limit` bytes) and stop
+/// there. `None` if that could not be done (a frame that does not say its decoded size, or
+/// anything zstd refused), so the caller decodes the whole frame instead, which reports corrupt
+/// data properly.
+///
+/// zstd decodes straight into the output (`StableOutBuffer`: the output is the window, sized
+/// for the whole frame but written only as far as decoded), and is given the input one block
+/// at a time, so it stops at the first block boundary past the prefix. Given all of the input
+/// it would decode all of it; with its default buffered output it would decode into its own
+/// window and copy out every byte.
 fn decode_prefix(encoded: &[u8], prefix: usize, limit: u64) -> Option<Vec<u8>> {
-    let mut decoded: Vec<u8> = Vec::with_capacity(prefix);
+    // A frame that does not hold exactly the chunk is decoded whole, which reports it.
+    let size = zstd_safe::get_frame_content_size(encoded).ok()??;
+    if size != limit {
+        return None;
+    }
+    let mut decoded: Vec<u8> = Vec::with_capacity(usize::try_from(size).ok()?);
+    let mut block_ends = BlockEnds::of(encoded)?;
     let streamed = with_decompressor(|dctx| {
         let fail = |code| zstd_error("zstd streaming", code);
         dctx.reset(ResetDirective::SessionOnly).map_err(fail)?;
-        // The streaming decoder keeps a window of the frame's window size: a window larger
-        // than the chunk is refused rather than allocated.
+        dctx.set_parameter(DParameter::StableOutBuffer(true))
+            .map_err(fail)?;
+        // A frame whose window is larger than the chunk is refused, as whole decoding does.
         dctx.set_parameter(DParameter::WindowLogMax(window_log_for(limit)))
             .map_err(fail)?;
-        let mut input = InBuffer::around(encoded);
         let mut output = OutBuffer::around(&mut decoded);
+        let mut consumed = 0;
         while output.pos() < prefix {
-            let before = (input.pos(), output.pos());
-            dctx.decompress_stream(&mut output, &mut input)
-                .map_err(fail)?;
-            if (input.pos(), output.pos()) == before {
-                // No progress: the input ended (truncated frame) before the prefix.
+            let Some(end) = block_ends.next() else {
                 return Err(CodecError::Other("zstd frame ends early".into()));
+            };
+            let mut input = InBuffer::around(&encoded[..end]);
+            input.set_pos(consumed);
+            while input.pos() < end {
+                let before = (input.pos(), output.pos());
+                dctx.decompress_stream(&mut output, &mut input)
+                    .map_err(fail)?;
+                if (input.pos(), output.pos()) == before {
+                    return Err(CodecError::Other("zstd made no progress".into()));
+                }
             }
+            consumed = end;
         }
-        // The frame is left unfinished: the next use resets the session.
         Ok(())
     });
+    // The frame is left unfinished: the next streamed use resets the session (and sets the
+    // parameters again; single-shot decoding ignores them).
     match streamed {
         Ok(()) if decoded.len() >= prefix => {
             decoded.truncate(prefix);
             Some(decoded)
         }
         _ => None,
+    }
+}
+
+/// Where each block of the first frame of `encoded` ends (the first one with the frame
+/// header), from the frame and block headers. Stops at a header that does not parse or a block
+/// that runs past the input.
+struct BlockEnds<'a> {
+    encoded: &'a [u8],
+    /// Where the next block header starts; `None` after the last block.
+    next: Option<usize>,
+}
+
+impl<'a> BlockEnds<'a> {
+    fn of(encoded: &'a [u8]) -> Option<Self> {
+        const MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+        if encoded.get(..4)? != MAGIC {
+            return None;
+        }
+        let descriptor = *encoded.get(4)?;
+        let single_segment = descriptor & 0x20 != 0;
+        let window = usize::from(!single_segment);
+        let dictionary = [0, 1, 2, 4][usize::from(descriptor & 3)];
+        let content_size = match descriptor >> 6 {
+            0 => usize::from(single_segment),
+            1 => 2,
+            2 => 4,
+            _ => 8,
+        };
+        Some(Self {
+            encoded,
+            next: Some(5 + window + dictionary + content_size),
+        })
+    }
+}
+
+impl Iterator for BlockEnds<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        let start = self.next.take()?;
+        let header = self.encoded.get(start..start.checked_add(3)?)?;
+        let header = u32::from(header[0]) | u32::from(header[1]) << 8 | u32::from(header[2]) << 16;
+        let last = header & 1 != 0;
+        let length = match (header >> 1) & 3 {
+            0 | 2 => header >> 3, // raw, compressed
+            1 => 1,               // one byte, repeated
+            _ => return None,     // reserved
+        };
+        let end = (start + 3).checked_add(length as usize)?;
+        if end > self.encoded.len() {
+            return None;
+        }
+        self.next = (!last).then_some(end);
+        Some(end)
+    }
+}
+
+/// Decode `encoded` (a chunk of `size` bytes) at least as far as its first `prefix` bytes:
+/// only that far when zstd can stop there (then `true` comes with it), otherwise all of it,
+/// which the caller checks is `size` bytes. Checksums are checked when `validate_checksums`
+/// says so, which takes decoding the whole frame if it has one.
+pub(crate) fn decode_at_least(
+    encoded: &[u8],
+    prefix: usize,
+    size: u64,
+    validate_checksums: bool,
+) -> Result<(Vec<u8>, bool), CodecError> {
+    let may_stop = !(validate_checksums && may_carry_checksum(encoded))
+        && zstd_safe::get_frame_content_size(encoded).is_ok_and(|content| content == Some(size));
+    match may_stop
+        .then(|| decode_prefix(encoded, prefix, size))
+        .flatten()
+    {
+        Some(decoded) => Ok((decoded, true)),
+        None => Ok((decode_all(encoded, size)?, false)),
     }
 }
 
@@ -273,10 +369,21 @@ impl BytesPartialDecoderTraits for ZstdPartialDecoder {
         let decoded = prefix_end
             .and_then(|end| usize::try_from(end).ok())
             .and_then(|end| decode_prefix(&encoded, end, limit));
-        let decoded = match decoded {
-            Some(decoded) => decoded,
-            None => decode_all(&encoded, limit)?,
+        let (decoded, stopped) = match decoded {
+            Some(decoded) => (decoded, true),
+            None => (decode_all(&encoded, limit)?, false),
         };
+        // A frame of another size than the value is corrupt, even where the regions fit in it
+        // (`decode_prefix` stops early only in a frame of the value's size).
+        if !stopped
+            && let Some(size) = self.decoded_size
+            && decoded.len() as u64 != size
+        {
+            return Err(CodecError::Other(format!(
+                "a zstd frame decoded to {} bytes, not the {size} bytes of the chunk",
+                decoded.len()
+            )));
+        }
         // One region that is all of the value (an inner chunk read whole): no copy.
         if let [ByteRange::FromStart(0, length)] = regions[..]
             && length.is_none_or(|length| length == decoded.len() as u64)

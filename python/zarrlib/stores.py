@@ -60,26 +60,10 @@ def _consolidated(use_consolidated: bool | None) -> int:
     return int(lib.ZARRLIB_CONSOLIDATED_REQUIRED if use_consolidated else lib.ZARRLIB_CONSOLIDATED_NEVER)
 
 
-#: The integers a JSON number keeps exactly in the engine (64-bit, signed or unsigned); beyond
-#: them a number would be read back as a double, changed without a word.
-_JSON_INTEGERS = range(-(2**63), 2**64)
-
-
-def _check_integers(value: Any) -> None:
-    if isinstance(value, int) and not isinstance(value, bool) and value not in _JSON_INTEGERS:
-        raise ValueError(f"attribute integer {value} does not fit in 64 bits: it would not be kept exactly")
-    if isinstance(value, Mapping):
-        for item in value.values():
-            _check_integers(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            _check_integers(item)
-
-
 def _attributes_json(attributes: Mapping[str, Any]) -> str:
     if not isinstance(attributes, Mapping):
         raise TypeError(f"attributes must be a mapping, not {type(attributes).__name__}")
-    _check_integers(attributes)
+    # Integers of any size are kept exactly: the engine splices their digits, never a double.
     try:
         return json.dumps(dict(attributes), allow_nan=False)
     except (TypeError, ValueError) as err:

@@ -392,3 +392,31 @@ def test_a_shard_index_entry_ending_past_2_64_is_corrupt_data(tmp_path, index_lo
             call()
     with pytest.raises(zarrlib.CorruptDataError, match="shard index"):
         array[1:2] = np.array([9], np.uint8)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["truncated in the first block", "fewer bytes than the chunk", "claims 2^60 bytes", "not zstd"],
+)
+# Rows spanning most of the chunk (decoded whole but for its last planes), or a small part of it
+# (zarrs' partial decoder, through the same prefix decoding).
+@pytest.mark.parametrize("rows", [([1, 20, 5], [0, 63]), ([1, 5, 2], [0, 3])])
+def test_orthogonal_reads_that_decode_a_zstd_prefix_still_report_corrupt_frames(tmp_path, damage, rows):
+    """An orthogonal read whose rows end early in a chunk decodes the frame only that far
+    (``zstd_codec::decode_at_least``); a damaged frame is still corrupt data, not a short read."""
+    shape = (32, 64, 64)
+    metadata = v3_array(shape, shape, "uint16")
+    data = np.random.default_rng(0).integers(0, 50, shape, dtype="uint16")
+    zarrlib.create_new_array(metadata, tmp_path, "a")
+    zarrlib.write_region(metadata, tmp_path, "a", ..., data)
+    selection = (*rows, slice(None))
+    np.testing.assert_array_equal(zarrlib.Array.open(tmp_path, "a").oindex[selection], data[np.ix_(*rows)])
+    stored = {
+        "truncated in the first block": numcodecs.Zstd(level=0).encode(data.tobytes())[:200],
+        "fewer bytes than the chunk": numcodecs.Zstd(level=0).encode(data[:16].tobytes()),
+        "claims 2^60 bytes": zstd_claiming(1 << 60),
+        "not zstd": b"\0" * 64,
+    }[damage]
+    (tmp_path / "a" / "c" / "0" / "0" / "0").write_bytes(stored)
+    with pytest.raises(zarrlib.CorruptDataError):
+        zarrlib.Array.open(tmp_path, "a").oindex[selection]

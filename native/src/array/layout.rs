@@ -52,6 +52,11 @@ pub(super) struct Layout {
     /// For an array whose only codec is sharding, what zarrlib encodes whole shards and reads
     /// inner chunks with (`shard_encode`, `shard_decode`).
     pub shard_codecs: Option<std::sync::Arc<ShardCodecs>>,
+    /// Whether chunks are v3 `bytes` in memory order then zarrlib's `zstd`, whose frames
+    /// decode as far as asked (`zstd_codec::decode_at_least`): reads that end before a chunk's
+    /// last plane along the first axis decode only up to it (`read::decode_piece`). zarrs'
+    /// blosc decodes a prefix through its partial decoder for more than the whole chunk.
+    pub decodes_prefixes: bool,
 }
 
 /// Codecs that carry a checksum of what they encode.
@@ -131,6 +136,10 @@ impl Layout {
             shard_codecs: ShardCodecs::of(&v3).map(std::sync::Arc::new),
             // The v3 form leaves out v2 codecs zarrs cannot convert: a v2 array's own
             // compressor and filters are checked too.
+            decodes_prefixes: matches!(array.metadata(), ArrayMetadata::V3(_))
+                && v3.storage_transformers.is_empty()
+                && matches!(v3.codecs.as_slice(), [bytes, compressor]
+                    if stores_memory_order(bytes, data_type) && compressor.name() == "zstd"),
             unencoded: v3.storage_transformers.is_empty()
                 && vlen.is_none()
                 && v2_codecs_are_none(array)

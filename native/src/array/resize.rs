@@ -97,7 +97,7 @@ impl ArrayHandle {
     /// A handle on the same array and store with its document's shape replaced.
     fn with_shape(&self, shape: &[u64]) -> Result<ArrayHandle> {
         let mut doc = self.doc.clone();
-        doc.doc.insert("shape".into(), serde_json::json!(shape));
+        doc.set_value("shape", serde_json::json!(shape));
         let mut handle = ArrayHandle::with_doc(self.store.clone(), self.array.path().clone(), doc)?;
         handle.options = self.options;
         Ok(handle)

@@ -1,0 +1,317 @@
+//! JSON kept as its exact text where parsing would change it.
+//!
+//! serde_json parses a number into a 64-bit integer or a double, so an integer beyond 64 bits
+//! (zarr-python keeps Python's integers whole: `{"n": 2**70}` is stored as
+//! `1180591620717411303424`) comes out as a rounded double. Documents that may hold one (node
+//! metadata: attributes above all) keep the text of the members that hold one and splice it
+//! back into every document they write or hand out. This is done on text, with serde_json only
+//! validating and decoding names, rather than by turning on serde_json's `arbitrary_precision`
+//! (a crate-wide feature that changes how zarrs parses numbers in its own metadata) or
+//! `raw_value` (which would rebuild zarrs and gains nothing here).
+//!
+//! Every function here takes text serde_json has already accepted as JSON.
+
+/// The first integer literal in the JSON `text` that no 64-bit integer holds. serde_json reads
+/// such a number as the nearest double, so a document written back from its parsed form would
+/// hold a different number.
+pub(crate) fn wide_integer(text: &[u8]) -> Option<&str> {
+    let is_number_byte = |b: &u8| matches!(b, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9');
+    let mut i = 0;
+    let mut in_string = false;
+    while i < text.len() {
+        let b = text[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+        } else if b == b'"' {
+            in_string = true;
+            i += 1;
+        } else if b == b'-' || b.is_ascii_digit() {
+            let length = text[i..].iter().take_while(|b| is_number_byte(b)).count();
+            let literal = std::str::from_utf8(&text[i..i + length]).unwrap_or_default();
+            i += length;
+            let integer =
+                literal.bytes().any(|b| b.is_ascii_digit()) && !literal.contains(['.', 'e', 'E']);
+            if integer && literal.parse::<i64>().is_err() && literal.parse::<u64>().is_err() {
+                return Some(literal);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+/// The members of a JSON object in order, each as its exact (compact) text. A repeated name
+/// keeps its first position and its last value, as serde_json's order-keeping `Map` does.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Members(Vec<(String, String)>);
+
+impl Members {
+    /// The members of the JSON object `text`, or `None` when it is not an object.
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = compact(text);
+        let bytes = text.as_bytes();
+        if bytes.first() != Some(&b'{') {
+            return None;
+        }
+        let mut members = Self::default();
+        let mut i = 1;
+        while i < bytes.len() && bytes[i] != b'}' {
+            let name_end = token_end(bytes, i);
+            let name: String = serde_json::from_str(&text[i..name_end]).ok()?;
+            // `name_end` is at the ':'.
+            let value_start = name_end + 1;
+            let value_end = token_end(bytes, value_start);
+            members.insert(name, text[value_start..value_end].to_owned());
+            i = value_end;
+            if bytes.get(i) == Some(&b',') {
+                i += 1;
+            }
+        }
+        Some(members)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, text)| text.as_str())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, t)| (n.as_str(), t.as_str()))
+    }
+
+    /// Set `name` to the JSON `text`, in place when it is already a member.
+    pub fn insert(&mut self, name: String, text: String) {
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some(member) => member.1 = text,
+            None => self.0.push((name, text)),
+        }
+    }
+
+    pub fn remove(&mut self, name: &str) {
+        self.0.retain(|(n, _)| n != name);
+    }
+
+    /// Python's `dict.update`: each of `other`'s members replaces or joins ours.
+    pub fn update(&mut self, other: Self) {
+        for (name, text) in other.0 {
+            self.insert(name, text);
+        }
+    }
+
+    /// The compact JSON text of the object.
+    pub fn to_text(&self) -> String {
+        object_text(self.iter())
+    }
+}
+
+/// The compact JSON text of an object with these members (names, and each value's JSON text).
+pub fn object_text<'a>(members: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut text = String::from("{");
+    for (i, (name, value)) in members.into_iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&serde_json::to_string(name).expect("a string always serialises"));
+        text.push(':');
+        text.push_str(value);
+    }
+    text.push('}');
+    text
+}
+
+/// Where the JSON token (a string, object, array or scalar) starting at `start` of compact
+/// JSON ends.
+fn token_end(bytes: &[u8], start: usize) -> usize {
+    let mut depth = 0usize;
+    let mut i = start;
+    let mut in_string = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => {
+                    in_string = false;
+                    if depth == 0 {
+                        return i + 1;
+                    }
+                }
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' if depth == 0 => return i,
+                b'}' | b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return i + 1;
+                    }
+                }
+                b',' | b':' if depth == 0 => return i,
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    i
+}
+
+/// JSON text without the whitespace between its tokens.
+pub fn compact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if !c.is_ascii_whitespace() {
+            out.push(c);
+            in_string = c == '"';
+        }
+    }
+    out
+}
+
+/// JSON text laid out as serde_json's `to_string_pretty` lays out a value (two-space indents,
+/// `": "` between name and value, `{}` and `[]` for empty containers).
+pub fn pretty(text: &str) -> String {
+    let text = compact(text);
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut depth = 0usize;
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        for _ in 0..depth {
+            out.push_str("  ");
+        }
+    };
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                let empty = matches!(bytes.get(i + 1), Some(b'}' | b']'));
+                depth += 1;
+                if !empty {
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                if !matches!(bytes.get(i.wrapping_sub(1)), Some(b'{' | b'[')) {
+                    newline(&mut out, depth);
+                }
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+
+    #[test]
+    fn integers_beyond_64_bits_are_found_outside_strings_only() {
+        fn wide(text: &str) -> Option<&str> {
+            wide_integer(text.as_bytes())
+        }
+        assert_eq!(
+            wide(r#"{"n": 1180591620717411303424}"#),
+            Some("1180591620717411303424")
+        );
+        assert_eq!(
+            wide(r#"{"m": [1, -18446744073709551616]}"#),
+            Some("-18446744073709551616")
+        );
+        assert_eq!(
+            wide(r#"{"a": 18446744073709551615, "b": -9223372036854775808}"#),
+            None
+        );
+        assert_eq!(
+            wide(r#"{"f": 1e400, "g": 12345678901234567890123.5, "h": -0.0}"#),
+            None
+        );
+        assert_eq!(
+            wide(r#"{"s": "1180591620717411303424", "t": "\"99999999999999999999"}"#),
+            None
+        );
+        assert_eq!(wide(r#"{"99999999999999999999": true}"#), None);
+    }
+
+    #[test]
+    fn members_keep_their_exact_text_and_order() {
+        let text = r#" { "z" : 1180591620717411303424 , "a\"b" : [ 1, { "x" : "s , }" } ],
+            "e" : {}, "z2": -1.5e3, "a\"b": "again", "t": true } "#;
+        let members = Members::parse(text).unwrap();
+        let pairs: Vec<_> = members.iter().collect();
+        assert_eq!(
+            pairs,
+            [
+                ("z", "1180591620717411303424"),
+                ("a\"b", "\"again\""),
+                ("e", "{}"),
+                ("z2", "-1.5e3"),
+                ("t", "true"),
+            ]
+        );
+        let round: Value = serde_json::from_str(&members.to_text()).unwrap();
+        assert_eq!(round, serde_json::from_str::<Value>(text).unwrap());
+        assert_eq!(Members::parse("[1]"), None);
+        assert_eq!(Members::parse("{}").unwrap(), Members::default());
+    }
+
+    #[test]
+    fn pretty_lays_out_as_serde_json_does() {
+        let text = r#"{"a": [1, {"b": {}, "c": []}, "x, y: {z}"], "d": {"e": null}, "f": "\\"}"#;
+        let value: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(pretty(text), serde_json::to_string_pretty(&value).unwrap());
+        assert_eq!(pretty("{}"), "{}");
+    }
+}
