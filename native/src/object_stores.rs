@@ -440,7 +440,7 @@ impl Remote {
         &self,
         key: &StoreKey,
         length: u64,
-        mut place: impl FnMut(u64, &[u8]),
+        mut place: impl FnMut(u64, &[u8]) + Send,
     ) -> Result<bool> {
         let client = self.client()?;
         let path = Path::from(key.as_str());
@@ -450,8 +450,9 @@ impl Remote {
                 format!("{key}: {what}, the chunk is {length} bytes"),
             )
         };
-        let streamed = client.runtime.block_on(async {
-            let result = match client.store.get_opts(&path, GetOptions::default()).await {
+        let store = &client.store;
+        let streamed = async move {
+            let result = match store.get_opts(&path, GetOptions::default()).await {
                 Ok(result) => result,
                 Err(object_store::Error::NotFound { .. }) => return Ok(Ok(None)),
                 Err(err) => return Ok(Err(StorageError::Other(err.to_string()))),
@@ -477,8 +478,67 @@ impl Remote {
                 )));
             }
             Ok(Ok(Some(())))
-        })?;
+        };
+        let streamed = if waits_alone() {
+            run_to_end(&client.runtime, streamed)?
+        } else {
+            client.runtime.block_on(streamed)
+        }?;
         Ok(self.read(&client, streamed)?.is_some())
+    }
+}
+
+/// Whether the calling thread waits for its requests alone, where `run_to_end` runs them as
+/// tasks: not one of the engine's pool threads, and not in a runtime's context.
+fn waits_alone() -> bool {
+    rayon::current_thread_index().is_none() && Handle::try_current().is_err()
+}
+
+/// Run `future` to its end on `runtime` for a caller that waits for it alone: as a task, the
+/// calling thread waiting for it once.
+///
+/// Why not `block_on`: polled on the calling thread, a request's body comes through a channel
+/// from the connection's task, which runs on a worker and reads the socket there, so every
+/// frame of the body wakes the caller and every poll of the body wakes the worker back (about
+/// ten cross-thread wake-ups per 512 KiB chunk over loopback, twice tensorstore's). As a task,
+/// the request and its connection run on the same worker, which hands frames from one to the
+/// other without a wake-up across threads; the caller sleeps through the request and is woken
+/// once.
+///
+/// On the engine's pool threads, which keep many requests in flight, each on its own thread,
+/// the future is polled in place (`block_on`): what it does with the body (copying it into the
+/// output run by run) then runs on as many threads as there are requests, where as tasks it
+/// would all run on the runtime's two workers (a whole raw read over loopback took a third
+/// more CPU, and longer, that way). Inside a runtime's context (the host's), where `block_on`
+/// refuses (and the C ABI reports it, as for every other request), it is polled in place too:
+/// no task is spawned that could outlive the call.
+///
+/// `future` may borrow from the caller's stack: the caller does not return before the task has
+/// ended (completed, panicked or been cancelled with the runtime), and tokio drops a task's
+/// future before it reports the task's end, so nothing the future borrows is used after that.
+fn run_to_end<'a, T: Send + 'static>(
+    runtime: &Handle,
+    future: impl std::future::Future<Output = T> + Send + 'a,
+) -> Result<T> {
+    if !waits_alone() {
+        return Ok(runtime.block_on(future));
+    }
+    let boxed: std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>> =
+        Box::pin(future);
+    // SAFETY: see above: the task ends, and its future is dropped, before this function returns.
+    let boxed: std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>> =
+        unsafe { std::mem::transmute(boxed) };
+    let task = runtime.spawn(boxed);
+    match runtime.block_on(task) {
+        Ok(result) => Ok(result),
+        Err(err) if err.is_panic() => Err(Error::new(
+            ErrorKind::Internal,
+            "a request's task panicked on the I/O runtime",
+        )),
+        Err(_) => Err(Error::new(
+            ErrorKind::Storage,
+            "the I/O runtime stopped during a request",
+        )),
     }
 }
 
@@ -540,6 +600,14 @@ fn checked_length(
 }
 
 impl Client {
+    /// `future`'s output, run as one task on the runtime (`run_to_end`).
+    fn wait<T: Send + 'static>(
+        &self,
+        future: impl std::future::Future<Output = T> + Send,
+    ) -> std::result::Result<T, StorageError> {
+        run_to_end(&self.runtime, future).map_err(|err| StorageError::Other(err.message))
+    }
+
     /// Ranges of one value in one round of requests, none of them for the value's size: bounded
     /// ranges together (object_store coalesces close ones), others one request each, with the
     /// range in the request. zarrs' adapter asks for the size first (a HEAD) on every partial
@@ -552,7 +620,7 @@ impl Client {
         let path = Path::from(key.as_str());
         let values = if let Some(bounded) = bounded_ranges(ranges) {
             let future = self.store.get_ranges(&path, &bounded);
-            let Some(values) = not_found_is_none(self.runtime.block_on(future))? else {
+            let Some(values) = not_found_is_none(self.wait(future)?)? else {
                 return Ok(None);
             };
             std::iter::zip(bounded, values)
@@ -577,7 +645,7 @@ impl Client {
                     ..GetOptions::default()
                 };
                 let future = async { self.store.get_opts(&path, options).await?.bytes().await };
-                let Some(bytes) = not_found_is_none(self.runtime.block_on(future))? else {
+                let Some(bytes) = not_found_is_none(self.wait(future)?)? else {
                     return Ok(None);
                 };
                 let expected = match range {

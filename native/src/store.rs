@@ -450,7 +450,7 @@ impl Store {
         &self,
         key: &StoreKey,
         length: u64,
-        place: impl FnMut(u64, &[u8]),
+        place: impl FnMut(u64, &[u8]) + Send,
     ) -> Result<bool> {
         let Some(remote) = &self.remote else {
             return Ok(false);

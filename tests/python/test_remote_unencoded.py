@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -188,6 +189,44 @@ def test_an_answer_breaking_off_mid_body_is_an_error(tmp_path):
         np.testing.assert_array_equal(array.read_chunk((0, 0)).shape, CHUNKS)
     finally:
         server.stop()
+
+
+class SilentServer(BreakingServer):
+    """An HTTP server that answers GETs from a directory, but for one key reads the request and
+    never answers: a server that hangs."""
+
+    def __init__(self, root: Path, silent: str) -> None:
+        self.held: list[socket.socket] = []
+        super().__init__(root, broken="")
+        self.silent = silent
+
+    def _answer(self, connection: socket.socket) -> None:
+        request = connection.recv(65536, socket.MSG_PEEK)
+        if request.split(b" ")[1:2] == [f"/{self.silent}".encode()]:
+            self.held.append(connection)  # open, unanswered, until the test ends
+            return
+        super()._answer(connection)
+
+
+def test_a_server_that_stops_answering_gives_a_storage_error_within_the_timeout(tmp_path):
+    """A streamed chunk read runs as a task on the I/O runtime: object_store's timeout still
+    ends it, and the caller gets the error (and can read on)."""
+    path = tmp_path / "a.zarr"
+    write_unencoded(path, 3, "uint16")
+    server = SilentServer(tmp_path, "a.zarr/c/0/1")
+    try:
+        store = zarrlib.open_store(f"{server.url}/a.zarr", timeout="1s", retries=0)
+        array = zarrlib.Array.open(store, "")
+        started = time.monotonic()
+        for read in (lambda: array.read_chunk((0, 1)), lambda: array[...]):
+            with pytest.raises(zarrlib.StorageError):
+                read()
+        assert time.monotonic() - started < 60  # a hang guard, not a timing test
+        np.testing.assert_array_equal(array.read_chunk((0, 0)).shape, CHUNKS)
+    finally:
+        server.stop()
+        for connection in server.held:
+            connection.close()
 
 
 @pytest.mark.parametrize("compressor", ["blosc", "zlib", "zstd"])
