@@ -151,8 +151,14 @@ fn blosc_decode_exact_into(encoded: &[u8], out: &mut [u8]) -> Result<(), CodecEr
         ));
     }
     if claimed != out.len() {
+        // Worded as the bounded codecs word it (`codecs`, `zstd_codec`).
+        let relation = if claimed > out.len() {
+            "more than the"
+        } else {
+            "not the"
+        };
         return Err(CodecError::Other(format!(
-            "a blosc buffer decodes to {claimed} bytes, not the {} bytes of the chunk",
+            "a blosc buffer decodes to {claimed} bytes, {relation} {} bytes the chunk holds",
             out.len()
         )));
     }
