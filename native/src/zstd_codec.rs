@@ -185,6 +185,33 @@ fn decode_all(encoded: &[u8], limit: u64) -> Result<Vec<u8>, CodecError> {
     Ok(decoded)
 }
 
+/// Decode all of `encoded` straight into `out`, which it must fill exactly (a whole chunk read
+/// into the caller's buffer, `array::direct`): a frame that claims, or decodes to, any other size
+/// is an error. `out` may be partly written when it fails.
+pub(crate) fn decode_exact_into(encoded: &[u8], out: &mut [u8]) -> Result<(), CodecError> {
+    let size = out.len() as u64;
+    if let Ok(Some(claimed)) = zstd_safe::get_frame_content_size(encoded)
+        && claimed > size
+    {
+        return Err(too_large(claimed, size));
+    }
+    let written = with_decompressor(|dctx| {
+        // zstd writes no more than `out` holds: a frame that decodes to more fails.
+        dctx.decompress(out, encoded).map_err(|code| {
+            zstd_error(
+                &format!("a zstd frame did not decode within the chunk's {size} bytes"),
+                code,
+            )
+        })
+    })?;
+    if written != out.len() {
+        return Err(CodecError::Other(format!(
+            "a zstd frame decodes to {written} bytes, not the {size} bytes of the chunk"
+        )));
+    }
+    Ok(())
+}
+
 /// The smallest `windowLog` whose window holds `limit` bytes (zstd's own range is 10 to 31).
 fn window_log_for(limit: u64) -> u32 {
     let bits = u64::BITS - limit.saturating_sub(1).leading_zeros();

@@ -750,6 +750,78 @@ static void test_open_with_metadata_is_authoritative(void) {
   zarrlib_store_free(store);
 }
 
+/* ---- whole chunks decoded straight into the caller's buffer ------------------------------ */
+
+/* Chunks stored as little-endian bytes then zstd or blosc (maybe crc32c-wrapped) decode straight
+ * into the caller's buffer: every whole-chunk read gives what was written, a missing chunk reads
+ * as the fill value, and a stored value cut short is ZARRLIB_ERR_CORRUPT_DATA for every way of
+ * reading the chunk while the other chunks still read. */
+static void test_direct_chunk_decode(const char *dir) {
+  static const char *const CODECS[] = {
+      "{\"name\":\"zstd\",\"configuration\":{\"level\":1,\"checksum\":true}}",
+      "{\"name\":\"blosc\",\"configuration\":{\"cname\":\"lz4\",\"clevel\":5,\"shuffle\":\"shuffle\","
+      "\"typesize\":2,\"blocksize\":0}}",
+      "{\"name\":\"zstd\",\"configuration\":{\"level\":0,\"checksum\":false}},{\"name\":\"crc32c\"}",
+  };
+  static const char *const NAMES[] = {"direct_zstd", "direct_blosc", "direct_zstd_crc32c"};
+  zarrlib_store *store = tu_open_store(dir);
+  for (size_t v = 0; v < sizeof CODECS / sizeof CODECS[0]; v++) {
+    char meta[1024];
+    snprintf(meta, sizeof meta,
+             "{\"zarr_format\":3,\"node_type\":\"array\",\"shape\":[16,32],\"data_type\":\"uint16\","
+             "\"chunk_grid\":{\"name\":\"regular\",\"configuration\":{\"chunk_shape\":[8,32]}},"
+             "\"chunk_key_encoding\":{\"name\":\"default\"},\"fill_value\":5,"
+             "\"codecs\":[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},%s]}",
+             CODECS[v]);
+    zarrlib_array *array = tu_create_and_open(store, NAMES[v], meta);
+    uint16_t data[16 * 32], back[16 * 32];
+    for (size_t k = 0; k < 16 * 32; k++) data[k] = (uint16_t)(k * 37 % 1000 + 100);
+    uint64_t c0[2] = {0, 0}, c1[2] = {1, 0};
+    uint64_t start[2] = {0, 0}, whole[2] = {16, 32}, one[2] = {8, 32};
+
+    /* Missing chunks read as the fill value. */
+    CHECK_OK(zarrlib_array_read_chunk(array, c1, 2, back, 8 * 32 * 2));
+    for (size_t k = 0; k < 8 * 32; k++) CHECK_EQ_U64(back[k], 5);
+
+    CHECK_OK(zarrlib_array_write_region(array, start, whole, 2, data, sizeof data));
+    memset(back, 0, sizeof back);
+    CHECK_OK(zarrlib_array_read_chunk(array, c1, 2, back, 8 * 32 * 2));
+    CHECK_BYTES(back, data + 8 * 32, 8 * 32 * 2);
+    memset(back, 0, sizeof back);
+    CHECK_OK(zarrlib_array_read_region(array, start, one, 2, back, 8 * 32 * 2));
+    CHECK_BYTES(back, data, 8 * 32 * 2);
+    memset(back, 0, sizeof back);
+    uint64_t both[4] = {1, 0, 0, 0};
+    CHECK_OK(zarrlib_array_read_chunks(array, both, 2, 2, back, sizeof back));
+    CHECK_BYTES(back, data + 8 * 32, 8 * 32 * 2);
+    CHECK_BYTES(back + 8 * 32, data, 8 * 32 * 2);
+    memset(back, 0, sizeof back);
+    CHECK_OK(zarrlib_array_read_region(array, start, whole, 2, back, sizeof back));
+    CHECK_BYTES(back, data, sizeof data);
+
+    /* Chunk (0, 0) cut short. */
+    char rel[64];
+    snprintf(rel, sizeof rel, "%s/c/0/0", NAMES[v]);
+    char *file = tu_join(dir, rel);
+    size_t size = 0;
+    unsigned char *stored = tu_read_file(file, &size);
+    CHECK(tu_write_file(file, stored, size / 2) == 0);
+    CHECK_STATUS(zarrlib_array_read_chunk(array, c0, 2, back, 8 * 32 * 2), ZARRLIB_ERR_CORRUPT_DATA);
+    CHECK_STATUS(zarrlib_array_read_region(array, start, one, 2, back, 8 * 32 * 2),
+                 ZARRLIB_ERR_CORRUPT_DATA);
+    CHECK_STATUS(zarrlib_array_read_chunks(array, both, 2, 2, back, sizeof back), ZARRLIB_ERR_CORRUPT_DATA);
+    CHECK_STATUS(zarrlib_array_read_region(array, start, whole, 2, back, sizeof back),
+                 ZARRLIB_ERR_CORRUPT_DATA);
+    memset(back, 0, sizeof back);
+    CHECK_OK(zarrlib_array_read_chunk(array, c1, 2, back, 8 * 32 * 2));
+    CHECK_BYTES(back, data + 8 * 32, 8 * 32 * 2);
+    free(stored);
+    free(file);
+    zarrlib_array_free(array);
+  }
+  zarrlib_store_free(store);
+}
+
 int main(void) {
   for (size_t i = 0; i < sizeof SPECS / sizeof SPECS[0]; i++) {
     run_array_suite(&SPECS[i], "memory://", NULL);
@@ -765,6 +837,7 @@ int main(void) {
   test_overwrite(dir, dir);
   test_zero_dimensional(dir, dir);
   test_zero_length_dimension(dir);
+  test_direct_chunk_decode(dir);
   tu_remove_temp_dir(dir);
   test_empty_regions();
   test_rectangular_grid();

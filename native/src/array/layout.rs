@@ -10,6 +10,7 @@ use zarrs::array::{DataType, Endianness};
 use zarrs::metadata::v3::ArrayMetadataV3;
 
 use super::ZarrsArray;
+use super::direct::DirectChunks;
 use super::shard_codecs::ShardCodecs;
 use super::vlen::VlenKind;
 use crate::error::{Error, ErrorKind, Result};
@@ -46,6 +47,9 @@ pub(super) struct Layout {
     /// alone, little-endian or single-byte, on a little-endian machine): a whole chunk is then
     /// read from a local store straight into the caller's buffer.
     pub unencoded: bool,
+    /// For chunks stored as `bytes` in memory order then `zstd` or `blosc` (and maybe `crc32c`),
+    /// the decode that puts a whole chunk straight into the caller's buffer (`direct`).
+    pub direct: Option<DirectChunks>,
     /// Whether chunks are stored under their chunk keys as they are (no storage transformers):
     /// a local store may then be written directly (`write::store_whole_chunk`).
     pub plain_keys: bool,
@@ -111,7 +115,21 @@ impl Layout {
         let inner_chunk_bytes = array
             .effective_subchunk_shape()
             .map(|shape| bytes(&shape.iter().map(|d| d.get()).collect::<Vec<_>>()));
+        let codecs = array.codecs();
+        let direct = (v3.storage_transformers.is_empty() && vlen.is_none())
+            .then(|| {
+                DirectChunks::of(
+                    codecs.array_to_array_codecs().len(),
+                    codecs.array_to_bytes_codec().as_any(),
+                    codecs.bytes_to_bytes_codecs(),
+                    v3.codecs
+                        .first()
+                        .is_some_and(|codec| stores_memory_order(codec, data_type)),
+                )
+            })
+            .flatten();
         Ok(Self {
+            direct,
             element_size,
             data_type_name: match vlen {
                 Some(kind) => kind.name().to_owned(),

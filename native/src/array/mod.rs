@@ -9,6 +9,7 @@
 //! - `checks`: argument checks (dimensions, bounds, buffer sizes);
 //! - `plan`: the read policy of one call, from one snapshot of the settings ([`ReadPlan`]);
 //! - `read`: chunks and regions, with the unencoded and unit-by-unit paths;
+//! - `direct`: whole compressed chunks decoded straight into the caller's buffer;
 //! - `strided`: strided selections, read and written block by block;
 //! - `orthogonal`: orthogonal selections (a list of indices per axis), on the strided blocks;
 //! - `coordinates`: coordinate selections (points), read and written chunk by chunk;
@@ -22,6 +23,7 @@
 
 mod checks;
 mod coordinates;
+mod direct;
 mod layout;
 mod open;
 mod options;

@@ -120,7 +120,10 @@ impl ArrayHandle {
         subset: &ArraySubset,
         out: &mut [u8],
     ) -> Result<()> {
-        if plan.whole_chunks {
+        // One whole chunk decodes straight into `out` (`direct`), its checksums validated.
+        if plan.whole_chunks
+            && (self.layout.direct.is_none() || self.direct_chunk(plan, subset)?.is_none())
+        {
             let selection = Selection::contiguous(subset.start(), subset.shape());
             return self.read_blocks(plan, &selection, out);
         }
@@ -173,6 +176,50 @@ impl ArrayHandle {
             fill_with(out, self.fill_value());
         }
         Ok(true)
+    }
+
+    /// The chunk whose box is exactly `subset`, when its stored value goes straight into the
+    /// caller's buffer: decoded there (`direct`), or read there as it is (unencoded); `None`
+    /// otherwise.
+    fn direct_chunk(&self, plan: &ReadPlan<'_>, subset: &ArraySubset) -> Result<Option<Vec<u64>>> {
+        if (self.layout.direct.is_none() && !self.layout.unencoded) || plan.inner_chunks {
+            return Ok(None);
+        }
+        let grid = self.array.chunk_grid();
+        let Ok(Some(chunks)) = grid.chunks_in_array_subset(subset) else {
+            return Ok(None);
+        };
+        if chunks.num_elements() != 1 {
+            return Ok(None);
+        }
+        let chunk = chunks.start().to_vec();
+        let whole = grid.subset(&chunk).map_err(|e| internal(&e))?;
+        Ok(whole.is_some_and(|whole| whole == *subset).then_some(chunk))
+    }
+
+    /// Decode whole chunk `chunk` straight into `out` (`direct`), exactly its bytes: the stored
+    /// value is read and decompressed into `out`, with no buffer between; a chunk that is not
+    /// stored is the fill value. Only for an array whose layout has a direct decode.
+    fn read_direct_chunk(
+        &self,
+        chunk: &[u64],
+        out: &mut [u8],
+        options: &CodecOptions,
+    ) -> Result<()> {
+        let direct = self
+            .layout
+            .direct
+            .as_ref()
+            .ok_or_else(|| internal(&"no direct decode for this array's chunks"))?;
+        let key = self.array.chunk_key(chunk);
+        match self.store.storage.get(&key)? {
+            Some(encoded) => direct.decode_into(&encoded, out, options).map_err(|e| {
+                let err = Error::from(zarrs::array::ArrayError::CodecError(e));
+                Error::new(err.kind, format!("chunk {key}: {}", err.message))
+            })?,
+            None => fill_with(out, self.fill_value()),
+        }
+        Ok(())
     }
 
     /// Read the part `piece` of unencoded chunk `unit` (whose box is `unit_subset`) from an
@@ -250,6 +297,16 @@ impl ArrayHandle {
         out: &mut [u8],
         options: &CodecOptions,
     ) -> Result<()> {
+        if let Some(chunk) = self.direct_chunk(plan, subset)? {
+            if self.layout.direct.is_some() {
+                return self.read_direct_chunk(&chunk, out, options);
+            }
+            // A region that is one whole unencoded chunk (a small array read whole, say) is
+            // read as `read_chunk` reads it, straight from the file into `out`.
+            if self.read_unencoded_chunk(&chunk, out)? {
+                return Ok(());
+            }
+        }
         let by_unit = |units: &ArraySubset| {
             // On a store that waits on requests, zarrs' way costs a round trip per chunk: its
             // partial decoders ask whether the chunk exists (a HEAD) before reading it.
@@ -314,6 +371,17 @@ impl ArrayHandle {
             let unit_subset = unit_subset(plan, unit)?;
             let piece = unit_subset.overlap(subset).map_err(|e| internal(&e))?;
             let start = target_start(&piece);
+            if self.layout.direct.is_some()
+                && piece == unit_subset
+                && let Some(at) = contiguous_at(&start, piece.shape(), subset.shape())
+            {
+                let at = at * element_size;
+                let len = self.byte_len(piece.shape())?;
+                // SAFETY: units do not overlap, so units read in parallel write disjoint bytes
+                // of `out`; the box is inside the subset's shape, contiguous from `at`.
+                let to = unsafe { target.index_mut(at..at + len) };
+                return self.read_direct_chunk(unit, to, options);
+            }
             let to = Place {
                 shape: subset.shape(),
                 start: &start,
@@ -432,6 +500,30 @@ impl ArrayHandle {
         })
     }
 
+    /// The leading planes (along the first axis, relative to the unit) of read unit
+    /// `unit_subset` that hold `piece`, when the codecs decode them for less than the whole unit
+    /// (`bytes` then `zstd`, decoded by `zstd_codec::decode_at_least`) and they leave out at
+    /// least a sixteenth of it. For 8 random planes of 128 (an orthogonal
+    /// selection of 32 random rows of 512) the last one is about the 114th.
+    fn prefix_of(
+        &self,
+        plan: &ReadPlan<'_>,
+        unit_subset: &ArraySubset,
+        piece: &ArraySubset,
+    ) -> Option<ArraySubset> {
+        if !self.layout.decodes_prefixes || plan.whole_chunks || plan.settings.waits_on_requests {
+            return None;
+        }
+        let planes = piece.end_exc().first()? - unit_subset.start().first()?;
+        let unit_planes = *unit_subset.shape().first()?;
+        if 16 * planes > 15 * unit_planes {
+            return None;
+        }
+        let mut shape = unit_subset.shape().to_vec();
+        shape[0] = planes;
+        ArraySubset::new_with_start_shape(vec![0; shape.len()], shape).ok()
+    }
+
     /// The fill value over `piece`.
     fn fill_piece(&self, piece: &ArraySubset) -> Result<DecodedPiece> {
         let bytes = fill(
@@ -480,32 +572,6 @@ fn fill_with(out: &mut [u8], element: &[u8]) {
 /// every unit when the plan validates checksums; less, just the piece. On a store that waits on
 /// requests, one request for the whole unit beats the several a partial decoder makes (whether
 /// the chunk exists, then a range per run of elements).
-impl ArrayHandle {
-    /// The leading planes (along the first axis, relative to the unit) of read unit
-    /// `unit_subset` that hold `piece`, when the codecs decode them for less than the whole unit
-    /// (`bytes` then `zstd`, decoded by `zstd_codec::decode_at_least`) and they leave out at
-    /// least a sixteenth of it. For 8 random planes of 128 (an orthogonal
-    /// selection of 32 random rows of 512) the last one is about the 114th.
-    fn prefix_of(
-        &self,
-        plan: &ReadPlan<'_>,
-        unit_subset: &ArraySubset,
-        piece: &ArraySubset,
-    ) -> Option<ArraySubset> {
-        if !self.layout.decodes_prefixes || plan.whole_chunks || plan.settings.waits_on_requests {
-            return None;
-        }
-        let planes = piece.end_exc().first()? - unit_subset.start().first()?;
-        let unit_planes = *unit_subset.shape().first()?;
-        if 16 * planes > 15 * unit_planes {
-            return None;
-        }
-        let mut shape = unit_subset.shape().to_vec();
-        shape[0] = planes;
-        ArraySubset::new_with_start_shape(vec![0; shape.len()], shape).ok()
-    }
-}
-
 pub(super) fn wants_whole(
     plan: &ReadPlan<'_>,
     unit_subset: &ArraySubset,
@@ -522,4 +588,25 @@ pub(super) fn unit_subset(plan: &ReadPlan<'_>, unit: &[u64]) -> Result<ArraySubs
         .subset(unit)
         .map_err(|e| internal(&e))?
         .ok_or_else(|| internal(&format!("no read unit {unit:?}")))
+}
+
+/// Where a box of shape `shape` starting at `start` in a C-order array of shape `outer` begins,
+/// as an element offset, if the box is one contiguous run of the array: every axis after the
+/// first one it does not span whole is spanned whole, every axis before it has extent 1.
+fn contiguous_at(start: &[u64], shape: &[u64], outer: &[u64]) -> Option<usize> {
+    // The first axis from which on the box spans `outer` whole.
+    let whole_from = (0..shape.len())
+        .rev()
+        .take_while(|&axis| shape[axis] == outer[axis])
+        .last()
+        .unwrap_or(shape.len());
+    // The axis before it may be partial; the ones before that must have extent 1.
+    if whole_from > 1 && shape[..whole_from - 1].iter().any(|&n| n != 1) {
+        return None;
+    }
+    let mut at = 0u64;
+    for axis in 0..outer.len() {
+        at = at.checked_mul(outer[axis])?.checked_add(start[axis])?;
+    }
+    usize::try_from(at).ok()
 }
