@@ -11,24 +11,48 @@
 //!
 //! Every function here takes text serde_json has already accepted as JSON.
 
+/// Where a scan of JSON text stands with respect to strings, byte by byte: inside one or not,
+/// and just after a backslash inside one. (Every byte of a multi-byte UTF-8 character is above
+/// 0x7f, so none is taken for a quote or a backslash.)
+#[derive(Default)]
+struct Strings {
+    inside: bool,
+    escaped: bool,
+}
+
+impl Strings {
+    /// Step over byte `b`: whether it belongs to a string, its quotes included.
+    fn step(&mut self, b: u8) -> bool {
+        if self.inside {
+            if self.escaped {
+                self.escaped = false;
+            } else if b == b'\\' {
+                self.escaped = true;
+            } else if b == b'"' {
+                self.inside = false;
+            }
+            return true;
+        }
+        self.inside = b == b'"';
+        self.inside
+    }
+
+    /// As `step`, for a character of a `str`.
+    fn step_char(&mut self, c: char) -> bool {
+        self.step(u8::try_from(c).unwrap_or(0x80))
+    }
+}
+
 /// The first integer literal in the JSON `text` that no 64-bit integer holds. serde_json reads
 /// such a number as the nearest double, so a document written back from its parsed form would
 /// hold a different number.
 pub(crate) fn wide_integer(text: &[u8]) -> Option<&str> {
     let is_number_byte = |b: &u8| matches!(b, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9');
     let mut i = 0;
-    let mut in_string = false;
+    let mut strings = Strings::default();
     while i < text.len() {
         let b = text[i];
-        if in_string {
-            match b {
-                b'\\' => i += 1,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            i += 1;
-        } else if b == b'"' {
-            in_string = true;
+        if strings.step(b) {
             i += 1;
         } else if b == b'-' || b.is_ascii_digit() {
             let length = text[i..].iter().take_while(|b| is_number_byte(b)).count();
@@ -136,23 +160,16 @@ pub fn object_text<'a>(members: impl IntoIterator<Item = (&'a str, &'a str)>) ->
 fn token_end(bytes: &[u8], start: usize) -> usize {
     let mut depth = 0usize;
     let mut i = start;
-    let mut in_string = false;
+    let mut strings = Strings::default();
     while i < bytes.len() {
         let b = bytes[i];
-        if in_string {
-            match b {
-                b'\\' => i += 1,
-                b'"' => {
-                    in_string = false;
-                    if depth == 0 {
-                        return i + 1;
-                    }
-                }
-                _ => {}
+        if strings.step(b) {
+            // A string that is the token itself ends at its closing quote.
+            if !strings.inside && depth == 0 {
+                return i + 1;
             }
         } else {
             match b {
-                b'"' => in_string = true,
                 b'{' | b'[' => depth += 1,
                 b'}' | b']' if depth == 0 => return i,
                 b'}' | b']' => {
@@ -173,21 +190,10 @@ fn token_end(bytes: &[u8], start: usize) -> usize {
 /// JSON text without the whitespace between its tokens.
 pub fn compact(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut in_string = false;
-    let mut escaped = false;
+    let mut strings = Strings::default();
     for c in text.chars() {
-        if in_string {
+        if strings.step_char(c) || !c.is_ascii_whitespace() {
             out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
-        } else if !c.is_ascii_whitespace() {
-            out.push(c);
-            in_string = c == '"';
         }
     }
     out
@@ -206,25 +212,13 @@ pub fn pretty(text: &str) -> String {
             out.push_str("  ");
         }
     };
-    let mut in_string = false;
-    let mut escaped = false;
+    let mut strings = Strings::default();
     for (i, c) in text.char_indices() {
-        if in_string {
+        if strings.step_char(c) {
             out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
             continue;
         }
         match c {
-            '"' => {
-                in_string = true;
-                out.push(c);
-            }
             '{' | '[' => {
                 out.push(c);
                 let empty = matches!(bytes.get(i + 1), Some(b'}' | b']'));
