@@ -163,25 +163,12 @@ fn zstd_error(what: &str, code: zstd_safe::ErrorCode) -> CodecError {
 
 /// Decode all of `encoded`, which may hold no more than `limit` bytes.
 fn decode_all(encoded: &[u8], limit: u64) -> Result<Vec<u8>, CodecError> {
-    if let Ok(Some(size)) = zstd_safe::get_frame_content_size(encoded)
-        && size > limit
-    {
-        return Err(too_large(size, limit));
-    }
     // The output never exceeds the chunk; zstd's own bound (from the frame headers) is
     // smaller for a frame that holds less than the chunk, as a partial edge chunk may.
     let capacity = zstd_safe::decompress_bound(encoded).map_or(limit, |bound| bound.min(limit));
     let capacity = usize::try_from(capacity).map_err(|_| too_large(capacity, limit))?;
     let mut decoded = Vec::with_capacity(capacity);
-    with_decompressor(|dctx| {
-        // The output buffer has `capacity` bytes: a frame that decodes to more fails.
-        dctx.decompress(&mut decoded, encoded).map_err(|code| {
-            zstd_error(
-                &format!("a zstd frame did not decode within the chunk's {limit} bytes"),
-                code,
-            )
-        })
-    })?;
+    decode_within(encoded, &mut decoded, limit)?;
     Ok(decoded)
 }
 
@@ -190,26 +177,36 @@ fn decode_all(encoded: &[u8], limit: u64) -> Result<Vec<u8>, CodecError> {
 /// is an error. `out` may be partly written when it fails.
 pub(crate) fn decode_exact_into(encoded: &[u8], out: &mut [u8]) -> Result<(), CodecError> {
     let size = out.len() as u64;
-    if let Ok(Some(claimed)) = zstd_safe::get_frame_content_size(encoded)
-        && claimed > size
-    {
-        return Err(too_large(claimed, size));
-    }
-    let written = with_decompressor(|dctx| {
-        // zstd writes no more than `out` holds: a frame that decodes to more fails.
-        dctx.decompress(out, encoded).map_err(|code| {
-            zstd_error(
-                &format!("a zstd frame did not decode within the chunk's {size} bytes"),
-                code,
-            )
-        })
-    })?;
+    let written = decode_within(encoded, out, size)?;
     if written != out.len() {
         return Err(CodecError::Other(format!(
             "a zstd frame decodes to {written} bytes, not the {size} bytes of the chunk"
         )));
     }
     Ok(())
+}
+
+/// Decode all of `encoded` into `out` on the thread's context; a frame that claims more than
+/// `limit` bytes is refused before decoding, and one that decodes to more than `out` holds
+/// (at most `limit`) fails. The bytes written.
+fn decode_within<C: zstd_safe::WriteBuf + ?Sized>(
+    encoded: &[u8],
+    out: &mut C,
+    limit: u64,
+) -> Result<usize, CodecError> {
+    if let Ok(Some(claimed)) = zstd_safe::get_frame_content_size(encoded)
+        && claimed > limit
+    {
+        return Err(too_large(claimed, limit));
+    }
+    with_decompressor(|dctx| {
+        dctx.decompress(out, encoded).map_err(|code| {
+            zstd_error(
+                &format!("a zstd frame did not decode within the chunk's {limit} bytes"),
+                code,
+            )
+        })
+    })
 }
 
 /// The smallest `windowLog` whose window holds `limit` bytes (zstd's own range is 10 to 31).
