@@ -15,6 +15,14 @@
  *   A parameter named `X_len` is always the length of `X`: in bytes for byte buffers, in values
  *   for arrays of integers.
  * - Strings the library returns are freed with zarrlib_string_free.
+ * - Metadata documents (JSON) keep attributes as zarr-python stores them, which is not always
+ *   strict JSON: an integer beyond 64 bits keeps all its digits, and a non-finite float is the
+ *   bare token NaN, Infinity or -Infinity (Python's json writes them so). Documents the library
+ *   returns may hold these tokens inside "attributes" (and inside "consolidated_metadata", which
+ *   holds other nodes' attributes), so a caller's JSON parser must accept them there (Python's
+ *   json.loads does; many strict parsers have an option for it). Documents and attributes
+ *   passed in may hold them in the same places; anywhere else a bare token is
+ *   ZARRLIB_ERR_INVALID_METADATA (a fill value names them in quotes: "NaN").
  * - Handles are thread-safe.
  * - Handle misuse: a NULL handle is ZARRLIB_ERR_INVALID_ARGUMENT; a misaligned pointer, or a live
  *   handle of another kind (a store where an array is expected), is ZARRLIB_ERR_INVALID_HANDLE.
@@ -742,8 +750,9 @@ int32_t zarrlib_array_create(const zarrlib_store *store,
 
 /**
  * Read the metadata document of the node at `path` (Zarr v2 attributes merged in under
- * "attributes"). `*out_json` receives a string to free with `zarrlib_string_free`.
- * ZARRLIB_ERR_NOT_FOUND if there is no node.
+ * "attributes"). `*out_json` receives a string to free with `zarrlib_string_free`; its
+ * attributes may hold bare NaN, Infinity and -Infinity (see the notes on metadata documents at
+ * the top). ZARRLIB_ERR_NOT_FOUND if there is no node.
  */
 int32_t zarrlib_node_metadata(const zarrlib_store *store, const char *path, char **out_json);
 
@@ -774,8 +783,10 @@ int32_t zarrlib_node_children(const zarrlib_store *store, const char *path, char
  * `replace` make it the whole set. Zarr v3 rewrites `zarr.json` with its other members as
  * stored; Zarr v2 writes `.zattrs` alone. `*out_json` receives the node's new metadata document,
  * to free with `zarrlib_string_free`. ZARRLIB_ERR_NOT_FOUND if there is no node,
- * ZARRLIB_ERR_INVALID_ARGUMENT if `attributes_json` is not a JSON object. Consolidated metadata
- * that lists the node is not updated (call `zarrlib_node_consolidate` again).
+ * ZARRLIB_ERR_INVALID_ARGUMENT if `attributes_json` is not a JSON object (bare NaN, Infinity
+ * and -Infinity are accepted in it, and stored as given, as zarr-python writes non-finite
+ * floats). Consolidated metadata that lists the node is not updated (call
+ * `zarrlib_node_consolidate` again).
  */
 int32_t zarrlib_node_update_attributes(const zarrlib_store *store,
                                        const char *path,

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::exact_json::Members;
+use crate::exact_json::{Members, parseable};
 use crate::node::{NodeDoc, node_path, require_node, write_attributes};
 use crate::store::Store;
 
@@ -22,10 +22,12 @@ static UPDATES: Mutex<()> = Mutex::new(());
 /// at the top level (as Python's `dict.update`), or with `replace` make it the whole set.
 /// Returns the node's new metadata document. `NotFound` if there is no node.
 ///
-/// The merge is made on the members' text, so numbers that serde_json would round (integers
-/// beyond 64 bits, which zarr-python keeps whole) are written back as they were given or stored.
+/// The merge is made on the members' text, so numbers that serde_json would round or refuse
+/// (integers beyond 64 bits, which zarr-python keeps whole, and the bare `NaN`, `Infinity` and
+/// `-Infinity` Python's json writes for non-finite floats) are written back as they were given
+/// or stored.
 pub fn update(store: &Store, path: &str, attributes_json: &str, replace: bool) -> Result<NodeDoc> {
-    let Value::Object(_) = serde_json::from_str::<Value>(attributes_json)
+    let Value::Object(_) = serde_json::from_slice::<Value>(&parseable(attributes_json.as_bytes()))
         .map_err(|err| Error::invalid_argument(format!("attributes are not valid JSON: {err}")))?
     else {
         return Err(Error::invalid_argument("attributes must be a JSON object"));

@@ -19,10 +19,10 @@ use zarrs::node::NodePath;
 use zarrs::storage::{ReadableStorageTraits, ReadableWritableListableStorage, StoreKey};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::exact_json::{Members, object_text, wide_integer};
+use crate::exact_json::{Members, needs_exact, non_finite, object_text, parseable};
 use crate::node::{
-    self, NodeDoc, NodeKind, list_children, list_children_of, node_path, read_node, relative_path,
-    require_node, write_json_text,
+    self, NodeDoc, NodeKind, list_children, list_children_of, node_path, read_node,
+    refuse_non_finite, relative_path, require_node, write_json_text,
 };
 use crate::store::Store;
 
@@ -66,7 +66,7 @@ fn entries_at(
     match storage.get(&key)? {
         None => Ok(None),
         Some(bytes) => {
-            let doc: Value = serde_json::from_slice(&bytes).map_err(|err| {
+            let doc: Value = serde_json::from_slice(&parseable(&bytes)).map_err(|err| {
                 Error::invalid_metadata(format!("{key} is not valid JSON: {err}"))
             })?;
             v2_entries(&doc, &bytes, &key).map(Some)
@@ -85,7 +85,7 @@ fn v2_key(path: &NodePath) -> Result<StoreKey> {
 }
 
 /// The nodes the inline consolidated metadata `inline` lists; `exact` is its text when parsing
-/// it rounded a number (which the nodes' documents then keep exact).
+/// it lost a number (which the nodes' documents then keep exact).
 fn v3_entries(inline: &Value, exact: Option<&str>, path: &NodePath) -> Result<Entries> {
     let bad = |what: &str| {
         Error::invalid_metadata(format!(
@@ -119,7 +119,11 @@ fn v3_entries(inline: &Value, exact: Option<&str>, path: &NodePath) -> Result<En
             Some(text) => text.to_owned(),
             None => doc.to_string(),
         };
-        let mut node = NodeDoc::parse_stored(&text, kind)?;
+        let source = format!(
+            "the consolidated metadata of the group at {:?}, for {child:?},",
+            relative_path(path)
+        );
+        let mut node = NodeDoc::parse_stored(&text, kind, &source)?;
         // Nested consolidated metadata is an artifact of consolidation, not the child's own.
         node.remove_member("consolidated_metadata");
         entries.insert(child.clone(), node);
@@ -127,8 +131,9 @@ fn v3_entries(inline: &Value, exact: Option<&str>, path: &NodePath) -> Result<En
     Ok(entries)
 }
 
-/// The nodes `.zmetadata` lists: `doc` parsed from `text`, whose attributes are kept exact where
-/// parsing rounded a number.
+/// The nodes `.zmetadata` lists: `doc` parsed from `text` (by way of `parseable`), whose
+/// attributes are kept exact where parsing lost a number. A bare non-finite token elsewhere is
+/// refused.
 fn v2_entries(doc: &Value, text: &[u8], key: &StoreKey) -> Result<Entries> {
     let bad = |what: &str| Error::invalid_metadata(format!("{key} {what}"));
     if doc.get("zarr_consolidated_format").and_then(Value::as_u64) != Some(1) {
@@ -137,13 +142,23 @@ fn v2_entries(doc: &Value, text: &[u8], key: &StoreKey) -> Result<Entries> {
     let Some(Value::Object(metadata)) = doc.get("metadata") else {
         return Err(bad("has no \"metadata\" object"));
     };
-    let exact = match wide_integer(text) {
-        Some(_) => std::str::from_utf8(text)
+    let exact = if needs_exact(text) {
+        std::str::from_utf8(text)
             .ok()
             .and_then(Members::parse)
-            .and_then(|doc| doc.get("metadata").and_then(Members::parse)),
-        None => None,
+            .and_then(|doc| doc.get("metadata").and_then(Members::parse))
+    } else {
+        None
     };
+    if non_finite(text).is_some() {
+        let Some(exact) = &exact else {
+            return Err(bad(
+                "holds a bare non-finite token outside its \"metadata\"",
+            ));
+        };
+        let documents = exact.iter().filter(|(name, _)| !name.ends_with(".zattrs"));
+        refuse_non_finite(key.as_str(), documents, &[])?;
+    }
     let mut entries = Entries::new();
     for (name, document) in metadata {
         let (parent, file) = name.rsplit_once('/').unwrap_or(("", name));
@@ -176,7 +191,7 @@ fn v2_entries(doc: &Value, text: &[u8], key: &StoreKey) -> Result<Entries> {
         node.set_value("attributes", Value::Object(attributes));
         let attributes_key = format!("{parent}/.zattrs");
         if let Some(text) = exact.as_ref().and_then(|exact| exact.get(&attributes_key))
-            && wide_integer(text.as_bytes()).is_some()
+            && needs_exact(text.as_bytes())
         {
             node.set_member("attributes", text)?;
         }

@@ -9,7 +9,16 @@
 //! (a crate-wide feature that changes how zarrs parses numbers in its own metadata) or
 //! `raw_value` (which would rebuild zarrs and gains nothing here).
 //!
-//! Every function here takes text serde_json has already accepted as JSON.
+//! Python's json module (zarr-python writes attributes with it, `allow_nan` on) writes the
+//! non-finite floats as the bare tokens `NaN`, `Infinity` and `-Infinity`, which are not JSON:
+//! serde_json refuses them. Such text is parsed with each token read as `null` (`parseable`),
+//! and the members that hold one are kept as text the same way, so the tokens reach hosts as
+//! stored (Python's `json.loads` reads them back as floats).
+//!
+//! Every function here takes text serde_json has accepted as JSON, or would once its bare
+//! non-finite tokens were `null`.
+
+use std::borrow::Cow;
 
 /// Where a scan of JSON text stands with respect to strings, byte by byte: inside one or not,
 /// and just after a backslash inside one. (Every byte of a multi-byte UTF-8 character is above
@@ -68,6 +77,69 @@ pub(crate) fn wide_integer(text: &[u8]) -> Option<&str> {
         }
     }
     None
+}
+
+/// The bare tokens Python's json module writes for non-finite floats. `-Infinity` comes before
+/// `Infinity` so that a scan finds the whole token.
+const NON_FINITE: [&str; 3] = ["-Infinity", "Infinity", "NaN"];
+
+/// The bare non-finite token (`NaN`, `Infinity`, `-Infinity`) starting at `i` of `text`, outside
+/// a string. JSON allows no letter outside strings but in `true`, `false` and `null`, so a match
+/// cannot be part of another token.
+fn non_finite_at(text: &[u8], i: usize) -> Option<&'static str> {
+    NON_FINITE
+        .into_iter()
+        .find(|token| text[i..].starts_with(token.as_bytes()))
+}
+
+/// Each bare non-finite token outside strings in `text`: where it starts and what it is.
+fn non_finite_tokens(text: &[u8]) -> impl Iterator<Item = (usize, &'static str)> + '_ {
+    let mut strings = Strings::default();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < text.len() {
+            let at = i;
+            i += 1;
+            if strings.step(text[at]) {
+                continue;
+            }
+            if let Some(token) = non_finite_at(text, at) {
+                i = at + token.len();
+                return Some((at, token));
+            }
+        }
+        None
+    })
+}
+
+/// The first bare `NaN`, `Infinity` or `-Infinity` in `text` outside strings, if any.
+pub(crate) fn non_finite(text: &[u8]) -> Option<&'static str> {
+    non_finite_tokens(text).next().map(|(_, token)| token)
+}
+
+/// `text` with every bare non-finite token read as `null`, for serde_json; `text` itself when
+/// it holds none (the usual case). The members that held one keep their text apart
+/// (`needs_exact`), so nothing is lost.
+pub(crate) fn parseable(text: &[u8]) -> Cow<'_, [u8]> {
+    let mut tokens = non_finite_tokens(text).peekable();
+    if tokens.peek().is_none() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = Vec::with_capacity(text.len());
+    let mut copied = 0;
+    for (at, token) in tokens {
+        out.extend_from_slice(&text[copied..at]);
+        out.extend_from_slice(b"null");
+        copied = at + token.len();
+    }
+    out.extend_from_slice(&text[copied..]);
+    Cow::Owned(out)
+}
+
+/// Whether the JSON `text` of a value must be kept as text: parsing it would round an integer
+/// beyond 64 bits or read a non-finite float as `null`.
+pub(crate) fn needs_exact(text: &[u8]) -> bool {
+    wide_integer(text).is_some() || non_finite(text).is_some()
 }
 
 /// The members of a JSON object in order, each as its exact (compact) text. A repeated name
@@ -277,6 +349,44 @@ mod tests {
             None
         );
         assert_eq!(wide(r#"{"99999999999999999999": true}"#), None);
+    }
+
+    #[test]
+    fn non_finite_tokens_are_found_outside_strings_only_and_read_as_null() {
+        assert_eq!(non_finite(br#"{"x": NaN}"#), Some("NaN"));
+        assert_eq!(non_finite(br#"{"x": [1, -Infinity]}"#), Some("-Infinity"));
+        assert_eq!(non_finite(br#"{"x": {"y": Infinity}}"#), Some("Infinity"));
+        assert_eq!(
+            non_finite(br#"{"NaN": "Infinity", "s": "\"NaN", "n": -1e5, "t": null}"#),
+            None
+        );
+        let text = br#"{"NaN":[NaN,-Infinity,{"i":Infinity}],"s":"-Infinity NaN","z":-0.5}"#;
+        let parsed: Value = serde_json::from_slice(&parseable(text)).unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::json!({"NaN": [null, null, {"i": null}], "s": "-Infinity NaN", "z": -0.5})
+        );
+        assert!(matches!(parseable(br#"{"a":"NaN"}"#), Cow::Borrowed(_)));
+        // A token glued to more letters is still not JSON once read as null.
+        assert!(serde_json::from_slice::<Value>(&parseable(br#"{"a":NaNa}"#)).is_err());
+        assert!(needs_exact(b"[Infinity]") && needs_exact(b"[18446744073709551616]"));
+        assert!(!needs_exact(br#"["NaN", 1.5, 18446744073709551615]"#));
+    }
+
+    #[test]
+    fn members_with_non_finite_tokens_keep_their_text() {
+        let text = "{\n  \"a\": NaN,\n  \"b\": [\n    -Infinity,\n    1\n  ],\n  \"c\": {\n    \"d\": Infinity\n  }\n}";
+        let members = Members::parse(text).unwrap();
+        let pairs: Vec<_> = members.iter().collect();
+        assert_eq!(
+            pairs,
+            [
+                ("a", "NaN"),
+                ("b", "[-Infinity,1]"),
+                ("c", r#"{"d":Infinity}"#)
+            ]
+        );
+        assert_eq!(pretty(&members.to_text()), text);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use zarrs::storage::{
 };
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::exact_json::{self, Members, wide_integer};
+use crate::exact_json::{self, Members, needs_exact, non_finite, parseable, wide_integer};
 use crate::store::Store;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,9 +41,10 @@ pub struct NodeDoc {
     /// The document as parsed. Change members through `set_member`/`set_value`/`remove_member`
     /// so that `exact` stays in step.
     pub doc: Map<String, Value>,
-    /// The exact text of the members whose parsed form rounds a number (an integer beyond 64
-    /// bits, which zarr-python keeps whole), usually none: written and handed out in place of
-    /// the parsed form, so the number survives.
+    /// The exact text of the members whose parsed form loses a number, usually none: an integer
+    /// beyond 64 bits (zarr-python keeps Python's integers whole), or a bare `NaN`, `Infinity`
+    /// or `-Infinity` (which Python's json writes for non-finite floats, and `doc` holds as
+    /// `null`). Written and handed out in place of the parsed form, so the number survives.
     pub(crate) exact: Members,
 }
 
@@ -83,11 +84,12 @@ impl NodeDoc {
         }
     }
 
-    /// Set member `name` to the JSON `text` (valid JSON), keeping it exact if parsing rounds it.
+    /// Set member `name` to the JSON `text` (valid JSON, bare non-finite tokens allowed), keeping
+    /// it exact if parsing loses a number.
     pub(crate) fn set_member(&mut self, name: &str, text: &str) -> Result<()> {
-        let value: Value = serde_json::from_str(text)?;
+        let value: Value = serde_json::from_slice(&parseable(text.as_bytes()))?;
         self.doc.insert(name.to_owned(), value);
-        if wide_integer(text.as_bytes()).is_some() {
+        if needs_exact(text.as_bytes()) {
             self.exact
                 .insert(name.to_owned(), exact_json::compact(text));
         } else {
@@ -96,7 +98,8 @@ impl NodeDoc {
         Ok(())
     }
 
-    /// Set member `name` to `value` (which holds no number beyond 64 bits).
+    /// Set member `name` to `value` (which loses no number: nothing beyond 64 bits, no `null`
+    /// read from a non-finite token).
     pub(crate) fn set_value(&mut self, name: &str, value: Value) {
         self.doc.insert(name.to_owned(), value);
         self.exact.remove(name);
@@ -107,38 +110,52 @@ impl NodeDoc {
         self.exact.remove(name);
     }
 
-    /// A document read from `text` (a JSON object, already parsed into `doc`): the members
-    /// whose parsed form rounds a number, kept exact.
+    /// A document read from `text` (a JSON object, already parsed into `doc` by way of
+    /// `parseable`): the members whose parsed form loses a number, kept exact. `source` names
+    /// the document for errors: a bare non-finite token outside the attributes (and the
+    /// consolidated metadata, which holds other nodes' attributes) is refused, since zarrs
+    /// would read that member with a `null` in its place.
     fn with_exact_members(
         kind: NodeKind,
         zarr_format: u8,
         doc: Map<String, Value>,
         text: &str,
-    ) -> Self {
+        source: &str,
+    ) -> Result<Self> {
         let mut exact = Members::default();
-        if wide_integer(text.as_bytes()).is_some()
+        if needs_exact(text.as_bytes())
             && let Some(members) = Members::parse(text)
         {
             for (name, member) in members.iter() {
-                if wide_integer(member.as_bytes()).is_some() {
+                if needs_exact(member.as_bytes()) {
                     exact.insert(name.to_owned(), member.to_owned());
                 }
             }
         }
-        Self {
+        refuse_non_finite(
+            source,
+            exact.iter(),
+            &["attributes", "consolidated_metadata"],
+        )?;
+        Ok(Self {
             kind,
             zarr_format,
             doc,
             exact,
-        }
+        })
     }
 
-    /// Parse and check a caller's document for a node of `kind`. Integers beyond 64 bits are
-    /// kept exact in the attributes and refused elsewhere (zarrs would read them rounded).
+    /// Parse and check a caller's document for a node of `kind`. Integers beyond 64 bits and
+    /// bare non-finite tokens are kept exact in the attributes and refused elsewhere (zarrs
+    /// would read them rounded, or as `null`).
     pub fn parse(text: &str, kind: NodeKind) -> Result<Self> {
-        let node = Self::parse_stored(text, kind)?;
-        if let Some((_, member)) = node.exact.iter().find(|(name, _)| *name != "attributes") {
-            let literal = wide_integer(member.as_bytes()).unwrap_or_default();
+        let node = Self::parse_stored(text, kind, "the metadata")?;
+        let wide = node
+            .exact
+            .iter()
+            .filter(|(name, _)| *name != "attributes")
+            .find_map(|(_, member)| wide_integer(member.as_bytes()));
+        if let Some(literal) = wide {
             return Err(Error::new(
                 ErrorKind::Unsupported,
                 format!(
@@ -150,10 +167,11 @@ impl NodeDoc {
         Ok(node)
     }
 
-    /// `parse` for a document another writer stored: every member is kept exact when it needs
-    /// to be (consolidated metadata holds whole documents).
-    pub(crate) fn parse_stored(text: &str, kind: NodeKind) -> Result<Self> {
-        let Value::Object(doc) = serde_json::from_str::<Value>(text)? else {
+    /// `parse` for a document another writer stored, named `source` in errors: every member is
+    /// kept exact when it needs to be (consolidated metadata holds whole documents).
+    pub(crate) fn parse_stored(text: &str, kind: NodeKind, source: &str) -> Result<Self> {
+        let Value::Object(doc) = serde_json::from_slice::<Value>(&parseable(text.as_bytes()))?
+        else {
             return Err(Error::invalid_metadata("metadata must be a JSON object"));
         };
         let zarr_format = match doc.get("zarr_format").and_then(Value::as_u64) {
@@ -194,8 +212,30 @@ impl NodeDoc {
                 ));
             }
         }
-        Ok(Self::with_exact_members(kind, zarr_format, doc, text))
+        Self::with_exact_members(kind, zarr_format, doc, text, source)
     }
+}
+
+/// Refuse a bare `NaN`, `Infinity` or `-Infinity` in any of `members` (names and JSON texts of
+/// the document `source`) but those named in `allowed`, naming the token and the member.
+pub(crate) fn refuse_non_finite<'a>(
+    source: &str,
+    members: impl IntoIterator<Item = (&'a str, &'a str)>,
+    allowed: &[&str],
+) -> Result<()> {
+    for (name, member) in members {
+        if allowed.contains(&name) {
+            continue;
+        }
+        if let Some(token) = non_finite(member.as_bytes()) {
+            return Err(Error::invalid_metadata(format!(
+                "{source} holds the bare token {token} in {name:?}, which is not JSON: only \
+                 attributes may hold NaN, Infinity or -Infinity unquoted (as zarr-python writes \
+                 non-finite floats there); a fill value names them in quotes (\"NaN\")"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The names of metadata documents, which no node may take.
@@ -245,8 +285,10 @@ pub(crate) fn node_prefix(path: &NodePath) -> Result<StorePrefix> {
     StorePrefix::new(prefix).map_err(|err| Error::invalid_argument(err.to_string()))
 }
 
+/// The JSON object stored at `key`, bare non-finite tokens read as `null` (the caller keeps the
+/// text of what holds one, or refuses it).
 fn parse_object(key: &StoreKey, bytes: &[u8]) -> Result<Map<String, Value>> {
-    match serde_json::from_slice::<Value>(bytes) {
+    match serde_json::from_slice::<Value>(&parseable(bytes)) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(Error::invalid_metadata(format!(
             "{key} is not a JSON object"
@@ -280,7 +322,8 @@ pub fn read_node(
             )));
         }
         let text = std::str::from_utf8(&bytes).unwrap_or_default();
-        return Ok(Some(NodeDoc::with_exact_members(kind, 3, doc, text)));
+        let node = NodeDoc::with_exact_members(kind, 3, doc, text, key.as_str())?;
+        return Ok(Some(node));
     }
     for (key, kind) in [
         (meta_key_v2_array(path), NodeKind::Array),
@@ -288,13 +331,22 @@ pub fn read_node(
     ] {
         if let Some(bytes) = storage.get(&key)? {
             let mut doc = parse_object(&key, &bytes)?;
+            if let Some(token) = non_finite(&bytes) {
+                let text = std::str::from_utf8(&bytes).unwrap_or_default();
+                let members = Members::parse(text).unwrap_or_default();
+                refuse_non_finite(key.as_str(), members.iter(), &[])?;
+                // Every token is in some member; this is for a document Members cannot split.
+                return Err(Error::invalid_metadata(format!(
+                    "{key} holds the bare token {token}, which is not JSON"
+                )));
+            }
             if doc.get("zarr_format").and_then(Value::as_u64) != Some(2) {
                 return Err(Error::invalid_metadata(format!(
                     "{key} does not declare zarr_format 2"
                 )));
             }
             // Not `doc`'s own members: `.zarray`/`.zgroup` hold no integer beyond 64 bits that
-            // zarrs would accept.
+            // zarrs would accept, nor (refused above) a non-finite token.
             doc.remove("attributes");
             let mut node = NodeDoc {
                 kind,
@@ -307,7 +359,7 @@ pub fn read_node(
                 Some(bytes) => {
                     let attributes = parse_object(&attrs_key, &bytes)?;
                     node.set_value("attributes", Value::Object(attributes));
-                    if wide_integer(&bytes).is_some() {
+                    if needs_exact(&bytes) {
                         let text = std::str::from_utf8(&bytes).unwrap_or_default();
                         node.set_member("attributes", text)?;
                     }
@@ -708,6 +760,60 @@ mod tests {
             serde_json::from_slice::<Value>(&zattrs).unwrap(),
             serde_json::json!({"k": 1})
         );
+    }
+
+    #[test]
+    fn non_finite_tokens_are_kept_in_attributes_and_refused_elsewhere() {
+        let storage = memory();
+        let key = |k: &str| StoreKey::new(k).unwrap();
+        let stored = "{\n  \"zarr_format\": 3,\n  \"node_type\": \"group\",\n  \"attributes\": {\n    \"a\": [\n      NaN,\n      -Infinity\n    ]\n  }\n}";
+        storage
+            .set(&key("g/zarr.json"), stored.as_bytes().to_vec().into())
+            .unwrap();
+        let node = require_node(&storage, &node_path("g").unwrap()).unwrap();
+        assert_eq!(
+            node.doc["attributes"],
+            serde_json::json!({"a": [null, null]})
+        );
+        assert_eq!(
+            node.to_json(),
+            r#"{"zarr_format":3,"node_type":"group","attributes":{"a":[NaN,-Infinity]}}"#
+        );
+        assert_eq!(node.to_stored_json(), stored.as_bytes());
+
+        storage
+            .set(&key("v2/.zgroup"), br#"{"zarr_format": 2}"#.to_vec().into())
+            .unwrap();
+        storage
+            .set(&key("v2/.zattrs"), br#"{"x": Infinity}"#.to_vec().into())
+            .unwrap();
+        let node = require_node(&storage, &node_path("v2").unwrap()).unwrap();
+        assert_eq!(node.member_text("attributes").unwrap(), r#"{"x":Infinity}"#);
+
+        for (path, text) in [
+            (
+                "b/zarr.json",
+                r#"{"zarr_format":3,"node_type":"group","x":{"y":NaN}}"#,
+            ),
+            ("c/.zgroup", r#"{"zarr_format":2,"x":-Infinity}"#),
+        ] {
+            storage
+                .set(&key(path), text.as_bytes().to_vec().into())
+                .unwrap();
+            let node = path.split('/').next().unwrap();
+            let err = read_node(&storage, &node_path(node).unwrap()).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::InvalidMetadata);
+            assert!(err.message.contains(path), "{}", err.message);
+            assert!(err.message.contains(r#"bare token"#), "{}", err.message);
+            assert!(err.message.contains(r#"in "x""#), "{}", err.message);
+        }
+        let err = NodeDoc::parse(
+            r#"{"zarr_format":3,"node_type":"group","x":NaN}"#,
+            NodeKind::Group,
+        )
+        .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidMetadata);
+        assert!(err.message.contains(r#"NaN in "x""#), "{}", err.message);
     }
 
     #[test]

@@ -64,8 +64,9 @@ def _attributes_json(attributes: Mapping[str, Any]) -> str:
     if not isinstance(attributes, Mapping):
         raise TypeError(f"attributes must be a mapping, not {type(attributes).__name__}")
     # Integers of any size are kept exactly: the engine splices their digits, never a double.
+    # Non-finite floats go as the bare NaN, Infinity and -Infinity that zarr-python writes.
     try:
-        return json.dumps(dict(attributes), allow_nan=False)
+        return json.dumps(dict(attributes), allow_nan=True)
     except (TypeError, ValueError) as err:
         raise TypeError(f"attributes must be JSON-serialisable: {err}") from None
 

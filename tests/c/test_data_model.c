@@ -196,6 +196,90 @@ static void test_attributes(zarrlib_store *store, const char *dir) {
   zarrlib_array_free(array);
 }
 
+/* Non-finite floats in attributes as zarr-python writes them: Python's json writes the bare
+   tokens NaN, Infinity and -Infinity, which are not JSON. Nodes holding them open, and every
+   document handed out (read, updated, listed, consolidated, opened) keeps the tokens. */
+static void test_non_finite_attributes(zarrlib_store *store, const char *dir) {
+  char *json = NULL;
+  CHECK_OK(zarrlib_group_create(store, "nf",
+                                "{\"zarr_format\":3,\"node_type\":\"group\","
+                                "\"attributes\":{\"nan\":NaN,\"range\":[-Infinity,Infinity]}}",
+                                true));
+  CHECK_OK(zarrlib_node_metadata(store, "nf", &json));
+  check_contains(json, "\"nan\":NaN");
+  check_contains(json, "\"range\":[-Infinity,Infinity]");
+  zarrlib_string_free(json);
+  CHECK_OK(zarrlib_array_create(
+      store, "nf/a", ARRAY_6X5("\"attributes\":{\"_FillValue\":NaN,\"s\":\"NaN\"},"), false));
+  CHECK_OK(zarrlib_node_update_attributes(store, "nf/a", "{\"max\":{\"v\":Infinity}}", false,
+                                          &json));
+  check_contains(json, "\"_FillValue\":NaN");
+  check_contains(json, "\"s\":\"NaN\"");
+  check_contains(json, "\"max\":{\"v\":Infinity}");
+  zarrlib_string_free(json);
+  zarrlib_array *array = NULL;
+  CHECK_OK(zarrlib_array_open(store, "nf/a", &array));
+  CHECK_OK(zarrlib_array_metadata(array, &json));
+  check_contains(json, "\"_FillValue\":NaN");
+  check_contains(json, "\"max\":{\"v\":Infinity}");
+  zarrlib_string_free(json);
+  zarrlib_array_free(array);
+  CHECK_OK(zarrlib_node_children(store, "nf", &json));
+  check_contains(json, "\"_FillValue\":NaN");
+  zarrlib_string_free(json);
+  CHECK_OK(zarrlib_node_consolidate(store, "nf", &json));
+  check_contains(json, "\"nan\":NaN");
+  check_contains(json, "\"max\":{\"v\":Infinity}");
+  zarrlib_string_free(json);
+  CHECK_OK(zarrlib_node_children_opt(store, "nf", ZARRLIB_CONSOLIDATED_REQUIRED, &json));
+  check_contains(json, "\"_FillValue\":NaN");
+  zarrlib_string_free(json);
+  CHECK_OK(zarrlib_node_metadata_opt(store, "nf/a", ZARRLIB_CONSOLIDATED_REQUIRED, &json));
+  check_contains(json, "\"max\":{\"v\":Infinity}");
+  zarrlib_string_free(json);
+
+  /* Zarr v2 keeps them in .zattrs, laid out as zarr-python lays them out. */
+  const char *v2 =
+      "{\"zarr_format\":2,\"shape\":[4],\"chunks\":[2],\"dtype\":\"<f4\",\"compressor\":null,"
+      "\"fill_value\":\"NaN\",\"order\":\"C\",\"filters\":null,\"attributes\":{\"x\":-Infinity}}";
+  CHECK_OK(zarrlib_array_create(store, "nf2", v2, true));
+  CHECK_OK(zarrlib_node_update_attributes(store, "nf2", "{\"y\":[NaN]}", false, &json));
+  check_contains(json, "\"x\":-Infinity");
+  check_contains(json, "\"y\":[NaN]");
+  check_contains(json, "\"fill_value\":\"NaN\"");
+  zarrlib_string_free(json);
+  if (dir) {
+    char *zattrs = tu_join(dir, "nf2/.zattrs");
+    size_t size = 0;
+    unsigned char *text = tu_read_file(zattrs, &size);
+    CHECK(text && memmem(text, size, "\"x\": -Infinity", 14));
+    free(text);
+    free(zattrs);
+  }
+
+  /* Elsewhere zarrs must parse the member, and would read null: refused, naming the token and
+     the member. */
+  char message[512];
+  CHECK_STATUS(zarrlib_group_create(store, "nf3",
+                                    "{\"zarr_format\":3,\"node_type\":\"group\","
+                                    "\"other\":[Infinity]}",
+                                    false),
+               ZARRLIB_ERR_INVALID_METADATA);
+  tu_last_error(message, sizeof message);
+  CHECK(strstr(message, "Infinity") != NULL && strstr(message, "\"other\"") != NULL);
+  CHECK_STATUS(
+      zarrlib_array_create(
+          store, "nf3",
+          "{\"zarr_format\":3,\"node_type\":\"array\",\"shape\":[2],\"data_type\":\"float32\","
+          "\"chunk_grid\":{\"name\":\"regular\",\"configuration\":{\"chunk_shape\":[2]}},"
+          "\"chunk_key_encoding\":{\"name\":\"default\"},\"fill_value\":NaN,"
+          "\"codecs\":[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}}]}",
+          false),
+      ZARRLIB_ERR_INVALID_METADATA);
+  tu_last_error(message, sizeof message);
+  CHECK(strstr(message, "NaN") != NULL && strstr(message, "\"fill_value\"") != NULL);
+}
+
 static void test_consolidated(zarrlib_store *store, const char *dir, int format) {
   const char *group = format == 3 ? "{\"zarr_format\":3,\"node_type\":\"group\"}"
                                   : "{\"zarr_format\":2}";
@@ -321,6 +405,7 @@ int main(void) {
     const char *on_disk = i == 1 ? dir : NULL;
     test_resize_and_append(store);
     test_attributes(store, on_disk);
+    test_non_finite_attributes(store, on_disk);
     test_consolidated(store, on_disk, 3);
     test_consolidated(store, on_disk, 2);
     test_records(store);

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import pickle
 
 import numpy as np
@@ -285,6 +286,124 @@ def test_attribute_updates_keep_integers_beyond_64_bits(zarr_format, tmp_path):
     # Beyond the attributes, such a number is still refused (zarrs reads it rounded).
     with pytest.raises(zarrlib.UnsupportedError, match="18446744073709551616"):
         zarrlib.create_new_array(dict(v3_array((2,), (2,)), fill_value=2**64), tmp_path, "b")
+
+
+# Python's json (and so zarr-python, and xarray through it) writes non-finite floats as the bare
+# tokens NaN, Infinity and -Infinity: not JSON, but what real datasets hold (`_FillValue`,
+# `valid_min`...).
+NON_FINITE = {
+    "nan": math.nan,
+    "inf": math.inf,
+    "ninf": -math.inf,
+    "_FillValue": math.nan,
+    "valid_range": [-math.inf, math.inf],
+    "nested": {"list": [1.5, math.nan, {"deep": -math.inf}], "s": "NaN", "t": "-Infinity", "n": None},
+}
+
+
+def _same(value, expected):
+    """Equal as JSON text, with Python's tokens for the non-finite floats (NaN equals nothing)."""
+    assert json.dumps(value, sort_keys=True) == json.dumps(expected, sort_keys=True)
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_non_finite_attributes_read_as_zarr_python_writes_them(zarr_format, tmp_path):
+    root = zarr.open_group(tmp_path, mode="w", zarr_format=zarr_format, attributes=NON_FINITE)
+    a_attrs = dict(NON_FINITE, own=[math.inf])
+    root.create_array("a", shape=(3,), dtype="f4", fill_value=np.nan, attributes=a_attrs)
+    root.create_group("g", attributes={"g": -math.inf})
+    # What zarr-python stored: the bare tokens, not JSON.
+    stored = (tmp_path / ("zarr.json" if zarr_format == 3 else ".zattrs")).read_text()
+    assert '"nan": NaN' in stored and "-Infinity" in stored
+
+    _same(zarrlib.read_metadata(tmp_path, "")["attributes"], NON_FINITE)
+    _same(zarrlib.read_metadata(tmp_path, "a")["attributes"], a_attrs)
+    assert math.isnan(zarrlib.read_metadata(tmp_path, "a")["attributes"]["nan"])
+    _same(zarrlib.Group.open(tmp_path, "").attrs.asdict(), NON_FINITE)
+    _same(zarrlib.Array.open(tmp_path, "a").attrs.asdict(), a_attrs)
+    _same(zarrlib.open(tmp_path, "a").attrs.asdict(), a_attrs)
+    _same(dict(zarrlib.list_children(tmp_path, ""))["a"]["attributes"], a_attrs)
+    _same(asyncio.run(zarrlib.aio.read_metadata(tmp_path, "a"))["attributes"], a_attrs)
+    _same(zarrlib.read_metadata(tmp_path, "a", backend="reference")["attributes"], a_attrs)
+    # The document handed back opens the array; the array's fill value (quoted "NaN") is intact.
+    metadata = zarrlib.read_metadata(tmp_path, "a")
+    assert np.isnan(zarrlib.read_region(metadata, tmp_path, "a", ...)).all()
+    assert np.isnan(zarrlib.Array.open(tmp_path, "a")[...]).all()
+    _same(pickle.loads(pickle.dumps(zarrlib.Array.open(tmp_path, "a"))).attrs.asdict(), a_attrs)
+    _same(pickle.loads(pickle.dumps(zarrlib.Group.open(tmp_path, ""))).attrs.asdict(), NON_FINITE)
+
+    # Consolidated metadata as zarr-python writes it, then as zarrlib writes it.
+    for consolidate in (
+        lambda: zarr.consolidate_metadata(tmp_path, zarr_format=zarr_format),
+        lambda: zarrlib.consolidate_metadata(tmp_path, ""),
+    ):
+        consolidate()
+        store = zarrlib.open_store(tmp_path, metrics=True)
+        children = dict(zarrlib.list_children(store, "", use_consolidated=True))
+        assert store.metrics()["lists"] == 0
+        _same(children["a"]["attributes"], a_attrs)
+        _same(children["g"]["attributes"], {"g": -math.inf})
+        _same(zarrlib.read_metadata(store, "a", use_consolidated=True)["attributes"], a_attrs)
+        opened = zarr.open_group(tmp_path, mode="r", use_consolidated=True)
+        _same(dict(opened.attrs), NON_FINITE)
+        _same(dict(opened["a"].attrs), a_attrs)
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_non_finite_attribute_updates_write_what_zarr_python_writes(zarr_format, tmp_path):
+    for backend in ("native", "reference"):
+        path = tmp_path / backend
+        zarr.open_group(path, mode="w", zarr_format=zarr_format).create_array(
+            "a", shape=(2,), dtype="i4", attributes={"n": math.nan, "keep": 1}
+        )
+        new = zarrlib.update_attributes(path, "a", {"x": -math.inf, "keep": [math.inf, 2.5]}, backend=backend)
+        expected = {"n": math.nan, "keep": [math.inf, 2.5], "x": -math.inf}
+        _same(new["attributes"], expected)
+        _same(dict(zarr.open_array(path, path="a", mode="r").attrs), expected)
+        replaced = zarrlib.update_attributes(path, "a", {"only": {"v": math.nan}}, replace=True, backend=backend)
+        _same(replaced["attributes"], {"only": {"v": math.nan}})
+        _same(dict(zarr.open_array(path, path="a", mode="r").attrs), {"only": {"v": math.nan}})
+    # Both backends stored the same document (zarr-python's json layout, tokens bare).
+    name = "zarr.json" if zarr_format == 3 else ".zattrs"
+    native, reference = ((tmp_path / b / "a" / name).read_text() for b in ("native", "reference"))
+    _same(json.loads(native), json.loads(reference))
+    assert '"v": NaN' in native
+
+    group = zarrlib.Group.create(tmp_path, "g", zarr_format=zarr_format, attributes={"m": math.inf})
+    group.attrs["o"] = -math.inf
+    group.attrs.update(p=[math.nan])
+    del group.attrs["m"]
+    _same(dict(group.attrs), {"o": -math.inf, "p": [math.nan]})
+    _same(dict(zarr.open_group(tmp_path, path="g", mode="r").attrs), {"o": -math.inf, "p": [math.nan]})
+    array = zarrlib.Array.open(tmp_path / "native", "a")
+    array.attrs["valid_min"] = -math.inf
+    _same(
+        zarrlib.Array.open(tmp_path / "native", "a").attrs.asdict(), {"only": {"v": math.nan}, "valid_min": -math.inf}
+    )
+    _same(
+        asyncio.run(zarrlib.aio.update_attributes(tmp_path / "native", "a", {"w": math.nan}))["attributes"],
+        {"only": {"v": math.nan}, "valid_min": -math.inf, "w": math.nan},
+    )
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_non_finite_tokens_outside_attributes_are_refused_by_name(zarr_format, tmp_path):
+    # A caller's document: a float fill value is named in quotes ("NaN"); bare, it is refused.
+    make = v2_array if zarr_format == 2 else v3_array
+    metadata = dict(make((2,), (2,), "<f4" if zarr_format == 2 else "float32"), fill_value=math.nan)
+    with pytest.raises(zarrlib.InvalidMetadataError, match=r'NaN in "fill_value"'):
+        zarrlib.create_new_array(metadata, tmp_path, "b")
+    # A stored document: the node does not open, and the message says where the token is.
+    zarrlib.create_new_array(dict(metadata, fill_value="NaN"), tmp_path, "c")
+    name = "zarr.json" if zarr_format == 3 else ".zarray"
+    document = json.loads((tmp_path / "c" / name).read_text())
+    document["fill_value"] = -math.inf
+    (tmp_path / "c" / name).write_text(json.dumps(document))
+    with pytest.raises(zarrlib.InvalidMetadataError, match=rf'c/{name} holds the bare token -Infinity in "fill_value"'):
+        zarrlib.read_metadata(tmp_path, "c")
+    with pytest.raises(zarrlib.InvalidMetadataError, match="-Infinity"):
+        zarrlib.Array.open(tmp_path, "c")
 
 
 @pytest.mark.parametrize("zarr_format", [2, 3])

@@ -62,8 +62,9 @@ pub unsafe extern "C" fn zarrlib_array_create(
 }
 
 /// Read the metadata document of the node at `path` (Zarr v2 attributes merged in under
-/// "attributes"). `*out_json` receives a string to free with `zarrlib_string_free`.
-/// ZARRLIB_ERR_NOT_FOUND if there is no node.
+/// "attributes"). `*out_json` receives a string to free with `zarrlib_string_free`; its
+/// attributes may hold bare NaN, Infinity and -Infinity (see the notes on metadata documents at
+/// the top). ZARRLIB_ERR_NOT_FOUND if there is no node.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zarrlib_node_metadata(
     store: *const zarrlib_store,
@@ -153,8 +154,10 @@ pub unsafe extern "C" fn zarrlib_node_children(
 /// `replace` make it the whole set. Zarr v3 rewrites `zarr.json` with its other members as
 /// stored; Zarr v2 writes `.zattrs` alone. `*out_json` receives the node's new metadata document,
 /// to free with `zarrlib_string_free`. ZARRLIB_ERR_NOT_FOUND if there is no node,
-/// ZARRLIB_ERR_INVALID_ARGUMENT if `attributes_json` is not a JSON object. Consolidated metadata
-/// that lists the node is not updated (call `zarrlib_node_consolidate` again).
+/// ZARRLIB_ERR_INVALID_ARGUMENT if `attributes_json` is not a JSON object (bare NaN, Infinity
+/// and -Infinity are accepted in it, and stored as given, as zarr-python writes non-finite
+/// floats). Consolidated metadata that lists the node is not updated (call
+/// `zarrlib_node_consolidate` again).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zarrlib_node_update_attributes(
     store: *const zarrlib_store,
