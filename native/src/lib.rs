@@ -22,6 +22,7 @@ mod dtypes;
 pub mod error;
 mod exact_json;
 pub mod ffi;
+pub(crate) mod file_runs;
 mod list_metrics;
 mod local_store;
 mod memory_store;

@@ -25,7 +25,11 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use unsafe_cell_slice::UnsafeCellSlice;
+
 use zarrs::filesystem::FilesystemStore;
+
+use crate::box_copy::Runs;
 use zarrs::storage::byte_range::{ByteRange, ByteRangeIterator, InvalidByteRangeError};
 use zarrs::storage::{
     Bytes, ListableStorageTraits, MaybeBytesIterator, OffsetBytesIterator, ReadableStorageTraits,
@@ -75,6 +79,17 @@ fn without_internal(keys: StoreKeys) -> StoreKeys {
     keys.into_iter().filter(|key| !is_internal(key)).collect()
 }
 
+/// What a read of a whole value, or of runs of it, found at a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueRead {
+    /// The value was there at the expected size, and was read.
+    Read,
+    /// There is no value: nothing was read.
+    Missing,
+    /// The value is there at another size, this one: nothing was read.
+    OtherSize(u64),
+}
+
 #[derive(Debug)]
 pub struct LocalStore {
     filesystem: FilesystemStore,
@@ -106,18 +121,46 @@ impl LocalStore {
     }
 
     /// Read the whole value at `key` straight into `out`, which must be exactly its size.
-    /// `Ok(false)`, with `out` untouched, if there is no value or its size differs (the caller
-    /// then goes through zarrs, which fills or reports the mismatch).
-    pub fn read_exact_into(&self, key: &StoreKey, out: &mut [u8]) -> std::io::Result<bool> {
+    /// `Missing` or `OtherSize`, with `out` untouched, if there is no value or its size
+    /// differs.
+    pub fn read_exact_into(&self, key: &StoreKey, out: &mut [u8]) -> std::io::Result<ValueRead> {
         let Some((file, size)) = self.open(key)? else {
-            return Ok(false);
+            return Ok(ValueRead::Missing);
         };
         if size != out.len() as u64 {
-            return Ok(false);
+            return Ok(ValueRead::OtherSize(size));
         }
         // Just opened: the file position is 0.
         (&file).read_exact(out)?;
-        Ok(true)
+        Ok(ValueRead::Read)
+    }
+
+    /// Read the runs `runs` of the value at `key`, which must be `length` bytes long, straight
+    /// into their places in `target` (`file_runs::read_runs`). `Missing` or `OtherSize`, with
+    /// `target` untouched, if there is no value or its size differs. One open file serves the
+    /// whole read, so a value replaced meanwhile (renamed over, as `write_replacing` does) is
+    /// read whole from its old file, as `read_exact_into` reads it; a value cut short in place
+    /// while it is read (by a writer other than zarrlib) is `UnexpectedEof`.
+    ///
+    /// # Safety
+    /// As `file_runs::read_runs`: the runs lie inside `target`, and no other thread touches
+    /// their bytes of it during the call.
+    pub unsafe fn read_runs_into(
+        &self,
+        key: &StoreKey,
+        length: u64,
+        runs: Runs,
+        target: &UnsafeCellSlice<'_, u8>,
+    ) -> std::io::Result<ValueRead> {
+        let Some((file, size)) = self.open(key)? else {
+            return Ok(ValueRead::Missing);
+        };
+        if size != length {
+            return Ok(ValueRead::OtherSize(size));
+        }
+        // SAFETY: the caller's promise, passed on.
+        unsafe { crate::file_runs::read_runs(&file, runs, target) }?;
+        Ok(ValueRead::Read)
     }
 
     /// Write `value` as the whole value of `key`, replacing any value there atomically (see

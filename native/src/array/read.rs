@@ -3,9 +3,10 @@
 //! Three paths: a whole unencoded chunk on a local store is read straight into the caller's
 //! buffer; a small read, or one within one read unit, goes straight through zarrs; a larger one
 //! is read unit by unit (a chunk, or an inner chunk of a sharded array) and each unit's elements
-//! are copied into place by `box_copy`, whose runs cost a fraction of zarrs' view copies. On an
-//! object store, an unencoded chunk's body is copied into place frame by frame as it arrives
-//! (`read_streamed_unit`), whole chunk or any part of one.
+//! are copied into place by `box_copy`, whose runs cost a fraction of zarrs' view copies. An
+//! unencoded chunk's part of a region goes into place with no buffer for the whole chunk
+//! (`read_unencoded_unit`): from a local file slab by slab (`file_runs`), from an object store
+//! frame by frame as its body arrives.
 
 use std::borrow::Cow;
 use std::sync::Mutex;
@@ -16,6 +17,7 @@ use zarrs::array::{
     ArrayBytes, ArrayBytesDecodeIntoTarget, ArrayBytesFixedDisjointView, ArrayBytesRaw, ArrayError,
     ArraySubset, CodecOptions, DataType, FillValue,
 };
+use zarrs::storage::StoreKey;
 
 use super::ArrayHandle;
 use super::checks::{internal, offsets};
@@ -25,6 +27,7 @@ use crate::box_copy::{Place, Runs, StreamPlacer, for_each_run};
 use crate::chunk_locks::Access;
 use crate::config::{SMALL_BYTES, share};
 use crate::error::{Error, ErrorKind, Result};
+use crate::local_store::ValueRead;
 use crate::selection::Selection;
 
 /// Decoded elements of a read unit: the box `shape` they fill (C order), and where the piece
@@ -40,9 +43,7 @@ impl ArrayHandle {
         self.check_fixed("read_chunk_vlen")?;
         let shape = self.chunk_shape_at(chunk)?;
         self.check_buffer(&shape, out.len())?;
-        if self.read_unencoded_chunk(chunk, out)? {
-            return Ok(());
-        }
+        // An unencoded chunk is read straight into `out` by `read_subset`'s whole-chunk route.
         let plan = self.read_plan()?;
         let subset = self.array.chunk_subset(chunk)?;
         let _locks = plan
@@ -93,9 +94,6 @@ impl ArrayHandle {
                 .par_iter()
                 .zip(pieces)
                 .try_for_each(|(chunk, piece)| {
-                    if self.read_unencoded_chunk(chunk, piece)? {
-                        return Ok(());
-                    }
                     let subset = self.array.chunk_subset(chunk)?;
                     self.read_subset(&plan, &subset, piece, options)
                 })
@@ -149,19 +147,29 @@ impl ArrayHandle {
     }
 
     /// Read a whole unencoded chunk from a local store straight into `out` (one copy, where
-    /// zarrs reads the file into a buffer and copies that): `false` if this array or store does
-    /// not allow it, or the chunk is not stored, or not at its full size; zarrs then reads it.
-    /// From an object store, the chunk's body goes into `out` as it arrives, and a chunk that
-    /// is not stored is the fill value.
+    /// zarrs reads the file into a buffer and copies that); a chunk that is not stored is the
+    /// fill value. `false` if this array or store does not allow it, or the chunk's file is not
+    /// at its full size: zarrs then reads it, and reports the mismatch. From an object store,
+    /// the chunk's body goes into `out` as it arrives.
     fn read_unencoded_chunk(&self, chunk: &[u64], out: &mut [u8]) -> Result<bool> {
         if !self.layout.unencoded {
             return Ok(false);
         }
         let key = self.array.chunk_key(chunk);
         if let Some(local) = &self.store.local {
-            return Ok(local
+            let read = local
                 .read_exact_into(&key, out)
-                .map_err(zarrs::storage::StorageError::from)?);
+                .map_err(|e| unencoded_read_error(&key, out.len() as u64, e))?;
+            return Ok(match read {
+                ValueRead::Read => true,
+                // Not stored: no second look for the file through zarrs.
+                ValueRead::Missing => {
+                    fill_with(out, self.fill_value());
+                    true
+                }
+                // zarrs reports it, as it always has.
+                ValueRead::OtherSize(_) => false,
+            });
         }
         if !self.store.streams_values() {
             return Ok(false);
@@ -222,13 +230,15 @@ impl ArrayHandle {
         Ok(())
     }
 
-    /// Read the part `piece` of unencoded chunk `unit` (whose box is `unit_subset`) from an
-    /// object store into `target` (C order, of the shape and with the piece where `to` says),
-    /// placing the chunk's body run by run as its frames arrive: the copy zarrs makes of each
-    /// frame into one buffer for the whole chunk, and that buffer's fresh pages, are saved.
-    /// `None` when the array or store does not allow it; `Some(false)` when the chunk is not
-    /// stored (nothing written).
-    fn read_streamed_unit(
+    /// Read the part `piece` of unencoded chunk `unit` (whose box is `unit_subset`) into
+    /// `target` (C order, of the shape and with the piece where `to` says), with no buffer for
+    /// the whole chunk: from a local file, slab by slab through a buffer the thread keeps
+    /// (`file_runs`), each byte moved once through memory; from an object store, run by run as
+    /// the body's frames arrive. What is saved is zarrs' buffer for the whole chunk: a second
+    /// copy of every byte, and that buffer's fresh pages. `None` when the array or store does
+    /// not allow it; `Some(false)` when the chunk is not stored (nothing written). A chunk
+    /// whose value is not the chunk's size is corrupt data, whatever part of it is read.
+    fn read_unencoded_unit(
         &self,
         plan: &ReadPlan<'_>,
         unit: &[u64],
@@ -237,7 +247,11 @@ impl ArrayHandle {
         to: Place<'_>,
         target: &UnsafeCellSlice<'_, u8>,
     ) -> Result<Option<bool>> {
-        if !(self.layout.unencoded && self.store.streams_values() && !plan.inner_chunks) {
+        let local = self.store.local.as_ref();
+        if !(self.layout.unencoded
+            && (local.is_some() || self.store.streams_values())
+            && !plan.inner_chunks)
+        {
             return Ok(None);
         }
         let length = self.byte_len(unit_subset.shape())? as u64;
@@ -247,8 +261,24 @@ impl ArrayHandle {
             start: &piece_start,
         };
         let runs = Runs::new(from, to, piece.shape(), self.element_size());
-        let mut placer = StreamPlacer::new(runs);
         let key = self.array.chunk_key(unit);
+        if let Some(local) = local {
+            // SAFETY: units do not overlap, so units read in parallel write disjoint bytes of
+            // the target; the runs stay inside the target's shape.
+            let read = unsafe { local.read_runs_into(&key, length, runs, target) }
+                .map_err(|e| unencoded_read_error(&key, length, e))?;
+            return match read {
+                ValueRead::Read => Ok(Some(true)),
+                ValueRead::Missing => Ok(Some(false)),
+                // zarrs' partial decoders would read the runs of a longer file, or of a shorter
+                // one that holds them, as if nothing were wrong.
+                ValueRead::OtherSize(size) => Err(Error::new(
+                    ErrorKind::CorruptData,
+                    format!("chunk {key}: its file holds {size} bytes, the chunk {length}"),
+                )),
+            };
+        }
+        let mut placer = StreamPlacer::new(runs);
         let found = self.store.read_remote_into(&key, length, |at, frame| {
             placer.place(at as usize, frame, |to, bytes| {
                 // SAFETY: units do not overlap, so units read in parallel write disjoint bytes
@@ -307,10 +337,15 @@ impl ArrayHandle {
                 return Ok(());
             }
         }
+        // Unencoded chunks of a local store go into place from their files, every region,
+        // whatever its size (`read_unencoded_unit`): no chunk buffer, one open per chunk.
+        let local_runs = self.layout.unencoded && self.store.local.is_some() && !plan.inner_chunks;
         let by_unit = |units: &ArraySubset| {
             // On a store that waits on requests, zarrs' way costs a round trip per chunk: its
             // partial decoders ask whether the chunk exists (a HEAD) before reading it.
-            plan.settings.waits_on_requests || (units.num_elements() > 1 && out.len() > SMALL_BYTES)
+            local_runs
+                || plan.settings.waits_on_requests
+                || (units.num_elements() > 1 && out.len() > SMALL_BYTES)
         };
         let cache = plan.inner_chunks.then(|| self.shard_reads());
         // zarrlib's own inner-chunk reads take every read of a sharded array they can: one
@@ -387,7 +422,7 @@ impl ArrayHandle {
                 start: &start,
             };
             let decoded =
-                match self.read_streamed_unit(plan, unit, &unit_subset, &piece, to, &target)? {
+                match self.read_unencoded_unit(plan, unit, &unit_subset, &piece, to, &target)? {
                     Some(true) => return Ok(()),
                     // Not stored: no second request to learn that again.
                     Some(false) => self.fill_piece(&piece)?,
@@ -549,6 +584,19 @@ pub(super) fn fill(
         .map_err(|e| internal(&e))?
         .into_fixed()
         .map_err(|e| internal(&e))
+}
+
+/// The error of a failed read of unencoded chunk `key`, `length` bytes long, from a local file:
+/// a file that ends early (cut short in place while it was read) is corrupt data, like one
+/// found short when it was opened.
+fn unencoded_read_error(key: &StoreKey, length: u64, err: std::io::Error) -> Error {
+    if err.kind() == std::io::ErrorKind::UnexpectedEof {
+        return Error::new(
+            ErrorKind::CorruptData,
+            format!("chunk {key}: its file ended before the chunk's {length} bytes"),
+        );
+    }
+    zarrs::storage::StorageError::from(err).into()
 }
 
 /// `out` filled with copies of one element's bytes, `element`.
