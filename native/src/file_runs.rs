@@ -24,7 +24,7 @@ use crate::box_copy::{Run, Runs};
 
 /// The most one read puts in the thread's slab. Well inside a core's L2 cache (512 KiB on the
 /// project's machine), so the copies out of it never wait on memory.
-pub const SLAB: usize = 128 << 10;
+pub(crate) const SLAB: usize = 128 << 10;
 
 /// Runs at least this long go from the file straight to their place: one system call each
 /// costs less than copying them again out of a slab.
@@ -42,7 +42,7 @@ thread_local! {
 /// Targets at least this large are written with non-temporal stores (`copy_streaming`): far
 /// larger than the last-level cache (8 MiB on the project's machine), so caching what is
 /// written only evicts the slab and costs a read of every target line before it is written.
-pub const STREAMING_TARGET: usize = 32 << 20;
+pub(crate) const STREAMING_TARGET: usize = 32 << 20;
 
 /// Read each run of `runs` from `file` (source offsets are file offsets) into `target` (at the
 /// run's target offset). Runs come in increasing source order, as `Runs` gives them. A file
