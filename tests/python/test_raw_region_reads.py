@@ -184,5 +184,5 @@ assert (array[9:15, 1:5, 1:3] == {FILL}).all()
         env=env,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    looks = [line for line in trace.read_text().splitlines() if f"{missing}\"" in line]
+    looks = [line for line in trace.read_text().splitlines() if f'{missing}"' in line]
     assert len(looks) == 4, looks
