@@ -20,7 +20,7 @@ use std::io;
 
 use unsafe_cell_slice::UnsafeCellSlice;
 
-use crate::box_copy::{Run, Runs};
+use crate::box_copy::Run;
 
 /// The most one read puts in the thread's slab. Well inside a core's L2 cache (512 KiB on the
 /// project's machine), so the copies out of it never wait on memory.
@@ -45,7 +45,8 @@ thread_local! {
 pub(crate) const STREAMING_TARGET: usize = 32 << 20;
 
 /// Read each run of `runs` from `file` (source offsets are file offsets) into `target` (at the
-/// run's target offset). Runs come in increasing source order, as `Runs` gives them. A file
+/// run's target offset). Runs come in increasing source order, as `Runs` and `PackedRuns`
+/// give them. A file
 /// that ends before a run does is `UnexpectedEof`; what was read so far stays in `target`.
 ///
 /// # Safety
@@ -53,7 +54,7 @@ pub(crate) const STREAMING_TARGET: usize = 32 << 20;
 /// `target` during the call.
 pub unsafe fn read_runs(
     file: &File,
-    runs: Runs,
+    runs: impl Iterator<Item = Run>,
     target: &UnsafeCellSlice<'_, u8>,
 ) -> io::Result<()> {
     let streaming = target.len() >= STREAMING_TARGET;
@@ -172,7 +173,7 @@ fn read_exact_at(file: &File, mut buffer: &mut [u8], mut offset: u64) -> io::Res
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::box_copy::{Place, for_each_run};
+    use crate::box_copy::{Place, Runs, for_each_run};
 
     /// Boxes of a file whose runs are short, long, straddle slabs or lie far apart land where
     /// an in-memory copy of the same runs puts them.

@@ -29,7 +29,7 @@ use unsafe_cell_slice::UnsafeCellSlice;
 
 use zarrs::filesystem::FilesystemStore;
 
-use crate::box_copy::Runs;
+use crate::box_copy::Run;
 use zarrs::storage::byte_range::{ByteRange, ByteRangeIterator, InvalidByteRangeError};
 use zarrs::storage::{
     Bytes, ListableStorageTraits, MaybeBytesIterator, OffsetBytesIterator, ReadableStorageTraits,
@@ -149,7 +149,7 @@ impl LocalStore {
         &self,
         key: &StoreKey,
         length: u64,
-        runs: Runs,
+        runs: impl Iterator<Item = Run>,
         target: &UnsafeCellSlice<'_, u8>,
     ) -> std::io::Result<ValueRead> {
         let Some((file, size)) = self.open(key)? else {

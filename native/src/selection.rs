@@ -9,7 +9,7 @@
 
 use rayon::prelude::*;
 
-use crate::box_copy::byte_strides;
+use crate::box_copy::{Run, byte_strides};
 use crate::error::{Error, ErrorKind, Result};
 
 /// One axis of a selection as a caller gives it: the `count` indices `start`, `start + step`, ...
@@ -317,10 +317,50 @@ impl Selection {
         dense_start: &[u64],
         dense_shape: &[u64],
         element_size: usize,
+        visit: impl FnMut(usize, usize),
+    ) {
+        let dense_strides = byte_strides(dense_shape, element_size);
+        let inner_origin = dense_start.last().copied().unwrap_or(0);
+        let outer_offset = |axis: usize, j: u64| {
+            (self.axes[axis].index(j) - dense_start[axis]) * dense_strides[axis]
+        };
+        self.walk(block, inner_origin, element_size, outer_offset, visit);
+    }
+
+    /// `for_each_element` for the block's elements packed by `packing` (which must be the
+    /// block's): dense offsets are offsets in the packed rows.
+    pub fn for_each_packed_element(
+        &self,
+        block: &[Piece],
+        packing: &Packing,
+        element_size: usize,
+        visit: impl FnMut(usize, usize),
+    ) {
+        let strides = byte_strides(&packing.shape(), element_size);
+        let outer_offset = |axis: usize, j: u64| {
+            packing.slots[axis][(j - block[axis].first) as usize] * strides[axis]
+        };
+        self.walk(
+            block,
+            packing.inner_start,
+            element_size,
+            outer_offset,
+            visit,
+        );
+    }
+
+    /// Visit every element of a block: `outer_offset(axis, j)` is the dense byte offset of
+    /// selected element `j` on an axis but the last; the last axis is dense from index
+    /// `inner_origin`, `element_size` bytes apart.
+    fn walk(
+        &self,
+        block: &[Piece],
+        inner_origin: u64,
+        element_size: usize,
+        outer_offset: impl Fn(usize, u64) -> u64,
         mut visit: impl FnMut(usize, usize),
     ) {
         let ndim = self.axes.len();
-        let dense_strides = byte_strides(dense_shape, element_size);
         let buffer_strides = byte_strides(&self.counts(), element_size);
         if ndim == 0 {
             visit(0, 0);
@@ -329,23 +369,21 @@ impl Selection {
         // An odometer over every axis but the last; the last axis is a simple loop.
         let inner = ndim - 1;
         let inner_axis = &self.axes[inner];
-        let (inner_dense, inner_buffer) = (dense_strides[inner], buffer_strides[inner]);
         // The offsets of `j` on the outer axes.
         let outer_offsets = |j: &[u64]| {
             let mut dense = 0;
             let mut buffer = 0;
             for (axis_number, axis) in self.axes[..inner].iter().enumerate() {
-                dense += (axis.index(j[axis_number]) - dense_start[axis_number])
-                    * dense_strides[axis_number];
+                dense += outer_offset(axis_number, j[axis_number]);
                 buffer += axis.position(j[axis_number]) * buffer_strides[axis_number];
             }
             (dense, buffer)
         };
         let row = Row {
             piece: block[inner],
-            origin: dense_start[inner],
-            dense_stride: inner_dense,
-            buffer_stride: inner_buffer,
+            origin: inner_origin,
+            dense_stride: element_size as u64,
+            buffer_stride: buffer_strides[inner],
             element_size,
         };
         let mut j: Vec<u64> = block.iter().map(|p| p.first).collect();
@@ -365,6 +403,195 @@ impl Selection {
                 j[axis] = block[axis].first;
             }
         }
+    }
+
+    /// The rows of a block's selected elements, packed (`Packing`): on every axis but the last
+    /// the distinct indices the block selects, on the last the span from its first selected
+    /// index to its last. `None` for a 0-d selection.
+    pub fn packing(&self, block: &[Piece]) -> Option<Packing> {
+        let (inner, outer) = self.axes.split_last()?;
+        let rows = std::iter::zip(outer, block)
+            .map(|(axis, piece)| {
+                let mut rows: Vec<u64> =
+                    (piece.first..=piece.last).map(|j| axis.index(j)).collect();
+                // Listed axes may repeat an index; strided ones never do.
+                rows.dedup();
+                rows
+            })
+            .collect();
+        let piece = block[outer.len()];
+        let inner_start = inner.index(piece.first);
+        let inner_extent = inner.index(piece.last) - inner_start + 1;
+        Some(self.packing_of(block, rows, inner_start, inner_extent))
+    }
+
+    /// The packing of every row of the box `start`, `shape` (which holds the block): the box
+    /// itself, in C order. `None` for a 0-d selection.
+    pub fn packing_box(&self, block: &[Piece], start: &[u64], shape: &[u64]) -> Option<Packing> {
+        let (&inner_start, outer_start) = start.split_last()?;
+        let (&inner_extent, outer_shape) = shape.split_last()?;
+        let rows = std::iter::zip(outer_start, outer_shape)
+            .map(|(&start, &extent)| (start..start + extent).collect())
+            .collect();
+        Some(self.packing_of(block, rows, inner_start, inner_extent))
+    }
+
+    /// The packing with `rows` on the outer axes (ascending, holding every index the block
+    /// selects there), where each selected element's row is found.
+    fn packing_of(
+        &self,
+        block: &[Piece],
+        rows: Vec<Vec<u64>>,
+        inner_start: u64,
+        inner_extent: u64,
+    ) -> Packing {
+        let slots = std::iter::zip(&self.axes, block)
+            .zip(&rows)
+            .map(|((axis, piece), rows)| {
+                // Both ascending: one walk along the rows.
+                let mut slot = 0;
+                (piece.first..=piece.last)
+                    .map(|j| {
+                        let index = axis.index(j);
+                        while rows[slot] < index {
+                            slot += 1;
+                        }
+                        slot as u64
+                    })
+                    .collect()
+            })
+            .collect();
+        Packing {
+            rows,
+            slots,
+            inner_start,
+            inner_extent,
+        }
+    }
+}
+
+/// The rows of one block's selected elements, packed into a C-order buffer of their own: on
+/// every axis but the last, the rows `rows` (ascending indices of the array), on the last the
+/// span `inner_start..inner_start + inner_extent`. An unencoded chunk is read row by row into
+/// it (`runs`), and the block's elements are picked out of it
+/// (`Selection::for_each_packed_element`): for `[::4, ::4, ::4]` of a 128³ chunk, 32 × 32 rows
+/// instead of the chunk's 128 × 128.
+#[derive(Debug)]
+pub struct Packing {
+    /// Per axis but the last, the array indices of its rows, ascending.
+    rows: Vec<Vec<u64>>,
+    /// Per axis but the last, for each selected element of the block's piece (from its first),
+    /// the row holding it.
+    slots: Vec<Vec<u64>>,
+    inner_start: u64,
+    inner_extent: u64,
+}
+
+impl Packing {
+    /// The shape of the packed buffer.
+    pub fn shape(&self) -> Vec<u64> {
+        let mut shape: Vec<u64> = self.rows.iter().map(|rows| rows.len() as u64).collect();
+        shape.push(self.inner_extent);
+        shape
+    }
+
+    /// The number of elements of the packed buffer.
+    pub fn elements(&self) -> u64 {
+        self.shape().iter().product()
+    }
+
+    /// The runs that read the packed rows from a C-order array of shape `shape` starting at
+    /// `start` (a chunk, which holds them): source offsets in it, target offsets in the packed
+    /// buffer, in increasing order; rows adjacent in both merge into one run (whole planes, or
+    /// a whole chunk, become one).
+    pub fn runs(&self, start: &[u64], shape: &[u64], element_size: usize) -> PackedRuns {
+        let strides = byte_strides(shape, element_size);
+        let inner = self.rows.len();
+        // Per axis, the byte offset in the source of each of its rows.
+        let offsets: Vec<Vec<usize>> = self
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(axis, rows)| {
+                let offset = |row: &u64| ((row - start[axis]) * strides[axis]) as usize;
+                rows.iter().map(offset).collect()
+            })
+            .collect();
+        PackedRuns {
+            base: ((self.inner_start - start[inner]) * strides[inner]) as usize,
+            len: self.inner_extent as usize * element_size,
+            index: vec![0; offsets.len()],
+            offsets,
+            target: 0,
+            pending: None,
+            done: false,
+        }
+    }
+}
+
+/// The runs of `Packing::runs`.
+pub struct PackedRuns {
+    /// Per axis but the last, the source byte offset of each of its rows.
+    offsets: Vec<Vec<usize>>,
+    /// The source byte offset of the rows' first element on the last axis.
+    base: usize,
+    /// The bytes of one row.
+    len: usize,
+    /// An odometer over the rows.
+    index: Vec<usize>,
+    target: usize,
+    /// A row read ahead that did not merge with the run before it.
+    pending: Option<Run>,
+    done: bool,
+}
+
+impl PackedRuns {
+    /// The next row, unmerged.
+    fn row(&mut self) -> Option<Run> {
+        if self.done {
+            return None;
+        }
+        let source = self.base
+            + std::iter::zip(&self.offsets, &self.index)
+                .map(|(offsets, &i)| offsets[i])
+                .sum::<usize>();
+        let run = Run {
+            source,
+            target: self.target,
+            len: self.len,
+        };
+        self.target += self.len;
+        let mut axis = self.index.len();
+        loop {
+            if axis == 0 {
+                self.done = true;
+                break;
+            }
+            axis -= 1;
+            self.index[axis] += 1;
+            if self.index[axis] < self.offsets[axis].len() {
+                break;
+            }
+            self.index[axis] = 0;
+        }
+        Some(run)
+    }
+}
+
+impl Iterator for PackedRuns {
+    type Item = Run;
+
+    fn next(&mut self) -> Option<Run> {
+        let mut run = self.pending.take().or_else(|| self.row())?;
+        // Targets are always adjacent: a row that follows in the source too extends the run.
+        while let Some(next) = self.row() {
+            if next.source != run.source + run.len {
+                self.pending = Some(next);
+                break;
+            }
+            run.len += next.len;
+        }
+        Some(run)
     }
 }
 
@@ -599,5 +826,98 @@ mod tests {
         let selection = Selection::orthogonal(&[&[], &[5, 5]], &[10, 10]).unwrap();
         assert!(selection.is_empty());
         assert!(matches!(&selection.axes[1], Axis::Listed(_)));
+    }
+
+    fn run(source: usize, target: usize, len: usize) -> Run {
+        Run {
+            source,
+            target,
+            len,
+        }
+    }
+
+    /// Every block's elements picked out of its packed rows (read from the chunk by the
+    /// packing's runs) are the elements picked out of the whole chunk: strided axes with
+    /// negative steps, listed axes with repeats, blocks at the array's edge, and the whole
+    /// chunk's box as the packing.
+    #[test]
+    fn packed_rows_hold_what_the_chunk_holds() {
+        let shape = [23u64, 17, 19];
+        let chunk = [10u64, 10, 10];
+        let element_size = 2;
+        let strided = Selection::new(&[axis(21, -4, 6), axis(0, 3, 6), axis(2, 5, 4)], &shape);
+        let listed: &[&[u64]] = &[&[22, 3, 3, 9, 0, 12], &[16, 5, 5, 5], &[18, 1, 1, 2, 13]];
+        let one_row = Selection::new(&[axis(4, 1, 1), axis(7, -1, 5), axis(3, 2, 8)], &shape);
+        let selections = [
+            strided.unwrap(),
+            Selection::orthogonal(listed, &shape).unwrap(),
+            one_row.unwrap(),
+        ];
+        for (n, selection) in selections.iter().enumerate() {
+            let blocks = Blocks::new(selection.pieces(tens).unwrap());
+            let total: u64 = selection.counts().iter().product();
+            let mut want = vec![0u8; total as usize * element_size];
+            let mut got_packed = want.clone();
+            let mut got_box = want.clone();
+            for b in 0..blocks.len() {
+                let block = blocks.get(b);
+                let start: Vec<u64> = block.iter().zip(chunk).map(|(p, c)| p.chunk * c).collect();
+                // The chunk's bytes: each element's bytes tell its place in the array.
+                let elements = chunk.iter().product::<u64>() as usize;
+                let bytes: Vec<u8> = (0..elements)
+                    .flat_map(|i| {
+                        let v = (i as u16) ^ ((b as u16) << 10);
+                        v.to_le_bytes()
+                    })
+                    .collect();
+                selection.for_each_element(&block, &start, &chunk, element_size, |d, o| {
+                    want[o..o + element_size].copy_from_slice(&bytes[d..d + element_size]);
+                });
+                let packing = selection.packing(&block).unwrap();
+                let whole = selection.packing_box(&block, &start, &chunk).unwrap();
+                assert_eq!(whole.elements(), elements as u64);
+                // The whole box is one run: the chunk read in one piece.
+                let runs: Vec<Run> = whole.runs(&start, &chunk, element_size).collect();
+                assert_eq!(runs, [run(0, 0, bytes.len())], "{n}");
+                for (packing, got) in [(&packing, &mut got_packed), (&whole, &mut got_box)] {
+                    let mut packed = vec![0xEEu8; packing.elements() as usize * element_size];
+                    let mut last_end = 0;
+                    for run in packing.runs(&start, &chunk, element_size) {
+                        // In order, and never more than the packed buffer holds.
+                        assert!(run.source >= last_end && run.len > 0, "{n}");
+                        last_end = run.source + run.len;
+                        let to = &mut packed[run.target..run.target + run.len];
+                        to.copy_from_slice(&bytes[run.source..run.source + run.len]);
+                    }
+                    selection.for_each_packed_element(&block, packing, element_size, |d, o| {
+                        got[o..o + element_size].copy_from_slice(&packed[d..d + element_size]);
+                    });
+                }
+            }
+            assert!(got_packed == want, "selection {n}, packed rows");
+            assert!(got_box == want, "selection {n}, the whole chunk");
+        }
+    }
+
+    /// A packing holds each distinct row once: repeated indices share a row, and the last axis
+    /// spans the block's first selected index to its last.
+    #[test]
+    fn packings_hold_each_row_once() {
+        let selection = Selection::orthogonal(&[&[7, 2, 2, 7, 5], &[9, 3, 4]], &[10, 10]).unwrap();
+        let blocks = Blocks::new(selection.pieces(tens).unwrap());
+        assert_eq!(blocks.len(), 1);
+        let packing = selection.packing(&blocks.get(0)).unwrap();
+        assert_eq!(packing.shape(), [3, 7]);
+        assert_eq!(packing.rows, [vec![2, 5, 7]]);
+        assert_eq!(packing.slots, [vec![0, 0, 1, 2, 2]]);
+        // Rows 2, 5 and 7 of a 10 x 10 chunk of 1-byte elements, from column 3 to 9.
+        let runs: Vec<Run> = packing.runs(&[0, 0], &[10, 10], 1).collect();
+        assert_eq!(runs, [run(23, 0, 7), run(53, 7, 7), run(73, 14, 7)]);
+        // Adjacent rows spanning the last axis whole merge into one run.
+        let selection = Selection::orthogonal(&[&[3, 4, 6], &[0, 9]], &[10, 10]).unwrap();
+        let packing = selection.packing(&Blocks::new(selection.pieces(tens).unwrap()).get(0));
+        let runs: Vec<Run> = packing.unwrap().runs(&[0, 0], &[10, 10], 1).collect();
+        assert_eq!(runs, [run(30, 0, 20), run(60, 20, 10)]);
+        assert!(Selection::new(&[], &[]).unwrap().packing(&[]).is_none());
     }
 }

@@ -3,7 +3,10 @@ region goes from its file straight into the output (slab by slab through a buffe
 keeps, or by the kernel for long runs). Every relation of chunk to region (inside it, partly
 outside, edge chunks of a shape that is not a multiple of the chunk), v2 and v3, C and F order,
 short and long runs, give what numpy and zarr-python give; a chunk not stored is the fill value;
-a chunk file of the wrong size is ``CorruptDataError``, never a partial read."""
+a chunk file of the wrong size is ``CorruptDataError``, never a partial read.
+
+Strided and orthogonal selections of such chunks read only the rows that hold selected elements
+(or the whole chunk when they are most of it), and are checked the same ways."""
 
 from __future__ import annotations
 
@@ -42,6 +45,42 @@ REGIONS = [
     (slice(None), 3, slice(None)),  # one row of every chunk on the middle axis
     (slice(2, 20, 3), slice(None, None, -2), slice(None)),  # steps
 ]
+
+
+def selections_for(shape: tuple[int, ...]) -> list[tuple[str, tuple]]:
+    """Strided (``a[...]``) and orthogonal (``a.oindex[...]``) selections of an array of `shape`:
+    steps both ways, integers among them, index lists unsorted and repeated, rows most of a chunk
+    (read whole) and a few of it, each block's span of the last axis partial or whole."""
+    rng = np.random.default_rng(len(shape) * 1000 + sum(shape))
+    lists = tuple(rng.integers(0, n, max(2, n // 3)).tolist() for n in shape)  # unsorted, repeats
+    dense = tuple(np.setdiff1d(np.arange(n), [n // 2]).tolist() for n in shape)  # all rows but one
+    return [
+        ("strided", (slice(None, None, 4), slice(None, None, 3), slice(None, None, 2))),
+        ("strided", (slice(None, None, -2), slice(1, None, 3), slice(None, None, -5))),
+        ("strided", (slice(2, 20, 7), slice(None, None, -1), slice(3, None, 4))),
+        ("strided", (slice(None, None, 2), 5, slice(None, None, 3))),
+        ("strided", (slice(1, None, 2), slice(None), slice(None))),
+        ("strided", (slice(None), slice(None, None, 2), slice(1, -1))),
+        ("strided", (-1, slice(None, None, -3), slice(None, None, 3))),
+        ("oindex", lists),
+        ("oindex", (*lists[:2], slice(None))),
+        ("oindex", (lists[0], slice(None, None, 2), [shape[2] - 1, 0, shape[2] // 2, 0])),
+        ("oindex", dense),
+        ("oindex", (dense[0], [3, 1], slice(None))),
+    ]
+
+
+def read_selection(array, kind: str, selection: tuple) -> np.ndarray:
+    return array.oindex[selection] if kind == "oindex" else array[selection]
+
+
+def numpy_selection(data: np.ndarray, kind: str, selection: tuple) -> np.ndarray:
+    if kind == "strided":
+        return data[selection]
+    # numpy's oindex: one axis at a time.
+    for axis, index in enumerate(selection):
+        data = data[(slice(None),) * axis + (index if isinstance(index, slice) else np.asarray(index),)]
+    return data
 
 
 def write_raw(path: Path, layout: str, zarr_format: int, order: str = "C") -> np.ndarray:
@@ -97,6 +136,21 @@ def test_regions_of_unencoded_chunks_read_as_numpy(tmp_path, layout, zarr_format
         np.testing.assert_array_equal(functional, expected, err_msg=str(region))
 
 
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize(("zarr_format", "order"), [(3, "C"), (2, "C"), (2, "F")])
+def test_strided_and_orthogonal_selections_of_unencoded_chunks_read_as_numpy(tmp_path, layout, zarr_format, order):
+    path = tmp_path / "a.zarr"
+    data = write_raw(path, layout, zarr_format, order)
+    array = zarrlib.Array.open(zarrlib.open_store(str(path)), "")
+    for kind, selection in selections_for(data.shape):
+        expected = numpy_selection(data, kind, selection)
+        got = read_selection(array, kind, selection)
+        np.testing.assert_array_equal(got, expected, err_msg=f"{kind} {selection}")
+    # Coordinate selections do not take the row reads; they read alike.
+    points = tuple(np.arange(n)[::-1][: min(data.shape)] for n in data.shape)
+    np.testing.assert_array_equal(array.vindex[points], data[points])
+
+
 @pytest.mark.parametrize("concurrent_target", [1, 0])
 def test_regions_read_alike_on_the_callers_thread_or_the_pool(tmp_path, concurrent_target):
     path = tmp_path / "a.zarr"
@@ -107,6 +161,10 @@ def test_regions_read_alike_on_the_callers_thread_or_the_pool(tmp_path, concurre
         array = zarrlib.Array.open(zarrlib.open_store(str(path)), "")
         for region in regions_for(data.shape):
             np.testing.assert_array_equal(array[region], data[region], err_msg=str(region))
+        for kind, selection in selections_for(data.shape):
+            expected = numpy_selection(data, kind, selection)
+            got = read_selection(array, kind, selection)
+            np.testing.assert_array_equal(got, expected, err_msg=f"{kind} {selection}")
     finally:
         zarrlib.set_config(concurrent_target=previous)
 
@@ -125,11 +183,23 @@ def test_an_unencoded_chunk_file_of_the_wrong_size_is_corrupt_data_in_any_region
         with pytest.raises(zarrlib.CorruptDataError):
             array[region]
             pytest.fail(f"{region} read")
+    # Strided and orthogonal selections: rows of it, most of it (read whole), one element.
+    for kind, selection in [
+        ("strided", (slice(None, None, 3), slice(None, None, 2))),
+        ("strided", (slice(17, 20), slice(None, None, -1), slice(None, None, 2))),
+        ("oindex", ([17, 0, 19, 19], [5, 1], slice(None))),
+        ("oindex", (list(range(16, 21)), list(range(13)), [0, 2, 10])),
+        ("oindex", ([18], [3, 4], [7, 9])),
+    ]:
+        with pytest.raises(zarrlib.CorruptDataError):
+            read_selection(array, kind, selection)
+            pytest.fail(f"{kind} {selection} read")
     with pytest.raises(zarrlib.CorruptDataError):
         array.read_chunk((2, 0, 0))
     # The chunks around it still read.
     np.testing.assert_array_equal(array[0:16], data[0:16])
     np.testing.assert_array_equal(array[8:16, 3:9], data[8:16, 3:9])
+    np.testing.assert_array_equal(array[:16:3, ::-2], data[:16:3, ::-2])
 
 
 def test_missing_unencoded_chunks_read_as_the_fill_value_in_every_read(tmp_path):
@@ -142,6 +212,9 @@ def test_missing_unencoded_chunks_read_as_the_fill_value_in_every_read(tmp_path)
     array = zarrlib.Array.open(zarrlib.open_store(str(path)), "")
     for region in [(Ellipsis,), (slice(15, 21), slice(3, 9)), (slice(17, 19), 2, 3), (slice(7, 18),)]:
         np.testing.assert_array_equal(array[region], data[region], err_msg=str(region))
+    for kind, selection in selections_for(data.shape):
+        expected = numpy_selection(data, kind, selection)
+        np.testing.assert_array_equal(read_selection(array, kind, selection), expected, err_msg=f"{kind} {selection}")
     np.testing.assert_array_equal(array.read_chunk((2, 0, 0)), np.full((8, 6, 4), FILL, data.dtype))
     np.testing.assert_array_equal(array.read_chunk((1, 0, 0)), np.full((8, 6, 4), FILL, data.dtype))
     chunks = array.read_chunks([(2, 2, 2), (0, 0, 0), (1, 0, 0)])

@@ -12,6 +12,7 @@
 //! - `direct`: whole compressed chunks decoded straight into the caller's buffer;
 //! - `strided`: strided selections, read and written block by block;
 //! - `orthogonal`: orthogonal selections (a list of indices per axis), on the strided blocks;
+//! - `packed_rows`: blocks of those selections read from unencoded local chunks row by row;
 //! - `coordinates`: coordinate selections (points), read and written chunk by chunk;
 //! - `write`: chunks and regions written, chunks deleted;
 //! - `options`: settings one handle uses in place of the process-wide ones;
@@ -28,6 +29,7 @@ mod layout;
 mod open;
 mod options;
 mod orthogonal;
+mod packed_rows;
 mod plan;
 mod read;
 mod resize;

@@ -560,7 +560,7 @@ impl ArrayHandle {
     }
 
     /// The fill value over `piece`.
-    fn fill_piece(&self, piece: &ArraySubset) -> Result<DecodedPiece> {
+    pub(super) fn fill_piece(&self, piece: &ArraySubset) -> Result<DecodedPiece> {
         let bytes = fill(
             self.array.data_type(),
             self.array.fill_value(),
@@ -589,7 +589,7 @@ pub(super) fn fill(
 /// The error of a failed read of unencoded chunk `key`, `length` bytes long, from a local file:
 /// a file that ends early (cut short in place while it was read) is corrupt data, like one
 /// found short when it was opened.
-fn unencoded_read_error(key: &StoreKey, length: u64, err: std::io::Error) -> Error {
+pub(super) fn unencoded_read_error(key: &StoreKey, length: u64, err: std::io::Error) -> Error {
     if err.kind() == std::io::ErrorKind::UnexpectedEof {
         return Error::new(
             ErrorKind::CorruptData,
