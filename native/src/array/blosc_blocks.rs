@@ -8,7 +8,8 @@
 //! partial decoder does decode by blocks, but calls `blosc_getitem` once per byte range asked
 //! for, each call decoding its block again: 64 block decodes for the 64 rows of an 8³ region.
 //!
-//! Here the blocks holding needed bytes are found first, each is decoded once with
+//! Here the blocks holding needed bytes are found first (from a region's runs, a strided or
+//! orthogonal block's rows, a chunk's points), each is decoded once with
 //! `blosc_getitem` over its whole item range, at its own place in a buffer of the chunk's size
 //! the thread keeps (`with_scratch`); the caller then copies what it needs out of that buffer as
 //! if the chunk had been decoded whole. When most blocks are needed, the chunk is decoded whole
@@ -187,19 +188,20 @@ impl NeededBlocks {
         }
     }
 
-    /// Mark the blocks holding the chunk's bytes `start..end`. Bytes past the chunk's end are
-    /// an engine fault, caught by the callers' copies; they mark nothing here.
-    pub fn mark(&mut self, start: usize, end: usize) {
+    /// Mark the blocks holding the chunk's bytes `start..end`; whether every block is marked
+    /// now (a caller may stop marking). Bytes past the chunk's end are an engine fault, caught
+    /// by the callers' copies; they mark nothing here.
+    pub fn mark(&mut self, start: usize, end: usize) -> bool {
         let end = end.min(self.nbytes);
-        if start >= end || self.marked == self.needed.len() {
-            return;
-        }
-        for block in start / self.blocksize..=(end - 1) / self.blocksize {
-            if !self.needed[block] {
-                self.needed[block] = true;
-                self.marked += 1;
+        if start < end && self.marked < self.needed.len() {
+            for block in start / self.blocksize..=(end - 1) / self.blocksize {
+                if !self.needed[block] {
+                    self.needed[block] = true;
+                    self.marked += 1;
+                }
             }
         }
+        self.marked == self.needed.len()
     }
 }
 
@@ -236,7 +238,7 @@ pub(super) fn read_blocks<R>(
                 blosc_decode_exact_into(encoded, scratch)?;
             }
         }
-        Ok(read(scratch))
+        Ok(read(&*scratch))
     })
 }
 
@@ -244,7 +246,8 @@ pub(super) fn read_blocks<R>(
 /// `KEPT_SCRATCH`, else a new one. Its contents are whatever was there before.
 fn with_scratch<R>(len: usize, work: impl FnOnce(&mut [u8]) -> R) -> R {
     if len > KEPT_SCRATCH {
-        return work(&mut vec![0; len]);
+        let mut fresh = vec![0; len];
+        return work(fresh.as_mut_slice());
     }
     // Taken out while in use: a nested use (none is expected) gets a buffer of its own.
     let mut scratch = SCRATCH.take();
@@ -338,7 +341,9 @@ pub(super) mod tests {
         let got = read_blocks(
             &encoded,
             data.len(),
-            |n| n.mark(0, 60 << 10),
+            |n| {
+                n.mark(0, 60 << 10);
+            },
             <[u8]>::to_vec,
         );
         assert_eq!(got.unwrap(), data);
@@ -350,7 +355,14 @@ pub(super) mod tests {
         let data = pattern(64 << 10);
         let encoded = compress(&data, 2, 4096);
         let read = |encoded: &[u8]| {
-            read_blocks(encoded, data.len(), |n| n.mark(20000, 20002), |b| b[20000])
+            read_blocks(
+                encoded,
+                data.len(),
+                |n| {
+                    n.mark(20000, 20002);
+                },
+                |b| b[20000],
+            )
         };
         assert_eq!(read(&encoded).unwrap(), data[20000]);
         // Truncated: cbytes no longer matches the length.
@@ -400,7 +412,9 @@ pub(super) mod tests {
         let got = read_blocks(
             &encoded,
             data.len(),
-            |n| n.mark(100, 200),
+            |n| {
+                n.mark(100, 200);
+            },
             |b| b[100..200].to_vec(),
         );
         assert_eq!(got.unwrap(), data[100..200]);
