@@ -18,13 +18,14 @@ from zarr.codecs import BloscCodec
 
 import zarrlib
 
-SHAPE = (37, 29, 23)
-#: Edge chunks on every axis.
-CHUNKS = (16, 12, 10)
+SHAPE = (150, 140, 70)
+#: Edge chunks on every axis. Chunks this large hold several blosc blocks (numcodecs 0.16
+#: does not pass a forced blocksize on, and c-blosc makes one block of a chunk under 128 KiB).
+CHUNKS = (64, 64, 64)
 #: The chunk left unstored: it reads as the fill value.
 MISSING = (1, 2, 0)
 FILL = 3
-#: Small blocks, so a chunk has many (c-blosc's least is 128 bytes).
+#: Small blocks where the codec passes them on (see CHUNKS).
 BLOCKSIZE = 256
 
 CNAMES = ["lz4", "zstd"]
@@ -153,15 +154,16 @@ def test_a_corrupt_blosc_chunk_is_corrupt_data_on_every_path(tmp_path, zarr_form
     data = write_array(path, zarr_format, "lz4", "shuffle", "uint16")
     file = chunk_file(path, zarr_format, (0, 0, 0))
     stored = file.read_bytes()
-    # Every read needs block 3 of chunk (0, 0, 0) (bytes 768 to 1023: planes 3 and 4 of
-    # 240 bytes each), which the changes below break: a read that needs no broken block
-    # decodes none and reads as it should.
+    # Every read needs block 3 of chunk (0, 0, 0), which the changes below break: a read that
+    # needs no broken block decodes none and reads as it should.
+    _, _, _, blocksize, _ = blosc_header(stored)
+    p = 3 * blocksize // (CHUNKS[1] * CHUNKS[2] * 2)
     reads = {
-        "small region": lambda a: a[3:5, 2:5, 3:4],
-        "region across chunks": lambda a: a[3:20, 10:14, :],
-        "strided": lambda a: a[::3, ::4, ::3],
-        "oindex": lambda a: a.oindex[[12, 3, 9], [1, 7], :],
-        "vindex": lambda a: a.vindex[[12, 3], [1, 7], [0, 9]],
+        "small region": lambda a: a[p : p + 2, 2:5, 3:4],
+        "region across chunks": lambda a: a[p : p + 60, 10:14, :],
+        "strided": lambda a: a[p::3, ::4, ::3],
+        "oindex": lambda a: a.oindex[[12, p, 9], [1, 7], :],
+        "vindex": lambda a: a.vindex[[12, p], [1, 7], [0, 9]],
         "chunk": lambda a: a.read_chunk((0, 0, 0)),
         "whole": lambda a: a[...],
     }
@@ -173,6 +175,6 @@ def test_a_corrupt_blosc_chunk_is_corrupt_data_on_every_path(tmp_path, zarr_form
                 read(array)
                 pytest.fail(f"{change}: {name} read")
         # The other chunks still read.
-        np.testing.assert_array_equal(array[16:, :, :], data[16:], err_msg=change)
+        np.testing.assert_array_equal(array[CHUNKS[0] :, :, :], data[CHUNKS[0] :], err_msg=change)
     file.write_bytes(stored)
     check_reads(zarrlib.Array.open(zarrlib.open_store(str(path)), ""), data, seed=3)
