@@ -510,3 +510,43 @@ fn shard_index_entries_whose_end_overflows_are_corrupt_data() {
         assert!(err.message.contains("shard index"), "{}", err.message);
     }
 }
+
+/// A 64x64 uint16 array in one chunk, blosc with 1 KiB blocks: each block holds 8 rows.
+const UINT16_BLOSC: &str = r#"{"zarr_format":3,"node_type":"array","shape":[64,64],"data_type":"uint16",
+    "chunk_grid":{"name":"regular","configuration":{"chunk_shape":[64,64]}},
+    "chunk_key_encoding":{"name":"default"},"fill_value":0,
+    "codecs":[{"name":"bytes","configuration":{"endian":"little"}},{"name":"blosc","configuration":{"cname":"lz4","clevel":5,"shuffle":"shuffle","typesize":2,"blocksize":1024}}]}"#;
+
+#[test]
+fn blosc_regions_decode_only_the_blocks_holding_them() {
+    let array = memory_array(UINT16_BLOSC);
+    assert!(array.reads_blosc_blocks(&array.read_plan().unwrap()));
+    let whole: Vec<u16> = (0..64 * 64).map(|i| (i * 31 % 1009) as u16).collect();
+    array.write_chunk(&[0, 0], &to_bytes(&whole)).unwrap();
+    super::blosc_blocks::tests::take_counts();
+
+    // Rows 10 to 12 lie in block 1 (rows 8 to 15): one block decoded, on this thread (a
+    // one-chunk read runs on the caller's).
+    let mut out = vec![0u8; 3 * 4 * 2];
+    array.read_region(&[10, 5], &[3, 4], &mut out).unwrap();
+    let expected: Vec<u16> = (10..13)
+        .flat_map(|r| whole[r * 64 + 5..r * 64 + 9].to_vec())
+        .collect();
+    assert_eq!(from_bytes(&out), expected);
+    assert_eq!(super::blosc_blocks::tests::take_counts(), (1, 0));
+
+    // Rows 7 to 8 straddle blocks 0 and 1.
+    let mut out = vec![0u8; 2 * 64 * 2];
+    array.read_region(&[7, 0], &[2, 64], &mut out).unwrap();
+    assert_eq!(from_bytes(&out), whole[7 * 64..9 * 64]);
+    assert_eq!(super::blosc_blocks::tests::take_counts(), (2, 0));
+
+    // Most of the chunk: decoded whole.
+    let mut out = vec![0u8; 60 * 3 * 2];
+    array.read_region(&[2, 1], &[60, 3], &mut out).unwrap();
+    let expected: Vec<u16> = (2..62)
+        .flat_map(|r| whole[r * 64 + 1..r * 64 + 4].to_vec())
+        .collect();
+    assert_eq!(from_bytes(&out), expected);
+    assert_eq!(super::blosc_blocks::tests::take_counts(), (0, 1));
+}
