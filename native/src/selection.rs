@@ -310,7 +310,7 @@ impl Selection {
     /// Call `visit(dense_offset, buffer_offset)` with the byte offsets of every element of a
     /// block: in a dense C-contiguous array of `element_size`-byte elements with origin
     /// `dense_start` and shape `dense_shape` (which must hold the block), and in the caller's
-    /// buffer of shape `counts()`. Dense offsets come in increasing order.
+    /// buffer of shape `counts()`.
     pub fn for_each_element(
         &self,
         block: &[Piece],
@@ -360,73 +360,12 @@ impl Selection {
         outer_offset: impl Fn(usize, u64) -> u64,
         mut visit: impl FnMut(usize, usize),
     ) {
-        self.for_each_row(
-            block,
-            inner_origin,
-            element_size,
-            outer_offset,
-            |row, axis, outer| match row {
-                Some(row) => row.visit(axis, outer, &mut visit),
-                None => visit(0, 0),
-            },
-        );
-    }
-
-    /// Call `visit(start, end)` with the dense byte range (as `for_each_element` counts) from
-    /// the first to the end of the last selected element of each row of a block (a row: the
-    /// elements that differ only on the last axis). Every selected element lies in one of them;
-    /// a strided or listed row's gaps are in them too.
-    pub fn for_each_row_span(
-        &self,
-        block: &[Piece],
-        dense_start: &[u64],
-        dense_shape: &[u64],
-        element_size: usize,
-        mut visit: impl FnMut(usize, usize),
-    ) {
-        let dense_strides = byte_strides(dense_shape, element_size);
-        let inner_origin = dense_start.last().copied().unwrap_or(0);
-        let outer_offset = |axis: usize, j: u64| {
-            (self.axes[axis].index(j) - dense_start[axis]) * dense_strides[axis]
-        };
-        self.for_each_row(
-            block,
-            inner_origin,
-            element_size,
-            outer_offset,
-            |row, axis, outer| match row {
-                Some(row) => {
-                    let (start, end) = row.span(axis, outer);
-                    visit(start, end);
-                }
-                None => visit(0, element_size),
-            },
-        );
-    }
-
-    /// Call `visit(row, last_axis, (dense, buffer))` for every row of a block (see `walk` for
-    /// `inner_origin` and `outer_offset`), the outer axes being at byte offsets
-    /// `(dense, buffer)`; `row` is `None` for a 0-d selection's one element.
-    fn for_each_row(
-        &self,
-        block: &[Piece],
-        inner_origin: u64,
-        element_size: usize,
-        outer_offset: impl Fn(usize, u64) -> u64,
-        mut visit: impl FnMut(Option<&Row>, &Axis, (u64, u64)),
-    ) {
         let ndim = self.axes.len();
+        let buffer_strides = byte_strides(&self.counts(), element_size);
         if ndim == 0 {
-            let point = Axis::Strided(Strided {
-                lo: 0,
-                step: 1,
-                count: 1,
-                reversed: false,
-            });
-            visit(None, &point, (0, 0));
+            visit(0, 0);
             return;
         }
-        let buffer_strides = byte_strides(&self.counts(), element_size);
         // An odometer over every axis but the last; the last axis is a simple loop.
         let inner = ndim - 1;
         let inner_axis = &self.axes[inner];
@@ -449,7 +388,7 @@ impl Selection {
         };
         let mut j: Vec<u64> = block.iter().map(|p| p.first).collect();
         loop {
-            visit(Some(&row), inner_axis, outer_offsets(&j));
+            row.visit(inner_axis, outer_offsets(&j), &mut visit);
             // Advance the outer axes.
             let mut axis = inner;
             loop {
@@ -667,17 +606,6 @@ struct Row {
 }
 
 impl Row {
-    /// The dense byte range from the row's first selected element to the end of its last,
-    /// the outer axes being at byte offsets `(dense, _)`.
-    fn span(&self, axis: &Axis, (dense, _): (u64, u64)) -> (usize, usize) {
-        let at = |j: u64| (dense + (axis.index(j) - self.origin) * self.dense_stride) as usize;
-        // Ascending numbering: the first element has the lowest index, the last the highest.
-        (
-            at(self.piece.first),
-            at(self.piece.last) + self.element_size,
-        )
-    }
-
     /// Visit the row's elements, the outer axes being at byte offsets `(dense, buffer)`.
     fn visit(
         &self,

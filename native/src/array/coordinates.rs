@@ -10,7 +10,6 @@ use unsafe_cell_slice::UnsafeCellSlice;
 use zarrs::array::{ArrayBytes, ArraySubset, ChunkGrid};
 
 use super::ArrayHandle;
-use super::blosc_blocks::NeededBlocks;
 use super::checks::internal;
 use super::plan::ReadPlan;
 use super::read::unit_subset;
@@ -47,7 +46,6 @@ impl ArrayHandle {
             None
         };
         let cache = plan.inner_chunks.then(|| self.shard_reads());
-        let blosc_blocks = self.reads_blosc_blocks(&plan);
         let element_size = self.element_size();
         let out = UnsafeCellSlice::new(out);
         plan.settings.run_spread(groups.len(), |options| {
@@ -56,56 +54,29 @@ impl ArrayHandle {
                 let unit = self.cell_of(plan.grid, points.get(group[0]))?;
                 let unit_subset = unit_subset(&plan, &unit)?;
                 let piece = bounding_box(groups.points(g).map(|(_, point)| point))?;
-                // Copy the group's points out of `decoded`, a box of the array starting at
-                // `origin` with byte strides `strides`.
-                let gather_from = |decoded: &[u8], origin: &[u64], strides: &[u64]| {
-                    let gather = Gather {
-                        groups: &groups,
-                        group: g,
-                        decoded,
-                        origin,
-                        strides,
-                        out: &out,
-                    };
-                    match element_size {
-                        1 => gather.run::<1>(),
-                        2 => gather.run::<2>(),
-                        4 => gather.run::<4>(),
-                        8 => gather.run::<8>(),
-                        16 => gather.run::<16>(),
-                        _ => gather.run_sized(element_size),
-                    }
-                };
-                let decoded = if blosc_blocks {
-                    // Only the blosc blocks holding the group's points are decoded.
-                    let (origin, shape) = (unit_subset.start(), unit_subset.shape());
-                    let strides = byte_strides(shape, element_size);
-                    let mark = |needed: &mut NeededBlocks| {
-                        for (_, point) in groups.points(g) {
-                            let at: u64 = std::iter::zip(std::iter::zip(point, origin), &strides)
-                                .map(|((p, o), s)| (p - o) * s)
-                                .sum();
-                            let at = at as usize;
-                            if needed.mark(at, at + element_size) {
-                                break;
-                            }
-                        }
-                    };
-                    let chunk_bytes = self.byte_len(shape)?;
-                    let gather = |bytes: &[u8]| gather_from(bytes, origin, &strides);
-                    match self.read_blosc_blocks(&unit, chunk_bytes, options, mark, gather)? {
-                        Some(()) => return Ok(()),
-                        None => self.fill_piece(&piece)?,
-                    }
-                } else {
-                    self.decode_piece(&plan, &unit, &unit_subset, &piece, cache.as_ref(), options)?
-                };
+                let decoded =
+                    self.decode_piece(&plan, &unit, &unit_subset, &piece, cache.as_ref(), options)?;
                 // Where the decoded box starts in the array.
                 let origin: Vec<u64> = std::iter::zip(piece.start(), &decoded.start)
                     .map(|(p, d)| p - d)
                     .collect();
                 let strides = byte_strides(&decoded.shape, element_size);
-                gather_from(&decoded.bytes[..], &origin, &strides);
+                let gather = Gather {
+                    groups: &groups,
+                    group: g,
+                    decoded: &decoded.bytes,
+                    origin: &origin,
+                    strides: &strides,
+                    out: &out,
+                };
+                match element_size {
+                    1 => gather.run::<1>(),
+                    2 => gather.run::<2>(),
+                    4 => gather.run::<4>(),
+                    8 => gather.run::<8>(),
+                    16 => gather.run::<16>(),
+                    _ => gather.run_sized(element_size),
+                }
                 Ok(())
             })
         })

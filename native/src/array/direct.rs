@@ -73,31 +73,14 @@ impl DirectChunks {
         out: &mut [u8],
         options: &CodecOptions,
     ) -> Result<(), CodecError> {
-        let value = self.compressed(encoded, options)?;
-        match self.compressor {
-            Compressor::Zstd => decode_exact_into(value, out),
-            Compressor::Blosc => blosc_decode_exact_into(value, out),
-        }
-    }
-
-    /// Whether the compressor is blosc, whose chunks parts of are decoded block by block
-    /// (`blosc_blocks`).
-    pub fn is_blosc(&self) -> bool {
-        self.compressor == Compressor::Blosc
-    }
-
-    /// The compressor's value inside a chunk's stored value `encoded`: its checksums stripped,
-    /// and checked first when `options` say so.
-    pub fn compressed<'a>(
-        &self,
-        encoded: &'a [u8],
-        options: &CodecOptions,
-    ) -> Result<&'a [u8], CodecError> {
         let mut value = encoded;
         for &at_start in &self.checksums {
             value = strip_crc32c(value, at_start, options.validate_checksums())?;
         }
-        Ok(value)
+        match self.compressor {
+            Compressor::Zstd => decode_exact_into(value, out),
+            Compressor::Blosc => blosc_decode_exact_into(value, out),
+        }
     }
 }
 
@@ -151,7 +134,7 @@ fn strip_crc32c(value: &[u8], at_start: bool, validate: bool) -> Result<&[u8], C
 /// Decode a blosc buffer straight into `out`, which it must fill exactly. The header is
 /// validated against the buffer's length first (as zarrs' codec does), so blosc never reads
 /// past `encoded` nor writes past `out`.
-pub(super) fn blosc_decode_exact_into(encoded: &[u8], out: &mut [u8]) -> Result<(), CodecError> {
+fn blosc_decode_exact_into(encoded: &[u8], out: &mut [u8]) -> Result<(), CodecError> {
     use std::ffi::c_void;
     let mut claimed: usize = 0;
     // SAFETY: `encoded` is valid for `encoded.len()` bytes, which blosc reads no further than.

@@ -10,7 +10,6 @@
 //! - `plan`: the read policy of one call, from one snapshot of the settings ([`ReadPlan`]);
 //! - `read`: chunks and regions, with the unencoded and unit-by-unit paths;
 //! - `direct`: whole compressed chunks decoded straight into the caller's buffer;
-//! - `blosc_blocks`: parts of blosc chunks, decoded only in the blocks that hold them;
 //! - `strided`: strided selections, read and written block by block;
 //! - `orthogonal`: orthogonal selections (a list of indices per axis), on the strided blocks;
 //! - `packed_rows`: blocks of those selections read from unencoded local chunks row by row;
@@ -23,7 +22,6 @@
 //! - `vlen`: variable-length data types (`string`, `bytes`), read and written as offsets and bytes;
 //! - `vlen_selection`: strided selections of variable-length arrays, on the strided blocks.
 
-mod blosc_blocks;
 mod checks;
 mod coordinates;
 mod direct;

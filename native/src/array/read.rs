@@ -20,9 +20,7 @@ use zarrs::array::{
 use zarrs::storage::StoreKey;
 
 use super::ArrayHandle;
-use super::blosc_blocks::{self, NeededBlocks};
 use super::checks::{internal, offsets};
-use super::direct::DirectChunks;
 use super::plan::ReadPlan;
 use super::shard_cache::{InnerRead, ShardReads};
 use crate::box_copy::{Place, Runs, StreamPlacer, for_each_run};
@@ -232,48 +230,6 @@ impl ArrayHandle {
         Ok(())
     }
 
-    /// Whether reads of part of a chunk decode only the blosc blocks holding it
-    /// (`blosc_blocks`): for blosc chunks decoded directly, unless checksums are validated,
-    /// when every read decodes whole chunks (`ReadPlan::whole_chunks`).
-    pub(super) fn reads_blosc_blocks(&self, plan: &ReadPlan<'_>) -> bool {
-        !plan.whole_chunks
-            && !plan.inner_chunks
-            && self
-                .layout
-                .direct
-                .as_ref()
-                .is_some_and(DirectChunks::is_blosc)
-    }
-
-    /// Read part of blosc chunk `unit`, of `chunk_bytes` bytes: decode the blocks holding the
-    /// bytes `mark` marks (offsets in the chunk's C-order bytes), then call `read` with the
-    /// chunk's bytes (valid where marked). `None` when the chunk is not stored.
-    pub(super) fn read_blosc_blocks<R>(
-        &self,
-        unit: &[u64],
-        chunk_bytes: usize,
-        options: &CodecOptions,
-        mark: impl FnOnce(&mut NeededBlocks),
-        read: impl FnOnce(&[u8]) -> R,
-    ) -> Result<Option<R>> {
-        let direct = self
-            .layout
-            .direct
-            .as_ref()
-            .ok_or_else(|| internal(&"no direct decode for this array's chunks"))?;
-        let key = self.array.chunk_key(unit);
-        let Some(encoded) = self.store.storage.get(&key)? else {
-            return Ok(None);
-        };
-        let decoded = direct
-            .compressed(&encoded, options)
-            .and_then(|value| blosc_blocks::read_blocks(value, chunk_bytes, mark, read));
-        decoded.map(Some).map_err(|e| {
-            let err = Error::from(ArrayError::CodecError(e));
-            Error::new(err.kind, format!("chunk {key}: {}", err.message))
-        })
-    }
-
     /// Read the part `piece` of unencoded chunk `unit` (whose box is `unit_subset`) into
     /// `target` (C order, of the shape and with the piece where `to` says), with no buffer for
     /// the whole chunk: from a local file, slab by slab through a buffer the thread keeps
@@ -384,14 +340,10 @@ impl ArrayHandle {
         // Unencoded chunks of a local store go into place from their files, every region,
         // whatever its size (`read_unencoded_unit`): no chunk buffer, one open per chunk.
         let local_runs = self.layout.unencoded && self.store.local.is_some() && !plan.inner_chunks;
-        // Blosc chunks are decoded only in the blocks holding the region (`blosc_blocks`),
-        // where zarrs decodes a block again for every run of the region (or the whole chunk).
-        let blosc_blocks = self.reads_blosc_blocks(plan);
         let by_unit = |units: &ArraySubset| {
             // On a store that waits on requests, zarrs' way costs a round trip per chunk: its
             // partial decoders ask whether the chunk exists (a HEAD) before reading it.
             local_runs
-                || blosc_blocks
                 || plan.settings.waits_on_requests
                 || (units.num_elements() > 1 && out.len() > SMALL_BYTES)
         };
@@ -469,35 +421,6 @@ impl ArrayHandle {
                 shape: subset.shape(),
                 start: &start,
             };
-            if blosc_blocks {
-                let piece_start = offsets(piece.start(), unit_subset.start());
-                let from = Place {
-                    shape: unit_subset.shape(),
-                    start: &piece_start,
-                };
-                let runs = || Runs::new(from, to, piece.shape(), element_size);
-                let chunk_bytes = self.byte_len(unit_subset.shape())?;
-                let mark = |needed: &mut NeededBlocks| {
-                    for run in runs() {
-                        needed.mark(run.source, run.source + run.len);
-                    }
-                };
-                let copy = |bytes: &[u8]| {
-                    for run in runs() {
-                        // SAFETY: units do not overlap, so units read in parallel write
-                        // disjoint bytes of `out`; the runs stay inside the subset's shape.
-                        let to = unsafe { target.index_mut(run.target..run.target + run.len) };
-                        to.copy_from_slice(&bytes[run.source..run.source + run.len]);
-                    }
-                };
-                if self
-                    .read_blosc_blocks(unit, chunk_bytes, options, mark, copy)?
-                    .is_none()
-                {
-                    place(&piece, &self.fill_piece(&piece)?);
-                }
-                return Ok(());
-            }
             let decoded =
                 match self.read_unencoded_unit(plan, unit, &unit_subset, &piece, to, &target)? {
                     Some(true) => return Ok(()),

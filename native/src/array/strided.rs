@@ -10,7 +10,6 @@ use unsafe_cell_slice::UnsafeCellSlice;
 use zarrs::array::{ArrayBytes, ArraySubset, ChunkGrid};
 
 use super::ArrayHandle;
-use super::blosc_blocks::NeededBlocks;
 use super::checks::{internal, offsets};
 use super::plan::ReadPlan;
 use super::read::{DecodedPiece, unit_subset, wants_whole};
@@ -123,34 +122,9 @@ impl ArrayHandle {
                 })
             });
         }
-        // Blosc chunks are decoded only in the blocks holding the selected rows
-        // (`blosc_blocks`), into a buffer the thread keeps, where whole chunks were decoded
-        // into new buffers: an orthogonal selection of 32 random rows on each leading axis of
-        // a 512³ array of 128³ chunks needs about 6 of a chunk's 16 blocks.
-        let blosc_blocks = self.reads_blosc_blocks(plan);
         plan.settings.run_spread(blocks.len(), |options| {
             (0..blocks.len()).into_par_iter().try_for_each(|b| {
                 let (unit, unit_subset, piece) = block_read(b)?;
-                if blosc_blocks {
-                    let block = blocks.get(b);
-                    let (origin, shape) = (unit_subset.start(), unit_subset.shape());
-                    let mark = |needed: &mut NeededBlocks| {
-                        selection.for_each_row_span(&block, origin, shape, element_size, |s, e| {
-                            needed.mark(s, e);
-                        });
-                    };
-                    let pick = |bytes: &[u8]| {
-                        selection.for_each_element(&block, origin, shape, element_size, |d, o| {
-                            put(o, &bytes[d..d + element_size]);
-                        });
-                    };
-                    let chunk_bytes = self.byte_len(shape)?;
-                    let read = self.read_blosc_blocks(&unit, chunk_bytes, options, mark, pick)?;
-                    if read.is_none() {
-                        place(&block, &piece, &self.fill_piece(&piece)?);
-                    }
-                    return Ok(());
-                }
                 let block = blocks.get(b);
                 // Unencoded chunks of a local store: only the rows holding selected elements.
                 let pick = |rows: &[u8], packing: &Packing| {
