@@ -18,8 +18,8 @@ use zarrs::array::ArraySubset;
 use super::ArrayHandle;
 use super::checks::internal;
 use super::plan::ReadPlan;
-use super::read::unencoded_read_error;
-use crate::error::{Error, ErrorKind, Result};
+use super::read::{unencoded_read_error, wrong_size};
+use crate::error::Result;
 use crate::local_store::ValueRead;
 use crate::selection::{Packing, Piece, Selection};
 
@@ -88,10 +88,7 @@ impl ArrayHandle {
                     Ok(true)
                 }
                 ValueRead::Missing => Ok(false),
-                ValueRead::OtherSize(size) => Err(Error::new(
-                    ErrorKind::CorruptData,
-                    format!("chunk {key}: its file holds {size} bytes, the chunk {length}"),
-                )),
+                ValueRead::OtherSize(size) => Err(wrong_size(&key, size, length)),
             }
         };
         if packed_bytes > KEPT_BYTES {

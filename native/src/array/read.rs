@@ -272,10 +272,7 @@ impl ArrayHandle {
                 ValueRead::Missing => Ok(Some(false)),
                 // zarrs' partial decoders would read the runs of a longer file, or of a shorter
                 // one that holds them, as if nothing were wrong.
-                ValueRead::OtherSize(size) => Err(Error::new(
-                    ErrorKind::CorruptData,
-                    format!("chunk {key}: its file holds {size} bytes, the chunk {length}"),
-                )),
+                ValueRead::OtherSize(size) => Err(wrong_size(&key, size, length)),
             };
         }
         let mut placer = StreamPlacer::new(runs);
@@ -584,6 +581,14 @@ pub(super) fn fill(
         .map_err(|e| internal(&e))?
         .into_fixed()
         .map_err(|e| internal(&e))
+}
+
+/// A raw chunk whose file is not the chunk's size: corrupt, never read as far as it goes.
+pub(super) fn wrong_size(key: &StoreKey, size: u64, length: impl std::fmt::Display) -> Error {
+    Error::new(
+        ErrorKind::CorruptData,
+        format!("chunk {key}: its file holds {size} bytes, the chunk {length}"),
+    )
 }
 
 /// The error of a failed read of unencoded chunk `key`, `length` bytes long, from a local file:
